@@ -1,0 +1,25 @@
+import type pg from 'pg';
+import type { Config } from '../../../../src/config/config.js';
+import type { PrismaClient } from '../../../../src/db/client.js';
+import type { Logger } from '../../../../src/logging/logger.js';
+import type { ClaimedJob } from '../../../../src/queue/jobQueue.js';
+import type { ObjectStore } from '../../../../src/store/objectStore.js';
+import type { WorkerIdentity } from '../runs/runLifecycle.js';
+
+export interface WorkerServices {
+  config: Config;
+  prisma: PrismaClient;
+  pool: pg.Pool;
+  store: ObjectStore;
+  log: Logger;
+  worker: WorkerIdentity;
+}
+
+/** How a job ended, as far as the queue is concerned. */
+export type JobOutcome = 'completed' | 'released';
+
+/**
+ * Runs one claimed job. `signal` aborts when the worker shuts down: the handler stops at its next
+ * safe point, leaves its last checkpoint, and returns 'released' so another worker resumes it.
+ */
+export type JobHandler = (job: ClaimedJob, services: WorkerServices, signal: AbortSignal) => Promise<JobOutcome>;

@@ -1,0 +1,6 @@
+import { JobName } from '../../../../src/queue/jobQueue.js';
+import type { JobHandler } from './JobHandler.js';
+
+/** Which handler runs each queue's jobs; a worker only claims jobs it has a handler for. */
+export const jobHandlers: Partial<Record<JobName, JobHandler>> = {};
+void JobName;

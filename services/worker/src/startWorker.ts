@@ -1,0 +1,31 @@
+import type pg from 'pg';
+import type { Config } from '../../../src/config/config.js';
+import type { PrismaClient } from '../../../src/db/client.js';
+import type { Logger } from '../../../src/logging/logger.js';
+import type { JobQueue } from '../../../src/queue/jobQueue.js';
+import type { ObjectStore } from '../../../src/store/objectStore.js';
+import { jobHandlers } from './jobs/index.js';
+import { Worker } from './worker.js';
+
+export interface WorkerStartOptions {
+  config: Config;
+  prisma: PrismaClient;
+  pool: pg.Pool;
+  store: ObjectStore;
+  queue: JobQueue;
+  log: Logger;
+  host: string;
+  codeVersion: string;
+}
+
+export async function startWorker(options: WorkerStartOptions): Promise<Worker> {
+  const { config, prisma, pool, store, queue, log, host, codeVersion } = options;
+  const executionProvider = 'cpu';
+  const worker = new Worker(
+    { config, prisma, pool, store, log, worker: { host, executionProvider, codeVersion } },
+    queue,
+    jobHandlers,
+  );
+  await worker.start();
+  return worker;
+}

@@ -1,0 +1,108 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { JobName, JobQueue, ClaimedJob } from '../../../src/queue/jobQueue.js';
+import type { JobHandler, WorkerServices } from './jobs/JobHandler.js';
+
+const idlePollMs = 500;
+
+/**
+ * Pulls jobs from the Postgres queue and runs them. Stateless: any number of workers on any number
+ * of hosts share the queue, the database and the object store.
+ */
+export class Worker {
+  readonly id = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private readonly abort = new AbortController();
+  private readonly loops: Promise<void>[] = [];
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly services: WorkerServices,
+    private readonly queue: JobQueue,
+    private readonly handlers: Partial<Record<JobName, JobHandler>>,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.beat();
+    this.heartbeat = setInterval(() => {
+      this.beat().catch((error: Error) => this.services.log.warn({ err: error }, 'heartbeat failed'));
+    }, this.services.config.queue.heartbeatSeconds * 1000);
+    for (let slot = 0; slot < this.services.config.queue.workerConcurrency; slot++) this.loops.push(this.loop());
+    this.services.log.info(
+      { workerId: this.id, executionProvider: this.services.worker.executionProvider, queues: Object.keys(this.handlers) },
+      'worker started',
+    );
+  }
+
+  /** Stops claiming, aborts running jobs (they release themselves back to the queue) and waits for them. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    clearInterval(this.heartbeat);
+    await Promise.allSettled(this.loops);
+    await this.services.prisma.workerHeartbeat.delete({ where: { id: this.id } }).catch(() => undefined);
+    this.services.log.info({ workerId: this.id }, 'worker stopped');
+  }
+
+  private async beat(): Promise<void> {
+    const { host, executionProvider, codeVersion } = this.services.worker;
+    await this.services.prisma.workerHeartbeat.upsert({
+      where: { id: this.id },
+      create: { id: this.id, host, executionProvider, codeVersion },
+      update: { lastSeenAt: new Date() },
+    });
+  }
+
+  private async loop(): Promise<void> {
+    const names = Object.keys(this.handlers) as JobName[];
+    while (!this.abort.signal.aborted) {
+      let worked = false;
+      for (const name of names) {
+        if (this.abort.signal.aborted) break;
+        try {
+          const job = await this.queue.claim(name);
+          if (job) {
+            worked = true;
+            await this.run(job, this.handlers[name]!);
+          }
+        } catch (error) {
+          this.services.log.error({ err: error, queue: name }, 'worker loop error');
+        }
+      }
+      if (!worked) await sleep(idlePollMs, this.abort.signal);
+    }
+  }
+
+  private async run(job: ClaimedJob, handler: JobHandler): Promise<void> {
+    const log = this.services.log.child({ jobId: job.id, runId: job.data.runId, queue: job.name });
+    log.info({ retryCount: job.retryCount }, 'job claimed');
+    const lease = setInterval(() => {
+      this.queue.renewLease(job).catch((error: Error) => log.warn({ err: error }, 'lease renewal failed'));
+    }, this.services.config.queue.heartbeatSeconds * 1000);
+    try {
+      const outcome = await handler(job, { ...this.services, log }, this.abort.signal);
+      if (outcome === 'released') {
+        await this.queue.release(job);
+        log.info('job released back to the queue');
+      } else {
+        await this.queue.complete(job);
+        log.info('job completed');
+      }
+    } catch (error) {
+      log.error({ err: error }, 'job failed');
+      await this.queue.fail(job, error as Error);
+    } finally {
+      clearInterval(lease);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolveSleep) => {
+    const wake = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', wake);
+      resolveSleep();
+    };
+    const timer = setTimeout(wake, ms);
+    signal.addEventListener('abort', wake, { once: true });
+  });
+}

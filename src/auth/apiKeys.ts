@@ -1,0 +1,40 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { PrismaClient } from '../db/client.js';
+import type { ApiKeyId } from '../ids/ids.js';
+import type { Role } from './roles.js';
+
+export interface Principal {
+  keyId: ApiKeyId;
+  role: Role;
+  name: string;
+}
+
+export interface IssuedKey {
+  id: ApiKeyId;
+  /** Shown once; only its hash is stored. */
+  secret: string;
+}
+
+export function hashKey(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export async function issueApiKey(prisma: PrismaClient, name: string, role: Role): Promise<IssuedKey> {
+  const prefix = randomBytes(4).toString('hex');
+  const secret = `brn_${prefix}_${randomBytes(24).toString('base64url')}`;
+  const row = await prisma.apiKey.create({ data: { name, role, prefix, keyHash: hashKey(secret) } });
+  return { id: row.id as ApiKeyId, secret };
+}
+
+export async function authenticate(prisma: PrismaClient, secret: string): Promise<Principal | undefined> {
+  const row = await prisma.apiKey.findUnique({ where: { keyHash: hashKey(secret) } });
+  if (!row || row.revokedAt !== null) return undefined;
+  return { keyId: row.id as ApiKeyId, role: row.role, name: row.name };
+}
+
+/** `Bearer <key>` from an HTTP header or a graphql-ws connection_init payload. */
+export function bearerToken(header: unknown): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  return match?.[1];
+}

@@ -1,0 +1,24 @@
+import 'reflect-metadata';
+import { Command, CommanderError } from 'commander';
+import { platformCommands } from './commands/platform.js';
+import { schemaCommand } from './commands/schema.js';
+
+export function buildProgram(): Command {
+  const program = new Command('brownian')
+    .description('Synthetic face datasets by Brownian identity diffusion, with provenance and leakage audits')
+    .exitOverride();
+  for (const command of platformCommands()) program.addCommand(command);
+  program.addCommand(schemaCommand());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,161 @@
+import { resolve } from 'node:path';
+
+/** Everything the process reads from its environment, validated once at start-up. */
+export interface Config {
+  dataDir: string;
+  host: string;
+  port: number;
+  /** External Postgres; absent means the embedded server under dataDir. */
+  databaseUrl: string | undefined;
+  /** External S3; absent means the embedded server under dataDir. */
+  s3: S3Config | undefined;
+  bucket: string;
+  device: DeviceSetting;
+  logLevel: LogLevel;
+  limits: RequestLimits;
+  queue: QueueSettings;
+}
+
+export interface S3Config {
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  region: string;
+}
+
+export interface RequestLimits {
+  maxDepth: number;
+  maxComplexity: number;
+  maxBodyBytes: number;
+}
+
+export interface QueueSettings {
+  /** A job whose worker stops heartbeating for this long is handed to another worker. */
+  jobExpireSeconds: number;
+  retryLimit: number;
+  retryDelaySeconds: number;
+  maintenanceIntervalSeconds: number;
+  heartbeatSeconds: number;
+  workerConcurrency: number;
+}
+
+export const deviceSettings = ['auto', 'cuda', 'cpu'] as const;
+export type DeviceSetting = (typeof deviceSettings)[number];
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Flags given on the command line win over environment variables of the same meaning. */
+export interface ConfigOverrides {
+  dataDir?: string;
+  port?: string;
+  host?: string;
+}
+
+export function loadConfig(env: Environment = process.env, overrides: ConfigOverrides = {}): Config {
+  const problems: string[] = [];
+  const read = new Reader(env, problems);
+
+  const s3Endpoint = read.optionalUrl('S3_ENDPOINT');
+  let s3: S3Config | undefined;
+  if (s3Endpoint !== undefined) {
+    s3 = {
+      endpoint: s3Endpoint,
+      accessKey: read.required('S3_ACCESS_KEY', 'needed with S3_ENDPOINT'),
+      secretKey: read.required('S3_SECRET_KEY', 'needed with S3_ENDPOINT'),
+      region: env.S3_REGION ?? 'us-east-1',
+    };
+  }
+  const config: Config = {
+    dataDir: resolve(overrides.dataDir ?? env.BROWNIAN_DATA_DIR ?? '.brownian'),
+    host: overrides.host ?? env.HOST ?? '127.0.0.1',
+    port: read.integer('PORT', 4000, 0, 65535, overrides.port),
+    databaseUrl: read.optionalUrl('DATABASE_URL', ['postgres:', 'postgresql:']),
+    s3,
+    bucket: read.bucket('S3_BUCKET', 'brownian'),
+    device: read.oneOf('BROWNIAN_DEVICE', deviceSettings, 'auto'),
+    logLevel: read.oneOf('LOG_LEVEL', logLevels, 'info'),
+    limits: {
+      maxDepth: read.integer('BROWNIAN_MAX_QUERY_DEPTH', 10, 2, 100),
+      maxComplexity: read.integer('BROWNIAN_MAX_QUERY_COMPLEXITY', 20000, 10, 10_000_000),
+      maxBodyBytes: read.integer('BROWNIAN_MAX_BODY_BYTES', 1_000_000, 1000, 100_000_000),
+    },
+    queue: {
+      jobExpireSeconds: read.integer('BROWNIAN_JOB_EXPIRE_SECONDS', 900, 1, 86_400),
+      retryLimit: read.integer('BROWNIAN_JOB_RETRY_LIMIT', 3, 0, 100),
+      retryDelaySeconds: read.integer('BROWNIAN_JOB_RETRY_DELAY_SECONDS', 5, 0, 3600),
+      maintenanceIntervalSeconds: read.integer('BROWNIAN_QUEUE_MAINTENANCE_SECONDS', 30, 1, 3600),
+      heartbeatSeconds: read.integer('BROWNIAN_HEARTBEAT_SECONDS', 10, 1, 3600),
+      workerConcurrency: read.integer('BROWNIAN_WORKER_CONCURRENCY', 1, 1, 64),
+    },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+class Reader {
+  constructor(
+    private readonly env: Environment,
+    private readonly problems: string[],
+  ) {}
+
+  required(name: string, why: string): string {
+    const value = this.env[name];
+    if (value === undefined || value === '') {
+      this.problems.push(`${name}: missing (${why})`);
+      return '';
+    }
+    return value;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number, override?: string): number {
+    const raw = override ?? this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.problems.push(`${name}: "${raw}" is not an integer between ${min} and ${max}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    this.problems.push(`${name}: "${raw}" is not one of ${allowed.join(', ')}`);
+    return fallback;
+  }
+
+  optionalUrl(name: string, protocols: string[] = ['http:', 'https:']): string | undefined {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return undefined;
+    try {
+      const url = new URL(raw);
+      if (!protocols.includes(url.protocol)) {
+        this.problems.push(`${name}: protocol must be one of ${protocols.join(', ')}`);
+      }
+    } catch {
+      this.problems.push(`${name}: not a valid URL`);
+    }
+    return raw;
+  }
+
+  bucket(name: string, fallback: string): string {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(raw)) {
+      this.problems.push(`${name}: "${raw}" is not a valid S3 bucket name`);
+      return fallback;
+    }
+    return raw;
+  }
+}

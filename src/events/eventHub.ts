@@ -1,0 +1,77 @@
+import type pg from 'pg';
+import type { PubSub } from 'type-graphql';
+import type { Logger } from '../logging/logger.js';
+import { runEventChannel, type RunEvent } from './runEvents.js';
+
+/** The one topic subscriptions listen on; a run id as topic id narrows it to that run. */
+export const runEventTopic = 'RUN_EVENT';
+
+type Listener = (event: RunEvent) => void;
+
+/**
+ * type-graphql's PubSub, fed by Postgres LISTEN on one dedicated connection, so an API process
+ * hears events from every worker and every other API process.
+ */
+export class EventHub implements PubSub {
+  private readonly listeners = new Set<Listener>();
+  private client: pg.PoolClient | undefined;
+
+  async listen(pool: pg.Pool, log: Logger): Promise<void> {
+    this.client = await pool.connect();
+    this.client.on('notification', (message) => {
+      if (message.channel !== runEventChannel || message.payload === undefined) return;
+      try {
+        this.publish(runEventTopic, JSON.parse(message.payload) as RunEvent);
+      } catch {
+        log.warn({ payload: message.payload }, 'ignoring malformed run event');
+      }
+    });
+    await this.client.query(`LISTEN ${runEventChannel}`);
+  }
+
+  publish(routingKey: string, ...args: unknown[]): void {
+    if (routingKey !== runEventTopic) return;
+    const event = args[0] as RunEvent;
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Events in arrival order; the iterator ends when the consumer returns (a client unsubscribes). */
+  subscribe(routingKey: string, runId?: unknown): AsyncIterableIterator<RunEvent> {
+    const queue: RunEvent[] = [];
+    let wake: (() => void) | undefined;
+    let done = routingKey !== runEventTopic;
+    const listener: Listener = (event) => {
+      if (runId !== undefined && event.runId !== runId) return;
+      queue.push(event);
+      wake?.();
+    };
+    this.listeners.add(listener);
+    const finish = (): IteratorResult<RunEvent> => {
+      done = true;
+      this.listeners.delete(listener);
+      wake?.();
+      return { value: undefined, done: true };
+    };
+    const iterator: AsyncIterableIterator<RunEvent> = {
+      next: async () => {
+        while (queue.length === 0 && !done) await new Promise<void>((resolveWake) => (wake = resolveWake));
+        wake = undefined;
+        const event = queue.shift();
+        return event === undefined ? finish() : { value: event, done: false };
+      },
+      return: async () => finish(),
+      throw: async () => finish(),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  async stop(): Promise<void> {
+    this.listeners.clear();
+    if (this.client) {
+      await this.client.query(`UNLISTEN ${runEventChannel}`).catch(() => undefined);
+      this.client.release();
+      this.client = undefined;
+    }
+  }
+}

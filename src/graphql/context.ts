@@ -1,0 +1,41 @@
+import type pg from 'pg';
+import type { Principal } from '../auth/apiKeys.js';
+import { type Permission, roleAllows } from '../auth/roles.js';
+import type { Config } from '../config/config.js';
+import type { PrismaClient } from '../db/client.js';
+import type { EventHub } from '../events/eventHub.js';
+import type { Logger } from '../logging/logger.js';
+import type { JobQueue } from '../queue/jobQueue.js';
+import type { ObjectStore } from '../store/objectStore.js';
+import { forbidden } from './errors.js';
+import type { Loaders } from './loaders.js';
+
+/** Long-lived parts every request shares. */
+export interface ApiServices {
+  config: Config;
+  prisma: PrismaClient;
+  /** The pool under Prisma, for NOTIFY and statements Prisma cannot express. */
+  pool: pg.Pool;
+  store: ObjectStore;
+  queue: JobQueue;
+  events: EventHub;
+  log: Logger;
+}
+
+export interface GraphQLContext {
+  principal: Principal;
+  services: ApiServices;
+  loaders: Loaders;
+}
+
+/** Passes when the caller's role grants any one of the permissions. */
+export function authorize(context: GraphQLContext, ...permissions: Permission[]): void {
+  if (!permissions.some((permission) => roleAllows(context.principal.role, permission))) {
+    throw forbidden(`role ${context.principal.role} may not do this (needs ${permissions.join(' or ')})`);
+  }
+}
+
+/** Audit-log entry for a mutation: who did what to which object. */
+export function auditEntry(context: GraphQLContext, operation: string, target: string | null, details: object) {
+  return { apiKeyId: context.principal.keyId, operation, target, details: details as never };
+}

@@ -1,0 +1,17 @@
+import { Field, ID, InputType } from 'type-graphql';
+import { RunKind, RunStatus } from '../types/enums.js';
+
+@InputType()
+export class RunFilter {
+  @Field(() => RunStatus, { nullable: true })
+  status?: RunStatus;
+
+  @Field(() => RunKind, { nullable: true })
+  kind?: RunKind;
+
+  @Field(() => ID, { nullable: true })
+  modelPackId?: string;
+
+  @Field(() => ID, { nullable: true })
+  parentRunId?: string;
+}

@@ -1,0 +1,81 @@
+import DataLoader from 'dataloader';
+import type { PrismaClient } from '../db/client.js';
+import type * as db from '../generated/prisma/client.js';
+
+function byKey<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): (T | undefined)[] {
+  const map = new Map(rows.map((row) => [keyOf(row), row]));
+  return keys.map((key) => map.get(key));
+}
+
+function groupBy<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): T[][] {
+  const groups = new Map<K, T[]>(keys.map((key) => [key, []]));
+  for (const row of rows) groups.get(keyOf(row))?.push(row);
+  return keys.map((key) => groups.get(key) ?? []);
+}
+
+export interface IdentityPageKey {
+  runId: string;
+  /** Rows to fetch: the page size plus one, to tell whether another page follows. */
+  limit: number;
+  afterIndex: number;
+}
+
+/**
+ * Per-request batching: a nested query over many runs costs a fixed number of statements,
+ * one per relation, whatever the number of runs.
+ */
+export function createLoaders(prisma: PrismaClient) {
+  return {
+    run: new DataLoader<string, db.Run | undefined>(async (ids) =>
+      byKey(ids, await prisma.run.findMany({ where: { id: { in: [...ids] } } }), (r) => r.id),
+    ),
+    modelPack: new DataLoader<string, db.ModelPack | undefined>(async (ids) =>
+      byKey(ids, await prisma.modelPack.findMany({ where: { id: { in: [...ids] } } }), (r) => r.id),
+    ),
+    identity: new DataLoader<string, db.Identity | undefined>(async (ids) =>
+      byKey(ids, await prisma.identity.findMany({ where: { id: { in: [...ids] } } }), (r) => r.id),
+    ),
+    childrenOfRun: new DataLoader<string, db.Run[]>(async (ids) =>
+      groupBy(
+        ids,
+        await prisma.run.findMany({ where: { parentRunId: { in: [...ids] } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
+        (r) => r.parentRunId ?? '',
+      ),
+    ),
+    iterationsOfRun: new DataLoader<string, db.RunIteration[]>(async (ids) =>
+      groupBy(
+        ids,
+        await prisma.runIteration.findMany({ where: { runId: { in: [...ids] } }, orderBy: [{ runId: 'asc' }, { iteration: 'asc' }] }),
+        (r) => r.runId,
+      ),
+    ),
+    identityCountOfRun: new DataLoader<string, number>(async (ids) => {
+      const counts = await prisma.identity.groupBy({ by: ['runId'], where: { runId: { in: [...ids] } }, _count: { _all: true } });
+      const map = new Map(counts.map((c) => [c.runId, c._count._all]));
+      return ids.map((id) => map.get(id) ?? 0);
+    }),
+    sampleCountOfRun: new DataLoader<string, number>(async (ids) => {
+      const counts = await prisma.sample.groupBy({ by: ['runId'], where: { runId: { in: [...ids] } }, _count: { _all: true } });
+      const map = new Map(counts.map((c) => [c.runId, c._count._all]));
+      return ids.map((id) => map.get(id) ?? 0);
+    }),
+    /** One windowed statement serves the first page of identities of every run in the request. */
+    identityPage: new DataLoader<IdentityPageKey, db.Identity[], string>(
+      async (keys) => {
+        const runIds = keys.map((k) => k.runId);
+        const limits = keys.map((k) => k.limit);
+        const afters = keys.map((k) => k.afterIndex);
+        const rows = await prisma.$queryRaw<db.Identity[]>`
+          SELECT i.* FROM unnest(${runIds}::uuid[], ${limits}::int[], ${afters}::int[]) AS k("runId", lim, after_index)
+          CROSS JOIN LATERAL (
+            SELECT * FROM "Identity" WHERE "Identity"."runId" = k."runId" AND "Identity"."index" > k.after_index
+            ORDER BY "index" LIMIT k.lim
+          ) AS i`;
+        return keys.map((key) => rows.filter((row) => row.runId === key.runId && row.index > key.afterIndex).slice(0, key.limit));
+      },
+      { cacheKeyFn: (key) => `${key.runId}:${key.limit}:${key.afterIndex}` },
+    ),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

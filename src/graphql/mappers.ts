@@ -1,0 +1,71 @@
+import type * as db from '../generated/prisma/client.js';
+import { bytesToFloat32 } from '../db/floats.js';
+import type { ApiKey } from './types/ApiKey.js';
+import type { Identity, Sample } from './types/Identity.js';
+import type { IterationStats, RunIteration } from './types/IterationStats.js';
+import type { ModelPack } from './types/ModelPack.js';
+import type { Run } from './types/Run.js';
+
+/** Database rows become GraphQL objects here and nowhere else. */
+export function toRun(row: db.Run): Run {
+  return {
+    id: row.id,
+    kind: row.kind,
+    status: row.status,
+    parameters: row.parameters as object,
+    modelPackId: row.modelPackId,
+    parentRunId: row.parentRunId,
+    exclusionGalleryId: row.exclusionGalleryId,
+    seedValue: row.seed,
+    iteration: row.iteration,
+    totalIterations: row.totalIterations,
+    error: row.error,
+    errorIteration: row.errorIteration,
+    summary: row.summary as object | null,
+    cancelRequested: row.cancelRequested,
+    createdAt: row.createdAt,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+    provenance: { codeVersion: row.codeVersion, workerHost: row.workerHost, executionProvider: row.executionProvider },
+  };
+}
+
+export function toModelPack(row: db.ModelPack): ModelPack {
+  return { ...row, manifest: row.manifest as object };
+}
+
+export function toIdentity(row: db.Identity): Identity {
+  return {
+    id: row.id,
+    runId: row.runId,
+    index: row.index,
+    latent: Array.from(bytesToFloat32(row.latent)),
+    embedding: Array.from(bytesToFloat32(row.embedding)),
+    imageKey: row.imageKey,
+    imageSha256: row.imageSha256,
+    createdAt: row.createdAt,
+  };
+}
+
+export function toSample(row: db.Sample): Sample {
+  return {
+    id: row.id,
+    identityId: row.identityId,
+    runId: row.runId,
+    label: row.label,
+    variation: row.variation,
+    latent: Array.from(bytesToFloat32(row.latent)),
+    embedding: Array.from(bytesToFloat32(row.embedding)),
+    imageKey: row.imageKey,
+    imageSha256: row.imageSha256,
+    createdAt: row.createdAt,
+  };
+}
+
+export function toRunIteration(row: db.RunIteration): RunIteration {
+  return { iteration: row.iteration, stats: row.stats as unknown as IterationStats };
+}
+
+export function toApiKey(row: db.ApiKey): ApiKey {
+  return { id: row.id, name: row.name, role: row.role, prefix: row.prefix, createdAt: row.createdAt, revokedAt: row.revokedAt };
+}

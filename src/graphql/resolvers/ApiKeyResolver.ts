@@ -1,0 +1,53 @@
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { issueApiKey } from '../../auth/apiKeys.js';
+import { Permission } from '../../auth/roles.js';
+import type { ApiKeyId } from '../../ids/ids.js';
+import { parseId } from '../args.js';
+import { auditEntry, authorize, type GraphQLContext } from '../context.js';
+import { badUserInput, conflict, notFound } from '../errors.js';
+import { toApiKey } from '../mappers.js';
+import { ApiKey, CreatedApiKey } from '../types/ApiKey.js';
+import { Role } from '../types/enums.js';
+
+@Resolver(() => ApiKey)
+export class ApiKeyResolver {
+  @Query(() => [ApiKey])
+  async apiKeys(@Ctx() context: GraphQLContext): Promise<ApiKey[]> {
+    authorize(context, Permission.Admin);
+    const rows = await context.services.prisma.apiKey.findMany({ orderBy: { createdAt: 'asc' } });
+    return rows.map(toApiKey);
+  }
+
+  @Mutation(() => CreatedApiKey, { description: 'The secret is returned once; only its hash is stored' })
+  async createApiKey(
+    @Ctx() context: GraphQLContext,
+    @Arg('name', () => String) name: string,
+    @Arg('role', () => Role) role: Role,
+  ): Promise<CreatedApiKey> {
+    authorize(context, Permission.Admin);
+    const trimmed = name.trim();
+    if (trimmed.length === 0 || trimmed.length > 200) {
+      throw badUserInput([{ field: 'name', message: 'must be 1 to 200 characters' }]);
+    }
+    const { prisma } = context.services;
+    const issued = await issueApiKey(prisma, trimmed, role);
+    await prisma.auditLogEntry.create({ data: auditEntry(context, 'createApiKey', issued.id, { name: trimmed, role }) });
+    const row = await prisma.apiKey.findUniqueOrThrow({ where: { id: issued.id } });
+    return { apiKey: toApiKey(row), secret: issued.secret };
+  }
+
+  @Mutation(() => ApiKey)
+  async revokeApiKey(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<ApiKey> {
+    authorize(context, Permission.Admin);
+    const keyId = parseId<ApiKeyId>(id, 'id');
+    const { prisma } = context.services;
+    return prisma.$transaction(async (tx) => {
+      const row = await tx.apiKey.findUnique({ where: { id: keyId } });
+      if (!row) throw notFound('API key', keyId);
+      if (row.revokedAt) throw conflict(`API key ${keyId} is already revoked`);
+      const revoked = await tx.apiKey.update({ where: { id: keyId }, data: { revokedAt: new Date() } });
+      await tx.auditLogEntry.create({ data: auditEntry(context, 'revokeApiKey', keyId, {}) });
+      return toApiKey(revoked);
+    });
+  }
+}

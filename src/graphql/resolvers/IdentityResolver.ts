@@ -1,0 +1,91 @@
+import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Permission } from '../../auth/roles.js';
+import type * as db from '../../generated/prisma/client.js';
+import type { IdentityId, SampleId } from '../../ids/ids.js';
+import { lineageToProvJson } from '../../provenance/provJson.js';
+import { parseId } from '../args.js';
+import { authorize, type GraphQLContext } from '../context.js';
+import { notFound } from '../errors.js';
+import { toIdentity, toModelPack, toRun, toSample } from '../mappers.js';
+import { Identity, Sample } from '../types/Identity.js';
+import { Lineage } from '../types/Lineage.js';
+import { Run } from '../types/Run.js';
+
+/** Parent chains are short in practice; the bound only stops a corrupted cycle. */
+const maxAncestors = 1000;
+
+@Resolver(() => Identity)
+export class IdentityResolver {
+  @Query(() => Identity, { nullable: true })
+  async identity(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Identity | null> {
+    authorize(context, Permission.Read);
+    const row = await context.loaders.identity.load(parseId<IdentityId>(id, 'id'));
+    return row ? toIdentity(row) : null;
+  }
+
+  @Query(() => Lineage, { description: 'Provenance of a sample or an identity, given its id' })
+  async lineage(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Lineage> {
+    authorize(context, Permission.Read);
+    const subjectId = parseId<string>(id, 'id');
+    const { prisma } = context.services;
+    const sample = await prisma.sample.findUnique({ where: { id: subjectId } });
+    const identity = await context.loaders.identity.load(sample ? sample.identityId : subjectId);
+    if (!identity) throw notFound('sample or identity', subjectId);
+    const runs: db.Run[] = [];
+    let nextRunId: string | null = sample ? sample.runId : identity.runId;
+    const seen = new Set<string>();
+    while (nextRunId && !seen.has(nextRunId) && runs.length < maxAncestors) {
+      seen.add(nextRunId);
+      const run: db.Run | undefined = await context.loaders.run.load(nextRunId);
+      if (!run) break;
+      runs.push(run);
+      nextRunId = run.parentRunId;
+    }
+    const [producer, ...ancestors] = runs;
+    if (!producer) throw notFound('run of', subjectId);
+    const packs = (await context.loaders.modelPack.loadMany([...new Set(runs.map((r) => r.modelPackId))])).filter(
+      (pack): pack is db.ModelPack => pack !== undefined && !(pack instanceof Error),
+    );
+    const pack = packs.find((p) => p.id === producer.modelPackId);
+    if (!pack) throw notFound('model pack', producer.modelPackId);
+    return {
+      sample: sample ? toSample(sample) : null,
+      identity: toIdentity(identity),
+      run: toRun(producer),
+      ancestors: ancestors.map(toRun),
+      modelPack: toModelPack(pack),
+      prov: lineageToProvJson({ sample, identity, runs, packs }),
+    };
+  }
+
+  @FieldResolver(() => Run)
+  async run(@Root() identity: Identity, @Ctx() context: GraphQLContext): Promise<Run> {
+    const row = await context.loaders.run.load(identity.runId);
+    if (!row) throw notFound('run', identity.runId);
+    return toRun(row);
+  }
+}
+
+@Resolver(() => Sample)
+export class SampleResolver {
+  @Query(() => Sample, { nullable: true })
+  async sample(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Sample | null> {
+    authorize(context, Permission.Read);
+    const row = await context.services.prisma.sample.findUnique({ where: { id: parseId<SampleId>(id, 'id') } });
+    return row ? toSample(row) : null;
+  }
+
+  @FieldResolver(() => Identity)
+  async identity(@Root() sample: Sample, @Ctx() context: GraphQLContext): Promise<Identity> {
+    const row = await context.loaders.identity.load(sample.identityId);
+    if (!row) throw notFound('identity', sample.identityId);
+    return toIdentity(row);
+  }
+
+  @FieldResolver(() => Run)
+  async run(@Root() sample: Sample, @Ctx() context: GraphQLContext): Promise<Run> {
+    const row = await context.loaders.run.load(sample.runId);
+    if (!row) throw notFound('run', sample.runId);
+    return toRun(row);
+  }
+}

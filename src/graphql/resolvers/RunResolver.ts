@@ -1,0 +1,157 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Permission } from '../../auth/roles.js';
+import { RunStatus } from '../../generated/prisma/enums.js';
+import type { Prisma } from '../../generated/prisma/client.js';
+import { publishRunEvent } from '../../events/runEvents.js';
+import type { ModelPackId, RunId } from '../../ids/ids.js';
+import { JobName } from '../../queue/jobQueue.js';
+import { parseId } from '../args.js';
+import { decodeCursor, pageSize, toPage } from '../connections.js';
+import { auditEntry, authorize, type GraphQLContext } from '../context.js';
+import { conflict, notFound } from '../errors.js';
+import { RunFilter } from '../inputs/RunFilter.js';
+import { toIdentity, toModelPack, toRun, toRunIteration, toSample } from '../mappers.js';
+import { IdentityConnection, RunConnection, SampleConnection } from '../types/Connections.js';
+import { RunIteration } from '../types/IterationStats.js';
+import { ModelPack } from '../types/ModelPack.js';
+import { Run } from '../types/Run.js';
+
+const terminal: RunStatus[] = [RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED];
+
+@Resolver(() => Run)
+export class RunResolver {
+  @Query(() => RunConnection, { description: 'Runs, newest first' })
+  async runs(
+    @Ctx() context: GraphQLContext,
+    @Arg('filter', () => RunFilter, { nullable: true }) filter: RunFilter | null,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<RunConnection> {
+    authorize(context, Permission.Read);
+    const size = pageSize(first);
+    const where: Prisma.RunWhereInput = {
+      status: filter?.status,
+      kind: filter?.kind,
+      modelPackId: filter?.modelPackId ? parseId<ModelPackId>(filter.modelPackId, 'filter.modelPackId') : undefined,
+      parentRunId: filter?.parentRunId ? parseId<RunId>(filter.parentRunId, 'filter.parentRunId') : undefined,
+    };
+    let pageWhere = where;
+    if (after) {
+      const [createdAt, id] = decodeCursor(after, 'after', ['string', 'string']) as [string, string];
+      const at = new Date(createdAt);
+      pageWhere = { AND: [where, { OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: id } }] }] };
+    }
+    const { prisma } = context.services;
+    const [rows, totalCount] = await Promise.all([
+      prisma.run.findMany({ where: pageWhere, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: size + 1 }),
+      prisma.run.count({ where }),
+    ]);
+    for (const row of rows) context.loaders.run.prime(row.id, row);
+    return toPage(rows.map(toRun), size, totalCount, after !== null, (run) => [run.createdAt.toISOString(), run.id]);
+  }
+
+  @Query(() => Run, { nullable: true })
+  async run(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Run | null> {
+    authorize(context, Permission.Read);
+    const row = await context.loaders.run.load(parseId<RunId>(id, 'id'));
+    return row ? toRun(row) : null;
+  }
+
+  @Mutation(() => Run, { description: 'Stops a run at its next iteration boundary; a queued run never starts' })
+  async cancelRun(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Run> {
+    authorize(context, Permission.Operate);
+    const runId = parseId<RunId>(id, 'id');
+    const { prisma } = context.services;
+    const updated = await prisma.$transaction(async (tx) => {
+      const row = await tx.run.findUnique({ where: { id: runId } });
+      if (!row) throw notFound('run', runId);
+      if (terminal.includes(row.status)) throw conflict(`run ${runId} is already ${row.status}`);
+      const next =
+        row.status === RunStatus.QUEUED
+          ? await tx.run.update({
+              where: { id: runId },
+              data: { status: RunStatus.CANCELLED, cancelRequested: true, finishedAt: new Date() },
+            })
+          : await tx.run.update({ where: { id: runId }, data: { cancelRequested: true } });
+      await tx.auditLogEntry.create({ data: auditEntry(context, 'cancelRun', runId, { previousStatus: row.status }) });
+      return next;
+    });
+    if (updated.status === RunStatus.CANCELLED) {
+      await context.services.queue.cancelRunJobs(runId);
+      await publishRunEvent(context.services.pool, {
+        type: 'status',
+        runId,
+        status: updated.status,
+        iteration: updated.iteration,
+        totalIterations: updated.totalIterations,
+        error: null,
+      });
+    }
+    return toRun(updated);
+  }
+
+  @FieldResolver(() => String, { description: 'Seed of the counter-based random generator (64-bit, as a string)' })
+  seed(@Root() run: Run): string {
+    return run.seedValue.toString();
+  }
+
+  @FieldResolver(() => ModelPack)
+  async modelPack(@Root() run: Run, @Ctx() context: GraphQLContext): Promise<ModelPack> {
+    const row = await context.loaders.modelPack.load(run.modelPackId);
+    if (!row) throw notFound('model pack', run.modelPackId);
+    return toModelPack(row);
+  }
+
+  @FieldResolver(() => Run, { nullable: true, description: 'The run this one continues from' })
+  async parent(@Root() run: Run, @Ctx() context: GraphQLContext): Promise<Run | null> {
+    if (!run.parentRunId) return null;
+    const row = await context.loaders.run.load(run.parentRunId);
+    return row ? toRun(row) : null;
+  }
+
+  @FieldResolver(() => [Run], { description: 'Runs started from this one' })
+  async children(@Root() run: Run, @Ctx() context: GraphQLContext): Promise<Run[]> {
+    return (await context.loaders.childrenOfRun.load(run.id)).map(toRun);
+  }
+
+  @FieldResolver(() => [RunIteration], { description: 'Per-iteration statistics, in order' })
+  async iterations(@Root() run: Run, @Ctx() context: GraphQLContext): Promise<RunIteration[]> {
+    return (await context.loaders.iterationsOfRun.load(run.id)).map(toRunIteration);
+  }
+
+  @FieldResolver(() => IdentityConnection)
+  async identities(
+    @Root() run: Run,
+    @Ctx() context: GraphQLContext,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<IdentityConnection> {
+    const size = pageSize(first);
+    const afterIndex = after ? (decodeCursor(after, 'after', ['number'])[0] as number) : -1;
+    const [rows, totalCount] = await Promise.all([
+      context.loaders.identityPage.load({ runId: run.id, limit: size + 1, afterIndex }),
+      context.loaders.identityCountOfRun.load(run.id),
+    ]);
+    return toPage(rows.map(toIdentity), size, totalCount, after !== null, (identity) => [identity.index]);
+  }
+
+  @FieldResolver(() => SampleConnection)
+  async samples(
+    @Root() run: Run,
+    @Ctx() context: GraphQLContext,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<SampleConnection> {
+    const size = pageSize(first);
+    const where: Prisma.SampleWhereInput = { runId: run.id };
+    if (after) {
+      const [label, variation] = decodeCursor(after, 'after', ['number', 'number']) as [number, number];
+      where.OR = [{ label: { gt: label } }, { label, variation: { gt: variation } }];
+    }
+    const [rows, totalCount] = await Promise.all([
+      context.services.prisma.sample.findMany({ where, orderBy: [{ label: 'asc' }, { variation: 'asc' }], take: size + 1 }),
+      context.loaders.sampleCountOfRun.load(run.id),
+    ]);
+    return toPage(rows.map(toSample), size, totalCount, after !== null, (sample) => [sample.label, sample.variation]);
+  }
+}

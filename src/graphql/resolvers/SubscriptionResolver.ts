@@ -1,0 +1,39 @@
+import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
+import { runEventTopic } from '../../events/eventHub.js';
+import type { RunEvent } from '../../events/runEvents.js';
+import type { RunId } from '../../ids/ids.js';
+import { parseId } from '../args.js';
+import type { IterationStats } from '../types/IterationStats.js';
+import { RunProgress } from '../types/RunProgress.js';
+
+function toProgress(event: RunEvent): RunProgress {
+  return {
+    runId: event.runId,
+    status: event.status,
+    iteration: event.iteration,
+    totalIterations: event.totalIterations,
+    stats: event.type === 'iteration' ? (event.stats as unknown as IterationStats) : null,
+    error: event.type === 'status' ? event.error : null,
+  };
+}
+
+@Resolver()
+export class SubscriptionResolver {
+  @Subscription(() => RunProgress, {
+    description: 'Status changes and every iteration of one run, in order',
+    topics: runEventTopic,
+    topicId: ({ args }) => parseId<RunId>(String(args.runId), 'runId'),
+  })
+  runProgress(@Root() event: RunEvent, @Arg('runId', () => ID) _runId: string): RunProgress {
+    return toProgress(event);
+  }
+
+  @Subscription(() => RunProgress, {
+    description: 'Status changes of every run',
+    topics: runEventTopic,
+    filter: ({ payload }) => (payload as RunEvent).type === 'status',
+  })
+  runUpdated(@Root() event: RunEvent): RunProgress {
+    return toProgress(event);
+  }
+}

@@ -1,0 +1,18 @@
+import type { NonEmptyArray } from 'type-graphql';
+import { ApiKeyResolver } from './ApiKeyResolver.js';
+import { IdentityResolver, SampleResolver } from './IdentityResolver.js';
+import { ModelPackResolver } from './ModelPackResolver.js';
+import { RunResolver } from './RunResolver.js';
+import { SubscriptionResolver } from './SubscriptionResolver.js';
+import { UploadResolver } from './UploadResolver.js';
+
+// Every resolver class of the API, in one place.
+export const resolvers: NonEmptyArray<Function> = [
+  ApiKeyResolver,
+  IdentityResolver,
+  ModelPackResolver,
+  RunResolver,
+  SampleResolver,
+  SubscriptionResolver,
+  UploadResolver,
+];

@@ -1,0 +1,13 @@
+import { ObjectType } from 'type-graphql';
+import { Connection } from './Connection.js';
+import { Identity, Sample } from './Identity.js';
+import { Run } from './Run.js';
+
+@ObjectType()
+export class RunConnection extends Connection('Run', Run) {}
+
+@ObjectType()
+export class IdentityConnection extends Connection('Identity', Identity) {}
+
+@ObjectType()
+export class SampleConnection extends Connection('Sample', Sample) {}

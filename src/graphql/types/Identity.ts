@@ -1,0 +1,58 @@
+import { GraphQLDateTime } from 'graphql-scalars';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+
+@ObjectType({ description: 'A synthetic reference identity produced by a Langevin run' })
+export class Identity {
+  @Field(() => ID)
+  id!: string;
+
+  runId!: string;
+
+  @Field(() => Int)
+  index!: number;
+
+  @Field(() => [Float])
+  latent!: number[];
+
+  @Field(() => [Float])
+  embedding!: number[];
+
+  @Field(() => String, { description: 'Object key of the PNG image' })
+  imageKey!: string;
+
+  @Field(() => String)
+  imageSha256!: string;
+
+  @Field(() => GraphQLDateTime)
+  createdAt!: Date;
+}
+
+@ObjectType({ description: 'A variation of an identity produced by a Dispersion or DisCo run' })
+export class Sample {
+  @Field(() => ID)
+  id!: string;
+
+  identityId!: string;
+  runId!: string;
+
+  @Field(() => Int, { description: 'Class label in the exported dataset' })
+  label!: number;
+
+  @Field(() => Int)
+  variation!: number;
+
+  @Field(() => [Float])
+  latent!: number[];
+
+  @Field(() => [Float])
+  embedding!: number[];
+
+  @Field(() => String)
+  imageKey!: string;
+
+  @Field(() => String)
+  imageSha256!: string;
+
+  @Field(() => GraphQLDateTime)
+  createdAt!: Date;
+}

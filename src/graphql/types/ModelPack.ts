@@ -1,0 +1,29 @@
+import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+
+@ObjectType({ description: 'A generator, mapping and recognizer with their manifest; identified by its digest' })
+export class ModelPack {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String, { description: 'sha256 of the manifest with its file digests' })
+  digest!: string;
+
+  @Field(() => GraphQLJSONObject)
+  manifest!: object;
+
+  @Field(() => String, { description: 'Object-store prefix holding the pack files' })
+  storagePrefix!: string;
+
+  @Field(() => Int)
+  latentDim!: number;
+
+  @Field(() => Int)
+  embeddingDim!: number;
+
+  @Field(() => GraphQLDateTime)
+  createdAt!: Date;
+}

@@ -1,0 +1,17 @@
+/** Branded identifiers: a run id cannot be passed where a pack id is expected. */
+declare const brand: unique symbol;
+export type Brand<T, B extends string> = T & { readonly [brand]: B };
+
+export type RunId = Brand<string, 'RunId'>;
+export type ModelPackId = Brand<string, 'ModelPackId'>;
+export type IdentityId = Brand<string, 'IdentityId'>;
+export type SampleId = Brand<string, 'SampleId'>;
+export type GalleryId = Brand<string, 'GalleryId'>;
+export type ApiKeyId = Brand<string, 'ApiKeyId'>;
+export type JobId = Brand<string, 'JobId'>;
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return uuidPattern.test(value);
+}

@@ -1,0 +1,106 @@
+import { hostname } from 'node:os';
+import { issueApiKey } from '../auth/apiKeys.js';
+import type { Config, S3Config } from '../config/config.js';
+import { openDatabase, type Database } from '../db/client.js';
+import { migrate } from '../db/migrate.js';
+import { startEmbeddedPostgres } from '../embedded/postgres.js';
+import { startEmbeddedS3 } from '../embedded/s3.js';
+import { EventHub } from '../events/eventHub.js';
+import { Role } from '../generated/prisma/enums.js';
+import { createSchema } from '../graphql/schema.js';
+import type { Logger } from '../logging/logger.js';
+import { codeVersion } from '../provenance/codeVersion.js';
+import { JobQueue } from '../queue/jobQueue.js';
+import { startApiServer } from '../server/httpServer.js';
+import { createMetricsRegistry, registerClusterMetrics } from '../server/metrics.js';
+import { ObjectStore } from '../store/objectStore.js';
+import { startWorker } from '../../services/worker/src/startWorker.js';
+
+export interface PlatformOptions {
+  api: boolean;
+  worker: boolean;
+}
+
+export interface Platform {
+  /** GraphQL endpoint, when the API runs in this process. */
+  apiUrl: string | undefined;
+  /** Set on the first start of an empty database: the only time the admin key is shown. */
+  initialAdminKey: string | undefined;
+  database: Database;
+  store: ObjectStore;
+  queue: JobQueue;
+  databaseUrl: string;
+  s3: S3Config;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts what the configuration asks for: embedded Postgres and S3 when no external ones are
+ * configured, migrations, the API and/or a worker. `stop` undoes it in reverse order.
+ */
+export async function startPlatform(config: Config, log: Logger, options: PlatformOptions): Promise<Platform> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) {
+      await step().catch((error: Error) => log.error({ err: error }, 'shutdown step failed'));
+    }
+    stops.length = 0;
+  };
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (databaseUrl === undefined) {
+      const postgres = await startEmbeddedPostgres(config.dataDir, log);
+      stops.push(postgres.stop);
+      databaseUrl = postgres.url;
+    }
+    let s3 = config.s3;
+    if (s3 === undefined) {
+      const server = await startEmbeddedS3(config.dataDir, log);
+      stops.push(server.stop);
+      s3 = server.config;
+    }
+    const metrics = createMetricsRegistry();
+    const database = openDatabase(databaseUrl, { onStatement: () => metrics.sqlStatements.inc() });
+    stops.push(database.close);
+    await migrate(database.pool, log);
+
+    const store = new ObjectStore(s3, config.bucket);
+    await store.ensureBucket();
+    const queue = await JobQueue.open(databaseUrl, config.queue, true);
+    stops.push(() => queue.close());
+
+    let apiUrl: string | undefined;
+    let initialAdminKey: string | undefined;
+    if (options.api) {
+      const events = new EventHub();
+      await events.listen(database.pool, log);
+      stops.push(() => events.stop());
+      registerClusterMetrics(metrics.registry, database.prisma, queue, config.queue.heartbeatSeconds);
+      const schema = await createSchema(events);
+      const services = { config, prisma: database.prisma, pool: database.pool, store, queue, events, log };
+      const server = await startApiServer(services, schema, metrics.registry);
+      stops.push(server.close);
+      apiUrl = server.url;
+      if ((await database.prisma.apiKey.count()) === 0) {
+        initialAdminKey = (await issueApiKey(database.prisma, 'initial admin', Role.ADMIN)).secret;
+      }
+    }
+    if (options.worker) {
+      const worker = await startWorker({
+        config,
+        prisma: database.prisma,
+        pool: database.pool,
+        store,
+        log: log.child({ component: 'worker' }),
+        host: hostname(),
+        codeVersion,
+        queue,
+      });
+      stops.push(() => worker.stop());
+    }
+    return { apiUrl, initialAdminKey, database, store, queue, databaseUrl, s3, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,142 @@
+import PgBoss from 'pg-boss';
+import type { QueueSettings } from '../config/config.js';
+import type { JobId, RunId } from '../ids/ids.js';
+
+/** Queue names, one per kind of work a worker can do. */
+export const JobName = {
+  langevin: 'run-langevin',
+  dispersion: 'run-dispersion',
+} as const;
+export type JobName = (typeof JobName)[keyof typeof JobName];
+export const jobNames: JobName[] = Object.values(JobName);
+
+export interface RunJobData {
+  runId: RunId;
+}
+
+export interface ClaimedJob {
+  id: JobId;
+  name: JobName;
+  data: RunJobData;
+  retryCount: number;
+}
+
+const schema = 'pgboss';
+
+/** pg-boss runs statements through node-postgres, whose results also carry rowCount. */
+interface SqlExecutor {
+  executeSql(text: string, values: unknown[]): Promise<{ rows: unknown[]; rowCount?: number | null }>;
+}
+
+/**
+ * pg-boss (Postgres-backed): jobs live in the same database as the runs they belong to, so a run
+ * row and its job are written in one place, and any host with DATABASE_URL can work.
+ */
+export class JobQueue {
+  private constructor(
+    private readonly boss: PgBoss,
+    private readonly settings: QueueSettings,
+  ) {}
+
+  static async open(databaseUrl: string, settings: QueueSettings, supervise: boolean): Promise<JobQueue> {
+    const boss = new PgBoss({
+      connectionString: databaseUrl,
+      schema,
+      supervise,
+      schedule: false,
+      maintenanceIntervalSeconds: settings.maintenanceIntervalSeconds,
+      max: 4,
+    });
+    boss.on('error', () => undefined);
+    await boss.start();
+    for (const name of jobNames) {
+      await boss.createQueue(name, {
+        name,
+        policy: 'standard',
+        retryLimit: settings.retryLimit,
+        retryDelay: settings.retryDelaySeconds,
+        retryBackoff: true,
+        expireInSeconds: settings.jobExpireSeconds,
+      });
+    }
+    return new JobQueue(boss, settings);
+  }
+
+  /** One job per run at a time: a second enqueue of the same run while one is pending is refused. */
+  async enqueueRun(name: JobName, runId: RunId): Promise<JobId> {
+    const id = await this.boss.send(name, { runId } satisfies RunJobData, {
+      singletonKey: runId,
+      retryLimit: this.settings.retryLimit,
+    });
+    if (id === null) throw new Error(`run ${runId} already has a pending job`);
+    return id as JobId;
+  }
+
+  async claim(name: JobName): Promise<ClaimedJob | undefined> {
+    const [job] = await this.boss.fetch<RunJobData>(name, { batchSize: 1, includeMetadata: true });
+    if (!job) return undefined;
+    return { id: job.id as JobId, name, data: job.data, retryCount: job.retryCount };
+  }
+
+  async complete(job: ClaimedJob): Promise<void> {
+    await this.boss.complete(job.name, job.id);
+  }
+
+  async fail(job: ClaimedJob, error: Error): Promise<void> {
+    await this.boss.fail(job.name, job.id, { message: error.message });
+  }
+
+  async cancel(name: JobName, id: JobId): Promise<void> {
+    await this.boss.cancel(name, id);
+  }
+
+  /** Cancels every job of a run that has not finished (queued, retrying or active). */
+  async cancelRunJobs(runId: RunId): Promise<void> {
+    const result = await this.db().executeSql(
+      `SELECT name, id FROM ${schema}.job WHERE singleton_key = $1 AND state < 'completed'`,
+      [runId],
+    );
+    for (const row of result.rows as Array<{ name: JobName; id: JobId }>) await this.boss.cancel(row.name, row.id);
+  }
+
+  /**
+   * pg-boss 10 has no job heartbeat: a job expires `expireInSeconds` after it started. A live worker
+   * renews its lease by moving the start forward, so only jobs of dead workers expire and retry.
+   */
+  async renewLease(job: ClaimedJob): Promise<boolean> {
+    const result = await this.db().executeSql(
+      `UPDATE ${schema}.job SET started_on = now() WHERE name = $1 AND id = $2 AND state = 'active'`,
+      [job.name, job.id],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  /** Hands a job back without spending a retry, for a worker shutting down mid-job. */
+  async release(job: ClaimedJob): Promise<void> {
+    await this.db().executeSql(
+      `UPDATE ${schema}.job SET state = 'created', started_on = NULL, start_after = now()
+       WHERE name = $1 AND id = $2 AND state = 'active'`,
+      [job.name, job.id],
+    );
+  }
+
+  async depth(): Promise<Record<JobName, number>> {
+    const depths = {} as Record<JobName, number>;
+    for (const name of jobNames) depths[name] = await this.boss.getQueueSize(name);
+    return depths;
+  }
+
+  /** Jobs that pg-boss put back after a failure or an expired lease. */
+  async retriedCount(): Promise<number> {
+    const result = await this.db().executeSql(`SELECT count(*)::int AS n FROM ${schema}.job WHERE retry_count > 0`, []);
+    return (result.rows[0] as { n: number } | undefined)?.n ?? 0;
+  }
+
+  async close(): Promise<void> {
+    await this.boss.stop({ graceful: false, wait: true, close: true });
+  }
+
+  private db(): SqlExecutor {
+    return this.boss.getDb() as SqlExecutor;
+  }
+}

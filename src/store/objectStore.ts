@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as Minio from 'minio';
+import type { S3Config } from '../config/config.js';
+
+export interface StoredBlob {
+  key: string;
+  sha256: string;
+  size: number;
+}
+
+/** Immutable blobs are addressed by the sha256 of their bytes, so writing one twice is harmless. */
+export function contentKey(sha256: string): string {
+  return `sha256/${sha256}`;
+}
+
+export class ObjectStore {
+  private readonly client: Minio.Client;
+
+  constructor(
+    config: S3Config,
+    readonly bucket: string,
+  ) {
+    const url = new URL(config.endpoint);
+    this.client = new Minio.Client({
+      endPoint: url.hostname,
+      port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
+      useSSL: url.protocol === 'https:',
+      accessKey: config.accessKey,
+      secretKey: config.secretKey,
+      region: config.region,
+      pathStyle: true,
+    });
+  }
+
+  async ensureBucket(): Promise<void> {
+    if (!(await this.client.bucketExists(this.bucket))) await this.client.makeBucket(this.bucket);
+  }
+
+  async ping(): Promise<void> {
+    await this.client.bucketExists(this.bucket);
+  }
+
+  async putBytes(key: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
+    await this.client.putObject(this.bucket, key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), bytes.byteLength, {
+      'Content-Type': contentType,
+    });
+  }
+
+  /** Stores bytes under their content address. */
+  async putContent(bytes: Uint8Array, contentType?: string): Promise<StoredBlob> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const key = contentKey(sha256);
+    if (!(await this.exists(key))) await this.putBytes(key, bytes, contentType);
+    return { key, sha256, size: bytes.byteLength };
+  }
+
+  /**
+   * Streams a large source into the store without holding it in memory: it is hashed while it is
+   * uploaded to a staging key, then copied to its content address.
+   */
+  async putContentStream(source: Readable, contentType = 'application/octet-stream'): Promise<StoredBlob> {
+    const hash = createHash('sha256');
+    let size = 0;
+    const tee = new PassThrough();
+    source.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      size += chunk.length;
+    });
+    const staging = `staging/${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const upload = this.client.putObject(this.bucket, staging, tee, undefined, { 'Content-Type': contentType });
+    await pipeline(source, tee);
+    await upload;
+    const sha256 = hash.digest('hex');
+    const key = contentKey(sha256);
+    if (!(await this.exists(key))) {
+      await this.client.copyObject(this.bucket, key, `/${this.bucket}/${staging}`, new Minio.CopyConditions());
+    }
+    await this.client.removeObject(this.bucket, staging);
+    return { key, sha256, size };
+  }
+
+  async getStream(key: string): Promise<Readable> {
+    return this.client.getObject(this.bucket, key);
+  }
+
+  async getBytes(key: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.getStream(key)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.client.statObject(this.bucket, key);
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'NotFound' || (error as { code?: string }).code === 'NoSuchKey') return false;
+      throw error;
+    }
+  }
+
+  async remove(key: string): Promise<void> {
+    await this.client.removeObject(this.bucket, key);
+  }
+
+  async listKeys(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    for await (const item of this.client.listObjectsV2(this.bucket, prefix, true)) {
+      if (typeof item.name === 'string') keys.push(item.name);
+    }
+    return keys;
+  }
+
+  presignedPut(key: string, expirySeconds: number): Promise<string> {
+    return this.client.presignedPutObject(this.bucket, key, expirySeconds);
+  }
+}
