@@ -1,6 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } },
-  test: { include: ['test/**/*.test.ts'] },
+  resolve: {
+    // graphql 16 ships CJS and ESM builds without an exports map. Under the test runner the
+    // dependencies (Apollo, type-graphql) load the CJS build while sources would get the ESM one:
+    // schema objects from two "realms". Sources are pointed at the same CJS build.
+    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/globalServers.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
 });

@@ -51,9 +51,15 @@ function isList(type: GraphQLOutputType): boolean {
   return isListType(isNonNullType(type) ? type.ofType : type);
 }
 
+function isConnection(type: GraphQLOutputType): boolean {
+  const named = getNamedType(type);
+  return isCompositeType(named) && named.name.endsWith('Connection');
+}
+
 /**
  * Estimated cost: every field costs 1, and everything below a list or connection is multiplied by
- * its `first` argument (a variable counts as the largest page; absent, the default page size), so one query cannot ask for millions of rows.
+ * its `first` argument (a variable counts as the largest page; absent, the default page size; a
+ * connection's `edges` are already counted by its page size), so one query cannot ask for millions of rows.
  */
 export function complexityLimit(maxComplexity: number) {
   return (context: ValidationContext): ASTVisitor => {
@@ -69,9 +75,7 @@ export function complexityLimit(maxComplexity: number) {
           const firstArg = node.arguments?.find((a) => a.name.value === 'first');
           if (firstArg && firstArg.value.kind === Kind.INT) childFactor *= Math.max(1, Number(firstArg.value.value));
           else if (firstArg && firstArg.value.kind === Kind.VARIABLE) childFactor *= maxPageSize;
-          else if (type && (isList(type) || (isCompositeType(getNamedType(type)) && getNamedType(type).name.endsWith('Connection')))) {
-            childFactor *= defaultPageSize;
-          }
+          else if (type && node.name.value !== 'edges' && (isList(type) || isConnection(type))) childFactor *= defaultPageSize;
           multipliers.push(childFactor);
         },
         leave() {

@@ -71,6 +71,11 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
     formatError: (formatted, error) => {
       const code = formatted.extensions?.code;
       if (code === 'INTERNAL_SERVER_ERROR') log.error({ err: error }, 'GraphQL resolver failed');
+      // Apollo files every validation failure under one code; our limit rules carry a more precise one.
+      const original = error instanceof GraphQLError ? error.originalError : undefined;
+      if (original instanceof GraphQLError && original.extensions.code === ErrorCode.QueryTooComplex) {
+        return { ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.QueryTooComplex } };
+      }
       return formatted;
     },
   });

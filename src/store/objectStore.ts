@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
-import { PassThrough, Readable } from 'node:stream';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as Minio from 'minio';
 import type { S3Config } from '../config/config.js';
@@ -31,6 +35,8 @@ export class ObjectStore {
       secretKey: config.secretKey,
       region: config.region,
       pathStyle: true,
+      // One PUT up to S3's single-object limit: multipart needs upload listing, which s3rver lacks.
+      partSize: 5 * 1024 * 1024 * 1024,
     });
   }
 
@@ -57,28 +63,36 @@ export class ObjectStore {
   }
 
   /**
-   * Streams a large source into the store without holding it in memory: it is hashed while it is
-   * uploaded to a staging key, then copied to its content address.
+   * Stores a large source without holding it in memory: it is hashed while it is spooled to a
+   * temporary file, then streamed to its content address with a known length, which lets the
+   * client send one PUT (S3 servers without multipart listing, such as s3rver, accept it).
    */
   async putContentStream(source: Readable, contentType = 'application/octet-stream'): Promise<StoredBlob> {
-    const hash = createHash('sha256');
-    let size = 0;
-    const tee = new PassThrough();
-    source.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
-      size += chunk.length;
-    });
-    const staging = `staging/${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-    const upload = this.client.putObject(this.bucket, staging, tee, undefined, { 'Content-Type': contentType });
-    await pipeline(source, tee);
-    await upload;
-    const sha256 = hash.digest('hex');
-    const key = contentKey(sha256);
-    if (!(await this.exists(key))) {
-      await this.client.copyObject(this.bucket, key, `/${this.bucket}/${staging}`, new Minio.CopyConditions());
+    const dir = await mkdtemp(join(tmpdir(), 'brownian-upload-'));
+    const spool = join(dir, 'blob');
+    try {
+      const hash = createHash('sha256');
+      let size = 0;
+      await pipeline(
+        source,
+        async function* (chunks: AsyncIterable<Buffer>) {
+          for await (const chunk of chunks) {
+            hash.update(chunk);
+            size += chunk.length;
+            yield chunk;
+          }
+        },
+        createWriteStream(spool),
+      );
+      const sha256 = hash.digest('hex');
+      const key = contentKey(sha256);
+      if (!(await this.exists(key))) {
+        await this.client.putObject(this.bucket, key, createReadStream(spool), size, { 'Content-Type': contentType });
+      }
+      return { key, sha256, size };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
-    await this.client.removeObject(this.bucket, staging);
-    return { key, sha256, size };
   }
 
   async getStream(key: string): Promise<Readable> {

@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Role } from '../../src/generated/prisma/enums.js';
+import { graphql } from '../support/graphqlClient.js';
+import { seedIdentity, seedModelPack, seedRun } from '../support/seed.js';
+import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
+
+let t: TestPlatform;
+beforeAll(async () => {
+  t = await startTestPlatform();
+});
+afterAll(async () => t?.stop());
+
+const nestedQuery = `query($pack: ID!, $first: Int!) {
+  runs(first: $first, filter: { modelPackId: $pack }) {
+    totalCount
+    edges { node {
+      id seed
+      modelPack { digest }
+      parent { id }
+      children { id }
+      iterations { iteration }
+      identities(first: 2) { totalCount edges { node { index } } }
+    } }
+  }
+}`;
+
+async function statementsFor(packId: string, first: number): Promise<{ count: number; runs: number }> {
+  const metricsUrl = t.url.replace(/\/graphql$/, '/metrics');
+  const read = async () => Number(/^brownian_sql_statements_total (\d+)$/m.exec(await (await fetch(metricsUrl)).text())![1]);
+  const before = await read();
+  const response = await graphql(t.url, t.keys[Role.VIEWER], nestedQuery, { pack: packId, first });
+  expect(response.errors).toBeUndefined();
+  const after = await read();
+  return { count: after - before, runs: response.data!.runs.edges.length };
+}
+
+describe('nested queries', () => {
+  it('cost a fixed number of SQL statements however many runs they cover', async () => {
+    const prisma = t.platform.database.prisma;
+    const pack = await seedModelPack(prisma, 'batching');
+    let parent = null;
+    for (let i = 0; i < 50; i++) {
+      const run = await seedRun(prisma, pack, parent?.id ?? null);
+      await seedIdentity(prisma, run, 0);
+      await seedIdentity(prisma, run, 1);
+      await seedIdentity(prisma, run, 2);
+      parent = run;
+    }
+    const few = await statementsFor(pack.id, 5);
+    const many = await statementsFor(pack.id, 50);
+    expect(few.runs).toBe(5);
+    expect(many.runs).toBe(50);
+    expect(many.count).toBe(few.count);
+    // one statement per relation plus the page and its count, and the metrics scrape itself
+    expect(many.count).toBeLessThan(20);
+  });
+});

@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import type { PrismaClient } from '../../src/db/client.js';
+import { float32ToBytes } from '../../src/db/floats.js';
+import { RunKind, RunStatus } from '../../src/generated/prisma/enums.js';
+import type * as db from '../../src/generated/prisma/client.js';
+
+/** Rows as a finished run would leave them, for tests of reading paths. */
+export async function seedModelPack(prisma: PrismaClient, name = 'seeded'): Promise<db.ModelPack> {
+  const digest = randomBytes(32).toString('hex');
+  return prisma.modelPack.create({
+    data: { name, digest, manifest: { name }, storagePrefix: `packs/${digest}/`, latentDim: 4, embeddingDim: 3 },
+  });
+}
+
+export async function seedRun(prisma: PrismaClient, pack: db.ModelPack, parentRunId: string | null = null): Promise<db.Run> {
+  return prisma.run.create({
+    data: {
+      kind: parentRunId ? RunKind.DISPERSION : RunKind.LANGEVIN,
+      status: RunStatus.SUCCEEDED,
+      parameters: { numIdentities: 2 },
+      seed: 7n,
+      modelPackId: pack.id,
+      parentRunId,
+      totalIterations: 1,
+      iteration: 1,
+      codeVersion: 'test',
+      workerHost: 'test-host',
+      executionProvider: 'cpu',
+      iterations: { create: [{ iteration: 0, stats: { dt: 0.1 } }] },
+    },
+  });
+}
+
+export async function seedIdentity(prisma: PrismaClient, run: db.Run, index: number): Promise<db.Identity> {
+  return prisma.identity.create({
+    data: {
+      runId: run.id,
+      index,
+      latent: float32ToBytes(new Float32Array([index, 1, 2, 3])),
+      embedding: float32ToBytes(new Float32Array([1, 0, index])),
+      imageKey: `sha256/${'0'.repeat(64)}`,
+      imageSha256: '0'.repeat(64),
+    },
+  });
+}
