@@ -1,5 +1,6 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { ApiKeyResolver } from './ApiKeyResolver.js';
+import { GalleryResolver } from './GalleryResolver.js';
 import { IdentityResolver, SampleResolver } from './IdentityResolver.js';
 import { ModelPackResolver } from './ModelPackResolver.js';
 import { RunResolver } from './RunResolver.js';
@@ -9,6 +10,7 @@ import { UploadResolver } from './UploadResolver.js';
 // Every resolver class of the API, in one place.
 export const resolvers: NonEmptyArray<Function> = [
   ApiKeyResolver,
+  GalleryResolver,
   IdentityResolver,
   ModelPackResolver,
   RunResolver,
