@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
+import { demoCommand } from './commands/demo.js';
 import { platformCommands } from './commands/platform.js';
 import { schemaCommand } from './commands/schema.js';
 
@@ -9,6 +10,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const command of platformCommands()) program.addCommand(command);
   program.addCommand(schemaCommand());
+  program.addCommand(demoCommand());
   return program;
 }
 

@@ -106,13 +106,23 @@ export class ObjectStore {
   }
 
   async exists(key: string): Promise<boolean> {
+    return (await this.size(key)) !== undefined;
+  }
+
+  /** Size in bytes, or undefined when there is no such object. */
+  async size(key: string): Promise<number | undefined> {
     try {
-      await this.client.statObject(this.bucket, key);
-      return true;
+      return (await this.client.statObject(this.bucket, key)).size;
     } catch (error) {
-      if ((error as { code?: string }).code === 'NotFound' || (error as { code?: string }).code === 'NoSuchKey') return false;
+      const code = (error as { code?: string }).code;
+      if (code === 'NotFound' || code === 'NoSuchKey') return undefined;
       throw error;
     }
+  }
+
+  /** Server-side copy: the bytes never pass through this process. */
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    await this.client.copyObject(this.bucket, toKey, `/${this.bucket}/${fromKey}`, new Minio.CopyConditions());
   }
 
   async remove(key: string): Promise<void> {

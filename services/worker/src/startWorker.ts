@@ -5,6 +5,7 @@ import type { Logger } from '../../../src/logging/logger.js';
 import type { JobQueue } from '../../../src/queue/jobQueue.js';
 import type { ObjectStore } from '../../../src/store/objectStore.js';
 import { jobHandlers } from './jobs/index.js';
+import { selectExecutionProvider } from './runtime/executionProvider.js';
 import { Worker } from './worker.js';
 
 export interface WorkerStartOptions {
@@ -20,7 +21,9 @@ export interface WorkerStartOptions {
 
 export async function startWorker(options: WorkerStartOptions): Promise<Worker> {
   const { config, prisma, pool, store, queue, log, host, codeVersion } = options;
-  const executionProvider = 'cpu';
+  const selection = await selectExecutionProvider(config.device);
+  log.info({ executionProvider: selection.provider, reason: selection.reason }, 'execution provider selected');
+  const executionProvider = selection.provider;
   const worker = new Worker(
     { config, prisma, pool, store, log, worker: { host, executionProvider, codeVersion } },
     queue,

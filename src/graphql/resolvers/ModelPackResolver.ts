@@ -1,8 +1,14 @@
-import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
 import type { ModelPackId } from '../../ids/ids.js';
+import { packPrefix, storePackSource } from '../../store/storePackSource.js';
+import { loadPack, type LoadedPack } from '../../../services/worker/src/pack/loadPack.js';
+import { manifestFileName, packFiles } from '../../../services/worker/src/pack/manifest.js';
+import { PackError } from '../../../services/worker/src/pack/PackError.js';
 import { parseId } from '../args.js';
-import { authorize, type GraphQLContext } from '../context.js';
+import { auditEntry, authorize, type GraphQLContext } from '../context.js';
+import { badUserInput } from '../errors.js';
+import { ModelPackInput } from '../inputs/ModelPackInput.js';
 import { toModelPack } from '../mappers.js';
 import { ModelPack } from '../types/ModelPack.js';
 
@@ -20,5 +26,50 @@ export class ModelPackResolver {
     authorize(context, Permission.Read);
     const row = await context.loaders.modelPack.load(parseId<ModelPackId>(id, 'id'));
     return row ? toModelPack(row) : null;
+  }
+
+  @Mutation(() => ModelPack, {
+    description:
+      'Checks an uploaded pack (manifest, file digests, dims, supported ops, a dry run) and registers it under its digest. ' +
+      'Registering the same pack again returns the existing one; a pack that fails a check registers nothing.',
+  })
+  async registerModelPack(@Ctx() context: GraphQLContext, @Arg('input', () => ModelPackInput) input: ModelPackInput): Promise<ModelPack> {
+    authorize(context, Permission.Operate);
+    const { prisma, store } = context.services;
+    const keys = new Map(input.files.map((f) => [f.file, f.key]));
+    keys.set(manifestFileName, input.manifestKey);
+    let pack: LoadedPack;
+    try {
+      pack = await loadPack(storePackSource(store, 'the uploaded files', (file) => keys.get(file)));
+    } catch (error) {
+      if (error instanceof PackError) {
+        const field = error.code === 'file-missing' ? 'input.files' : error.field === manifestFileName ? 'input.manifestKey' : `manifest.${error.field}`;
+        throw badUserInput([{ field, message: `${error.message} [${error.code}]` }]);
+      }
+      throw error;
+    }
+    const existing = await prisma.modelPack.findUnique({ where: { digest: pack.digest } });
+    if (existing) return toModelPack(existing);
+    const prefix = packPrefix(pack.digest);
+    for (const { file } of [...packFiles(pack.manifest), { file: manifestFileName }]) {
+      await store.copy(keys.get(file)!, `${prefix}${file}`);
+    }
+    const row = await prisma.$transaction(async (tx) => {
+      const created = await tx.modelPack.upsert({
+        where: { digest: pack.digest },
+        update: {},
+        create: {
+          name: pack.manifest.name,
+          digest: pack.digest,
+          manifest: pack.manifest as never,
+          storagePrefix: prefix,
+          latentDim: pack.manifest.latentDim,
+          embeddingDim: pack.manifest.embeddingDim,
+        },
+      });
+      await tx.auditLogEntry.create({ data: auditEntry(context, 'registerModelPack', created.id, { digest: pack.digest, name: pack.manifest.name }) });
+      return created;
+    });
+    return toModelPack(row);
   }
 }

@@ -2,6 +2,7 @@ import type { NonEmptyArray } from 'type-graphql';
 import { ApiKeyResolver } from './ApiKeyResolver.js';
 import { GalleryResolver } from './GalleryResolver.js';
 import { IdentityResolver, SampleResolver } from './IdentityResolver.js';
+import { LangevinResolver } from './LangevinResolver.js';
 import { ModelPackResolver } from './ModelPackResolver.js';
 import { RunResolver } from './RunResolver.js';
 import { SubscriptionResolver } from './SubscriptionResolver.js';
@@ -12,6 +13,7 @@ export const resolvers: NonEmptyArray<Function> = [
   ApiKeyResolver,
   GalleryResolver,
   IdentityResolver,
+  LangevinResolver,
   ModelPackResolver,
   RunResolver,
   SampleResolver,

@@ -12,6 +12,15 @@ export class Spread {
   max!: number;
 }
 
+@ObjectType({ description: 'How close identities come to the real faces of an exclusion gallery' })
+export class ExclusionStats {
+  @Field(() => Float, { description: 'Smallest angular distance from any identity to any gallery embedding' })
+  minDistance!: number;
+
+  @Field(() => Int, { description: 'Identities with a gallery embedding closer than the exclusion distance' })
+  identitiesWithin!: number;
+}
+
 @ObjectType({ description: 'Statistics of one iteration, as defined by the Langevin and Dispersion methods' })
 export class IterationStats {
   @Field(() => Spread, { description: 'Angular distance between embeddings, over pairs' })
@@ -26,20 +35,23 @@ export class IterationStats {
   @Field(() => Float, { description: 'Mean Euclidean distance of latents to w_avg' })
   meanDistanceToAverage!: number;
 
-  @Field(() => Spread)
-  interactionForce!: Spread;
+  @Field(() => Spread, { nullable: true })
+  interactionForce!: Spread | null;
 
-  @Field(() => Spread)
-  latentForce!: Spread;
+  @Field(() => Spread, { nullable: true })
+  latentForce!: Spread | null;
 
-  @Field(() => Spread)
-  randomForce!: Spread;
+  @Field(() => Spread, { nullable: true })
+  randomForce!: Spread | null;
 
-  @Field(() => Spread)
-  totalForce!: Spread;
+  @Field(() => Spread, { nullable: true })
+  totalForce!: Spread | null;
 
-  @Field(() => Float, { nullable: true, description: 'Time step used by the update after these statistics' })
+  @Field(() => Float, { nullable: true, description: 'Time step of the update after these statistics; null after the last' })
   dt!: number | null;
+
+  @Field(() => ExclusionStats, { nullable: true, description: 'Distance to the exclusion gallery, when the run has one' })
+  exclusion!: ExclusionStats | null;
 }
 
 @ObjectType()

@@ -1,6 +1,8 @@
 import { JobName } from '../../../../src/queue/jobQueue.js';
 import type { JobHandler } from './JobHandler.js';
+import { langevinJob } from './langevinJob.js';
 
 /** Which handler runs each queue's jobs; a worker only claims jobs it has a handler for. */
-export const jobHandlers: Partial<Record<JobName, JobHandler>> = {};
-void JobName;
+export const jobHandlers: Partial<Record<JobName, JobHandler>> = {
+  [JobName.langevin]: langevinJob,
+};

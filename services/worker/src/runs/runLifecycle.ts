@@ -95,6 +95,19 @@ export class RunLifecycle {
     return run;
   }
 
+  /** The identities and the SUCCEEDED status land in one transaction: readers see all of them or none. */
+  async succeedWithIdentities(rows: Array<Omit<db.Identity, 'id' | 'createdAt'>>, summary: object): Promise<db.Run> {
+    const run = await this.prisma.$transaction(async (tx) => {
+      await tx.identity.createMany({ data: rows, skipDuplicates: true });
+      return tx.run.update({
+        where: { id: this.runId },
+        data: { status: RunStatus.SUCCEEDED, finishedAt: new Date(), error: null, errorIteration: null, summary: summary as never },
+      });
+    });
+    await this.announce(run, null);
+    return run;
+  }
+
   /** Back to the queue's hands, e.g. when the worker shuts down mid-run. */
   async requeue(): Promise<void> {
     const run = await this.prisma.run.update({ where: { id: this.runId }, data: { status: RunStatus.QUEUED } });

@@ -1,0 +1,187 @@
+import { float32ToBytes, bytesToFloat32 } from '../../../../src/db/floats.js';
+import { RunStatus } from '../../../../src/generated/prisma/enums.js';
+import type * as db from '../../../../src/generated/prisma/client.js';
+import type { LangevinRunParameters } from '../../../../src/runs/langevinRunParameters.js';
+import { unitRows, type UnitRows } from '../diffusion/angular.js';
+import { embedAll } from '../diffusion/batchedModel.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../diffusion/checkpoint.js';
+import {
+  initialLatents,
+  langevinStateStats,
+  langevinStep,
+  type LangevinState,
+  type LangevinSystem,
+} from '../diffusion/langevin.js';
+import { CounterRng } from '../diffusion/rng.js';
+import { encodePng } from '../images/png.js';
+import { RunLifecycle } from '../runs/runLifecycle.js';
+import type { JobHandler, JobOutcome, WorkerServices } from './JobHandler.js';
+import { iterationRecord } from './iterationRecord.js';
+import { openRunModel, type RunModel } from './runModel.js';
+
+const terminal: RunStatus[] = [RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED];
+
+/** A failure of the run itself (bad numbers, a model error): retrying would fail the same way. */
+class RunFailure extends Error {
+  constructor(
+    message: string,
+    readonly iteration: number,
+  ) {
+    super(message);
+  }
+}
+
+export function checkpointKey(runId: string): string {
+  return `runs/${runId}/checkpoint.bin`;
+}
+
+/**
+ * Runs (or resumes) a Langevin run: restores the last checkpoint if there is one, steps to the
+ * last iteration recording statistics and checkpointing, then writes every identity at once.
+ */
+export const langevinJob: JobHandler = async (job, services, signal) => {
+  const runId = job.data.runId;
+  const lifecycle = new RunLifecycle(services.prisma, services.pool, runId);
+  const run = await lifecycle.load();
+  if (!run || terminal.includes(run.status)) return 'completed';
+  if (run.cancelRequested) {
+    await lifecycle.finish(RunStatus.CANCELLED);
+    return 'completed';
+  }
+  const pack = await services.prisma.modelPack.findUniqueOrThrow({ where: { id: run.modelPackId } });
+  const parameters = run.parameters as unknown as LangevinRunParameters;
+  await lifecycle.markRunning(services.worker);
+  let model: RunModel | undefined;
+  let iteration = run.iteration;
+  try {
+    model = await openRunModel(services, pack, parameters.langevin.batchSize).catch((error: Error) => {
+      throw new RunFailure(`model pack ${pack.digest} could not be loaded: ${error.message}`, iteration);
+    });
+    const system: LangevinSystem = {
+      model: model.embedding,
+      latentAverage: model.latentAverage,
+      exclusionGallery: await loadGallery(services, run.exclusionGalleryId),
+    };
+    const rng = new CounterRng(run.seed);
+    let state = await startingState(services, run, parameters, model, rng);
+    iteration = state.iteration;
+    const log = services.log.child({ runId });
+    log.info({ iteration, total: run.totalIterations, identities: state.count }, 'Langevin run starting');
+    while (state.iteration < run.totalIterations) {
+      if (signal.aborted) {
+        await lifecycle.requeue();
+        return 'released';
+      }
+      if (await lifecycle.cancelRequested()) {
+        await lifecycle.finish(RunStatus.CANCELLED);
+        return 'completed';
+      }
+      iteration = state.iteration;
+      const step = await langevinStep(state, system, parameters.langevin, rng).catch((error: Error) => {
+        throw new RunFailure(`iteration ${iteration} failed: ${error.message}`, iteration);
+      });
+      if (!step.state.latents.every(Number.isFinite)) {
+        throw new RunFailure(`non-finite latents after iteration ${iteration} (forces diverged; try a smaller timestep)`, iteration);
+      }
+      state = step.state;
+      await lifecycle.recordIteration(iteration, state.iteration, iterationRecord(step.stats));
+      log.info({ iteration, propIct: step.stats.propIct, minAngle: step.stats.embeddingDistance.min, dt: step.stats.dt }, 'iteration');
+      if (state.iteration % parameters.checkpointEvery === 0 && state.iteration < run.totalIterations) {
+        await services.store.putBytes(checkpointKey(runId), encodeCheckpoint({ state, seed: run.seed }));
+      }
+    }
+    iteration = state.iteration;
+    const final = await langevinStateStats(state, system, parameters.langevin);
+    await lifecycle.recordIteration(state.iteration, state.iteration, iterationRecord(final));
+    return await writeIdentities(services, lifecycle, run, state, model);
+  } catch (error) {
+    if (!(error instanceof RunFailure)) throw error;
+    await lifecycle.finish(RunStatus.FAILED, { error: error.message, errorIteration: error.iteration });
+    return 'completed';
+  } finally {
+    await model?.release();
+  }
+};
+
+async function loadGallery(services: WorkerServices, galleryId: string | null): Promise<UnitRows | null> {
+  if (!galleryId) return null;
+  const gallery = await services.prisma.gallery.findUniqueOrThrow({ where: { id: galleryId } });
+  const subjects = await services.prisma.gallerySubject.findMany({ where: { galleryId }, select: { embedding: true }, orderBy: { label: 'asc' } });
+  const rows = new Float32Array(subjects.length * gallery.embeddingDim);
+  subjects.forEach((subject, i) => rows.set(bytesToFloat32(subject.embedding), i * gallery.embeddingDim));
+  return unitRows(rows, subjects.length, gallery.embeddingDim);
+}
+
+/** The last checkpoint, else the user's initial latents, else latents sampled from the seed. */
+async function startingState(
+  services: WorkerServices,
+  run: db.Run,
+  parameters: LangevinRunParameters,
+  model: RunModel,
+  rng: CounterRng,
+): Promise<LangevinState> {
+  const count = parameters.numIdentities;
+  const latentDim = model.embedding.latentDim;
+  if (await services.store.exists(checkpointKey(run.id))) {
+    const checkpoint = decodeCheckpoint(await services.store.getBytes(checkpointKey(run.id)));
+    if (checkpoint.seed !== run.seed || checkpoint.state.count !== count || checkpoint.state.latentDim !== latentDim) {
+      throw new RunFailure('checkpoint does not belong to this run', run.iteration);
+    }
+    services.log.info({ runId: run.id, iteration: checkpoint.state.iteration }, 'resuming from checkpoint');
+    return checkpoint.state;
+  }
+  if (parameters.initialLatents) {
+    const latents = bytesToFloat32(await services.store.getBytes(parameters.initialLatents));
+    if (latents.length !== count * latentDim) throw new RunFailure(`initial latents hold ${latents.length} values, not ${count}×${latentDim}`, 0);
+    return { count, latentDim, latents, iteration: 0 };
+  }
+  const latents = await initialLatents({
+    count,
+    noiseDim: model.noiseDim,
+    latentAverage: model.latentAverage,
+    truncationPsi: parameters.langevin.truncationPsi,
+    batchSize: parameters.langevin.batchSize,
+    mapping: model.mapping,
+    rng,
+  });
+  return { count, latentDim, latents, iteration: 0 };
+}
+
+/** Images go to the store first; rows and SUCCEEDED land in one transaction, so no partial set is ever visible. */
+async function writeIdentities(
+  services: WorkerServices,
+  lifecycle: RunLifecycle,
+  run: db.Run,
+  state: LangevinState,
+  model: RunModel,
+): Promise<JobOutcome> {
+  const { count, latentDim, latents } = state;
+  const batchSize = (run.parameters as unknown as LangevinRunParameters).langevin.batchSize;
+  const embeddingDim = model.embedding.embeddingDim;
+  const embeddings = await embedAll(model.embedding, latents, count, batchSize);
+  const rows: Array<Omit<db.Identity, 'id' | 'createdAt'>> = [];
+  for (let start = 0; start < count; start += batchSize) {
+    const n = Math.min(batchSize, count - start);
+    const images = await model.render(latents.subarray(start * latentDim, (start + n) * latentDim), n);
+    for (let i = 0; i < n; i++) {
+      const index = start + i;
+      const blob = await services.store.putContent(encodePng(images, i), 'image/png');
+      rows.push({
+        runId: run.id,
+        index,
+        latent: float32ToBytes(latents.subarray(index * latentDim, (index + 1) * latentDim)),
+        embedding: float32ToBytes(embeddings.subarray(index * embeddingDim, (index + 1) * embeddingDim)),
+        imageKey: blob.key,
+        imageSha256: blob.sha256,
+      });
+    }
+  }
+  const iterations = await services.prisma.runIteration.findMany({
+    where: { runId: run.id, iteration: { in: [0, state.iteration] } },
+    orderBy: { iteration: 'asc' },
+  });
+  const summary = { first: iterations[0]?.stats ?? null, last: iterations.at(-1)?.stats ?? null, identities: count };
+  await lifecycle.succeedWithIdentities(rows, summary);
+  await services.store.remove(checkpointKey(run.id)).catch(() => undefined);
+  return 'completed';
+}

@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Permission } from '../../auth/roles.js';
+import { RunKind, RunStatus } from '../../generated/prisma/enums.js';
+import type { GalleryId, ModelPackId, RunId } from '../../ids/ids.js';
+import { JobName } from '../../queue/jobQueue.js';
+import type { LangevinRunParameters } from '../../runs/langevinRunParameters.js';
+import { langevinParams, validateLangevinParams } from '../../../services/worker/src/diffusion/langevinParams.js';
+import { isUuid } from '../../ids/ids.js';
+import { auditEntry, authorize, type GraphQLContext } from '../context.js';
+import { badUserInput, type FieldProblem } from '../errors.js';
+import { LangevinRunInput } from '../inputs/LangevinRunInput.js';
+import { toRun } from '../mappers.js';
+import { Run } from '../types/Run.js';
+
+const maxIdentities = 10_000_000;
+const defaultCheckpointEvery = 5;
+const maxSeed = (1n << 64n) - 1n;
+
+function parseSeed(value: string | undefined, problems: FieldProblem[]): bigint {
+  if (value === undefined) return randomBytes(8).readBigUInt64LE();
+  if (!/^\d{1,20}$/.test(value) || BigInt(value) > maxSeed) {
+    problems.push({ field: 'input.seed', message: 'must be an unsigned 64-bit integer written in decimal' });
+    return 0n;
+  }
+  return BigInt(value);
+}
+
+@Resolver()
+export class LangevinResolver {
+  @Mutation(() => Run, { description: 'Validates and queues a Langevin run; nothing is queued when any field is invalid' })
+  async startLangevinRun(@Ctx() context: GraphQLContext, @Arg('input', () => LangevinRunInput) input: LangevinRunInput): Promise<Run> {
+    authorize(context, Permission.Operate);
+    const { prisma, store, queue } = context.services;
+    const problems: FieldProblem[] = [];
+    const idOf = (value: string | undefined, field: string): string | undefined => {
+      if (value === undefined) return undefined;
+      if (!isUuid(value)) {
+        problems.push({ field, message: `"${value}" is not a valid id` });
+        return undefined;
+      }
+      return value.toLowerCase();
+    };
+    const packId = idOf(input.modelPackId, 'input.modelPackId') as ModelPackId | undefined;
+    const galleryId = idOf(input.exclusionGalleryId, 'input.exclusionGalleryId') as GalleryId | undefined;
+    const parentId = idOf(input.parentRunId, 'input.parentRunId') as RunId | undefined;
+
+    if (!Number.isInteger(input.numIdentities) || input.numIdentities < 2 || input.numIdentities > maxIdentities) {
+      problems.push({ field: 'input.numIdentities', message: `must be an integer from 2 to ${maxIdentities}` });
+    }
+    const checkpointEvery = input.checkpointEvery ?? defaultCheckpointEvery;
+    if (!Number.isInteger(checkpointEvery) || checkpointEvery < 1) {
+      problems.push({ field: 'input.checkpointEvery', message: 'must be an integer ≥ 1' });
+    }
+    const seed = parseSeed(input.seed, problems);
+
+    const pack = packId ? await prisma.modelPack.findUnique({ where: { id: packId } }) : null;
+    if (packId && !pack) problems.push({ field: 'input.modelPackId', message: `no model pack ${packId}` });
+    const params = langevinParams({
+      iterations: input.iterations,
+      ict: input.ict,
+      repulsionCoefficient: input.repulsionCoefficient,
+      repulsionRadius: input.repulsionRadius,
+      timestep: input.timestep,
+      viscosity: input.viscosity,
+      randomForce: input.randomForce,
+      latentForce: input.latentForce,
+      truncationPsi: input.truncationPsi ?? packTruncation(pack?.manifest),
+      batchSize: input.batchSize,
+      exclusionDistance: input.exclusionDistance,
+    });
+    for (const problem of validateLangevinParams(params)) problems.push({ field: `input.${problem.field}`, message: problem.message });
+
+    if (galleryId) {
+      const gallery = await prisma.gallery.findUnique({ where: { id: galleryId } });
+      if (!gallery) problems.push({ field: 'input.exclusionGalleryId', message: `no gallery ${galleryId}` });
+      else if (pack && gallery.embeddingDim !== pack.embeddingDim) {
+        problems.push({
+          field: 'input.exclusionGalleryId',
+          message: `gallery embeddings have dimension ${gallery.embeddingDim}, the pack's recognizer ${pack.embeddingDim}`,
+        });
+      }
+    } else if (input.exclusionDistance !== undefined) {
+      problems.push({ field: 'input.exclusionDistance', message: 'needs exclusionGalleryId' });
+    }
+    if (parentId && !(await prisma.run.findUnique({ where: { id: parentId }, select: { id: true } }))) {
+      problems.push({ field: 'input.parentRunId', message: `no run ${parentId}` });
+    }
+    if (input.initialLatents !== undefined) {
+      const size = await store.size(input.initialLatents);
+      if (size === undefined) problems.push({ field: 'input.initialLatents', message: `no object ${input.initialLatents}` });
+      else if (pack && size !== input.numIdentities * pack.latentDim * 4) {
+        problems.push({
+          field: 'input.initialLatents',
+          message: `has ${size} bytes; ${input.numIdentities}×${pack.latentDim} float32 latents need ${input.numIdentities * pack.latentDim * 4}`,
+        });
+      }
+    }
+    if (problems.length > 0 || !pack) throw badUserInput(problems);
+
+    const parameters: LangevinRunParameters = {
+      numIdentities: input.numIdentities,
+      checkpointEvery,
+      initialLatents: input.initialLatents ?? null,
+      exclusionGalleryId: galleryId ?? null,
+      langevin: params,
+    };
+    const run = await prisma.$transaction(async (tx) => {
+      const row = await tx.run.create({
+        data: {
+          kind: RunKind.LANGEVIN,
+          parameters: parameters as never,
+          seed,
+          modelPackId: pack.id,
+          parentRunId: parentId ?? null,
+          exclusionGalleryId: galleryId ?? null,
+          totalIterations: params.iterations,
+          createdById: context.principal.keyId,
+        },
+      });
+      await tx.auditLogEntry.create({ data: auditEntry(context, 'startLangevinRun', row.id, { input: { ...input } }) });
+      return row;
+    });
+    try {
+      await queue.enqueueRun(JobName.langevin, run.id as RunId);
+    } catch (error) {
+      const failed = await prisma.run.update({
+        where: { id: run.id },
+        data: { status: RunStatus.FAILED, error: `could not be queued: ${(error as Error).message}`, finishedAt: new Date() },
+      });
+      return toRun(failed);
+    }
+    return toRun(run);
+  }
+}
+
+function packTruncation(manifest: unknown): number | undefined {
+  const value = (manifest as { truncation?: unknown } | null | undefined)?.truncation;
+  return typeof value === 'number' ? value : undefined;
+}
