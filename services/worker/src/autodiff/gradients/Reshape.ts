@@ -1,0 +1,6 @@
+import type { GradientRule } from '../rule.js';
+
+export const Reshape: GradientRule = {
+  differentiableInputs: [0],
+  backward: (ctx, [g]) => [ctx.reshape(g!, ctx.shape(ctx.input(0)))],
+};

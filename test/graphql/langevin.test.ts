@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bytesToFloat32, float32ToBytes } from '../../src/db/floats.js';
+import { Role, RunStatus } from '../../src/generated/prisma/enums.js';
+import { errorCode, graphql } from '../support/graphqlClient.js';
+import { registerMiniPack } from '../support/miniPack.js';
+import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
+import { waitFor } from '../support/workerProcess.js';
+
+let t: TestPlatform;
+let pack: { id: string; digest: string };
+let latentDim: number;
+let embeddingDim: number;
+
+beforeAll(async () => {
+  t = await startTestPlatform({ api: true, worker: true });
+  pack = await registerMiniPack(t.url, t.keys[Role.OPERATOR]);
+  const row = await t.platform.database.prisma.modelPack.findUniqueOrThrow({ where: { id: pack.id } });
+  latentDim = row.latentDim;
+  embeddingDim = row.embeddingDim;
+});
+afterAll(async () => t?.stop());
+
+const start = (input: Record<string, unknown>, key = t.keys[Role.OPERATOR]) =>
+  graphql(t.url, key, 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id status totalIterations parameters } }', {
+    input: { modelPackId: pack.id, numIdentities: 6, iterations: 4, seed: '3', batchSize: 4, ...input },
+  });
+
+const runRow = (id: string) => t.platform.database.prisma.run.findUniqueOrThrow({ where: { id } });
+
+async function uploadFloats(values: Float32Array, fileName: string): Promise<string> {
+  const { data } = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($f: String!) { createUploadUrl(fileName: $f) { key url } }', { f: fileName });
+  const put = await fetch(data!.createUploadUrl.url, { method: 'PUT', body: float32ToBytes(values) });
+  expect(put.status).toBe(200);
+  return data!.createUploadUrl.key;
+}
+
+describe('startLangevinRun', () => {
+  it.each([
+    [{ numIdentities: 1 }, 'input.numIdentities'],
+    [{ iterations: -1 }, 'input.iterations'],
+    [{ repulsionRadius: 0 }, 'input.repulsionRadius'],
+    [{ viscosity: -1 }, 'input.viscosity'],
+    [{ timestep: 0 }, 'input.timestep'],
+    [{ seed: 'twelve' }, 'input.seed'],
+    [{ checkpointEvery: 0 }, 'input.checkpointEvery'],
+    [{ modelPackId: '00000000-0000-4000-8000-000000000000' }, 'input.modelPackId'],
+    [{ modelPackId: 'pack-1' }, 'input.modelPackId'],
+    [{ exclusionGalleryId: '00000000-0000-4000-8000-000000000000' }, 'input.exclusionGalleryId'],
+    [{ exclusionDistance: 1.0 }, 'input.exclusionDistance'],
+    [{ initialLatents: 'uploads/none/latents.f32' }, 'input.initialLatents'],
+  ])('refuses %j naming %s, and queues nothing', async (input, field) => {
+    const before = await t.platform.database.prisma.run.count();
+    const response = await start(input);
+    expect(errorCode(response)).toBe('BAD_USER_INPUT');
+    expect(response.errors![0]!.extensions!.field).toBe(field);
+    expect(await t.platform.database.prisma.run.count()).toBe(before);
+    expect((await t.platform.queue.depth())['run-langevin']).toBe(0);
+  });
+
+  it('refuses a viewer with FORBIDDEN', async () => {
+    expect(errorCode(await start({}, t.keys[Role.VIEWER]))).toBe('FORBIDDEN');
+  });
+
+  it('refuses initial latents of the wrong shape and a gallery of the wrong dimension', async () => {
+    const latents = await uploadFloats(new Float32Array(5 * latentDim), 'latents.f32');
+    const wrongShape = await start({ initialLatents: latents });
+    expect(response(wrongShape)).toMatch(/input.initialLatents: has \d+ bytes; 6×\d+ float32 latents need/);
+    const galleryKey = await uploadFloats(new Float32Array(2 * (embeddingDim + 1)).fill(1), 'gallery.f32');
+    const gallery = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($input: GalleryInput!) { createGallery(input: $input) { id } }', {
+      input: { name: 'wrong dim', embeddingDim: embeddingDim + 1, embeddingsKey: galleryKey },
+    });
+    const wrongDim = await start({ exclusionGalleryId: gallery.data!.createGallery.id });
+    expect(response(wrongDim)).toMatch(/input.exclusionGalleryId: gallery embeddings have dimension/);
+  });
+
+  it('fills in the paper\'s defaults and records them', async () => {
+    const started = await start({ iterations: undefined, numIdentities: 2 });
+    const parameters = started.data!.startLangevinRun.parameters;
+    expect(parameters.langevin).toMatchObject({ iterations: 100, ict: 1.4, repulsionCoefficient: 1, repulsionRadius: 1.4, timestep: -0.3, viscosity: 1, randomForce: 0.01, latentForce: 0.1 });
+    await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($id: ID!) { cancelRun(id: $id) { status } }', { id: started.data!.startLangevinRun.id });
+  });
+});
+
+function response(r: { errors?: Array<{ message: string }> }): string {
+  return r.errors?.[0]?.message ?? '';
+}
+
+describe('running', () => {
+  it('stops a running run at an iteration boundary when cancelled, keeping its checkpoint', async () => {
+    const started = await start({ iterations: 400, checkpointEvery: 2, numIdentities: 8 });
+    const id = started.data!.startLangevinRun.id;
+    await waitFor(async () => (await runRow(id)).iteration >= 3, 60_000, 'the run to pass iteration 3');
+    const cancelled = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($id: ID!) { cancelRun(id: $id) { cancelRequested } }', { id });
+    expect(cancelled.data!.cancelRun.cancelRequested).toBe(true);
+    const row = await waitFor(async () => {
+      const r = await runRow(id);
+      return r.status === RunStatus.CANCELLED ? r : undefined;
+    }, 60_000, 'the run to stop');
+    expect(row.iteration).toBeLessThan(400);
+    expect(await t.platform.store.exists(`runs/${id}/checkpoint.bin`)).toBe(true);
+    expect(await t.platform.database.prisma.identity.count({ where: { runId: id } })).toBe(0);
+    const again = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($id: ID!) { cancelRun(id: $id) { id } }', { id });
+    expect(errorCode(again)).toBe('CONFLICT');
+  });
+
+  it('keeps every identity beyond c0 of an exclusion gallery made from the pack\'s own embeddings', async () => {
+    // The gallery: embeddings of identities of a first run, i.e. faces the pack itself draws.
+    const first = (await start({ numIdentities: 8, iterations: 1, seed: '21' })).data!.startLangevinRun.id;
+    await waitFor(async () => (await runRow(first)).status === RunStatus.SUCCEEDED, 60_000, 'the gallery run');
+    const rows = await t.platform.database.prisma.identity.findMany({ where: { runId: first }, orderBy: { index: 'asc' } });
+    const embeddings = new Float32Array(rows.length * embeddingDim);
+    rows.forEach((row, i) => embeddings.set(bytesToFloat32(row.embedding), i * embeddingDim));
+    const key = await uploadFloats(embeddings, 'gallery.f32');
+    const gallery = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($input: GalleryInput!) { createGallery(input: $input) { id subjectCount } }', {
+      input: { name: 'own faces', embeddingDim, embeddingsKey: key },
+    });
+    expect(gallery.data!.createGallery.subjectCount).toBe(8);
+
+    // Starting from the very latents of the gallery faces, the exclusion must push them away.
+    const latents = new Float32Array(rows.length * latentDim);
+    rows.forEach((row, i) => latents.set(bytesToFloat32(row.latent), i * latentDim));
+    const initial = await uploadFloats(latents, 'latents.f32');
+    const c0 = 0.6;
+    const excluded = await start({
+      numIdentities: 8,
+      iterations: 30,
+      seed: '22',
+      initialLatents: initial,
+      exclusionGalleryId: gallery.data!.createGallery.id,
+      exclusionDistance: c0,
+      repulsionCoefficient: 4,
+      parentRunId: first,
+    });
+    expect(excluded.errors).toBeUndefined();
+    const id = excluded.data!.startLangevinRun.id;
+    await waitFor(async () => ['SUCCEEDED', 'FAILED'].includes((await runRow(id)).status), 120_000, 'the excluded run');
+    const run = await graphql(t.url, t.keys[Role.VIEWER], 'query($id: ID!) { run(id: $id) { status error parent { id } iterations { iteration stats { exclusion { minDistance identitiesWithin } } } } }', { id });
+    expect(run.data!.run).toMatchObject({ status: 'SUCCEEDED', parent: { id: first } });
+    const stats = run.data!.run.iterations.map((i: { stats: { exclusion: { minDistance: number; identitiesWithin: number } } }) => i.stats.exclusion);
+    expect(stats[0].minDistance).toBeLessThan(0.05);
+    expect(stats[0].identitiesWithin).toBe(8);
+    expect(stats.at(-1).identitiesWithin).toBe(0);
+    expect(stats.at(-1).minDistance).toBeGreaterThan(c0);
+  });
+});
