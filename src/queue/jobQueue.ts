@@ -120,6 +120,21 @@ export class JobQueue {
     );
   }
 
+  /**
+   * Runs still QUEUED or RUNNING whose job failed for good (retries spent, or a worker kept dying):
+   * nothing would ever finish them, so they are reported to be failed visibly.
+   */
+  async abandonedRuns(): Promise<Array<{ runId: RunId; message: string }>> {
+    const result = await this.db().executeSql(
+      `SELECT r.id AS "runId", coalesce(j.output->>'message', j.output->'value'->>'message', 'job failed') AS message
+       FROM "Run" r JOIN ${schema}.job j ON j.singleton_key = r.id::text AND j.state = 'failed'
+       WHERE r.status IN ('QUEUED', 'RUNNING')
+         AND NOT EXISTS (SELECT 1 FROM ${schema}.job k WHERE k.singleton_key = j.singleton_key AND k.state < 'completed')`,
+      [],
+    );
+    return result.rows as Array<{ runId: RunId; message: string }>;
+  }
+
   async depth(): Promise<Record<JobName, number>> {
     const depths = {} as Record<JobName, number>;
     for (const name of jobNames) depths[name] = await this.boss.getQueueSize(name);

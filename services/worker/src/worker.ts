@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { JobName, JobQueue, ClaimedJob } from '../../../src/queue/jobQueue.js';
+import { RunStatus } from '../../../src/generated/prisma/enums.js';
 import type { JobHandler, WorkerServices } from './jobs/JobHandler.js';
+import { RunLifecycle } from './runs/runLifecycle.js';
 
 const idlePollMs = 500;
 
@@ -49,6 +51,13 @@ export class Worker {
       create: { id: this.id, host, executionProvider, codeVersion },
       update: { lastSeenAt: new Date() },
     });
+    for (const { runId, message } of await this.queue.abandonedRuns()) {
+      const retryLimit = this.services.config.queue.retryLimit;
+      await new RunLifecycle(this.services.prisma, this.services.pool, runId).finish(RunStatus.FAILED, {
+        error: `job failed after ${retryLimit + 1} attempts: ${message}`,
+      });
+      this.services.log.error({ runId, reason: message }, 'run failed: its job has no retries left');
+    }
   }
 
   private async loop(): Promise<void> {
