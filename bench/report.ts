@@ -1,0 +1,1 @@
+export type BenchReport = { name: string; rows: Array<Record<string, string | number>>; notes?: string[] };
