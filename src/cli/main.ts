@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { demoCommand } from './commands/demo.js';
+import { packCommand } from './commands/pack.js';
 import { platformCommands } from './commands/platform.js';
 import { schemaCommand } from './commands/schema.js';
 
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const command of platformCommands()) program.addCommand(command);
   program.addCommand(schemaCommand());
+  program.addCommand(packCommand());
   program.addCommand(demoCommand());
   return program;
 }

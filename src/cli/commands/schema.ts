@@ -1,16 +1,23 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { createSchema, printSdl, schemaFile, writeSchemaFile } from '../../graphql/schema.js';
+import { packageRoot } from '../../paths.js';
+import { modelPackSchemaJson } from '../../../services/worker/src/pack/manifestSchema.js';
+
+/** The model pack manifest's JSON Schema, published beside the GraphQL schema. */
+const packSchemaFile = join(packageRoot, 'schema', 'model-pack.schema.json');
 
 export function schemaCommand(): Command {
   return new Command('schema')
-    .description(`print the GraphQL schema generated from the code, or write it to ${schemaFile}`)
+    .description(`print the GraphQL schema generated from the code, or write it (and the model pack JSON Schema) under schema/`)
     .option('--write', 'write schema/schema.graphql')
     .option('--check', 'exit 1 when schema/schema.graphql differs from the code')
     .action(async (flags: { write?: boolean; check?: boolean }) => {
       const schema = await createSchema();
       if (flags.write) {
         await writeSchemaFile(schema);
+        await writeFile(packSchemaFile, modelPackSchemaJson());
       } else if (flags.check) {
         const committed = await readFile(schemaFile, 'utf8').catch(() => '');
         if (committed !== printSdl(schema)) {

@@ -1,0 +1,206 @@
+import { differentiate, gradientName } from '../autodiff/differentiate.js';
+import type { EmbeddingModel, EmbeddingVjp, ExecutionProvider } from '../engine/EmbeddingModel.js';
+import { composeModels } from '../onnx/compose.js';
+import type { ModelProto } from '../onnx/proto.js';
+import { deviceRequestFromEnv, selectExecutionProvider, type DeviceRequest } from '../runtime/executionProvider.js';
+import { asFloat32, float32, type HostTensor } from '../runtime/hostTensor.js';
+import { createSession, runSession, type Session } from '../runtime/session.js';
+import { alignmentIo } from './alignment.js';
+import type { LoadedPack } from './loadPack.js';
+import type { PixelRange } from './manifest.js';
+
+export interface PackModelOptions {
+  /** Largest number of latents per session run. */
+  batchSize: number;
+  /** Execution provider request; BROWNIAN_DEVICE when omitted. */
+  device?: DeviceRequest;
+}
+
+/** Generator output for a batch of latents, float NCHW in the pack's generator pixel range. */
+export interface RenderedImages {
+  data: Float32Array;
+  count: number;
+  channels: number;
+  height: number;
+  width: number;
+  pixelRange: PixelRange;
+}
+
+/** The composite e = R(align(G(w))) as one graph, with the names of its input and output. */
+interface Composite {
+  model: ModelProto;
+  input: string;
+  output: string;
+}
+
+function composePack(pack: LoadedPack): Composite {
+  const { generator, recognizer } = pack.manifest;
+  const imageToAligned = composeModels(pack.generator, pack.alignment, {
+    connect: [[generator.output, alignmentIo.input]],
+    prefixes: { first: 'generator/', second: 'alignment/' },
+  });
+  const model = composeModels(imageToAligned, pack.recognizer, {
+    connect: [[`alignment/${alignmentIo.output}`, recognizer.input]],
+    prefixes: { first: '', second: 'recognizer/' },
+    graphName: `${pack.manifest.name} composite`,
+  });
+  return { model, input: `generator/${generator.input}`, output: `recognizer/${recognizer.output}` };
+}
+
+/**
+ * Batches that fill less than `batchSize` run at the next power of two (padded by repeating their
+ * first latent), so a pack needs at most log2(batchSize) + 1 gradient graphs, one per size.
+ */
+export function runBatchSize(rows: number, batchSize: number): number {
+  let size = 1;
+  while (size < rows) size *= 2;
+  return Math.min(size, batchSize);
+}
+
+type GraphKind = 'embed' | 'render' | 'mapping';
+
+/**
+ * A model pack as an EmbeddingModel: onnxruntime sessions for the composite and for its gradient
+ * (one gradient graph per batch size, built on first use and kept), plus the mapping z → w with
+ * truncation and the generator alone for images.
+ */
+export class PackModel implements EmbeddingModel {
+  readonly latentDim: number;
+  readonly embeddingDim: number;
+  private readonly forwardSessions = new Map<GraphKind, Promise<Session>>();
+  private readonly vjpSessions = new Map<number, Promise<Session>>();
+
+  private constructor(
+    readonly pack: LoadedPack,
+    private readonly composite: Composite,
+    readonly executionProvider: ExecutionProvider,
+    /** Why this provider: for logs and provenance. */
+    readonly providerReason: string,
+    readonly batchSize: number,
+  ) {
+    this.latentDim = pack.manifest.latentDim;
+    this.embeddingDim = pack.manifest.embeddingDim;
+  }
+
+  static async open(pack: LoadedPack, options: PackModelOptions): Promise<PackModel> {
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
+    const selection = await selectExecutionProvider(options.device ?? deviceRequestFromEnv());
+    return new PackModel(pack, composePack(pack), selection.provider, selection.reason, options.batchSize);
+  }
+
+  async embed(latents: Float32Array, count: number): Promise<Float32Array> {
+    this.checkLength('latents', latents, count * this.latentDim);
+    const session = await this.forwardSession('embed');
+    const { input, output } = this.composite;
+    const out = new Float32Array(count * this.embeddingDim);
+    for (let start = 0; start < count; start += this.batchSize) {
+      const rows = Math.min(this.batchSize, count - start);
+      const result = await runSession(session, { [input]: this.latentBatch(latents, start, rows, rows) }, [output]);
+      out.set(asFloat32(result[output]!, output), start * this.embeddingDim);
+    }
+    return out;
+  }
+
+  async vjp(latents: Float32Array, upstream: Float32Array, count: number): Promise<EmbeddingVjp> {
+    this.checkLength('latents', latents, count * this.latentDim);
+    this.checkLength('upstream', upstream, count * this.embeddingDim);
+    const { input, output } = this.composite;
+    const embeddings = new Float32Array(count * this.embeddingDim);
+    const latentGradient = new Float32Array(count * this.latentDim);
+    for (let start = 0; start < count; start += this.batchSize) {
+      const rows = Math.min(this.batchSize, count - start);
+      const size = runBatchSize(rows, this.batchSize);
+      const session = await this.vjpSession(size);
+      const feeds = {
+        [input]: this.latentBatch(latents, start, rows, size),
+        // Padding rows get a zero upstream gradient, so they contribute nothing.
+        [gradientName(output)]: float32([size, this.embeddingDim], padRows(upstream, this.embeddingDim, start, rows, size, false)),
+      };
+      const result = await runSession(session, feeds, [output, gradientName(input)]);
+      embeddings.set(asFloat32(result[output]!, output).subarray(0, rows * this.embeddingDim), start * this.embeddingDim);
+      latentGradient.set(asFloat32(result[gradientName(input)]!, input).subarray(0, rows * this.latentDim), start * this.latentDim);
+    }
+    return { embeddings, latentGradient };
+  }
+
+  /** w = w_avg + ψ (M(z) − w_avg) for `count` rows of z (count × zDim); ψ defaults to the pack's truncation. */
+  async mapLatents(z: Float32Array, count: number, psi = this.pack.manifest.truncation): Promise<Float32Array> {
+    const { mapping } = this.pack.manifest;
+    this.checkLength('z', z, count * mapping.zDim);
+    const session = await this.forwardSession('mapping');
+    const w = new Float32Array(count * this.latentDim);
+    for (let start = 0; start < count; start += this.batchSize) {
+      const rows = Math.min(this.batchSize, count - start);
+      const feed = float32([rows, mapping.zDim], z.slice(start * mapping.zDim, (start + rows) * mapping.zDim));
+      const result = await runSession(session, { [mapping.input]: feed }, [mapping.output]);
+      w.set(asFloat32(result[mapping.output]!, mapping.output), start * this.latentDim);
+    }
+    const wAvg = this.pack.wAvg;
+    return w.map((v, k) => wAvg[k % this.latentDim] + psi * (v - wAvg[k % this.latentDim]));
+  }
+
+  /** Generator images for `count` latents. */
+  async render(latents: Float32Array, count: number): Promise<RenderedImages> {
+    this.checkLength('latents', latents, count * this.latentDim);
+    const { generator } = this.pack.manifest;
+    const session = await this.forwardSession('render');
+    const imageSize = generator.channels * generator.height * generator.width;
+    const data = new Float32Array(count * imageSize);
+    for (let start = 0; start < count; start += this.batchSize) {
+      const rows = Math.min(this.batchSize, count - start);
+      const result = await runSession(session, { [generator.input]: this.latentBatch(latents, start, rows, rows) }, [generator.output]);
+      data.set(asFloat32(result[generator.output]!, generator.output), start * imageSize);
+    }
+    return { data, count, channels: generator.channels, height: generator.height, width: generator.width, pixelRange: [...generator.pixelRange] };
+  }
+
+  async release(): Promise<void> {
+    const sessions = [...this.forwardSessions.values(), ...this.vjpSessions.values()];
+    this.forwardSessions.clear();
+    this.vjpSessions.clear();
+    const settled = await Promise.allSettled(sessions);
+    await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.release() : undefined)));
+  }
+
+  private forwardSession(kind: GraphKind): Promise<Session> {
+    return cached(this.forwardSessions, kind, () => {
+      const model = kind === 'embed' ? this.composite.model : kind === 'render' ? this.pack.generator : this.pack.mapping;
+      return createSession(model, { provider: this.executionProvider });
+    });
+  }
+
+  private vjpSession(batch: number): Promise<Session> {
+    return cached(this.vjpSessions, batch, async () => {
+      const { model, input, output } = this.composite;
+      const gradient = await differentiate(model, { wrt: [input], outputs: [output], batch });
+      return createSession(gradient, { provider: this.executionProvider });
+    });
+  }
+
+  private latentBatch(latents: Float32Array, start: number, rows: number, size: number): HostTensor {
+    return float32([size, this.latentDim], padRows(latents, this.latentDim, start, rows, size, true));
+  }
+
+  private checkLength(what: string, values: Float32Array, expected: number): void {
+    if (values.length !== expected) throw new RangeError(`${what}: expected ${expected} values, got ${values.length}`);
+  }
+}
+
+/** The session under `key`, created once; a failed creation is forgotten so that the next call retries it. */
+function cached<K>(sessions: Map<K, Promise<Session>>, key: K, create: () => Promise<Session>): Promise<Session> {
+  let session = sessions.get(key);
+  if (!session) {
+    session = create();
+    session.catch(() => sessions.delete(key));
+    sessions.set(key, session);
+  }
+  return session;
+}
+
+/** Rows start..start+rows of a row-major matrix, padded to `size` rows with copies of the first row or zeros. */
+function padRows(values: Float32Array, width: number, start: number, rows: number, size: number, repeatFirst: boolean): Float32Array {
+  const out = new Float32Array(size * width);
+  out.set(values.subarray(start * width, (start + rows) * width));
+  if (repeatFirst) for (let r = rows; r < size; r++) out.copyWithin(r * width, 0, width);
+  return out;
+}

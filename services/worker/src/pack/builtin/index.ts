@@ -1,0 +1,1 @@
+export { buildMiniPack, miniPackFiles, type MiniPack } from './miniPack.js';

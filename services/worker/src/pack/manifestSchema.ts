@@ -1,0 +1,149 @@
+import type { JsonSchema } from './jsonSchema.js';
+
+export const packFormat = 'brownian.model-pack/1';
+
+const sha256: JsonSchema = {
+  type: 'string',
+  pattern: '^[0-9a-f]{64}$',
+  description: 'sha256 of the file bytes, lowercase hex',
+};
+
+const relativeFile: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  description: "path of the file relative to the pack folder ('/' separated, no '..')",
+};
+
+const tensorName: JsonSchema = { type: 'string', minLength: 1 };
+
+const dimension: JsonSchema = { type: 'integer', minimum: 1 };
+
+const pixelRange: JsonSchema = {
+  type: 'array',
+  items: { type: 'number' },
+  minItems: 2,
+  maxItems: 2,
+  description: '[low, high]: the pixel values of black and of full intensity',
+};
+
+/**
+ * The manifest's JSON Schema. The code is the source of schema/model-pack.schema.json (a test keeps the
+ * two equal) and the validator interprets it, so the published schema and the checks cannot drift.
+ */
+export const modelPackSchema: JsonSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  title: 'Brownian model pack manifest (manifest.json)',
+  description:
+    'A generator (w -> image), its mapping network (z -> w), an alignment step and a face-recognition network (aligned image -> embedding), with w_avg, the default truncation and optional covariate directions. Vector files hold little-endian float32 values. The pack digest is the sha256 of this manifest serialised as canonical JSON (keys sorted, no whitespace).',
+  type: 'object',
+  required: ['format', 'name', 'latentDim', 'embeddingDim', 'mapping', 'generator', 'alignment', 'recognizer', 'wAvg', 'truncation'],
+  additionalProperties: false,
+  properties: {
+    format: { const: packFormat },
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    description: { type: 'string' },
+    latentDim: { ...dimension, description: 'W: the dimension of the latent w that the generator takes' },
+    embeddingDim: { ...dimension, description: 'dimension of the recognizer embedding' },
+    mapping: {
+      type: 'object',
+      description: 'mapping network z -> w, input [batch, zDim], output [batch, latentDim]',
+      required: ['file', 'sha256', 'input', 'output', 'zDim'],
+      additionalProperties: false,
+      properties: { file: relativeFile, sha256, input: tensorName, output: tensorName, zDim: dimension },
+    },
+    generator: {
+      type: 'object',
+      description: 'synthesis network w -> image, input [batch, latentDim], output [batch, channels, height, width]',
+      required: ['file', 'sha256', 'input', 'output', 'layout', 'channels', 'height', 'width', 'pixelRange'],
+      additionalProperties: false,
+      properties: {
+        file: relativeFile,
+        sha256,
+        input: tensorName,
+        output: tensorName,
+        layout: { enum: ['NCHW'] },
+        channels: dimension,
+        height: dimension,
+        width: dimension,
+        pixelRange: { ...pixelRange, description: 'pixel range of the generator output, e.g. [-1, 1]' },
+      },
+    },
+    alignment: {
+      type: 'object',
+      description:
+        'crop box in generator pixels, bilinear resize (half-pixel centres, no antialiasing) to the recognizer input size, then an affine map of the pixel range',
+      required: ['crop', 'outputSize', 'pixelRange'],
+      additionalProperties: false,
+      properties: {
+        crop: {
+          type: 'object',
+          required: ['x', 'y', 'width', 'height'],
+          additionalProperties: false,
+          properties: {
+            x: { type: 'integer', minimum: 0, description: 'left column' },
+            y: { type: 'integer', minimum: 0, description: 'top row' },
+            width: dimension,
+            height: dimension,
+          },
+        },
+        outputSize: {
+          type: 'object',
+          description: "the recognizer's input height and width",
+          required: ['width', 'height'],
+          additionalProperties: false,
+          properties: { width: dimension, height: dimension },
+        },
+        pixelRange: { ...pixelRange, description: 'pixel range the recognizer expects, e.g. [-1, 1] or [0, 255]' },
+      },
+    },
+    recognizer: {
+      type: 'object',
+      description: 'face recognizer, input [batch, channels, outputSize.height, outputSize.width], output [batch, embeddingDim]',
+      required: ['file', 'sha256', 'input', 'output'],
+      additionalProperties: false,
+      properties: { file: relativeFile, sha256, input: tensorName, output: tensorName },
+    },
+    wAvg: {
+      description: 'the average latent w (latentDim values): a float32 file or inline values',
+      oneOf: [
+        {
+          type: 'object',
+          required: ['file', 'sha256'],
+          additionalProperties: false,
+          properties: { file: relativeFile, sha256 },
+        },
+        {
+          type: 'object',
+          required: ['values'],
+          additionalProperties: false,
+          properties: { values: { type: 'array', items: { type: 'number' }, minItems: 1 } },
+        },
+      ],
+    },
+    truncation: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      description: 'default truncation psi of initial latents, w = w_avg + psi (M(z) - w_avg); 0.7 is usual',
+    },
+    covariates: {
+      type: 'array',
+      description: 'DisCo covariate directions in latent space (pose, illumination, expression, ...)',
+      items: {
+        type: 'object',
+        required: ['name', 'file', 'sha256', 'scale'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', minLength: 1 },
+          file: { ...relativeFile, description: 'float32 direction of latentDim values' },
+          sha256,
+          scale: { type: 'number', exclusiveMinimum: 0 },
+        },
+      },
+    },
+  },
+};
+
+export function modelPackSchemaJson(): string {
+  return `${JSON.stringify(modelPackSchema, null, 2)}\n`;
+}

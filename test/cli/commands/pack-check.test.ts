@@ -1,0 +1,170 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { packCheckCommand } from '../../../src/cli/commands/pack-check.js';
+import { GraphBuilder } from '../../../services/worker/src/onnx/graphBuilder.js';
+import { encodeModel } from '../../../services/worker/src/onnx/model.js';
+import { onnx } from '../../../services/worker/src/onnx/proto.js';
+import { DataType, float32Tensor } from '../../../services/worker/src/onnx/tensor.js';
+import { buildMiniPack } from '../../../services/worker/src/pack/builtin/index.js';
+import { checkModels } from '../../../services/worker/src/pack/check.js';
+import { parseReference } from '../../../services/worker/src/pack/referenceData.js';
+
+const fixtures = '/work/shared/fixtures/torch-export';
+const fixture = (name: string): string => join(fixtures, name);
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'brownian-check-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+afterEach(() => {
+  process.exitCode = undefined;
+  vi.restoreAllMocks();
+});
+
+/** Runs `brownian pack check <args>` and returns what it printed and its exit status. */
+async function runCommand(args: string[]): Promise<{ out: string; err: string; exitCode: number }> {
+  let out = '';
+  let err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((err += String(chunk)), true));
+  process.exitCode = undefined;
+  await packCheckCommand().exitOverride().parseAsync(args, { from: 'user' });
+  vi.restoreAllMocks();
+  const exitCode = typeof process.exitCode === 'number' ? process.exitCode : 0;
+  process.exitCode = undefined;
+  return { out, err, exitCode };
+}
+
+/** A tiny generator w[4] → image [3, 4, 4] whose path to the image goes through Sin, which has no gradient rule. */
+function generatorWithSin(): Uint8Array {
+  const builder = GraphBuilder.empty('broken_generator');
+  builder.input('w', DataType.FLOAT, ['batch', 4]);
+  const weight = builder.initializer(float32Tensor('fc', [48, 4], Array.from({ length: 192 }, (_, k) => Math.cos(k))));
+  const hidden = builder.op('Sin', [builder.op('Gemm', ['w', weight], { transB: 1 })]);
+  builder.node('Reshape', [hidden, builder.constantInt64([-1, 3, 4, 4])], { outputs: ['image'] });
+  builder.output('image', DataType.FLOAT, ['batch', 3, 4, 4]);
+  return encodeModel(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: builder.graph }));
+}
+
+function smallRecognizer(): Uint8Array {
+  const builder = GraphBuilder.empty('small_recognizer');
+  builder.input('x', DataType.FLOAT, ['batch', 3, 4, 4]);
+  const weight = builder.initializer(float32Tensor('fc', [8, 48], Array.from({ length: 384 }, (_, k) => Math.sin(k))));
+  builder.node('Gemm', [builder.op('Flatten', ['x'], { axis: 1 }), weight], { outputs: ['e'], attributes: { transB: 1 } });
+  builder.output('e', DataType.FLOAT, ['batch', 8]);
+  return encodeModel(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: builder.graph }));
+}
+
+describe('checkModels', () => {
+  it('passes the torch fixtures and matches their outputs and VJPs', async () => {
+    const reference = parseReference(await readFile(fixture('reference.json'), 'utf8'));
+    const report = await checkModels(
+      {
+        models: {
+          generator: await readFile(fixture('generator.onnx')),
+          recognizer: await readFile(fixture('recognizer.onnx')),
+          mapping: await readFile(fixture('mapping.onnx')),
+          wAvg: reference.wAvg?.data,
+        },
+      },
+      { batch: 4, reference, device: 'cpu' },
+    );
+    expect(report.problems).toEqual([]);
+    expect(report.passed).toBe(true);
+    expect(report.dims).toEqual({ zDim: 32, latentDim: 32, image: [3, 16, 16], recognizerInput: [3, 16, 16], embeddingDim: 32 });
+    expect(report.reference.map((r) => r.name)).toEqual([
+      'mapping output',
+      'generator image',
+      'generator VJP',
+      'recognizer embedding',
+      'recognizer VJP',
+      'composite embedding',
+      'composite VJP',
+    ]);
+    for (const r of report.reference) expect(r.relativeError, r.name).toBeLessThan(1e-5);
+    const generatorOps = report.models.find((m) => m.role === 'generator')!.ops;
+    expect(generatorOps.find((op) => op.opType === 'ConvTranspose')).toMatchObject({ count: 2, supported: true });
+    expect(report.gradientCheck!.relativeError).toBeLessThan(report.gradientCheck!.tolerance);
+    expect(report.timing!.forwardMs).toBeGreaterThan(0);
+    expect(report.timing!.vjpMs).toBeGreaterThan(0);
+  });
+
+  it('reports a VJP that disagrees with the reference', async () => {
+    const reference = parseReference(await readFile(fixture('reference.json'), 'utf8'));
+    const dx = reference.recognizer!.dx.data;
+    dx.forEach((v, k) => (dx[k] = -v));
+    const report = await checkModels(
+      { models: { generator: await readFile(fixture('generator.onnx')), recognizer: await readFile(fixture('recognizer.onnx')), wAvg: reference.wAvg?.data } },
+      { batch: 2, reference, device: 'cpu' },
+    );
+    expect(report.passed).toBe(false);
+    expect(report.problems).toEqual([expect.stringMatching(/^reference recognizer VJP: relative error 2\.00e\+0 exceeds 0\.001$/)]);
+    // Without --mapping the identity mapping stands in, so the mapping output is not compared.
+    expect(report.reference.map((r) => r.name)).not.toContain('mapping output');
+  });
+
+  it('fails a model with an operator that has no gradient rule, naming the operator', async () => {
+    const report = await checkModels({ models: { generator: generatorWithSin(), recognizer: smallRecognizer() } }, { batch: 2, device: 'cpu' });
+    expect(report.passed).toBe(false);
+    expect(report.problems).toEqual(['generator.file: uses operators without a gradient rule on the path to its output: Sin (1 node)']);
+    const ops = report.models.find((m) => m.role === 'generator')!.ops;
+    expect(ops.find((op) => op.opType === 'Sin')).toMatchObject({ supported: false, onGradientPath: 1 });
+    expect(ops.find((op) => op.opType === 'Gemm')).toMatchObject({ supported: true });
+    expect(report.timing).toBeUndefined();
+  });
+});
+
+describe('brownian pack check', () => {
+  it('checks the fixtures against their reference and exits 0', async () => {
+    const { out, exitCode } = await runCommand([
+      '--generator',
+      fixture('generator.onnx'),
+      '--recognizer',
+      fixture('recognizer.onnx'),
+      '--mapping',
+      fixture('mapping.onnx'),
+      '--reference',
+      fixture('reference.json'),
+      '--batch',
+      '2',
+    ]);
+    expect(exitCode).toBe(0);
+    expect(out.startsWith('mapping (forward only): opset 13; inputs input [batch, 32] FLOAT; outputs output [batch, 32] FLOAT\n')).toBe(true);
+    expect(out).toContain('generator: opset 13; inputs input [batch, 32] FLOAT; outputs output [batch, 3, Addoutput_dim_2, Addoutput_dim_3] FLOAT\n');
+    expect(out).toContain('ConvTranspose x2 ok');
+    expect(out).toContain('dims: z 32 -> w 32 -> image 3x16x16 -> aligned 3x16x16 -> embedding 32');
+    expect(out).toMatch(/^timing \(cpu, batch 2\): forward [\d.]+ ms, forward\+VJP [\d.]+ ms \(x[\d.]+\)/m);
+    expect(out).toMatch(/^ {2}composite VJP +\d\.\d\de-\d+ \(tolerance 0\.001\) ok$/m);
+    expect(out.trimEnd().endsWith('PASSED')).toBe(true);
+  });
+
+  it('checks a pack folder', async () => {
+    const packDir = join(dir, 'mini');
+    const pack = await buildMiniPack(packDir);
+    const { out, exitCode } = await runCommand([packDir, '--batch', '4']);
+    expect(exitCode).toBe(0);
+    expect(out).toContain(`digest ${pack.digest}`);
+    expect(out).toContain('dims: z 32 -> w 32 -> image 3x32x32 -> aligned 3x24x24 -> embedding 32');
+    expect(out).toMatch(/gradient check: 4 random directions, .* ok$/m);
+  });
+
+  it('exits 1 and names the operator for a broken model', async () => {
+    await writeFile(join(dir, 'broken.onnx'), generatorWithSin());
+    await writeFile(join(dir, 'small.onnx'), smallRecognizer());
+    const { out, exitCode } = await runCommand(['--generator', join(dir, 'broken.onnx'), '--recognizer', join(dir, 'small.onnx')]);
+    expect(exitCode).toBe(1);
+    expect(out).toContain('Sin x1 NO GRADIENT (1 on the gradient path)');
+    expect(out).toContain('FAILED\n  generator.file: uses operators without a gradient rule on the path to its output: Sin (1 node)');
+  });
+
+  it('exits 2 when given both a pack and loose models', async () => {
+    const { err, exitCode } = await runCommand([dir, '--generator', 'g.onnx']);
+    expect(exitCode).toBe(2);
+    expect(err).toBe('pack check: give either a pack folder or --generator/--recognizer, not both\n');
+  });
+});
