@@ -12,7 +12,7 @@ import { assertValidDispersionParams, type DispersionParams } from './dispersion
 import { latentRepulsion } from './latentRepulsion.js';
 import { meanDistanceTo } from './latentStats.js';
 import { RandomStream, type CounterRng } from './rng.js';
-import { SpreadAccumulator, type Spread } from './spread.js';
+import { ForceNorms, SpreadAccumulator, type Spread } from './spread.js';
 import { stepSize } from './timestep.js';
 
 export interface DispersionState {
@@ -203,10 +203,7 @@ export async function dispersionStep(
   const embeddingSpreads = embeddingPass(state, e, references, { coefficient: params.embeddingCoefficient, upstream });
   const { latentGradient } = await vjpAll(model, latents, Float32Array.from(upstream), rows, params.batchSize);
 
-  const interactionNorms = new SpreadAccumulator();
-  const latentNorms = new SpreadAccumulator();
-  const randomNorms = new SpreadAccumulator();
-  const totalNorms = new SpreadAccumulator();
+  const norms = new ForceNorms();
   const latentDistances = new SpreadAccumulator();
   const steps = new SpreadAccumulator();
   const next = new Float32Array(latents.length);
@@ -241,11 +238,7 @@ export async function dispersionStep(
         randomSq += kick * kick;
         totalSq += sum * sum;
       }
-      interactionNorms.add(Math.sqrt(interactionSq));
-      latentNorms.add(Math.sqrt(latentSq));
-      randomNorms.add(Math.sqrt(randomSq));
-      totalNorms.add(Math.sqrt(totalSq));
-      maxTotal = Math.max(maxTotal, Math.sqrt(totalSq));
+      maxTotal = Math.max(maxTotal, norms.add(interactionSq, latentSq, randomSq, totalSq));
     }
     const dt = stepSize(params.timestep, params.viscosity, repulsion.distances.min, maxTotal);
     steps.add(dt);
@@ -262,10 +255,7 @@ export async function dispersionStep(
       distanceToReference: embeddingSpreads.toReference.spread(),
       latentDistance: latentDistances.spread(),
       meanDistanceToAverage: meanDistanceTo(latents, rows, latentDim, latentAverage),
-      interactionForce: interactionNorms.spread(),
-      latentForce: latentNorms.spread(),
-      randomForce: randomNorms.spread(),
-      totalForce: totalNorms.spread(),
+      ...norms.spreads(),
       dt: steps.spread(),
     },
   };

@@ -9,7 +9,7 @@ import { assertValidLangevinParams, type LangevinParams } from './langevinParams
 import { latentPairDistances, meanDistanceTo } from './latentStats.js';
 import { galleryExclusion, pairDistanceStats, pairRepulsion, type ExclusionStats } from './repulsion.js';
 import { RandomStream, type CounterRng } from './rng.js';
-import { SpreadAccumulator, type Spread } from './spread.js';
+import { ForceNorms, SpreadAccumulator, type Spread } from './spread.js';
 import { stepSize } from './timestep.js';
 
 export interface LangevinState {
@@ -160,10 +160,7 @@ export async function langevinStep(
 
   const total = new Float64Array(count * latentDim);
   const random = new Float64Array(count * latentDim);
-  const interactionNorms = new SpreadAccumulator();
-  const latentNorms = new SpreadAccumulator();
-  const randomNorms = new SpreadAccumulator();
-  const totalNorms = new SpreadAccumulator();
+  const norms = new ForceNorms();
   for (let i = 0; i < count; i++) {
     const base = i * latentDim;
     rng.normalRow({ stream: RandomStream.langevinForce, iteration, index: i }, random, base, latentDim);
@@ -183,14 +180,11 @@ export async function langevinStep(
       randomSq += kick * kick;
       totalSq += sum * sum;
     }
-    interactionNorms.add(Math.sqrt(interactionSq));
-    latentNorms.add(Math.sqrt(latentSq));
-    randomNorms.add(Math.sqrt(randomSq));
-    totalNorms.add(Math.sqrt(totalSq));
+    norms.add(interactionSq, latentSq, randomSq, totalSq);
   }
 
   const latentStats = latentSummary(state, latentAverage, params.tileSize);
-  const dt = stepSize(params.timestep, params.viscosity, latentStats.distances.min, totalNorms.max);
+  const dt = stepSize(params.timestep, params.viscosity, latentStats.distances.min, norms.maxTotal);
   const drift = dt / params.viscosity;
   const diffusion = Math.sqrt(dt) / params.viscosity;
   const next = new Float32Array(count * latentDim);
@@ -205,10 +199,7 @@ export async function langevinStep(
       latentDistance: latentStats.distances.spread(),
       meanDistanceToAverage: latentStats.meanDistanceToAverage,
       exclusion,
-      interactionForce: interactionNorms.spread(),
-      latentForce: latentNorms.spread(),
-      randomForce: randomNorms.spread(),
-      totalForce: totalNorms.spread(),
+      ...norms.spreads(),
       dt,
     },
   };

@@ -31,3 +31,34 @@ export class SpreadAccumulator {
     return { min: this.min, avg: this.sum / this.count, max: this.max };
   }
 }
+
+/** Norms of the force components of each row (identity or variation), accumulated over rows. */
+export class ForceNorms {
+  private readonly interaction = new SpreadAccumulator();
+  private readonly latent = new SpreadAccumulator();
+  private readonly random = new SpreadAccumulator();
+  private readonly total = new SpreadAccumulator();
+
+  /** Adds one row from its squared component norms; returns the row's total-force norm. */
+  add(interactionSq: number, latentSq: number, randomSq: number, totalSq: number): number {
+    const totalNorm = Math.sqrt(totalSq);
+    this.interaction.add(Math.sqrt(interactionSq));
+    this.latent.add(Math.sqrt(latentSq));
+    this.random.add(Math.sqrt(randomSq));
+    this.total.add(totalNorm);
+    return totalNorm;
+  }
+
+  get maxTotal(): number {
+    return this.total.max;
+  }
+
+  spreads(): { interactionForce: Spread; latentForce: Spread; randomForce: Spread; totalForce: Spread } {
+    return {
+      interactionForce: this.interaction.spread(),
+      latentForce: this.latent.spread(),
+      randomForce: this.random.spread(),
+      totalForce: this.total.spread(),
+    };
+  }
+}

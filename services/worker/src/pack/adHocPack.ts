@@ -1,5 +1,5 @@
 import { GraphBuilder } from '../onnx/graphBuilder.js';
-import { decodeModel, encodeModel } from '../onnx/model.js';
+import { encodeModel } from '../onnx/model.js';
 import { onnx, type ModelProto } from '../onnx/proto.js';
 import { DataType } from '../onnx/tensor.js';
 import { float32 } from '../runtime/hostTensor.js';
@@ -7,6 +7,7 @@ import { createSession, runSession } from '../runtime/session.js';
 import { manifestFileName, sha256Hex, type PackManifest } from './manifest.js';
 import { packFormat } from './manifestSchema.js';
 import { modelIo, type TensorInfo } from './modelIo.js';
+import { decodePackModel, type ModelRole } from './loadPack.js';
 import { PackError } from './PackError.js';
 
 /** Loose model files, as `pack check --generator G --recognizer R [--mapping M]` takes them. */
@@ -18,19 +19,7 @@ export interface LooseModels {
   wAvg?: Float32Array;
 }
 
-type Role = 'generator' | 'recognizer' | 'mapping';
-
-function decode(role: Role, bytes: Uint8Array): ModelProto {
-  try {
-    const model = decodeModel(bytes);
-    if (!model.graph) throw new Error('it has no graph');
-    return model;
-  } catch (error) {
-    throw new PackError('model-unreadable', `${role}.file`, `is not an ONNX model (${(error as Error).message})`, { cause: error });
-  }
-}
-
-function onlyInput(role: Role, model: ModelProto): TensorInfo {
+function onlyInput(role: ModelRole, model: ModelProto): TensorInfo {
   const { inputs } = modelIo(model);
   if (inputs.length !== 1) {
     throw new PackError('model-io', `${role}.input`, `the model must take exactly one input, it takes ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`);
@@ -38,13 +27,13 @@ function onlyInput(role: Role, model: ModelProto): TensorInfo {
   return inputs[0]!;
 }
 
-function firstOutput(role: Role, model: ModelProto): TensorInfo {
+function firstOutput(role: ModelRole, model: ModelProto): TensorInfo {
   const output = modelIo(model).outputs[0];
   if (!output) throw new PackError('model-io', `${role}.output`, 'the model has no output');
   return output;
 }
 
-function staticDims(role: Role, tensor: TensorInfo, rank: number): number[] {
+function staticDims(role: ModelRole, tensor: TensorInfo, rank: number): number[] {
   const dims = (tensor.dims ?? []).slice(1);
   if (dims.length !== rank - 1 || !dims.every((d): d is number => typeof d === 'number' && d > 0)) {
     throw new PackError('dims-mismatch', `${role}.input`, `"${tensor.name}" must have rank ${rank} with static sizes after the batch axis, declared [${(tensor.dims ?? []).join(', ')}]`);
@@ -53,7 +42,7 @@ function staticDims(role: Role, tensor: TensorInfo, rank: number): number[] {
 }
 
 /** Output dims after the batch axis, from a run on one zero input (exports often leave them symbolic). */
-async function outputDims(role: Role, model: ModelProto, input: TensorInfo, inputDims: readonly number[], output: string): Promise<number[]> {
+async function outputDims(role: ModelRole, model: ModelProto, input: TensorInfo, inputDims: readonly number[], output: string): Promise<number[]> {
   try {
     const session = await createSession(model, { provider: 'cpu' });
     try {
@@ -82,8 +71,8 @@ function identityMapping(dim: number): Uint8Array {
  * range, and w_avg is the given one or zero.
  */
 export async function adHocPackFiles(models: LooseModels): Promise<Map<string, Uint8Array>> {
-  const generator = decode('generator', models.generator);
-  const recognizer = decode('recognizer', models.recognizer);
+  const generator = decodePackModel('generator', models.generator);
+  const recognizer = decodePackModel('recognizer', models.recognizer);
   const wIn = onlyInput('generator', generator);
   const [latentDim] = staticDims('generator', wIn, 2) as [number];
   const imageOut = firstOutput('generator', generator);
@@ -93,7 +82,7 @@ export async function adHocPackFiles(models: LooseModels): Promise<Map<string, U
   const eOut = firstOutput('recognizer', recognizer);
   const [embeddingDim] = (await outputDims('recognizer', recognizer, xIn, staticDims('recognizer', xIn, 4), eOut.name)) as [number];
   const mappingBytes = models.mapping ?? identityMapping(latentDim);
-  const mapping = decode('mapping', mappingBytes);
+  const mapping = decodePackModel('mapping', mappingBytes);
   const zIn = onlyInput('mapping', mapping);
   const [zDim] = staticDims('mapping', zIn, 2) as [number];
 

@@ -39,7 +39,7 @@ export interface LoadedPack {
   covariates: LoadedCovariate[];
 }
 
-type ModelRole = 'mapping' | 'generator' | 'recognizer';
+export type ModelRole = 'mapping' | 'generator' | 'recognizer';
 
 /**
  * Loads a pack from a folder or any PackSource, and checks everything before anyone runs it: the
@@ -63,9 +63,9 @@ export async function loadPack(from: string | PackSource): Promise<LoadedPack> {
   }
   const file = (spec: { file: string }): Uint8Array => contents.get(spec.file)!;
 
-  const mapping = decode('mapping', file(manifest.mapping));
-  const generator = decode('generator', file(manifest.generator));
-  const recognizer = decode('recognizer', file(manifest.recognizer));
+  const mapping = decodePackModel('mapping', file(manifest.mapping));
+  const generator = decodePackModel('generator', file(manifest.generator));
+  const recognizer = decodePackModel('recognizer', file(manifest.recognizer));
   for (const [role, model] of [['mapping', mapping], ['generator', generator], ['recognizer', recognizer]] as const) {
     checkModelIo(model, expectation(manifest, role));
   }
@@ -83,7 +83,8 @@ export async function loadPack(from: string | PackSource): Promise<LoadedPack> {
   return pack;
 }
 
-function decode(role: ModelRole, bytes: Uint8Array): ModelProto {
+/** ONNX bytes of one pack model; an unreadable file is a PackError on that model's `file`. */
+export function decodePackModel(role: ModelRole, bytes: Uint8Array): ModelProto {
   try {
     const model = decodeModel(bytes);
     if (!model.graph) throw new Error('it has no graph');
