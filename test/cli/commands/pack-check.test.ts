@@ -139,7 +139,7 @@ describe('brownian pack check', () => {
     expect(out).toContain('ConvTranspose x2 ok');
     expect(out).toContain('dims: z 32 -> w 32 -> image 3x16x16 -> aligned 3x16x16 -> embedding 32');
     expect(out).toMatch(/^timing \(cpu, batch 2\): forward [\d.]+ ms, forward\+VJP [\d.]+ ms \(x[\d.]+\)/m);
-    expect(out).toMatch(/^ {2}composite VJP +\d\.\d\de-\d+ \(tolerance 0\.0001) ok$/m);
+    expect(out).toMatch(/^ {2}composite VJP +\d\.\d\de-\d+ \(tolerance 0\.0001\) ok$/m);
     expect(out.trimEnd().endsWith('PASSED')).toBe(true);
   });
 
