@@ -143,3 +143,25 @@ describe('running', () => {
     expect(stats.at(-1).minDistance).toBeGreaterThan(c0);
   });
 });
+
+describe('a run that diverges', () => {
+  it('fails with the reason and the iteration, and shows no identities', async () => {
+    const started = await start({ timestep: 1e30, iterations: 5 });
+    const id = started.data!.startLangevinRun.id;
+    const row = await waitFor(async () => {
+      const r = await runRow(id);
+      return ['SUCCEEDED', 'FAILED'].includes(r.status) ? r : undefined;
+    }, 60_000, 'the run to end');
+    expect(row.status).toBe(RunStatus.FAILED);
+    expect(row.error).toMatch(/non-finite latents after iteration \d/);
+    expect(row.errorIteration).not.toBeNull();
+    expect(await t.platform.database.prisma.identity.count({ where: { runId: id } })).toBe(0);
+  });
+
+  it('with zero iterations, still records the statistics of its starting point and writes the identities', async () => {
+    const id = (await start({ iterations: 0 })).data!.startLangevinRun.id;
+    await waitFor(async () => (await runRow(id)).status === RunStatus.SUCCEEDED, 60_000, 'the run to succeed');
+    const run = await graphql(t.url, t.keys[Role.VIEWER], 'query($id: ID!) { run(id: $id) { iterations { iteration stats { dt } } identities { totalCount } } }', { id });
+    expect(run.data!.run).toEqual({ iterations: [{ iteration: 0, stats: { dt: null } }], identities: { totalCount: 6 } });
+  });
+});
