@@ -3,7 +3,6 @@ import type { Principal } from '../auth/apiKeys.js';
 import { type Permission, roleAllows } from '../auth/roles.js';
 import type { Config } from '../config/config.js';
 import type { PrismaClient } from '../db/client.js';
-import type { EventHub } from '../events/eventHub.js';
 import type { Logger } from '../logging/logger.js';
 import type { JobQueue } from '../queue/jobQueue.js';
 import type { ObjectStore } from '../store/objectStore.js';
@@ -18,7 +17,6 @@ export interface ApiServices {
   pool: pg.Pool;
   store: ObjectStore;
   queue: JobQueue;
-  events: EventHub;
   log: Logger;
 }
 

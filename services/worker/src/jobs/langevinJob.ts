@@ -14,7 +14,7 @@ import {
 } from '../diffusion/langevin.js';
 import { CounterRng } from '../diffusion/rng.js';
 import { encodePng } from '../images/png.js';
-import { RunLifecycle } from '../runs/runLifecycle.js';
+import { RunLifecycle, type NewIdentity } from '../runs/runLifecycle.js';
 import type { JobHandler, JobOutcome, WorkerServices } from './JobHandler.js';
 import { iterationRecord } from './iterationRecord.js';
 import { openRunModel, type RunModel } from './runModel.js';
@@ -93,7 +93,7 @@ export const langevinJob: JobHandler = async (job, services, signal) => {
     iteration = state.iteration;
     const final = await langevinStateStats(state, system, parameters.langevin);
     await lifecycle.recordIteration(state.iteration, state.iteration, iterationRecord(final));
-    return await writeIdentities(services, lifecycle, run, state, model);
+    return await writeIdentities(services, lifecycle, run.id, parameters.langevin.batchSize, state, model);
   } catch (error) {
     if (!(error instanceof RunFailure)) throw error;
     await lifecycle.finish(RunStatus.FAILED, { error: error.message, errorIteration: error.iteration });
@@ -151,15 +151,15 @@ async function startingState(
 async function writeIdentities(
   services: WorkerServices,
   lifecycle: RunLifecycle,
-  run: db.Run,
+  runId: string,
+  batchSize: number,
   state: LangevinState,
   model: RunModel,
 ): Promise<JobOutcome> {
   const { count, latentDim, latents } = state;
-  const batchSize = (run.parameters as unknown as LangevinRunParameters).langevin.batchSize;
   const embeddingDim = model.embedding.embeddingDim;
   const embeddings = await embedAll(model.embedding, latents, count, batchSize);
-  const rows: Array<Omit<db.Identity, 'id' | 'createdAt'>> = [];
+  const rows: NewIdentity[] = [];
   for (let start = 0; start < count; start += batchSize) {
     const n = Math.min(batchSize, count - start);
     const images = await model.render(latents.subarray(start * latentDim, (start + n) * latentDim), n);
@@ -167,7 +167,7 @@ async function writeIdentities(
       const index = start + i;
       const blob = await services.store.putContent(encodePng(images, i), 'image/png');
       rows.push({
-        runId: run.id,
+        runId,
         index,
         latent: float32ToBytes(latents.subarray(index * latentDim, (index + 1) * latentDim)),
         embedding: float32ToBytes(embeddings.subarray(index * embeddingDim, (index + 1) * embeddingDim)),
@@ -177,11 +177,12 @@ async function writeIdentities(
     }
   }
   const iterations = await services.prisma.runIteration.findMany({
-    where: { runId: run.id, iteration: { in: [0, state.iteration] } },
+    where: { runId, iteration: { in: [0, state.iteration] } },
     orderBy: { iteration: 'asc' },
   });
   const summary = { first: iterations[0]?.stats ?? null, last: iterations.at(-1)?.stats ?? null, identities: count };
   await lifecycle.succeedWithIdentities(rows, summary);
-  await services.store.remove(checkpointKey(run.id)).catch(() => undefined);
+  // The run is complete without it; a checkpoint left behind only costs storage.
+  await services.store.remove(checkpointKey(runId)).catch(() => undefined);
   return 'completed';
 }

@@ -5,6 +5,9 @@ import { RunStatus } from '../../../../src/generated/prisma/enums.js';
 import type * as db from '../../../../src/generated/prisma/client.js';
 import type { RunId } from '../../../../src/ids/ids.js';
 
+/** An identity as a run writes it; the database assigns its id and time. */
+export type NewIdentity = Omit<db.Identity, 'id' | 'createdAt'>;
+
 export interface WorkerIdentity {
   host: string;
   executionProvider: string;
@@ -96,7 +99,7 @@ export class RunLifecycle {
   }
 
   /** The identities and the SUCCEEDED status land in one transaction: readers see all of them or none. */
-  async succeedWithIdentities(rows: Array<Omit<db.Identity, 'id' | 'createdAt'>>, summary: object): Promise<db.Run> {
+  async succeedWithIdentities(rows: NewIdentity[], summary: object): Promise<db.Run> {
     const run = await this.prisma.$transaction(async (tx) => {
       await tx.identity.createMany({ data: rows, skipDuplicates: true });
       return tx.run.update({
