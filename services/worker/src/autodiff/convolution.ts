@@ -10,6 +10,22 @@ export interface ConvGeometry {
   pads: WindowPads;
 }
 
+/**
+ * Geometry of a Conv or ConvTranspose node from its attributes and ONNX's defaults (kernel from
+ * the weights, unit strides and dilations); `pads` resolves the padding, which the two ops read differently.
+ */
+export function convGeometry(
+  ctx: GradientContext,
+  spatial: readonly number[],
+  weightShape: readonly number[],
+  pads: (kernel: number[], strides: number[], dilations: number[]) => WindowPads,
+): ConvGeometry {
+  const kernel = ctx.ints('kernel_shape') ?? weightShape.slice(2);
+  const strides = ctx.ints('strides') ?? spatial.map(() => 1);
+  const dilations = ctx.ints('dilations') ?? spatial.map(() => 1);
+  return { group: ctx.int('group', 1), kernel, strides, dilations, pads: pads(kernel, strides, dilations) };
+}
+
 export function convAttributes(geometry: ConvGeometry, padEnd: 'forward' | 'zero'): Record<string, number | number[]> {
   const end = padEnd === 'forward' ? geometry.pads.end : geometry.pads.end.map(() => 0);
   return {

@@ -4,18 +4,8 @@ import { onnx, type ModelProto } from '../../../../services/worker/src/onnx/prot
 import { DataType } from '../../../../services/worker/src/onnx/tensor.js';
 import { asFloat32, float32 } from '../../../../services/worker/src/runtime/hostTensor.js';
 import { createSession, runSession, type Session } from '../../../../services/worker/src/runtime/session.js';
+import { mulberry32 } from '../../../support/mulberry32.js';
 
-/** Small deterministic generator so failures reproduce. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function uniform(rng: () => number, count: number, low: number, high: number): Float32Array {
   return Float32Array.from({ length: count }, () => low + (high - low) * rng());
@@ -54,7 +44,7 @@ export async function gradCheck(
   output = 'y',
   eps = 1e-2,
 ): Promise<Record<string, number>> {
-  const rng = random(7);
+  const rng = mulberry32(7);
   const forward = await createSession(model, { provider: 'cpu', optimization: 'disabled' });
   const feeds = Object.fromEntries(inputs.map((i) => [i.name, float32(i.shape, i.data)]));
   const base = (await runSession(forward, feeds))[output]!;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { GraphBuilder } from '../../../../services/worker/src/onnx/graphBuilder.js';
 import { onnx } from '../../../../services/worker/src/onnx/proto.js';
 import { DataType } from '../../../../services/worker/src/onnx/tensor.js';
-import { awayFromZero, gradCheck, random, singleOutputModel, uniform, type FloatInput } from './gradcheck.js';
+import { mulberry32 as random } from '../../../support/mulberry32.js';
+import { awayFromZero, gradCheck, singleOutputModel, uniform, type FloatInput } from './gradcheck.js';
 
 interface Case {
   name: string;

@@ -7,7 +7,8 @@ import { DataType } from '../../../../services/worker/src/onnx/tensor.js';
 import { asFloat32, float32 } from '../../../../services/worker/src/runtime/hostTensor.js';
 import { createSession, runSession } from '../../../../services/worker/src/runtime/session.js';
 import { loadFixtureModel, loadReference, relativeError } from '../onnx/torchFixtures.js';
-import { gradCheck, random, uniform } from './gradcheck.js';
+import { mulberry32 as random } from '../../../support/mulberry32.js';
+import { gradCheck, uniform } from './gradcheck.js';
 
 /** An alignment graph as a model pack might ship: crop a box, resize back to 16×16, map [-1, 1] to [0, 1]. */
 function alignment(): ModelProto {

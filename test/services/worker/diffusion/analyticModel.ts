@@ -4,17 +4,12 @@
  * ONNX-backed model. Counts its calls so tests can see how the engine batches.
  */
 import type { EmbeddingModel, EmbeddingVjp } from '../../../../services/worker/src/engine/EmbeddingModel.js';
+import { mulberry32 } from '../../../support/mulberry32.js';
 
-/** mulberry32: test weights independent of the generator under test. */
+/** Centred uniforms in [−0.5, 0.5): test weights independent of the generator under test. */
 export function weightSource(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const next = mulberry32(seed);
+  return () => next() - 0.5;
 }
 
 export class AnalyticModel implements EmbeddingModel {

@@ -1,4 +1,4 @@
-import { convAttributes, convWeightGradient, fitSpatial, transposedLength, type ConvGeometry } from '../convolution.js';
+import { convAttributes, convGeometry, convWeightGradient, fitSpatial, transposedLength } from '../convolution.js';
 import type { GradientRule } from '../rule.js';
 import { range, resolveWindowPads } from '../shapes.js';
 
@@ -14,16 +14,10 @@ export const Conv: GradientRule = {
     const wShape = ctx.shape(w);
     const gShape = ctx.shape(ctx.output(0));
     const spatial = xShape.slice(2);
-    const kernel = ctx.ints('kernel_shape') ?? wShape.slice(2);
-    const strides = ctx.ints('strides') ?? spatial.map(() => 1);
-    const dilations = ctx.ints('dilations') ?? spatial.map(() => 1);
-    const geometry: ConvGeometry = {
-      group: ctx.int('group', 1),
-      kernel,
-      strides,
-      dilations,
-      pads: resolveWindowPads(ctx.string('auto_pad', 'NOTSET'), ctx.ints('pads'), spatial, kernel, strides, dilations),
-    };
+    const geometry = convGeometry(ctx, spatial, wShape, (kernel, strides, dilations) =>
+      resolveWindowPads(ctx.string('auto_pad', 'NOTSET'), ctx.ints('pads'), spatial, kernel, strides, dilations),
+    );
+    const { kernel, strides, dilations } = geometry;
     let gx: string | undefined;
     if (ctx.needs(0)) {
       const t = ctx.op('ConvTranspose', [g!, w], convAttributes(geometry, 'zero'));

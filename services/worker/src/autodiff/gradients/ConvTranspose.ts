@@ -1,4 +1,4 @@
-import { convAttributes, convWeightGradient, fitSpatial, type ConvGeometry } from '../convolution.js';
+import { convAttributes, convGeometry, convWeightGradient, fitSpatial } from '../convolution.js';
 import type { GradientContext } from '../context.js';
 import type { GradientRule } from '../rule.js';
 import { range, type WindowPads } from '../shapes.js';
@@ -15,16 +15,10 @@ export const ConvTranspose: GradientRule = {
     const wShape = ctx.shape(w);
     const yShape = ctx.shape(ctx.output(0));
     const spatial = xShape.slice(2);
-    const kernel = ctx.ints('kernel_shape') ?? wShape.slice(2);
-    const strides = ctx.ints('strides') ?? spatial.map(() => 1);
-    const dilations = ctx.ints('dilations') ?? spatial.map(() => 1);
-    const geometry: ConvGeometry = {
-      group: ctx.int('group', 1),
-      kernel,
-      strides,
-      dilations,
-      pads: transposePads(ctx, spatial, yShape.slice(2), kernel, strides, dilations),
-    };
+    const geometry = convGeometry(ctx, spatial, wShape, (kernel, strides, dilations) =>
+      transposePads(ctx, spatial, yShape.slice(2), kernel, strides, dilations),
+    );
+    const { kernel, strides, dilations } = geometry;
     let gx: string | undefined;
     if (ctx.needs(0)) {
       const c = ctx.op('Conv', [g!, w], convAttributes(geometry, 'forward'));
