@@ -13,6 +13,14 @@ function groupBy<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): T[]
   return keys.map((key) => groups.get(key) ?? []);
 }
 
+export interface SamplePageKey {
+  runId: string;
+  limit: number;
+  /** (label, variation) of the last sample of the previous page; (−1, −1) for the first page. */
+  afterLabel: number;
+  afterVariation: number;
+}
+
 export interface IdentityPageKey {
   runId: string;
   /** Rows to fetch: the page size plus one, to tell whether another page follows. */
@@ -74,6 +82,26 @@ export function createLoaders(prisma: PrismaClient) {
         return keys.map((key) => rows.filter((row) => row.runId === key.runId && row.index > key.afterIndex).slice(0, key.limit));
       },
       { cacheKeyFn: (key) => `${key.runId}:${key.limit}:${key.afterIndex}` },
+    ),
+    /** Pages of samples in (label, variation) order, one windowed statement for every run of the request. */
+    samplePage: new DataLoader<SamplePageKey, db.Sample[], string>(
+      async (keys) => {
+        const rows = await prisma.$queryRaw<db.Sample[]>`
+          SELECT s.* FROM unnest(${keys.map((k) => k.runId)}::uuid[], ${keys.map((k) => k.limit)}::int[],
+                                 ${keys.map((k) => k.afterLabel)}::int[], ${keys.map((k) => k.afterVariation)}::int[])
+                          AS k("runId", lim, after_label, after_variation)
+          CROSS JOIN LATERAL (
+            SELECT * FROM "Sample" WHERE "Sample"."runId" = k."runId"
+              AND ("Sample".label, "Sample".variation) > (k.after_label, k.after_variation)
+            ORDER BY label, variation LIMIT k.lim
+          ) AS s`;
+        return keys.map((key) =>
+          rows
+            .filter((row) => row.runId === key.runId && (row.label > key.afterLabel || (row.label === key.afterLabel && row.variation > key.afterVariation)))
+            .slice(0, key.limit),
+        );
+      },
+      { cacheKeyFn: (key) => `${key.runId}:${key.limit}:${key.afterLabel}:${key.afterVariation}` },
     ),
   };
 }

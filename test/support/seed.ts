@@ -43,3 +43,18 @@ export async function seedIdentity(prisma: PrismaClient, run: db.Run, index: num
     },
   });
 }
+
+export async function seedSample(prisma: PrismaClient, run: db.Run, identity: db.Identity, variation: number): Promise<db.Sample> {
+  return prisma.sample.create({
+    data: {
+      runId: run.id,
+      identityId: identity.id,
+      label: identity.index,
+      variation,
+      latent: identity.latent,
+      embedding: identity.embedding,
+      imageKey: identity.imageKey,
+      imageSha256: identity.imageSha256,
+    },
+  });
+}

@@ -143,13 +143,9 @@ export class RunResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<SampleConnection> {
     const size = pageSize(first);
-    const where: Prisma.SampleWhereInput = { runId: run.id };
-    if (after) {
-      const [label, variation] = decodeCursor(after, 'after', ['number', 'number']) as [number, number];
-      where.OR = [{ label: { gt: label } }, { label, variation: { gt: variation } }];
-    }
+    const [afterLabel, afterVariation] = after ? (decodeCursor(after, 'after', ['number', 'number']) as [number, number]) : [-1, -1];
     const [rows, totalCount] = await Promise.all([
-      context.services.prisma.sample.findMany({ where, orderBy: [{ label: 'asc' }, { variation: 'asc' }], take: size + 1 }),
+      context.loaders.samplePage.load({ runId: run.id, limit: size + 1, afterLabel, afterVariation }),
       context.loaders.sampleCountOfRun.load(run.id),
     ]);
     return toPage(rows.map(toSample), size, totalCount, after !== null, (sample) => [sample.label, sample.variation]);
