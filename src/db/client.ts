@@ -14,11 +14,19 @@ export interface DatabaseOptions {
   /** Called for every SQL statement sent, e.g. to count them in metrics. */
   onStatement?: () => void;
   maxConnections?: number;
+  /** An idle connection the server dropped (restart, shutdown); the pool replaces it on next use. */
+  onIdleError?: (error: Error) => void;
 }
 
 /** Prisma over node-postgres, so the same pool also serves LISTEN/NOTIFY and raw statements. */
 export function openDatabase(url: string, options: DatabaseOptions = {}): Database {
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  // Without a listener, node-postgres turns a dropped idle connection into a process crash.
+  // Once closing, a server that shuts down right after us may still reach a closing socket: expected.
+  let closing = false;
+  pool.on('error', (error) => {
+    if (!closing) options.onIdleError?.(error);
+  });
   const onStatement = options.onStatement;
   if (onStatement) {
     pool.on('connect', (client) => {
@@ -34,6 +42,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     prisma,
     pool,
     async close() {
+      closing = true;
       await prisma.$disconnect();
       await pool.end();
     },

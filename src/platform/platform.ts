@@ -60,7 +60,10 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
       s3 = server.config;
     }
     const metrics = createMetricsRegistry();
-    const database = openDatabase(databaseUrl, { onStatement: () => metrics.sqlStatements.inc() });
+    const database = openDatabase(databaseUrl, {
+      onStatement: () => metrics.sqlStatements.inc(),
+      onIdleError: (error) => log.warn({ err: error }, 'idle database connection lost'),
+    });
     stops.push(database.close);
     await migrate(database.pool, log);
 
