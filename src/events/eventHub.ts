@@ -15,10 +15,24 @@ type Listener = (event: RunEvent) => void;
 export class EventHub implements PubSub {
   private readonly listeners = new Set<Listener>();
   private client: pg.PoolClient | undefined;
+  private stopped = false;
 
+  /**
+   * If the connection drops (a database restart), it listens again a second later; events sent in
+   * between are missed, which subscribers can make up by querying the run.
+   */
   async listen(pool: pg.Pool, log: Logger): Promise<void> {
-    this.client = await pool.connect();
-    this.client.on('notification', (message) => {
+    const client = await pool.connect();
+    this.client = client;
+    client.on('error', (error) => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      client.release(error);
+      if (this.stopped) return;
+      log.warn({ err: error }, 'run event connection lost; listening again');
+      setTimeout(() => void this.listen(pool, log).catch((e: Error) => log.error({ err: e }, 'cannot listen for run events')), 1000);
+    });
+    client.on('notification', (message) => {
       if (message.channel !== runEventChannel || message.payload === undefined) return;
       try {
         this.publish(runEventTopic, JSON.parse(message.payload) as RunEvent);
@@ -26,7 +40,7 @@ export class EventHub implements PubSub {
         log.warn({ payload: message.payload }, 'ignoring malformed run event');
       }
     });
-    await this.client.query(`LISTEN ${runEventChannel}`);
+    await client.query(`LISTEN ${runEventChannel}`);
   }
 
   publish(routingKey: string, ...args: unknown[]): void {
@@ -67,6 +81,7 @@ export class EventHub implements PubSub {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.listeners.clear();
     if (this.client) {
       await this.client.query(`UNLISTEN ${runEventChannel}`).catch(() => undefined);
