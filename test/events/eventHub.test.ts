@@ -1,0 +1,56 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventHub, runEventTopic } from '../../src/events/eventHub.js';
+import { publishRunEvent, runEventChannel, type RunEvent } from '../../src/events/runEvents.js';
+import type { RunId } from '../../src/ids/ids.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { createTestDatabase } from '../support/testPlatform.js';
+
+let pool: pg.Pool;
+const hub = new EventHub();
+
+beforeAll(async () => {
+  pool = new pg.Pool({ connectionString: await createTestDatabase() });
+  await hub.listen(pool, createLogger('silent'));
+});
+afterAll(async () => {
+  await hub.stop();
+  await pool.end();
+});
+
+const event = (runId: string, iteration: number): RunEvent => ({
+  type: 'status',
+  runId: runId as RunId,
+  status: 'RUNNING',
+  iteration,
+  totalIterations: 10,
+  error: null,
+});
+
+describe('EventHub', () => {
+  it('delivers NOTIFYs of one run to that run\'s subscribers, in order', async () => {
+    const mine = hub.subscribe(runEventTopic, 'run-a');
+    for (let i = 0; i < 3; i++) {
+      await publishRunEvent(pool, event('run-b', i));
+      await publishRunEvent(pool, event('run-a', i));
+    }
+    const received = [];
+    for (let i = 0; i < 3; i++) received.push((await mine.next()).value as RunEvent);
+    await mine.return!();
+    expect(received.map((e) => [e.runId, e.iteration])).toEqual([['run-a', 0], ['run-a', 1], ['run-a', 2]]);
+  });
+
+  it('listens again after its connection is killed', async () => {
+    const all = hub.subscribe(runEventTopic);
+    const killed = await pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()`,
+      [`LISTEN ${runEventChannel}`],
+    );
+    expect(killed.rowCount).toBe(1);
+    await new Promise((r) => setTimeout(r, 1500));
+    await publishRunEvent(pool, event('run-c', 7));
+    const next = await all.next();
+    await all.return!();
+    expect((next.value as RunEvent).runId).toBe('run-c');
+  });
+});
