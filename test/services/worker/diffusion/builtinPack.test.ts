@@ -91,3 +91,30 @@ describe('Langevin on the built-in pack', () => {
     expect(final.exclusion!.minDistance).toBeGreaterThan(params.exclusionDistance);
   });
 });
+
+describe('Langevin on the built-in pack, at different batch sizes', () => {
+  it('gives bit-identical latents on the CPU whatever the batch size', async () => {
+    const trajectories: Float32Array[] = [];
+    for (const batchSize of [3, 8, 12]) {
+      const batched = await PackModel.open(pack, { batchSize, device: 'cpu' });
+      const rng = new CounterRng(5n);
+      const params = langevinParams({ batchSize, iterations: 4 });
+      const system: LangevinSystem = { model: batched, latentAverage: pack.wAvg, exclusionGallery: null };
+      const latents = await initialLatents({
+        count: 12,
+        noiseDim: pack.manifest.mapping.zDim,
+        latentAverage: pack.wAvg,
+        truncationPsi: pack.manifest.truncation,
+        batchSize,
+        mapping: (z, n) => batched.mapLatents(z, n, 1),
+        rng,
+      });
+      let state: LangevinState = { count: 12, latentDim: pack.manifest.latentDim, latents, iteration: 0 };
+      for (let i = 0; i < params.iterations; i++) state = (await langevinStep(state, system, params, rng)).state;
+      trajectories.push(state.latents);
+      await batched.release();
+    }
+    const [first, ...others] = trajectories;
+    for (const other of others) expect(Buffer.from(other!.buffer).equals(Buffer.from(first!.buffer))).toBe(true);
+  });
+});
