@@ -64,10 +64,14 @@ describe('a Langevin job whose worker dies', () => {
     await waitFor(async () => (await runRow(interrupted)).status === RunStatus.SUCCEEDED, 120_000, 'the run to succeed');
     expect(second.output()).toMatch(/job released back to the queue/);
 
+    // The run is SUCCEEDED just before its worker marks the job completed.
     const pool = new pg.Pool({ connectionString: t.env.DATABASE_URL });
-    const jobs = await pool.query(`SELECT retry_count, state FROM pgboss.job WHERE singleton_key = $1`, [interrupted]);
+    const jobs = await waitFor(async () => {
+      const { rows } = await pool.query(`SELECT retry_count, state FROM pgboss.job WHERE singleton_key = $1`, [interrupted]);
+      return rows.every((row) => row.state !== 'active') ? rows : undefined;
+    }, 10_000, 'the job to be completed');
     await pool.end();
-    expect(jobs.rows).toEqual([{ retry_count: 1, state: 'completed' }]);
+    expect(jobs).toEqual([{ retry_count: 1, state: 'completed' }]);
 
     const uninterrupted = await startRun();
     await waitFor(async () => (await runRow(uninterrupted)).status === RunStatus.SUCCEEDED, 120_000, 'the reference run');
