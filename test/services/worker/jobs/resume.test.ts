@@ -26,7 +26,7 @@ function worker(): WorkerProcess {
   return w;
 }
 
-const input = { numIdentities: 12, iterations: 24, seed: '5', batchSize: 8, checkpointEvery: 4 };
+const input = { numIdentities: 12, iterations: 80, seed: '5', batchSize: 8, checkpointEvery: 4 };
 
 async function startRun(): Promise<string> {
   const response = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', {
@@ -54,7 +54,8 @@ describe('a Langevin job whose worker dies', () => {
     expect((await runRow(interrupted)).status).toBe(RunStatus.RUNNING);
 
     const second = worker();
-    await waitFor(async () => (await runRow(interrupted)).iteration >= 14, 90_000, 'the second worker to pass iteration 14');
+    // Its own log, not the run row, says when the second worker has resumed and stepped on.
+    await waitFor(async () => /resuming from checkpoint[\s\S]*"msg":"iteration"/.test(second.output()), 90_000, 'the second worker to resume');
     // A clean shutdown hands the job back at once, without waiting for its lease to expire.
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
