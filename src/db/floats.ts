@@ -1,5 +1,8 @@
-/** Latents and embeddings are stored as little-endian float32 bytes. */
-export function float32ToBytes(values: Float32Array): Uint8Array<ArrayBuffer> {
+/**
+ * Latents, embeddings and the vectors of model packs (w_avg, covariate directions) are stored as
+ * little-endian float32 bytes, nothing else.
+ */
+export function float32ToBytes(values: ArrayLike<number>): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(values.length * 4);
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);

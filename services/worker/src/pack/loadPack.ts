@@ -16,7 +16,7 @@ import {
 import { checkModelIo, type ExpectedDim, type IoExpectation } from './modelIo.js';
 import { PackError } from './PackError.js';
 import { directorySource, type PackSource } from './packSource.js';
-import { decodeFloat32Vector } from './vectorFile.js';
+import { bytesToFloat32 } from '../../../../src/db/floats.js';
 
 export interface LoadedCovariate {
   name: string;
@@ -135,10 +135,10 @@ function checkDifferentiable(role: 'generator' | 'recognizer', model: ModelProto
 }
 
 function vector(manifest: PackManifest, field: string, bytes: Uint8Array): Float32Array {
-  const values = decodeFloat32Vector(bytes);
-  if (!values || values.length !== manifest.latentDim) {
+  if (bytes.length !== manifest.latentDim * 4) {
     throw new PackError('vector-invalid', `${field}.file`, `holds ${bytes.length} bytes; expected ${manifest.latentDim} float32 values (${manifest.latentDim * 4} bytes)`);
   }
+  const values = bytesToFloat32(bytes);
   if (!values.every(Number.isFinite)) throw new PackError('vector-invalid', `${field}.file`, 'holds values that are not finite');
   return values;
 }

@@ -11,7 +11,7 @@ import { loadPack } from '../../../../services/worker/src/pack/loadPack.js';
 import { sha256Hex, type PackManifest } from '../../../../services/worker/src/pack/manifest.js';
 import { PackError, type PackErrorCode } from '../../../../services/worker/src/pack/PackError.js';
 import { memorySource } from '../../../../services/worker/src/pack/packSource.js';
-import { encodeFloat32Vector } from '../../../../services/worker/src/pack/vectorFile.js';
+import { float32ToBytes } from '../../../../src/db/floats.js';
 
 let mini: MiniPack;
 let dir: string;
@@ -107,7 +107,7 @@ describe('loadPack', () => {
     ],
     [
       'a w_avg of the wrong length',
-      (v) => v.replace('w_avg.f32', encodeFloat32Vector(new Float32Array(31))),
+      (v) => v.replace('w_avg.f32', float32ToBytes(new Float32Array(31))),
       'vector-invalid',
       'wAvg.file',
       'holds 124 bytes; expected 32 float32 values (128 bytes)',

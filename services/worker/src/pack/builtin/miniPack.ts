@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { encodeModel } from '../../onnx/model.js';
 import { manifestFileName, packDigest, sha256Hex, type PackManifest } from '../manifest.js';
 import { packFormat } from '../manifestSchema.js';
-import { encodeFloat32Vector } from '../vectorFile.js';
+import { float32ToBytes } from '../../../../../src/db/floats.js';
 import { miniArchitecture as arch } from './architecture.js';
 import { exportMapping, mappingIo } from './exportMapping.js';
 import { exportRecognizer, recognizerIo } from './exportRecognizer.js';
@@ -51,11 +51,11 @@ export function miniPackFiles(): MiniPack {
       pixelRange: [...miniPixelRanges.recognizer],
     },
     recognizer: { ...add('recognizer.onnx', encodeModel(exportRecognizer(networks.recognizer))), ...recognizerIo },
-    wAvg: add('w_avg.f32', encodeFloat32Vector(networks.wAvg)),
+    wAvg: add('w_avg.f32', float32ToBytes(networks.wAvg)),
     truncation: arch.truncation,
     covariates: networks.covariates.map(({ name, scale, direction }) => ({
       name,
-      ...add(`covariates/${name}.f32`, encodeFloat32Vector(direction)),
+      ...add(`covariates/${name}.f32`, float32ToBytes(direction)),
       scale,
     })),
   };

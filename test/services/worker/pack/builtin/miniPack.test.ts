@@ -12,7 +12,7 @@ import { recognizerForward } from '../../../../../services/worker/src/pack/built
 import { SeededRandom } from '../../../../../services/worker/src/pack/builtin/seededRandom.js';
 import { synthesisForward } from '../../../../../services/worker/src/pack/builtin/synthesisNetwork.js';
 import { tensor, type Tensor64 } from '../../../../../services/worker/src/pack/builtin/tensor64.js';
-import { decodeFloat32Vector } from '../../../../../services/worker/src/pack/vectorFile.js';
+import { bytesToFloat32 } from '../../../../../src/db/floats.js';
 import { asFloat32, float32 } from '../../../../../services/worker/src/runtime/hostTensor.js';
 import { createSession, runSession } from '../../../../../services/worker/src/runtime/session.js';
 
@@ -79,11 +79,11 @@ describe('the built-in pack', () => {
 
   it('ships unit covariate directions and w_avg = mean of M(z)', () => {
     for (const covariate of pack.manifest.covariates ?? []) {
-      const v = decodeFloat32Vector(pack.files.get(covariate.file)!)!;
+      const v = bytesToFloat32(pack.files.get(covariate.file)!);
       expect(v).toHaveLength(arch.latentDim);
       expect(Math.hypot(...v)).toBeCloseTo(1, 6);
     }
-    const wAvg = decodeFloat32Vector(pack.files.get('w_avg.f32')!)!;
+    const wAvg = bytesToFloat32(pack.files.get('w_avg.f32')!);
     // An independent estimate from other z samples agrees to within the sampling error.
     const n = 1024;
     const w = mappingForward(networks.mapping, tensor([n, arch.zDim], new SeededRandom(1234).normals(n * arch.zDim)));
