@@ -6,7 +6,8 @@ import type { GalleryId, ModelPackId, RunId } from '../../ids/ids.js';
 import { JobName } from '../../queue/jobQueue.js';
 import type { LangevinRunParameters } from '../../runs/langevinRunParameters.js';
 import { langevinParams, validateLangevinParams } from '../../../services/worker/src/diffusion/langevinParams.js';
-import { isUuid } from '../../ids/ids.js';
+import { parseSeed } from '../../../services/worker/src/diffusion/rng.js';
+import { checkId } from '../args.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
 import { badUserInput, type FieldProblem } from '../errors.js';
 import { LangevinRunInput } from '../inputs/LangevinRunInput.js';
@@ -15,15 +16,15 @@ import { Run } from '../types/Run.js';
 
 const maxIdentities = 10_000_000;
 const defaultCheckpointEvery = 5;
-const maxSeed = (1n << 64n) - 1n;
 
-function parseSeed(value: string | undefined, problems: FieldProblem[]): bigint {
+function checkSeed(value: string | undefined, problems: FieldProblem[]): bigint {
   if (value === undefined) return randomBytes(8).readBigUInt64LE();
-  if (!/^\d{1,20}$/.test(value) || BigInt(value) > maxSeed) {
-    problems.push({ field: 'input.seed', message: 'must be an unsigned 64-bit integer written in decimal' });
+  try {
+    return parseSeed(value);
+  } catch (error) {
+    problems.push({ field: 'input.seed', message: (error as Error).message });
     return 0n;
   }
-  return BigInt(value);
 }
 
 @Resolver()
@@ -33,17 +34,9 @@ export class LangevinResolver {
     authorize(context, Permission.Operate);
     const { prisma, store, queue } = context.services;
     const problems: FieldProblem[] = [];
-    const idOf = (value: string | undefined, field: string): string | undefined => {
-      if (value === undefined) return undefined;
-      if (!isUuid(value)) {
-        problems.push({ field, message: `"${value}" is not a valid id` });
-        return undefined;
-      }
-      return value.toLowerCase();
-    };
-    const packId = idOf(input.modelPackId, 'input.modelPackId') as ModelPackId | undefined;
-    const galleryId = idOf(input.exclusionGalleryId, 'input.exclusionGalleryId') as GalleryId | undefined;
-    const parentId = idOf(input.parentRunId, 'input.parentRunId') as RunId | undefined;
+    const packId = checkId<ModelPackId>(input.modelPackId, 'input.modelPackId', problems);
+    const galleryId = input.exclusionGalleryId === undefined ? undefined : checkId<GalleryId>(input.exclusionGalleryId, 'input.exclusionGalleryId', problems);
+    const parentId = input.parentRunId === undefined ? undefined : checkId<RunId>(input.parentRunId, 'input.parentRunId', problems);
 
     if (!Number.isInteger(input.numIdentities) || input.numIdentities < 2 || input.numIdentities > maxIdentities) {
       problems.push({ field: 'input.numIdentities', message: `must be an integer from 2 to ${maxIdentities}` });
@@ -52,7 +45,7 @@ export class LangevinResolver {
     if (!Number.isInteger(checkpointEvery) || checkpointEvery < 1) {
       problems.push({ field: 'input.checkpointEvery', message: 'must be an integer ≥ 1' });
     }
-    const seed = parseSeed(input.seed, problems);
+    const seed = checkSeed(input.seed, problems);
 
     const pack = packId ? await prisma.modelPack.findUnique({ where: { id: packId } }) : null;
     if (packId && !pack) problems.push({ field: 'input.modelPackId', message: `no model pack ${packId}` });

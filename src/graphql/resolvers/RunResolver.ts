@@ -3,8 +3,8 @@ import { Permission } from '../../auth/roles.js';
 import { RunStatus } from '../../generated/prisma/enums.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { publishRunEvent } from '../../events/runEvents.js';
+import { isTerminal } from '../../runs/runStatus.js';
 import type { ModelPackId, RunId } from '../../ids/ids.js';
-import { JobName } from '../../queue/jobQueue.js';
 import { parseId } from '../args.js';
 import { decodeCursor, pageSize, toPage } from '../connections.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
@@ -15,8 +15,6 @@ import { IdentityConnection, RunConnection, SampleConnection } from '../types/Co
 import { RunIteration } from '../types/IterationStats.js';
 import { ModelPack } from '../types/ModelPack.js';
 import { Run } from '../types/Run.js';
-
-const terminal: RunStatus[] = [RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED];
 
 @Resolver(() => Run)
 export class RunResolver {
@@ -65,7 +63,7 @@ export class RunResolver {
     const updated = await prisma.$transaction(async (tx) => {
       const row = await tx.run.findUnique({ where: { id: runId } });
       if (!row) throw notFound('run', runId);
-      if (terminal.includes(row.status)) throw conflict(`run ${runId} is already ${row.status}`);
+      if (isTerminal(row.status)) throw conflict(`run ${runId} is already ${row.status}`);
       const next =
         row.status === RunStatus.QUEUED
           ? await tx.run.update({

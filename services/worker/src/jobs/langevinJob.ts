@@ -2,6 +2,7 @@ import { float32ToBytes, bytesToFloat32 } from '../../../../src/db/floats.js';
 import { RunStatus } from '../../../../src/generated/prisma/enums.js';
 import type * as db from '../../../../src/generated/prisma/client.js';
 import type { LangevinRunParameters } from '../../../../src/runs/langevinRunParameters.js';
+import { isTerminal } from '../../../../src/runs/runStatus.js';
 import { unitRows, type UnitRows } from '../diffusion/angular.js';
 import { embedAll } from '../diffusion/batchedModel.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../diffusion/checkpoint.js';
@@ -18,8 +19,6 @@ import { RunLifecycle, type NewIdentity } from '../runs/runLifecycle.js';
 import type { JobHandler, JobOutcome, WorkerServices } from './JobHandler.js';
 import { iterationRecord } from './iterationRecord.js';
 import { openRunModel, type RunModel } from './runModel.js';
-
-const terminal: RunStatus[] = [RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED];
 
 /** A failure of the run itself (bad numbers, a model error): retrying would fail the same way. */
 class RunFailure extends Error {
@@ -43,7 +42,7 @@ export const langevinJob: JobHandler = async (job, services, signal) => {
   const runId = job.data.runId;
   const lifecycle = new RunLifecycle(services.prisma, services.pool, runId);
   const run = await lifecycle.load();
-  if (!run || terminal.includes(run.status)) return 'completed';
+  if (!run || isTerminal(run.status)) return 'completed';
   if (run.cancelRequested) {
     await lifecycle.finish(RunStatus.CANCELLED);
     return 'completed';
