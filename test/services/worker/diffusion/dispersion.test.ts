@@ -15,6 +15,7 @@ import {
 } from '../../../../services/worker/src/diffusion/dispersionParams.js';
 import { CounterRng, RandomStream } from '../../../../services/worker/src/diffusion/rng.js';
 import { AnalyticModel, randomArray, relativeError } from './analyticModel.js';
+import { latentRepulsionPotential } from './latentRepulsionReference.js';
 
 const W = 8;
 const H = 16;
@@ -31,19 +32,9 @@ const covariates: CovariateDirections = {
   scales: new Float32Array([0.8, 0.5, 1.2]),
 };
 
-/** V = Σ_{a≠b} ¼·k_w·(r0 − |w_a − w_b|)²·[< r0] of one identity's variations. */
+/** The latent repulsion potential of one identity's variations. */
 function latentPotential(w: Float64Array, params: DispersionParams): number {
-  let v = 0;
-  for (let a = 0; a < A; a++) {
-    for (let b = 0; b < A; b++) {
-      if (a === b) continue;
-      let sum = 0;
-      for (let d = 0; d < W; d++) sum += (w[a * W + d]! - w[b * W + d]!) ** 2;
-      const dist = Math.sqrt(sum);
-      if (dist < params.latentRadius) v += 0.25 * params.latentCoefficient * (params.latentRadius - dist) ** 2;
-    }
-  }
-  return v;
+  return latentRepulsionPotential(w, A, W, params.latentCoefficient, params.latentRadius);
 }
 
 /**

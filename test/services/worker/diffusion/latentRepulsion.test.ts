@@ -1,26 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { latentRepulsion } from '../../../../services/worker/src/diffusion/latentRepulsion.js';
 import { randomArray, relativeError } from './analyticModel.js';
+import { latentRepulsionPotential } from './latentRepulsionReference.js';
 
 const A = 7;
 const W = 5;
 const kw = 1.7;
 const r0 = 1.1;
 
-/** V = Σ_{a≠b} ¼·k_w·(r0 − |w_a − w_b|)²·[|w_a − w_b| < r0] over ordered pairs. */
-function potential(w: Float64Array): number {
-  let v = 0;
-  for (let a = 0; a < A; a++) {
-    for (let b = 0; b < A; b++) {
-      if (a === b) continue;
-      let sum = 0;
-      for (let d = 0; d < W; d++) sum += (w[a * W + d]! - w[b * W + d]!) ** 2;
-      const dist = Math.sqrt(sum);
-      if (dist < r0) v += 0.25 * kw * (r0 - dist) ** 2;
-    }
-  }
-  return v;
-}
+const potential = (w: Float64Array) => latentRepulsionPotential(w, A, W, kw, r0);
 
 describe('latentRepulsion', () => {
   const w = randomArray(A * W, 3, 1.2);
