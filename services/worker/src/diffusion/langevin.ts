@@ -210,11 +210,13 @@ export async function langevinStateStats(
   state: LangevinState,
   system: LangevinSystem,
   params: LangevinParams,
+  /** The state's embeddings, when the caller already computed them (count × embeddingDim). */
+  knownEmbeddings?: Float32Array,
 ): Promise<LangevinStateStats> {
   assertValidLangevinParams(params);
   checkState(state, system);
   const { model, latentAverage } = system;
-  const embeddings = await embedAll(model, state.latents, state.count, params.batchSize);
+  const embeddings = knownEmbeddings ?? (await embedAll(model, state.latents, state.count, params.batchSize));
   const e = unitRows(embeddings, state.count, model.embeddingDim);
   const pairs = pairDistanceStats(e, params.tileSize, params.ict);
   const exclusion =

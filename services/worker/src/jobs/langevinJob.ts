@@ -90,9 +90,10 @@ export const langevinJob: JobHandler = async (job, services, signal) => {
       }
     }
     iteration = state.iteration;
-    const final = await langevinStateStats(state, system, parameters.langevin);
+    const embeddings = await embedAll(model.embedding, state.latents, state.count, parameters.langevin.batchSize);
+    const final = await langevinStateStats(state, system, parameters.langevin, embeddings);
     await lifecycle.recordIteration(state.iteration, state.iteration, iterationRecord(final));
-    return await writeIdentities(services, lifecycle, run.id, parameters.langevin.batchSize, state, model);
+    return await writeIdentities(services, lifecycle, run.id, parameters.langevin.batchSize, state, embeddings, model);
   } catch (error) {
     if (!(error instanceof RunFailure)) throw error;
     await lifecycle.finish(RunStatus.FAILED, { error: error.message, errorIteration: error.iteration });
@@ -153,11 +154,11 @@ async function writeIdentities(
   runId: string,
   batchSize: number,
   state: LangevinState,
+  embeddings: Float32Array,
   model: RunModel,
 ): Promise<JobOutcome> {
   const { count, latentDim, latents } = state;
   const embeddingDim = model.embedding.embeddingDim;
-  const embeddings = await embedAll(model.embedding, latents, count, batchSize);
   const rows: NewIdentity[] = [];
   for (let start = 0; start < count; start += batchSize) {
     const n = Math.min(batchSize, count - start);
