@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { issueApiKey } from '../auth/apiKeys.js';
-import type { Config, S3Config } from '../config/config.js';
+import type { Config } from '../config/config.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 import { startEmbeddedPostgres } from '../embedded/postgres.js';
@@ -29,8 +29,6 @@ export interface Platform {
   database: Database;
   store: ObjectStore;
   queue: JobQueue;
-  databaseUrl: string;
-  s3: S3Config;
   stop(): Promise<void>;
 }
 
@@ -69,7 +67,7 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
 
     const store = new ObjectStore(s3, config.bucket);
     await store.ensureBucket();
-    const queue = await JobQueue.open(databaseUrl, config.queue, true);
+    const queue = await JobQueue.open(databaseUrl, config.queue);
     stops.push(() => queue.close());
 
     let apiUrl: string | undefined;
@@ -101,7 +99,7 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
       });
       stops.push(() => worker.stop());
     }
-    return { apiUrl, initialAdminKey, database, store, queue, databaseUrl, s3, stop };
+    return { apiUrl, initialAdminKey, database, store, queue, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -38,11 +38,12 @@ export class JobQueue {
     private readonly settings: QueueSettings,
   ) {}
 
-  static async open(databaseUrl: string, settings: QueueSettings, supervise: boolean): Promise<JobQueue> {
+  /** Every process supervises: expiry of dead workers' jobs must not depend on any one process living. */
+  static async open(databaseUrl: string, settings: QueueSettings): Promise<JobQueue> {
     const boss = new PgBoss({
       connectionString: databaseUrl,
       schema,
-      supervise,
+      supervise: true,
       schedule: false,
       maintenanceIntervalSeconds: settings.maintenanceIntervalSeconds,
       max: 4,
