@@ -14,7 +14,8 @@ export interface UnitRows {
   readonly norms: Float64Array;
 }
 
-export function unitRows(rows: Float32Array | Float64Array, count: number, dim: number): UnitRows {
+/** `what` and `firstIndex` name a bad row in the error: rows of a gallery chunk, say. */
+export function unitRows(rows: Float32Array | Float64Array, count: number, dim: number, what = 'embedding', firstIndex = 0): UnitRows {
   if (rows.length < count * dim) {
     throw new RangeError(`expected ${count} × ${dim} values, got ${rows.length}`);
   }
@@ -31,7 +32,7 @@ export function unitRows(rows: Float32Array | Float64Array, count: number, dim: 
     // A zero or non-finite embedding has no direction; failing here names the row instead of
     // letting NaN spread through every force.
     if (!(norm > 0) || !Number.isFinite(norm)) {
-      throw new RangeError(`embedding row ${i} has norm ${norm}; angular distance is undefined`);
+      throw new RangeError(`${what} row ${firstIndex + i} has norm ${norm}; angular distance is undefined`);
     }
     norms[i] = norm;
     for (let d = 0; d < dim; d++) unit[base + d] = rows[base + d]! / norm;

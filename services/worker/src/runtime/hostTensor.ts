@@ -12,6 +12,10 @@ export function float32(dims: readonly number[], data: Float32Array): HostTensor
   return checked({ type: 'float32', dims, data });
 }
 
+export function float64(dims: readonly number[], data: Float64Array): HostTensor {
+  return checked({ type: 'float64', dims, data });
+}
+
 export function int64(dims: readonly number[], data: BigInt64Array): HostTensor {
   return checked({ type: 'int64', dims, data });
 }
