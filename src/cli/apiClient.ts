@@ -19,6 +19,16 @@ interface GraphQLBody<T> {
   errors?: Array<{ message: string; extensions?: { code?: string } }>;
 }
 
+/** fetch, whose failures name the URL tried: "fetch failed" alone does not tell a user what to fix. */
+export async function reach(url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const cause = (error as Error).cause as (Error & { code?: string }) | undefined;
+    throw new ApiError(`cannot reach ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, 'NETWORK_ERROR');
+  }
+}
+
 /** The GraphQL API as the CLI and scripts use it: HTTP for queries, graphql-ws for subscriptions. */
 export class ApiClient {
   private ws: Client | undefined;
@@ -29,12 +39,17 @@ export class ApiClient {
   ) {}
 
   async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-    const response = await fetch(this.url, {
+    const response = await reach(this.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.key}` },
       body: JSON.stringify({ query, variables }),
     });
-    const body = (await response.json()) as GraphQLBody<T>;
+    let body: GraphQLBody<T>;
+    try {
+      body = (await response.json()) as GraphQLBody<T>;
+    } catch {
+      throw new ApiError(`${this.url} answered HTTP ${response.status} without a GraphQL response: is it a Brownian API?`, 'BAD_RESPONSE');
+    }
     const error = body.errors?.[0];
     if (error) throw new ApiError(error.message, error.extensions?.code);
     if (!body.data) throw new ApiError(`empty response (HTTP ${response.status})`, undefined);
@@ -81,7 +96,7 @@ export class ApiClient {
     );
     // Streamed with its length: S3 refuses chunked PUTs, and pack files can be large.
     const { size } = await stat(path);
-    const put = await fetch(createUploadUrl.url, {
+    const put = await reach(createUploadUrl.url, {
       method: 'PUT',
       headers: { 'content-length': String(size) },
       body: Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>,

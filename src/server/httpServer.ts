@@ -12,6 +12,7 @@ import type { ApiServices, GraphQLContext } from '../graphql/context.js';
 import { ErrorCode } from '../graphql/errors.js';
 import { complexityLimit, depthLimit } from '../graphql/limits.js';
 import { createLoaders } from '../graphql/loaders.js';
+import { PortInUseError } from './PortInUseError.js';
 import { liveWorkers } from './workerHealth.js';
 
 export interface ApiServer {
@@ -39,7 +40,16 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
   const { config, log } = services;
   const app = express();
   const httpServer: Server = createServer(app);
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.limits.maxBodyBytes });
+  // Upgrades are routed here rather than by `{ server }`, with which ws re-emits the HTTP server's own errors
+  // (a port in use) and graphql-ws prints them as internal errors; `listen` reports those.
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxBodyBytes });
+  httpServer.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://localhost').pathname !== '/graphql') {
+      socket.destroy();
+      return;
+    }
+    wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
+  });
   const validationRules = [depthLimit(config.limits.maxDepth), complexityLimit(config.limits.maxComplexity)];
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
@@ -64,6 +74,9 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
     validationRules,
     includeStacktraceInErrorResponses: false,
     introspection: true,
+    // Apollo would stop itself on SIGINT/SIGTERM and re-send the signal, killing the process before the
+    // platform has stopped its workers and embedded servers; the CLI owns shutdown (src/cli/termination.ts).
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
@@ -123,7 +136,12 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
     next(error);
   });
 
-  await new Promise<void>((resolveListen) => httpServer.listen(config.port, config.host, resolveListen));
+  try {
+    await listen(httpServer, config.port, config.host);
+  } catch (error) {
+    await apollo.stop();
+    throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PortInUseError(config.host, config.port) : error;
+  }
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host}:${port}/graphql`;
@@ -134,4 +152,16 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
       await apollo.stop();
     },
   };
+}
+
+/** The WebSocket server re-emits the HTTP server's errors; listening fails through this promise alone. */
+function listen(httpServer: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolveListen, reject) => {
+    const onError = (error: Error) => reject(error);
+    httpServer.once('error', onError);
+    httpServer.listen(port, host, () => {
+      httpServer.off('error', onError);
+      resolveListen();
+    });
+  });
 }

@@ -2,14 +2,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { issueApiKey } from '../../auth/apiKeys.js';
-import { loadConfig } from '../../config/config.js';
+import { loadConfig, type Config } from '../../config/config.js';
 import { Role } from '../../generated/prisma/enums.js';
 import { createLogger } from '../../logging/logger.js';
-import { startPlatform } from '../../platform/platform.js';
+import { startPlatform, type Platform } from '../../platform/platform.js';
 import { buildMiniPack } from '../../../services/worker/src/pack/builtin/index.js';
 import { ApiClient } from '../apiClient.js';
 import { pushPack } from '../packPush.js';
 import { iterationBar } from '../progressBar.js';
+import { watchTermination } from '../termination.js';
 
 interface DemoFlags {
   identities: string;
@@ -40,77 +41,86 @@ function describeStats(label: string, stats: Stats): string {
 async function runDemo(flags: DemoFlags): Promise<void> {
   const config = loadConfig(process.env);
   const log = createLogger(process.env.LOG_LEVEL ? config.logLevel : 'warn');
-  const platform = await startPlatform(config, log, { api: true, worker: true });
-  const out = (line = '') => process.stdout.write(`${line}\n`);
+  const termination = watchTermination(() => process.stderr.write('Still shutting down; the embedded servers stop last…\n'));
   try {
-    const key = (await issueApiKey(platform.database.prisma, 'demo', Role.OPERATOR)).secret;
-    const client = new ApiClient(platform.apiUrl!, key);
-    const packDir = join(config.dataDir, 'mini-pack');
-    await buildMiniPack(packDir);
-    const pack = await pushPack(client, packDir);
-    out(`Built-in model pack ${pack.name} (digest ${pack.digest}) registered as ${pack.id}`);
-
-    const { startLangevinRun: run } = await client.request<{ startLangevinRun: { id: string; totalIterations: number } }>(
-      'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id totalIterations } }',
-      { input: { modelPackId: pack.id, numIdentities: Number(flags.identities), iterations: Number(flags.iterations), seed: flags.seed } },
-    );
-    out(`Langevin run ${run.id}: ${flags.identities} identities, ${run.totalIterations} iterations`);
-    const bar = iterationBar(run.totalIterations);
-    let status = 'QUEUED';
-    let error: string | null = null;
-    await client.subscribe<{ runProgress: { status: string; iteration: number; error: string | null; stats: Stats | null } }>(
-      `subscription($runId: ID!) { runProgress(runId: $runId) { status iteration error stats { ${statsFields} } } }`,
-      { runId: run.id },
-      ({ runProgress: event }) => {
-        status = event.status;
-        error = event.error;
-        if (event.stats) {
-          bar.update(Math.min(event.iteration + 1, run.totalIterations), {
-            minAngle: event.stats.embeddingDistance.min.toFixed(3),
-            propIct: event.stats.propIct.toFixed(3),
-          });
-        }
-        return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(status);
-      },
-    );
-    bar.stop();
-    if (status !== 'SUCCEEDED') throw new Error(`run ended ${status}${error ? `: ${error}` : ''}`);
-
-    const { run: done } = await client.request<{
-      run: { iterations: Array<{ iteration: number; stats: Stats }>; identities: { totalCount: number; edges: Array<{ node: { id: string; imageKey: string } }> } };
-    }>(`query($id: ID!) { run(id: $id) { iterations { iteration stats { ${statsFields} } } identities(first: 1) { totalCount edges { node { id imageKey } } } } }`, { id: run.id });
-    const first = done.iterations[0]!;
-    const last = done.iterations.at(-1)!;
-    out();
-    out(describeStats(`iteration ${first.iteration}`, first.stats));
-    out(describeStats(`after ${last.iteration}`, last.stats));
-    out();
-    const imageDir = join(config.dataDir, 'demo', run.id);
-    await mkdir(imageDir, { recursive: true });
-    const all = await platform.database.prisma.identity.findMany({ where: { runId: run.id }, orderBy: { index: 'asc' } });
-    for (const identity of all) {
-      await writeFile(join(imageDir, `identity-${String(identity.index).padStart(4, '0')}.png`), await platform.store.getBytes(identity.imageKey));
-    }
-    out(`${done.identities.totalCount} identity images: stored content-addressed in bucket "${config.bucket}" (e.g. ${done.identities.edges[0]!.node.imageKey}),`);
-    out(`  copied as PNG files to ${imageDir}`);
-    const identityId = done.identities.edges[0]!.node.id;
-    out();
-    out(`GraphQL: ${platform.apiUrl}   (header  Authorization: Bearer ${key})`);
-    out('Lineage of one identity, ready to paste:');
-    out(`  query { lineage(id: "${identityId}") { identity { index imageSha256 } run { id kind seed parameters provenance { codeVersion workerHost executionProvider } } ancestors { id } modelPack { name digest } } }`);
-    out(`API key (operator): ${key}`);
-    if (platform.initialAdminKey) out(`Admin API key (first start, shown once): ${platform.initialAdminKey}`);
-    await client.close();
-    if (!flags.exit) {
-      out('\nThe API keeps running; Ctrl-C stops it.');
-      await new Promise<void>((resolveSignal) => {
-        process.once('SIGINT', resolveSignal);
-        process.once('SIGTERM', resolveSignal);
-      });
+    const platform = await startPlatform(config, log, { api: true, worker: true });
+    try {
+      const work = demonstrate(platform, config, flags);
+      // Ctrl-C during the run stops the platform at once; the run's late errors are of no interest then.
+      work.catch(() => undefined);
+      const interrupted = await Promise.race([work.then(() => false), termination.requested.then(() => true)]);
+      if (!interrupted && !flags.exit) {
+        process.stdout.write('\nThe API keeps running; Ctrl-C stops it.\n');
+        await termination.requested;
+      }
+    } finally {
+      await platform.stop();
     }
   } finally {
-    await platform.stop();
+    termination.dispose();
   }
+}
+
+async function demonstrate(platform: Platform, config: Config, flags: DemoFlags): Promise<void> {
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  const key = (await issueApiKey(platform.database.prisma, 'demo', Role.OPERATOR)).secret;
+  const client = new ApiClient(platform.apiUrl!, key);
+  const packDir = join(config.dataDir, 'mini-pack');
+  await buildMiniPack(packDir);
+  const pack = await pushPack(client, packDir);
+  out(`Built-in model pack ${pack.name} (digest ${pack.digest}) registered as ${pack.id}`);
+
+  const { startLangevinRun: run } = await client.request<{ startLangevinRun: { id: string; totalIterations: number } }>(
+    'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id totalIterations } }',
+    { input: { modelPackId: pack.id, numIdentities: Number(flags.identities), iterations: Number(flags.iterations), seed: flags.seed } },
+  );
+  out(`Langevin run ${run.id}: ${flags.identities} identities, ${run.totalIterations} iterations`);
+  const bar = iterationBar(run.totalIterations);
+  let status = 'QUEUED';
+  let error: string | null = null;
+  await client.subscribe<{ runProgress: { status: string; iteration: number; error: string | null; stats: Stats | null } }>(
+    `subscription($runId: ID!) { runProgress(runId: $runId) { status iteration error stats { ${statsFields} } } }`,
+    { runId: run.id },
+    ({ runProgress: event }) => {
+      status = event.status;
+      error = event.error;
+      if (event.stats) {
+        bar.update(Math.min(event.iteration + 1, run.totalIterations), {
+          minAngle: event.stats.embeddingDistance.min.toFixed(3),
+          propIct: event.stats.propIct.toFixed(3),
+        });
+      }
+      return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(status);
+    },
+  );
+  bar.stop();
+  if (status !== 'SUCCEEDED') throw new Error(`run ended ${status}${error ? `: ${error}` : ''}`);
+
+  const { run: done } = await client.request<{
+    run: { iterations: Array<{ iteration: number; stats: Stats }>; identities: { totalCount: number; edges: Array<{ node: { id: string; imageKey: string } }> } };
+  }>(`query($id: ID!) { run(id: $id) { iterations { iteration stats { ${statsFields} } } identities(first: 1) { totalCount edges { node { id imageKey } } } } }`, { id: run.id });
+  const first = done.iterations[0]!;
+  const last = done.iterations.at(-1)!;
+  out();
+  out(describeStats(`iteration ${first.iteration}`, first.stats));
+  out(describeStats(`after ${last.iteration}`, last.stats));
+  out();
+  const imageDir = join(config.dataDir, 'demo', run.id);
+  await mkdir(imageDir, { recursive: true });
+  const all = await platform.database.prisma.identity.findMany({ where: { runId: run.id }, orderBy: { index: 'asc' } });
+  for (const identity of all) {
+    await writeFile(join(imageDir, `identity-${String(identity.index).padStart(4, '0')}.png`), await platform.store.getBytes(identity.imageKey));
+  }
+  out(`${done.identities.totalCount} identity images: stored content-addressed in bucket "${config.bucket}" (e.g. ${done.identities.edges[0]!.node.imageKey}),`);
+  out(`  copied as PNG files to ${imageDir}`);
+  const identityId = done.identities.edges[0]!.node.id;
+  out();
+  out(`GraphQL: ${platform.apiUrl}   (header  Authorization: Bearer ${key})`);
+  out('Lineage of one identity, ready to paste:');
+  out(`  query { lineage(id: "${identityId}") { identity { index imageSha256 } run { id kind seed parameters provenance { codeVersion workerHost executionProvider } } ancestors { id } modelPack { name digest } } }`);
+  out(`API key (operator): ${key}`);
+  if (platform.initialAdminKey) out(`Admin API key (first start, shown once): ${platform.initialAdminKey}`);
+  await client.close();
 }
 
 export function demoCommand(): Command {

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type ConfigOverrides } from '../../config/config.js';
 import { createLogger } from '../../logging/logger.js';
 import { startPlatform, type PlatformOptions } from '../../platform/platform.js';
+import { watchTermination } from '../termination.js';
 
 interface PlatformFlags {
   dataDir?: string;
@@ -9,22 +10,40 @@ interface PlatformFlags {
   host?: string;
 }
 
-const environmentHelp = `
-Environment:
+const storageHelp = `
   DATABASE_URL           external PostgreSQL (default: embedded, under the data folder)
   S3_ENDPOINT            external S3/MinIO, with S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION (default: embedded)
   S3_BUCKET              bucket name (default: brownian)
-  BROWNIAN_DATA_DIR      data folder of the embedded servers (default: ./.brownian)
+  BROWNIAN_DATA_DIR      data folder of the embedded servers (default: ./.brownian)`;
+const apiHelp = `
+  PORT, HOST             where the API listens (default: 127.0.0.1:4000)`;
+const workerHelp = `
   BROWNIAN_DEVICE        auto | cuda | cpu: onnxruntime execution provider of the worker (default: auto)
-  PORT, HOST             where the API listens (default: 127.0.0.1:4000)
+  BROWNIAN_WORKER_CONCURRENCY, BROWNIAN_HEARTBEAT_SECONDS, BROWNIAN_JOB_EXPIRE_SECONDS: see README`;
+const logHelp = `
   LOG_LEVEL              fatal | error | warn | info | debug | trace | silent (default: info)`;
+const workerStorageHelp = `
+  DATABASE_URL           the shared PostgreSQL (required)
+  S3_ENDPOINT            the shared S3/MinIO, with S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION (required)
+  S3_BUCKET              bucket name (default: brownian)`;
 
-/** Runs until SIGINT/SIGTERM, then shuts down: running jobs go back to the queue. */
+function environmentHelp(options: PlatformOptions): string {
+  if (!options.api) return `\nEnvironment:${workerStorageHelp}${workerHelp}${logHelp}`;
+  return `\nEnvironment:${storageHelp}${apiHelp}${options.worker ? workerHelp : ''}${logHelp}`;
+}
+
+/** Runs until SIGINT/SIGTERM, then shuts down: running jobs go back to the queue, embedded servers stop. */
 async function runPlatform(flags: PlatformFlags, options: PlatformOptions): Promise<void> {
   const overrides: ConfigOverrides = { dataDir: flags.dataDir, port: flags.port, host: flags.host };
   let config;
   try {
     config = loadConfig(process.env, overrides);
+    if (!options.api && (config.databaseUrl === undefined || config.s3 === undefined)) {
+      throw new ConfigError([
+        'a worker alone needs DATABASE_URL and S3_ENDPOINT (with S3_ACCESS_KEY, S3_SECRET_KEY) of the shared servers; ' +
+          '`brownian start` runs a worker beside the embedded ones',
+      ]);
+    }
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -34,28 +53,30 @@ async function runPlatform(flags: PlatformFlags, options: PlatformOptions): Prom
     throw error;
   }
   const log = createLogger(config.logLevel);
-  const platform = await startPlatform(config, log, options);
-  if (platform.apiUrl) process.stderr.write(`\nBrownian GraphQL API: ${platform.apiUrl} (WebSocket subscriptions on the same URL)\n`);
-  if (platform.initialAdminKey) {
-    process.stderr.write(`Admin API key (shown once, keep it): ${platform.initialAdminKey}\n`);
+  const termination = watchTermination(() => process.stderr.write('Still shutting down; the embedded servers stop last…\n'));
+  try {
+    const platform = await startPlatform(config, log, options);
+    if (platform.apiUrl) process.stderr.write(`\nBrownian GraphQL API: ${platform.apiUrl} (WebSocket subscriptions on the same URL)\n`);
+    if (platform.initialAdminKey) {
+      process.stderr.write(`Admin API key (shown once, keep it): ${platform.initialAdminKey}\n`);
+    }
+    if (options.worker) process.stderr.write('Worker running in this process.\n');
+    await termination.requested;
+    process.stderr.write('Shutting down…\n');
+    await platform.stop();
+  } finally {
+    termination.dispose();
   }
-  if (options.worker) process.stderr.write('Worker running in this process.\n');
-  await new Promise<void>((resolveSignal) => {
-    process.once('SIGINT', resolveSignal);
-    process.once('SIGTERM', resolveSignal);
-  });
-  process.stderr.write('Shutting down…\n');
-  await platform.stop();
 }
 
 function platformCommand(name: string, description: string, options: PlatformOptions): Command {
   const command = new Command(name).description(description);
-  command.addOption(new Option('--data-dir <dir>', 'data folder of the embedded servers').env('BROWNIAN_DATA_DIR'));
   if (options.api) {
+    command.addOption(new Option('--data-dir <dir>', 'data folder of the embedded servers').env('BROWNIAN_DATA_DIR'));
     command.addOption(new Option('--port <port>', 'API port').env('PORT'));
     command.addOption(new Option('--host <host>', 'API host').env('HOST'));
   }
-  command.addHelpText('after', environmentHelp);
+  command.addHelpText('after', environmentHelp(options));
   command.action((flags: PlatformFlags) => runPlatform(flags, options));
   return command;
 }

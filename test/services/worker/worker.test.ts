@@ -17,19 +17,19 @@ afterAll(async () => {
 });
 
 describe('worker', () => {
-  it('heartbeats with its host and execution provider, visible in /healthz', async () => {
+  it('heartbeats with its host and execution provider, visible in /healthz', { timeout: 180_000 }, async () => {
     const w = spawnWorker(t.env);
     workers.push(w);
     const health = await waitFor(async () => {
       const body = (await (await fetch(t.url.replace(/\/graphql$/, '/healthz'))).json()) as { workers: Array<{ host: string; executionProvider: string }> };
       return body.workers.length > 0 ? body : undefined;
-    }, 30_000, 'a worker heartbeat');
+    }, 120_000, 'a worker heartbeat');
     expect(health.workers[0]).toMatchObject({ executionProvider: 'cpu' });
     w.child.kill('SIGTERM');
     expect(await w.exited).toBe(0);
   });
 
-  it('fails a run visibly when its job dies with no retries left', async () => {
+  it('fails a run visibly when its job dies with no retries left', { timeout: 300_000 }, async () => {
     const pack = await registerMiniPack(t.url, t.keys[Role.OPERATOR]);
     const started = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', {
       input: { modelPackId: pack.id, numIdentities: 8, iterations: 500, seed: '9' },
@@ -38,13 +38,13 @@ describe('worker', () => {
     const doomed = spawnWorker(t.env);
     workers.push(doomed);
     const run = () => t.platform.database.prisma.run.findUniqueOrThrow({ where: { id: runId } });
-    await waitFor(async () => (await run()).iteration >= 1, 60_000, 'the run to start');
+    await waitFor(async () => (await run()).iteration >= 1, 120_000, 'the run to start');
     doomed.child.kill('SIGKILL');
     workers.push(spawnWorker(t.env));
     const failed = await waitFor(async () => {
       const row = await run();
       return row.status === RunStatus.FAILED ? row : undefined;
-    }, 60_000, 'the run to be failed');
+    }, 120_000, 'the run to be failed');
     expect(failed.error).toMatch(/job failed after 1 attempts: job failed by timeout in active state/);
   });
 });

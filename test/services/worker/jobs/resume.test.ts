@@ -45,7 +45,8 @@ async function finalLatents(runId: string): Promise<Buffer[]> {
 }
 
 describe('a Langevin job whose worker dies', () => {
-  it('is picked up by another worker, resumes from its checkpoint and ends as an uninterrupted run would', async () => {
+  // Its waits add up to minutes on a busy 2-core machine; each has its own generous limit.
+  it('is picked up by another worker, resumes from its checkpoint and ends as an uninterrupted run would', { timeout: 600_000 }, async () => {
     const interrupted = await startRun();
     const first = worker();
     await waitFor(async () => (await runRow(interrupted)).iteration >= 9, 90_000, 'the first worker to pass iteration 9');
@@ -62,7 +63,7 @@ describe('a Langevin job whose worker dies', () => {
     expect((await runRow(interrupted)).status).toBe(RunStatus.QUEUED);
 
     worker();
-    await waitFor(async () => (await runRow(interrupted)).status === RunStatus.SUCCEEDED, 120_000, 'the run to succeed');
+    await waitFor(async () => (await runRow(interrupted)).status === RunStatus.SUCCEEDED, 180_000, 'the run to succeed');
     expect(second.output()).toMatch(/job released back to the queue/);
 
     // The run is SUCCEEDED just before its worker marks the job completed.
@@ -70,12 +71,12 @@ describe('a Langevin job whose worker dies', () => {
     const jobs = await waitFor(async () => {
       const { rows } = await pool.query(`SELECT retry_count, state FROM pgboss.job WHERE singleton_key = $1`, [interrupted]);
       return rows.every((row) => row.state !== 'active') ? rows : undefined;
-    }, 10_000, 'the job to be completed');
+    }, 60_000, 'the job to be completed');
     await pool.end();
     expect(jobs).toEqual([{ retry_count: 1, state: 'completed' }]);
 
     const uninterrupted = await startRun();
-    await waitFor(async () => (await runRow(uninterrupted)).status === RunStatus.SUCCEEDED, 120_000, 'the reference run');
+    await waitFor(async () => (await runRow(uninterrupted)).status === RunStatus.SUCCEEDED, 180_000, 'the reference run');
     const a = await finalLatents(interrupted);
     const b = await finalLatents(uninterrupted);
     expect(a.length).toBe(input.numIdentities);
