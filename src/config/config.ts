@@ -13,6 +13,8 @@ export interface Config {
   device: DeviceSetting;
   logLevel: LogLevel;
   limits: RequestLimits;
+  /** Browser origins (scheme://host[:port]) besides the API's own that may call it (CORS). */
+  corsOrigins: string[];
   queue: QueueSettings;
 }
 
@@ -88,6 +90,7 @@ export function loadConfig(env: Environment = process.env, overrides: ConfigOver
       maxComplexity: read.integer('BROWNIAN_MAX_QUERY_COMPLEXITY', 20000, 10, 10_000_000),
       maxBodyBytes: read.integer('BROWNIAN_MAX_BODY_BYTES', 1_000_000, 1000, 100_000_000),
     },
+    corsOrigins: read.origins('BROWNIAN_CORS_ORIGINS'),
     queue: {
       jobExpireSeconds: read.integer('BROWNIAN_JOB_EXPIRE_SECONDS', 900, 1, 86_400),
       retryLimit: read.integer('BROWNIAN_JOB_RETRY_LIMIT', 3, 0, 100),
@@ -147,6 +150,25 @@ class Reader {
       this.problems.push(`${name}: not a valid URL`);
     }
     return raw;
+  }
+
+  /** A comma-separated list of origins as browsers send them in the Origin header. */
+  origins(name: string): string[] {
+    const raw = this.env[name];
+    if (raw === undefined || raw.trim() === '') return [];
+    const origins: string[] = [];
+    for (const entry of raw.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+      let origin: string | undefined;
+      try {
+        const url = new URL(entry);
+        if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === entry.replace(/\/$/, '')) origin = url.origin;
+      } catch {
+        // reported below
+      }
+      if (origin === undefined) this.problems.push(`${name}: "${entry}" is not an origin like https://dashboard.example.org:8443`);
+      else origins.push(origin);
+    }
+    return origins;
   }
 
   bucket(name: string, fallback: string): string {

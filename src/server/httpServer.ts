@@ -12,6 +12,7 @@ import type { ApiServices, GraphQLContext } from '../graphql/context.js';
 import { ErrorCode } from '../graphql/errors.js';
 import { complexityLimit, depthLimit } from '../graphql/limits.js';
 import { createLoaders } from '../graphql/loaders.js';
+import { corsMiddleware } from './cors.js';
 import { PortInUseError } from './PortInUseError.js';
 import { liveWorkers } from './workerHealth.js';
 
@@ -39,6 +40,7 @@ function contextFor(services: ApiServices, principal: Principal): GraphQLContext
 export async function startApiServer(services: ApiServices, schema: GraphQLSchema, metrics: Registry): Promise<ApiServer> {
   const { config, log } = services;
   const app = express();
+  app.use(corsMiddleware(config.corsOrigins));
   const httpServer: Server = createServer(app);
   // Upgrades are routed here rather than by `{ server }`, with which ws re-emits the HTTP server's own errors
   // (a port in use) and graphql-ws prints them as internal errors; `listen` reports those.

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { PrismaClient } from '../db/client.js';
 import type { JobQueue } from '../queue/jobQueue.js';
 import { liveWorkers } from './workerHealth.js';
@@ -6,6 +6,8 @@ import { liveWorkers } from './workerHealth.js';
 /** Process-local metrics, created before the database so that its statements can be counted. */
 export function createMetricsRegistry(): { registry: Registry; sqlStatements: Counter } {
   const registry = new Registry();
+  // Process and Node.js figures (CPU, memory, event-loop lag, handles, GC), as every Node exporter offers.
+  collectDefaultMetrics({ register: registry });
   const sqlStatements = new Counter({
     name: 'brownian_sql_statements_total',
     help: 'SQL statements sent by this process',

@@ -152,5 +152,8 @@ describe('operations endpoints', () => {
     expect(metrics).toMatch(/^brownian_runs\{status="SUCCEEDED"\} \d+$/m);
     expect(metrics).toMatch(/^brownian_queue_depth\{queue="run-langevin"\} 0$/m);
     expect(metrics).toMatch(/^brownian_sql_statements_total \d+$/m);
+    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+      expect(metrics).toMatch(new RegExp(`^${name} [\\d.e+-]+$`, 'm'));
+    }
   });
 });

@@ -67,7 +67,7 @@ describe('startLangevinRun', () => {
     expect(response(wrongShape)).toMatch(/input.initialLatents: has \d+ bytes; 6×\d+ float32 latents need/);
     const galleryKey = await uploadFloats(new Float32Array(2 * (embeddingDim + 1)).fill(1), 'gallery.f32');
     const gallery = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($input: GalleryInput!) { createGallery(input: $input) { id } }', {
-      input: { name: 'wrong dim', embeddingDim: embeddingDim + 1, embeddingsKey: galleryKey },
+      input: { name: 'wrong dim', embeddingDim: embeddingDim + 1, count: 2, embeddingsKey: galleryKey },
     });
     const wrongDim = await start({ exclusionGalleryId: gallery.data!.createGallery.id });
     expect(response(wrongDim)).toMatch(/input.exclusionGalleryId: gallery embeddings have dimension/);
@@ -112,7 +112,7 @@ describe('running', () => {
     rows.forEach((row, i) => embeddings.set(bytesToFloat32(row.embedding), i * embeddingDim));
     const key = await uploadFloats(embeddings, 'gallery.f32');
     const gallery = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($input: GalleryInput!) { createGallery(input: $input) { id subjectCount } }', {
-      input: { name: 'own faces', embeddingDim, embeddingsKey: key },
+      input: { name: 'own faces', embeddingDim, count: rows.length, embeddingsKey: key },
     });
     expect(gallery.data!.createGallery.subjectCount).toBe(8);
 

@@ -8,6 +8,9 @@ export class GalleryInput {
   @Field(() => Int, { description: 'Length of each embedding; must match the packs it is used with' })
   embeddingDim!: number;
 
+  @Field(() => Int, { description: 'Number of embeddings M in the file: its size must be M × embeddingDim × 4 bytes' })
+  count!: number;
+
   @Field(() => String, { description: 'Object key (from createUploadUrl) of the little-endian float32 M×embeddingDim file' })
   embeddingsKey!: string;
 

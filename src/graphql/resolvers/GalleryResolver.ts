@@ -11,6 +11,7 @@ import { GalleryInput } from '../inputs/GalleryInput.js';
 import { Gallery } from '../types/Gallery.js';
 
 const maxEmbeddingDim = 65_536;
+const maxSubjects = 10_000_000;
 
 function toGallery(row: db.Gallery, subjectCount: number): Gallery {
   return { id: row.id, name: row.name, embeddingDim: row.embeddingDim, digest: row.digest, createdAt: row.createdAt, subjectCount };
@@ -43,15 +44,24 @@ export class GalleryResolver {
     if (!Number.isInteger(input.embeddingDim) || input.embeddingDim < 1 || input.embeddingDim > maxEmbeddingDim) {
       problems.push({ field: 'input.embeddingDim', message: `must be an integer from 1 to ${maxEmbeddingDim}` });
     }
+    if (!Number.isInteger(input.count) || input.count < 1 || input.count > maxSubjects) {
+      problems.push({ field: 'input.count', message: `must be an integer from 1 to ${maxSubjects}` });
+    }
     if (problems.length > 0) throw badUserInput(problems);
     const { store, prisma } = context.services;
     if (!(await store.exists(input.embeddingsKey))) throw notFound('object', input.embeddingsKey);
     const bytes = await store.getBytes(input.embeddingsKey);
-    const rowBytes = input.embeddingDim * 4;
-    if (bytes.byteLength === 0 || bytes.byteLength % rowBytes !== 0) {
-      throw badUserInput([{ field: 'input.embeddingsKey', message: `file has ${bytes.byteLength} bytes, not a whole number of ${input.embeddingDim}-float rows` }]);
+    const count = input.count;
+    // A file of another shape can still be a whole number of rows (10×32 floats read as 5×64): the size must match exactly.
+    const expectedBytes = count * input.embeddingDim * 4;
+    if (bytes.byteLength !== expectedBytes) {
+      throw badUserInput([
+        {
+          field: 'input.embeddingsKey',
+          message: `file has ${bytes.byteLength} bytes; ${count} embeddings of dimension ${input.embeddingDim} need ${count} × ${input.embeddingDim} × 4 = ${expectedBytes} bytes`,
+        },
+      ]);
     }
-    const count = bytes.byteLength / rowBytes;
     const values = bytesToFloat32(bytes);
     if (values.some((v) => !Number.isFinite(v))) {
       throw badUserInput([{ field: 'input.embeddingsKey', message: 'file holds NaN or infinite values' }]);
