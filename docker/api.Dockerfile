@@ -1,17 +1,18 @@
 # GraphQL API: no models run here, so the plain Node image is enough.
-FROM node:22-bookworm-slim AS build
+FROM node:22.20.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY prisma ./prisma
 COPY prisma.config.ts tsconfig.json ./
 COPY scripts ./scripts
+COPY bin ./bin
 COPY src ./src
 COPY services ./services
 COPY bench ./bench
 COPY test ./test
 RUN npm ci && npm prune --omit=dev
 
-FROM node:22-bookworm-slim
+FROM node:22.20.0-bookworm-slim
 WORKDIR /app
 ARG BROWNIAN_CODE_VERSION=unknown
 ENV NODE_ENV=production BROWNIAN_CODE_VERSION=${BROWNIAN_CODE_VERSION} HOST=0.0.0.0 PORT=4000

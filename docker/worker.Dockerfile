@@ -2,7 +2,7 @@
 FROM nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04 AS base
 RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates \
     && curl -fsSL https://deb.nodesource.com/setup_22.x | bash - \
-    && apt-get install -y --no-install-recommends nodejs \
+    && apt-get install -y --no-install-recommends nodejs=22.20.0-1nodesource1 \
     && rm -rf /var/lib/apt/lists/*
 
 FROM base AS build
@@ -11,13 +11,14 @@ COPY package.json package-lock.json .npmrc ./
 COPY prisma ./prisma
 COPY prisma.config.ts tsconfig.json ./
 COPY scripts ./scripts
+COPY bin ./bin
 COPY src ./src
 COPY services ./services
 COPY bench ./bench
 COPY test ./test
 # .npmrc skips the CUDA download for offline development machines; the image wants it.
 ENV ONNXRUNTIME_NODE_INSTALL=cuda12
-RUN npm ci --onnxruntime-node-install=cuda12 && npm prune --omit=dev
+RUN npm ci && npm prune --omit=dev
 
 FROM base
 WORKDIR /app

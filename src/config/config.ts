@@ -20,6 +20,11 @@ export interface Config {
 
 export interface S3Config {
   endpoint: string;
+  /**
+   * Where clients outside the servers' network reach the same S3 (S3_PUBLIC_ENDPOINT): presigned
+   * URLs are signed for this host. Defaults to `endpoint`.
+   */
+  publicEndpoint?: string;
   accessKey: string;
   secretKey: string;
   region: string;
@@ -74,6 +79,7 @@ export function loadConfig(env: Environment = process.env, overrides: ConfigOver
       accessKey: read.required('S3_ACCESS_KEY', 'needed with S3_ENDPOINT'),
       secretKey: read.required('S3_SECRET_KEY', 'needed with S3_ENDPOINT'),
       region: env.S3_REGION ?? 'us-east-1',
+      publicEndpoint: read.optionalUrl('S3_PUBLIC_ENDPOINT'),
     };
   }
   const config: Config = {

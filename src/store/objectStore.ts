@@ -19,25 +19,38 @@ export function contentKey(sha256: string): string {
   return `sha256/${sha256}`;
 }
 
+/** A URL that lets its holder read or write one object without a key, until it expires. */
+export interface PresignedUrl {
+  url: string;
+  expiresAt: Date;
+}
+
+function minioClient(config: S3Config, endpoint: string): Minio.Client {
+  const url = new URL(endpoint);
+  return new Minio.Client({
+    endPoint: url.hostname,
+    port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
+    useSSL: url.protocol === 'https:',
+    accessKey: config.accessKey,
+    secretKey: config.secretKey,
+    region: config.region,
+    pathStyle: true,
+    // One PUT up to S3's single-object limit: multipart needs upload listing, which s3rver lacks.
+    partSize: 5 * 1024 * 1024 * 1024,
+    });
+}
+
 export class ObjectStore {
   private readonly client: Minio.Client;
+  /** Signs URLs for clients; the host is part of the signature, so it is the host they will reach. */
+  private readonly signer: Minio.Client;
 
   constructor(
     config: S3Config,
     readonly bucket: string,
   ) {
-    const url = new URL(config.endpoint);
-    this.client = new Minio.Client({
-      endPoint: url.hostname,
-      port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
-      useSSL: url.protocol === 'https:',
-      accessKey: config.accessKey,
-      secretKey: config.secretKey,
-      region: config.region,
-      pathStyle: true,
-      // One PUT up to S3's single-object limit: multipart needs upload listing, which s3rver lacks.
-      partSize: 5 * 1024 * 1024 * 1024,
-    });
+    this.client = minioClient(config, config.endpoint);
+    this.signer = config.publicEndpoint ? minioClient(config, config.publicEndpoint) : this.client;
   }
 
   async ensureBucket(): Promise<void> {
@@ -137,7 +150,13 @@ export class ObjectStore {
     return keys;
   }
 
-  presignedPut(key: string, expirySeconds: number): Promise<string> {
-    return this.client.presignedPutObject(this.bucket, key, expirySeconds);
+  /**
+   * Every URL handed to a client is issued here: a GET to read an object, a PUT to write one.
+   * Signing is local (the region is configured), so no request reaches the S3 server.
+   */
+  async presignedUrl(method: 'GET' | 'PUT', key: string, expirySeconds: number): Promise<PresignedUrl> {
+    const expiresAt = new Date(Date.now() + expirySeconds * 1000);
+    const url = await this.signer.presignedUrl(method, this.bucket, key, expirySeconds);
+    return { url, expiresAt };
   }
 }

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { ObjectStore, contentKey } from '../../src/store/objectStore.js';
 
-function store(): ObjectStore {
+function store(publicEndpoint?: string): ObjectStore {
   return new ObjectStore(
-    { endpoint: inject('s3Endpoint'), accessKey: inject('s3AccessKey'), secretKey: inject('s3SecretKey'), region: 'us-east-1' },
+    { endpoint: inject('s3Endpoint'), accessKey: inject('s3AccessKey'), secretKey: inject('s3SecretKey'), region: 'us-east-1', publicEndpoint },
     `store-${randomBytes(4).toString('hex')}`,
   );
 }
@@ -43,12 +43,28 @@ describe('ObjectStore', () => {
     expect(await s.listKeys('sha256/')).toEqual([blob.key]);
   });
 
-  it('hands out presigned PUT URLs that plain HTTP clients can use', async () => {
+  it('hands out presigned PUT and GET URLs that plain HTTP clients can use, expiring when it says', async () => {
     const s = store();
     await s.ensureBucket();
-    const url = await s.presignedPut('uploads/x/latents.bin', 60);
-    const response = await fetch(url, { method: 'PUT', body: new Uint8Array([1, 2, 3]) });
+    const before = Date.now();
+    const put = await s.presignedUrl('PUT', 'uploads/x/latents.bin', 60);
+    expect(put.expiresAt.getTime() - before).toBeGreaterThanOrEqual(60_000);
+    expect(new URL(put.url).searchParams.get('X-Amz-Expires')).toBe('60');
+    const response = await fetch(put.url, { method: 'PUT', body: new Uint8Array([1, 2, 3]) });
     expect(response.status).toBe(200);
     expect([...(await s.getBytes('uploads/x/latents.bin'))]).toEqual([1, 2, 3]);
+    const get = await s.presignedUrl('GET', 'uploads/x/latents.bin', 120);
+    expect([...new Uint8Array(await (await fetch(get.url)).arrayBuffer())]).toEqual([1, 2, 3]);
+  });
+
+  it('signs URLs for the public endpoint that outside clients reach, while it talks to the internal one', async () => {
+    const internal = new URL(inject('s3Endpoint'));
+    // The same server under another name, as a published port is to a container's service name.
+    const s = store(`http://localhost:${internal.port}`);
+    await s.ensureBucket();
+    await s.putBytes('a/b.bin', new Uint8Array([7]));
+    const { url } = await s.presignedUrl('GET', 'a/b.bin', 60);
+    expect(new URL(url).host).toBe(`localhost:${internal.port}`);
+    expect([...new Uint8Array(await (await fetch(url)).arrayBuffer())]).toEqual([7]);
   });
 });

@@ -17,8 +17,8 @@ export class UploadResolver {
       throw badUserInput([{ field: 'fileName', message: 'use 1 to 200 letters, digits, dots, dashes or underscores' }]);
     }
     const key = `uploads/${randomUUID()}/${fileName}`;
-    const url = await context.services.store.presignedPut(key, uploadExpirySeconds);
+    const { url, expiresAt } = await context.services.store.presignedUrl('PUT', key, uploadExpirySeconds);
     await context.services.prisma.auditLogEntry.create({ data: auditEntry(context, 'createUploadUrl', key, {}) });
-    return { key, url, expiresAt: new Date(Date.now() + uploadExpirySeconds * 1000) };
+    return { key, url, expiresAt };
   }
 }
