@@ -96,7 +96,8 @@ describe('docker/compose.yaml', () => {
   });
 
   it.skipIf(!hasCompose)('gives clients outside the network an S3 endpoint that presigned URLs can point at', () => {
-    for (const env of [{}, { BROWNIAN_S3_PUBLIC_ENDPOINT: 'http://brownian.lab.example:9000' }]) {
+    const settings: Array<Record<string, string>> = [{}, { BROWNIAN_S3_PUBLIC_ENDPOINT: 'http://brownian.lab.example:9000' }];
+    for (const env of settings) {
       const { services } = resolvedCompose(env);
       for (const name of ['api', 'worker']) {
         const environment = services[name]!.environment!;
