@@ -7,14 +7,14 @@
 import type { EmbeddingModel, EmbeddingVjp } from '../services/worker/src/engine/EmbeddingModel.js';
 import { unitRows } from '../services/worker/src/diffusion/angular.js';
 import { initialLatents, langevinStep, type LangevinState, type LangevinSystem } from '../services/worker/src/diffusion/langevin.js';
-import { langevinParams, type LangevinParams } from '../services/worker/src/diffusion/langevinParams.js';
+import { langevinParams, type LangevinParams } from '../src/core/runs/langevinParams.js';
 import { latentPairDistances } from '../services/worker/src/diffusion/latentStats.js';
 import { pairDistanceStats, pairRepulsion } from '../services/worker/src/diffusion/repulsion.js';
 import { CounterRng, RandomStream } from '../services/worker/src/diffusion/rng.js';
 import { miniPackFiles } from '../services/worker/src/pack/builtin/index.js';
 import { loadPack } from '../services/worker/src/pack/loadPack.js';
 import { PackModel } from '../services/worker/src/pack/PackModel.js';
-import { memorySource } from '../services/worker/src/pack/packSource.js';
+import { memorySource } from '../src/core/packs/packSource.js';
 import type { BenchReport } from './report.js';
 
 const N = 10_000;

@@ -3,7 +3,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { packageRoot } from '../src/paths.js';
+import { packageRoot } from '../src/core/paths.js';
 import type { BenchReport } from './report.js';
 
 /** Runs every bench/*.bench.ts (compiled) in one process and rewrites bench/RESULTS.md. */

@@ -6,7 +6,7 @@
 import { miniPackFiles } from '../services/worker/src/pack/builtin/index.js';
 import { loadPack } from '../services/worker/src/pack/loadPack.js';
 import { PackModel } from '../services/worker/src/pack/PackModel.js';
-import { memorySource } from '../services/worker/src/pack/packSource.js';
+import { memorySource } from '../src/core/packs/packSource.js';
 import { SeededRandom } from '../services/worker/src/pack/builtin/seededRandom.js';
 import type { BenchReport } from './report.js';
 

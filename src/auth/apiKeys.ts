@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { PrismaClient } from '../db/client.js';
-import type { ApiKeyId } from '../ids/ids.js';
+import type { PrismaClient } from '../core/db/client.js';
+import type { ApiKeyId } from '../core/ids/ids.js';
 import type { Role } from './roles.js';
 
 export interface Principal {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { manifestFileName, packFiles, parseManifest } from '../../services/worker/src/pack/manifest.js';
+import { manifestFileName, packFiles, parseManifest } from '../core/packs/manifest.js';
 import type { ApiClient } from './apiClient.js';
 
 export interface PushedPack {

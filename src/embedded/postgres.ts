@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../logging/logger.js';
+import type { Logger } from '../core/logging/logger.js';
 import { checkPostgresCanEnter } from './dataDirAccess.js';
 import { EmbeddedServerError } from './EmbeddedServerError.js';
 import { freePort } from './freePort.js';

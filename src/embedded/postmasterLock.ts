@@ -1,6 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../logging/logger.js';
+import type { Logger } from '../core/logging/logger.js';
 import { EmbeddedServerError } from './EmbeddedServerError.js';
 import { processInfo, processIsAlive, waitForExit } from './processes.js';
 

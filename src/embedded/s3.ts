@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import S3rver from 's3rver';
-import type { S3Config } from '../config/config.js';
-import type { Logger } from '../logging/logger.js';
+import type { S3Config } from '../core/config/config.js';
+import type { Logger } from '../core/logging/logger.js';
 import { freePort } from './freePort.js';
 
 export interface EmbeddedS3Server {

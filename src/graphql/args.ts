@@ -1,4 +1,4 @@
-import { isUuid } from '../ids/ids.js';
+import { isUuid } from '../core/ids/ids.js';
 import { badUserInput, type FieldProblem } from './errors.js';
 
 /**

@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import type { Principal } from '../auth/apiKeys.js';
 import { type Permission, roleAllows } from '../auth/roles.js';
-import type { Config } from '../config/config.js';
-import type { PrismaClient } from '../db/client.js';
-import type { Logger } from '../logging/logger.js';
-import type { JobQueue } from '../queue/jobQueue.js';
-import type { ObjectStore } from '../store/objectStore.js';
+import type { Config } from '../core/config/config.js';
+import type { PrismaClient } from '../core/db/client.js';
+import type { Logger } from '../core/logging/logger.js';
+import type { JobQueue } from '../core/queue/jobQueue.js';
+import type { PackVerifier } from '../core/packs/packVerifier.js';
+import type { ObjectStore } from '../core/store/objectStore.js';
 import { forbidden } from './errors.js';
 import type { Loaders } from './loaders.js';
 
@@ -18,6 +19,7 @@ export interface ApiServices {
   store: ObjectStore;
   queue: JobQueue;
   log: Logger;
+  verifyPack: PackVerifier;
 }
 
 export interface GraphQLContext {

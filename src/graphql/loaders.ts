@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { PrismaClient } from '../db/client.js';
+import type { PrismaClient } from '../core/db/client.js';
 import type * as db from '../generated/prisma/client.js';
 
 function byKey<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): (T | undefined)[] {

@@ -1,5 +1,5 @@
 import type * as db from '../generated/prisma/client.js';
-import { bytesToFloat32 } from '../db/floats.js';
+import { bytesToFloat32 } from '../core/db/floats.js';
 import type { ApiKey } from './types/ApiKey.js';
 import type { Identity, Sample } from './types/Identity.js';
 import type { IterationStats, RunIteration } from './types/IterationStats.js';

@@ -3,8 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
-import { EventHub } from '../events/eventHub.js';
-import { packageRoot } from '../paths.js';
+import { EventHub } from '../core/events/eventHub.js';
+import { packageRoot } from '../core/paths.js';
 import { resolvers } from './resolvers/index.js';
 
 export const schemaFile = join(packageRoot, 'schema', 'schema.graphql');

@@ -1,19 +1,20 @@
 import { hostname } from 'node:os';
 import { issueApiKey } from '../auth/apiKeys.js';
-import type { Config } from '../config/config.js';
-import { openDatabase, type Database } from '../db/client.js';
-import { migrate } from '../db/migrate.js';
+import type { Config } from '../core/config/config.js';
+import { openDatabase, type Database } from '../core/db/client.js';
+import { migrate } from '../core/db/migrate.js';
 import { startEmbeddedPostgres } from '../embedded/postgres.js';
 import { startEmbeddedS3 } from '../embedded/s3.js';
-import { EventHub } from '../events/eventHub.js';
+import { EventHub } from '../core/events/eventHub.js';
 import { Role } from '../generated/prisma/enums.js';
 import { createSchema } from '../graphql/schema.js';
-import type { Logger } from '../logging/logger.js';
+import type { Logger } from '../core/logging/logger.js';
 import { codeVersion } from '../provenance/codeVersion.js';
-import { JobQueue } from '../queue/jobQueue.js';
+import { JobQueue } from '../core/queue/jobQueue.js';
 import { startApiServer } from '../server/httpServer.js';
 import { createMetricsRegistry, registerClusterMetrics } from '../server/metrics.js';
-import { ObjectStore } from '../store/objectStore.js';
+import { ObjectStore } from '../core/store/objectStore.js';
+import { loadPack } from '../../services/worker/src/pack/loadPack.js';
 import { startWorker } from '../../services/worker/src/startWorker.js';
 
 export interface PlatformOptions {
@@ -78,7 +79,7 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
       stops.push(() => events.stop());
       registerClusterMetrics(metrics.registry, database.prisma, queue, config.queue.heartbeatSeconds);
       const schema = await createSchema(events);
-      const services = { config, prisma: database.prisma, pool: database.pool, store, queue, log };
+      const services = { config, prisma: database.prisma, pool: database.pool, store, queue, log, verifyPack: loadPack };
       const server = await startApiServer(services, schema, metrics.registry);
       stops.push(server.close);
       apiUrl = server.url;

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { PrismaClient } from '../db/client.js';
-import type { JobQueue } from '../queue/jobQueue.js';
+import type { PrismaClient } from '../core/db/client.js';
+import type { JobQueue } from '../core/queue/jobQueue.js';
 import { liveWorkers } from './workerHealth.js';
 
 /** Process-local metrics, created before the database so that its statements can be counted. */

@@ -1,4 +1,4 @@
-import type { PrismaClient } from '../db/client.js';
+import type { PrismaClient } from '../core/db/client.js';
 import type * as db from '../generated/prisma/client.js';
 
 /** A worker is alive while its last heartbeat is under three heartbeat intervals old. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/embedded/freePort.js';
-import { packageRoot } from '../../src/paths.js';
+import { packageRoot } from '../../src/core/paths.js';
 import { buildMiniPack } from '../../services/worker/src/pack/builtin/index.js';
 
 let packDir: string;

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
-import { packageRoot } from '../../src/paths.js';
+import { packageRoot } from '../../src/core/paths.js';
 
 const composeFile = join(packageRoot, 'docker', 'compose.yaml');
 const dockerfiles = ['api.Dockerfile', 'worker.Dockerfile'];

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { float32ToBytes } from '../../src/db/floats.js';
+import { float32ToBytes } from '../../src/core/db/floats.js';
 import { Role } from '../../src/generated/prisma/enums.js';
 import { graphql } from '../support/graphqlClient.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';

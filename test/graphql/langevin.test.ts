@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToFloat32, float32ToBytes } from '../../src/db/floats.js';
+import { bytesToFloat32, float32ToBytes } from '../../src/core/db/floats.js';
 import { Role, RunStatus } from '../../src/generated/prisma/enums.js';
 import { errorCode, graphql } from '../support/graphqlClient.js';
 import { registerMiniPack } from '../support/miniPack.js';

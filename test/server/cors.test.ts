@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/core/config/config.js';
 import { Role } from '../../src/generated/prisma/enums.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/embedded/postgres.js';
 import { startEmbeddedS3 } from '../../src/embedded/s3.js';
-import { createLogger } from '../../src/logging/logger.js';
+import { createLogger } from '../../src/core/logging/logger.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

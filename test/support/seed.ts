@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { PrismaClient } from '../../src/db/client.js';
-import { float32ToBytes } from '../../src/db/floats.js';
+import type { PrismaClient } from '../../src/core/db/client.js';
+import { float32ToBytes } from '../../src/core/db/floats.js';
 import { RunKind, RunStatus } from '../../src/generated/prisma/enums.js';
 import type * as db from '../../src/generated/prisma/client.js';
 

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { issueApiKey } from '../../src/auth/apiKeys.js';
-import { loadConfig, type Config } from '../../src/config/config.js';
+import { loadConfig, type Config } from '../../src/core/config/config.js';
 import { Role } from '../../src/generated/prisma/enums.js';
-import { createLogger } from '../../src/logging/logger.js';
+import { createLogger } from '../../src/core/logging/logger.js';
 import { startPlatform, type Platform, type PlatformOptions } from '../../src/platform/platform.js';
 
 export interface TestPlatform {

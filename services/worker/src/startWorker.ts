@@ -1,9 +1,9 @@
 import type pg from 'pg';
-import type { Config } from '../../../src/config/config.js';
-import type { PrismaClient } from '../../../src/db/client.js';
-import type { Logger } from '../../../src/logging/logger.js';
-import type { JobQueue } from '../../../src/queue/jobQueue.js';
-import type { ObjectStore } from '../../../src/store/objectStore.js';
+import type { Config } from '../../../src/core/config/config.js';
+import type { PrismaClient } from '../../../src/core/db/client.js';
+import type { Logger } from '../../../src/core/logging/logger.js';
+import type { JobQueue } from '../../../src/core/queue/jobQueue.js';
+import type { ObjectStore } from '../../../src/core/store/objectStore.js';
 import { jobHandlers } from './jobs/index.js';
 import { selectExecutionProvider } from './runtime/executionProvider.js';
 import { Worker } from './worker.js';

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { JobName, JobQueue, ClaimedJob } from '../../../src/queue/jobQueue.js';
+import type { JobName, JobQueue, ClaimedJob } from '../../../src/core/queue/jobQueue.js';
 import { RunStatus } from '../../../src/generated/prisma/enums.js';
 import type { JobHandler, WorkerServices } from './jobs/JobHandler.js';
-import { RunLifecycle } from './runs/runLifecycle.js';
+import { RunLifecycle } from '../../../src/core/runs/runLifecycle.js';
 
 const idlePollMs = 500;
 

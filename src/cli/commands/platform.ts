@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { ConfigError, loadConfig, type ConfigOverrides } from '../../config/config.js';
-import { createLogger } from '../../logging/logger.js';
+import { ConfigError, loadConfig, type ConfigOverrides } from '../../core/config/config.js';
+import { createLogger } from '../../core/logging/logger.js';
 import { startPlatform, type PlatformOptions } from '../../platform/platform.js';
 import { watchTermination } from '../termination.js';
 

@@ -2,8 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { createSchema, printSdl, schemaFile, writeSchemaFile } from '../../graphql/schema.js';
-import { packageRoot } from '../../paths.js';
-import { modelPackSchemaJson } from '../../../services/worker/src/pack/manifestSchema.js';
+import { packageRoot } from '../../core/paths.js';
+import { modelPackSchemaJson } from '../../core/packs/manifestSchema.js';
 
 /** The model pack manifest's JSON Schema, published beside the GraphQL schema. */
 const packSchemaFile = join(packageRoot, 'schema', 'model-pack.schema.json');

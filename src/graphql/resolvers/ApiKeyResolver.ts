@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { issueApiKey } from '../../auth/apiKeys.js';
 import { Permission } from '../../auth/roles.js';
-import type { ApiKeyId } from '../../ids/ids.js';
+import type { ApiKeyId } from '../../core/ids/ids.js';
 import { parseId } from '../args.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
 import { badUserInput, conflict, notFound } from '../errors.js';

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
-import { bytesToFloat32, float32ToBytes } from '../../db/floats.js';
+import { bytesToFloat32, float32ToBytes } from '../../core/db/floats.js';
 import type * as db from '../../generated/prisma/client.js';
-import type { GalleryId } from '../../ids/ids.js';
+import type { GalleryId } from '../../core/ids/ids.js';
 import { parseId } from '../args.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
 import { badUserInput, notFound } from '../errors.js';

@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
 import type * as db from '../../generated/prisma/client.js';
-import type { IdentityId, SampleId } from '../../ids/ids.js';
+import type { IdentityId, SampleId } from '../../core/ids/ids.js';
 import { lineageToProvJson } from '../../provenance/provJson.js';
 import { parseId } from '../args.js';
 import { authorize, type GraphQLContext } from '../context.js';

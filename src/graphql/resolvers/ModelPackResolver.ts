@@ -1,10 +1,11 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
-import type { ModelPackId } from '../../ids/ids.js';
-import { packPrefix, storePackSource } from '../../store/storePackSource.js';
-import { loadPack, type LoadedPack } from '../../../services/worker/src/pack/loadPack.js';
-import { manifestFileName, packFiles } from '../../../services/worker/src/pack/manifest.js';
-import { PackError } from '../../../services/worker/src/pack/PackError.js';
+import type { ModelPackId } from '../../core/ids/ids.js';
+import { manifestFileName, packFiles } from '../../core/packs/manifest.js';
+import { PackError } from '../../core/packs/PackError.js';
+import type { VerifiedPack } from '../../core/packs/packVerifier.js';
+import { packPrefix } from '../../core/store/keys.js';
+import { storePackSource } from '../../core/store/storePackSource.js';
 import { parseId } from '../args.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
 import { badUserInput } from '../errors.js';
@@ -35,12 +36,12 @@ export class ModelPackResolver {
   })
   async registerModelPack(@Ctx() context: GraphQLContext, @Arg('input', () => ModelPackInput) input: ModelPackInput): Promise<ModelPack> {
     authorize(context, Permission.Operate);
-    const { prisma, store } = context.services;
+    const { prisma, store, verifyPack } = context.services;
     const keys = new Map(input.files.map((f) => [f.file, f.key]));
     keys.set(manifestFileName, input.manifestKey);
-    let pack: LoadedPack;
+    let pack: VerifiedPack;
     try {
-      pack = await loadPack(storePackSource(store, 'the uploaded files', (file) => keys.get(file)));
+      pack = await verifyPack(storePackSource(store, 'the uploaded files', (file) => keys.get(file)));
     } catch (error) {
       if (error instanceof PackError) {
         const field = error.code === 'file-missing' ? 'input.files' : error.field === manifestFileName ? 'input.manifestKey' : `manifest.${error.field}`;

@@ -2,9 +2,9 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } fro
 import { Permission } from '../../auth/roles.js';
 import { RunStatus } from '../../generated/prisma/enums.js';
 import type { Prisma } from '../../generated/prisma/client.js';
-import { publishRunEvent } from '../../events/runEvents.js';
-import { isTerminal } from '../../runs/runStatus.js';
-import type { ModelPackId, RunId } from '../../ids/ids.js';
+import { publishRunEvent } from '../../core/events/runEvents.js';
+import { isTerminal } from '../../core/runs/runStatus.js';
+import type { ModelPackId, RunId } from '../../core/ids/ids.js';
 import { parseId } from '../args.js';
 import { decodeCursor, pageSize, toPage } from '../connections.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';

@@ -1,7 +1,7 @@
 import { Arg, ID, Resolver, Root, Subscription } from 'type-graphql';
-import { runEventTopic } from '../../events/eventHub.js';
-import type { RunEvent } from '../../events/runEvents.js';
-import type { RunId } from '../../ids/ids.js';
+import { runEventTopic } from '../../core/events/eventHub.js';
+import type { RunEvent } from '../../core/events/runEvents.js';
+import type { RunId } from '../../core/ids/ids.js';
 import { parseId } from '../args.js';
 import type { IterationStats } from '../types/IterationStats.js';
 import { RunProgress } from '../types/RunProgress.js';

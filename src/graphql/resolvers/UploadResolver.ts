@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
+import { uploadKey } from '../../core/store/keys.js';
 import { badUserInput } from '../errors.js';
 import { UploadUrl } from '../types/UploadUrl.js';
 
@@ -16,7 +17,7 @@ export class UploadResolver {
     if (!fileNamePattern.test(fileName) || fileName.startsWith('.')) {
       throw badUserInput([{ field: 'fileName', message: 'use 1 to 200 letters, digits, dots, dashes or underscores' }]);
     }
-    const key = `uploads/${randomUUID()}/${fileName}`;
+    const key = uploadKey(randomUUID(), fileName);
     const { url, expiresAt } = await context.services.store.presignedUrl('PUT', key, uploadExpirySeconds);
     await context.services.prisma.auditLogEntry.create({ data: auditEntry(context, 'createUploadUrl', key, {}) });
     return { key, url, expiresAt };

@@ -8,7 +8,7 @@
 import type { EmbeddingModel } from '../engine/EmbeddingModel.js';
 import { addAngularGradient, angularDistanceFromCosine, unitDot, unitRows, type UnitRows } from './angular.js';
 import { embedAll, vjpAll } from './batchedModel.js';
-import { assertValidDispersionParams, type DispersionParams } from './dispersionParams.js';
+import { assertValidDispersionParams, type DispersionParams } from '../../../../src/core/runs/dispersionParams.js';
 import { latentRepulsion } from './latentRepulsion.js';
 import { meanDistanceTo } from './latentStats.js';
 import { RandomStream, type CounterRng } from './rng.js';

@@ -5,7 +5,7 @@
 import type { EmbeddingModel } from '../engine/EmbeddingModel.js';
 import { unitRows, type UnitRows } from './angular.js';
 import { embedAll, vjpAll } from './batchedModel.js';
-import { assertValidLangevinParams, type LangevinParams } from './langevinParams.js';
+import { assertValidLangevinParams, type LangevinParams } from '../../../../src/core/runs/langevinParams.js';
 import { latentPairDistances, meanDistanceTo } from './latentStats.js';
 import { galleryExclusion, pairDistanceStats, pairRepulsion, type ExclusionStats } from './repulsion.js';
 import { RandomStream, type CounterRng } from './rng.js';

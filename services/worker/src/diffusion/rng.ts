@@ -5,6 +5,8 @@
  * only the seed and the iteration.
  */
 
+import { parseSeed } from '../../../../src/core/runs/seed.js';
+
 /**
  * What each random quantity is for. The numbers are part of every run's provenance: never
  * reuse or renumber one.
@@ -35,7 +37,6 @@ export interface RandomAddress {
 
 const MAX_UINT32 = 0xffffffff;
 const MAX_SUBINDEX = 0xffffff;
-const UINT64_LIMIT = 1n << 64n;
 
 const PHILOX_M0 = 0xd2511f53;
 const PHILOX_M1 = 0xcd9e8d57;
@@ -102,22 +103,6 @@ function checkWord(name: string, value: number, max: number): void {
   if (!Number.isInteger(value) || value < 0 || value > max) {
     throw new RangeError(`random ${name} must be an integer in [0, ${max}], got ${value}`);
   }
-}
-
-/** Seeds are unsigned 64-bit integers (the API takes them as decimal strings). */
-export function parseSeed(seed: bigint | number | string): bigint {
-  let value: bigint;
-  if (typeof seed === 'bigint') {
-    value = seed;
-  } else if (typeof seed === 'number') {
-    if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
-    value = BigInt(seed);
-  } else {
-    if (!/^[0-9]+$/.test(seed)) throw new RangeError(`seed must be a decimal unsigned integer, got "${seed}"`);
-    value = BigInt(seed);
-  }
-  if (value < 0n || value >= UINT64_LIMIT) throw new RangeError(`seed must be in [0, 2^64), got ${value}`);
-  return value;
 }
 
 /** Philox keyed by a 64-bit seed; rows of normals or uniforms addressed by `RandomAddress`. */

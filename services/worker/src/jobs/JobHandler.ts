@@ -1,10 +1,10 @@
 import type pg from 'pg';
-import type { Config } from '../../../../src/config/config.js';
-import type { PrismaClient } from '../../../../src/db/client.js';
-import type { Logger } from '../../../../src/logging/logger.js';
-import type { ClaimedJob } from '../../../../src/queue/jobQueue.js';
-import type { ObjectStore } from '../../../../src/store/objectStore.js';
-import type { WorkerIdentity } from '../runs/runLifecycle.js';
+import type { Config } from '../../../../src/core/config/config.js';
+import type { PrismaClient } from '../../../../src/core/db/client.js';
+import type { Logger } from '../../../../src/core/logging/logger.js';
+import type { ClaimedJob } from '../../../../src/core/queue/jobQueue.js';
+import type { ObjectStore } from '../../../../src/core/store/objectStore.js';
+import type { WorkerIdentity } from '../../../../src/core/runs/runLifecycle.js';
 
 export interface WorkerServices {
   config: Config;

@@ -1,4 +1,4 @@
-import { JobName } from '../../../../src/queue/jobQueue.js';
+import { JobName } from '../../../../src/core/queue/jobQueue.js';
 import type { JobHandler } from './JobHandler.js';
 import { langevinJob } from './langevinJob.js';
 

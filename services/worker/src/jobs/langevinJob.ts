@@ -1,8 +1,9 @@
-import { float32ToBytes, bytesToFloat32 } from '../../../../src/db/floats.js';
+import { float32ToBytes, bytesToFloat32 } from '../../../../src/core/db/floats.js';
 import { RunStatus } from '../../../../src/generated/prisma/enums.js';
 import type * as db from '../../../../src/generated/prisma/client.js';
-import type { LangevinRunParameters } from '../../../../src/runs/langevinRunParameters.js';
-import { isTerminal } from '../../../../src/runs/runStatus.js';
+import type { LangevinRunParameters } from '../../../../src/core/runs/langevinRunParameters.js';
+import { isTerminal } from '../../../../src/core/runs/runStatus.js';
+import { checkpointKey } from '../../../../src/core/store/keys.js';
 import { unitRows, type UnitRows } from '../diffusion/angular.js';
 import { embedAll } from '../diffusion/batchedModel.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../diffusion/checkpoint.js';
@@ -15,7 +16,7 @@ import {
 } from '../diffusion/langevin.js';
 import { CounterRng } from '../diffusion/rng.js';
 import { encodePng } from '../images/png.js';
-import { RunLifecycle, type NewIdentity } from '../runs/runLifecycle.js';
+import { RunLifecycle, type NewIdentity } from '../../../../src/core/runs/runLifecycle.js';
 import type { JobHandler, JobOutcome, WorkerServices } from './JobHandler.js';
 import { iterationRecord } from './iterationRecord.js';
 import { openRunModel, type RunModel } from './runModel.js';
@@ -28,10 +29,6 @@ class RunFailure extends Error {
   ) {
     super(message);
   }
-}
-
-export function checkpointKey(runId: string): string {
-  return `runs/${runId}/checkpoint.bin`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type * as db from '../../../../src/generated/prisma/client.js';
-import { packPrefix, storePackSource } from '../../../../src/store/storePackSource.js';
+import { packPrefix } from '../../../../src/core/store/keys.js';
+import { storePackSource } from '../../../../src/core/store/storePackSource.js';
 import type { EmbeddingModel } from '../engine/EmbeddingModel.js';
 import type { LatentMapping } from '../diffusion/langevin.js';
 import type { ImageBatch } from '../images/png.js';

@@ -7,7 +7,7 @@ import { asFloat32, float32, type HostTensor } from '../runtime/hostTensor.js';
 import { createSession, runSession, type Session } from '../runtime/session.js';
 import { alignmentIo } from './alignment.js';
 import type { LoadedPack } from './loadPack.js';
-import type { PixelRange } from './manifest.js';
+import type { PixelRange } from '../../../../src/core/packs/manifest.js';
 
 export interface PackModelOptions {
   /** Largest number of latents per session run. */

@@ -4,11 +4,11 @@ import { onnx, type ModelProto } from '../onnx/proto.js';
 import { DataType } from '../onnx/tensor.js';
 import { float32 } from '../runtime/hostTensor.js';
 import { createSession, runSession } from '../runtime/session.js';
-import { manifestFileName, sha256Hex, type PackManifest } from './manifest.js';
-import { packFormat } from './manifestSchema.js';
+import { manifestFileName, sha256Hex, type PackManifest } from '../../../../src/core/packs/manifest.js';
+import { packFormat } from '../../../../src/core/packs/manifestSchema.js';
 import { modelIo, type TensorInfo } from './modelIo.js';
 import { decodePackModel, type ModelRole } from './loadPack.js';
-import { PackError } from './PackError.js';
+import { PackError } from '../../../../src/core/packs/PackError.js';
 
 /** Loose model files, as `pack check --generator G --recognizer R [--mapping M]` takes them. */
 export interface LooseModels {

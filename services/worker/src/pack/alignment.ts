@@ -1,7 +1,7 @@
 import { GraphBuilder } from '../onnx/graphBuilder.js';
 import { onnx, type ModelProto } from '../onnx/proto.js';
 import { DataType, float32Tensor } from '../onnx/tensor.js';
-import type { AlignmentSpec, GeneratorSpec } from './manifest.js';
+import type { AlignmentSpec, GeneratorSpec } from '../../../../src/core/packs/manifest.js';
 import { resizeMatrix } from './resizeMatrix.js';
 
 export const alignmentIo = { input: 'image', output: 'aligned' } as const;

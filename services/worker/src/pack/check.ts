@@ -9,11 +9,11 @@ import { createSession, runSession } from '../runtime/session.js';
 import { adHocPackFiles, type LooseModels } from './adHocPack.js';
 import { SeededRandom } from './builtin/seededRandom.js';
 import { loadPack, type LoadedPack } from './loadPack.js';
-import { manifestFileName, parseManifest } from './manifest.js';
+import { manifestFileName, parseManifest } from '../../../../src/core/packs/manifest.js';
 import { modelIo, type ModelIo } from './modelIo.js';
-import { PackError } from './PackError.js';
+import { PackError } from '../../../../src/core/packs/PackError.js';
 import { PackModel } from './PackModel.js';
-import { directorySource, memorySource, type PackSource } from './packSource.js';
+import { directorySource, memorySource, type PackSource } from '../../../../src/core/packs/packSource.js';
 import type { ReferenceData, ReferenceTensor } from './referenceData.js';
 
 export type CheckTarget = { pack: string | PackSource } | { models: LooseModels };

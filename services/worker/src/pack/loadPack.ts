@@ -12,11 +12,11 @@ import {
   sha256Hex,
   type ModelFileSpec,
   type PackManifest,
-} from './manifest.js';
+} from '../../../../src/core/packs/manifest.js';
 import { checkModelIo, type ExpectedDim, type IoExpectation } from './modelIo.js';
-import { PackError } from './PackError.js';
-import { directorySource, type PackSource } from './packSource.js';
-import { bytesToFloat32 } from '../../../../src/db/floats.js';
+import { PackError } from '../../../../src/core/packs/PackError.js';
+import { directorySource, type PackSource } from '../../../../src/core/packs/packSource.js';
+import { bytesToFloat32 } from '../../../../src/core/db/floats.js';
 
 export interface LoadedCovariate {
   name: string;

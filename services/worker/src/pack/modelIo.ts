@@ -1,7 +1,7 @@
 import { requireGraph, runtimeInputs } from '../onnx/model.js';
 import { toNumber, type IValueInfoProto, type ModelProto } from '../onnx/proto.js';
 import { DataType, dataTypeName } from '../onnx/tensor.js';
-import { PackError } from './PackError.js';
+import { PackError } from '../../../../src/core/packs/PackError.js';
 
 /** A graph input or output as declared: element type and dims (number static, string symbolic, null unknown). */
 export interface TensorInfo {

@@ -1,4 +1,4 @@
-import { isRecord } from './jsonSchema.js';
+import { isRecord } from '../../../../src/core/packs/jsonSchema.js';
 
 export interface ReferenceTensor {
   shape: number[];

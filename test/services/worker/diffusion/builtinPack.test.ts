@@ -12,12 +12,12 @@ import {
   type LangevinState,
   type LangevinSystem,
 } from '../../../../services/worker/src/diffusion/langevin.js';
-import { langevinParams, type LangevinParams } from '../../../../services/worker/src/diffusion/langevinParams.js';
+import { langevinParams, type LangevinParams } from '../../../../src/core/runs/langevinParams.js';
 import { CounterRng } from '../../../../services/worker/src/diffusion/rng.js';
 import { miniPackFiles } from '../../../../services/worker/src/pack/builtin/index.js';
 import { loadPack, type LoadedPack } from '../../../../services/worker/src/pack/loadPack.js';
 import { PackModel } from '../../../../services/worker/src/pack/PackModel.js';
-import { memorySource } from '../../../../services/worker/src/pack/packSource.js';
+import { memorySource } from '../../../../src/core/packs/packSource.js';
 
 const N = 32;
 const BATCH = 16;

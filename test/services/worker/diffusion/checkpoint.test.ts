@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint } from '../../../../services/worker/src/diffusion/checkpoint.js';
 import { langevinStep, type LangevinState, type LangevinSystem } from '../../../../services/worker/src/diffusion/langevin.js';
-import { langevinParams } from '../../../../services/worker/src/diffusion/langevinParams.js';
+import { langevinParams } from '../../../../src/core/runs/langevinParams.js';
 import { CounterRng } from '../../../../services/worker/src/diffusion/rng.js';
 import { AnalyticModel, randomArray } from './analyticModel.js';
 

@@ -12,7 +12,7 @@ import {
   dispersionParams,
   validateDispersionParams,
   type DispersionParams,
-} from '../../../../services/worker/src/diffusion/dispersionParams.js';
+} from '../../../../src/core/runs/dispersionParams.js';
 import { CounterRng, RandomStream } from '../../../../services/worker/src/diffusion/rng.js';
 import { AnalyticModel, randomArray, relativeError } from './analyticModel.js';
 import { latentRepulsionPotential } from './latentRepulsionReference.js';

@@ -12,7 +12,7 @@ import {
   langevinParams,
   validateLangevinParams,
   type LangevinParams,
-} from '../../../../services/worker/src/diffusion/langevinParams.js';
+} from '../../../../src/core/runs/langevinParams.js';
 import { CounterRng, RandomStream } from '../../../../services/worker/src/diffusion/rng.js';
 import { AnalyticModel, randomArray, relativeError } from './analyticModel.js';
 

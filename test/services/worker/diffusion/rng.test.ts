@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CounterRng, RandomStream, parseSeed, philox4x32 } from '../../../../services/worker/src/diffusion/rng.js';
+import { CounterRng, RandomStream, philox4x32 } from '../../../../services/worker/src/diffusion/rng.js';
+import { parseSeed } from '../../../../src/core/runs/seed.js';
 
 describe('philox4x32', () => {
   // Known-answer vectors of Random123 (kat_vectors): counter, key, expected output.

@@ -7,7 +7,7 @@ import { synthesisForward } from '../../../../services/worker/src/pack/builtin/s
 import { tensor } from '../../../../services/worker/src/pack/builtin/tensor64.js';
 import { loadPack, type LoadedPack } from '../../../../services/worker/src/pack/loadPack.js';
 import { PackModel, runBatchSize } from '../../../../services/worker/src/pack/PackModel.js';
-import { memorySource } from '../../../../services/worker/src/pack/packSource.js';
+import { memorySource } from '../../../../src/core/packs/packSource.js';
 import { asFloat32, float32 } from '../../../../services/worker/src/runtime/hostTensor.js';
 import { createSession, runSession } from '../../../../services/worker/src/runtime/session.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildAlignmentModel } from '../../../../services/worker/src/pack/alignment.js';
-import type { AlignmentSpec } from '../../../../services/worker/src/pack/manifest.js';
+import type { AlignmentSpec } from '../../../../src/core/packs/manifest.js';
 import { resizeMatrix } from '../../../../services/worker/src/pack/resizeMatrix.js';
 import { asFloat32, float32 } from '../../../../services/worker/src/runtime/hostTensor.js';
 import { createSession, runSession } from '../../../../services/worker/src/runtime/session.js';

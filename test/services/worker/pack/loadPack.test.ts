@@ -8,10 +8,10 @@ import { onnx, type GraphProto, type NodeProto } from '../../../../services/work
 import { DataType, float32Tensor } from '../../../../services/worker/src/onnx/tensor.js';
 import { buildMiniPack, type MiniPack } from '../../../../services/worker/src/pack/builtin/index.js';
 import { loadPack } from '../../../../services/worker/src/pack/loadPack.js';
-import { sha256Hex, type PackManifest } from '../../../../services/worker/src/pack/manifest.js';
-import { PackError, type PackErrorCode } from '../../../../services/worker/src/pack/PackError.js';
-import { memorySource } from '../../../../services/worker/src/pack/packSource.js';
-import { float32ToBytes } from '../../../../src/db/floats.js';
+import { sha256Hex, type PackManifest } from '../../../../src/core/packs/manifest.js';
+import { PackError, type PackErrorCode } from '../../../../src/core/packs/PackError.js';
+import { memorySource } from '../../../../src/core/packs/packSource.js';
+import { float32ToBytes } from '../../../../src/core/db/floats.js';
 
 let mini: MiniPack;
 let dir: string;

@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { encodeModel } from '../../onnx/model.js';
-import { manifestFileName, packDigest, sha256Hex, type PackManifest } from '../manifest.js';
-import { packFormat } from '../manifestSchema.js';
-import { float32ToBytes } from '../../../../../src/db/floats.js';
+import { manifestFileName, packDigest, sha256Hex, type PackManifest } from '../../../../../src/core/packs/manifest.js';
+import { packFormat } from '../../../../../src/core/packs/manifestSchema.js';
+import { float32ToBytes } from '../../../../../src/core/db/floats.js';
 import { miniArchitecture as arch } from './architecture.js';
 import { exportMapping, mappingIo } from './exportMapping.js';
 import { exportRecognizer, recognizerIo } from './exportRecognizer.js';

@@ -12,7 +12,7 @@ import { recognizerForward } from '../../../../../services/worker/src/pack/built
 import { SeededRandom } from '../../../../../services/worker/src/pack/builtin/seededRandom.js';
 import { synthesisForward } from '../../../../../services/worker/src/pack/builtin/synthesisNetwork.js';
 import { tensor, type Tensor64 } from '../../../../../services/worker/src/pack/builtin/tensor64.js';
-import { bytesToFloat32 } from '../../../../../src/db/floats.js';
+import { bytesToFloat32 } from '../../../../../src/core/db/floats.js';
 import { asFloat32, float32 } from '../../../../../services/worker/src/runtime/hostTensor.js';
 import { createSession, runSession } from '../../../../../services/worker/src/runtime/session.js';
 

@@ -7,16 +7,12 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as Minio from 'minio';
 import type { S3Config } from '../config/config.js';
+import { contentKey } from './keys.js';
 
 export interface StoredBlob {
   key: string;
   sha256: string;
   size: number;
-}
-
-/** Immutable blobs are addressed by the sha256 of their bytes, so writing one twice is harmless. */
-export function contentKey(sha256: string): string {
-  return `sha256/${sha256}`;
 }
 
 /** A URL that lets its holder read or write one object without a key, until it expires. */

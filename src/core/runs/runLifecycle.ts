@@ -1,9 +1,9 @@
 import type pg from 'pg';
-import type { PrismaClient } from '../../../../src/db/client.js';
-import { publishRunEvent } from '../../../../src/events/runEvents.js';
-import { RunStatus } from '../../../../src/generated/prisma/enums.js';
-import type * as db from '../../../../src/generated/prisma/client.js';
-import type { RunId } from '../../../../src/ids/ids.js';
+import type { PrismaClient } from '../db/client.js';
+import { publishRunEvent } from '../events/runEvents.js';
+import { RunStatus } from '../../generated/prisma/enums.js';
+import type * as db from '../../generated/prisma/client.js';
+import type { RunId } from '../ids/ids.js';
 
 /** An identity as a run writes it; the database assigns its id and time. */
 export type NewIdentity = Omit<db.Identity, 'id' | 'createdAt'>;

@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventHub, runEventTopic } from '../../src/events/eventHub.js';
-import { publishRunEvent, runEventChannel, type RunEvent } from '../../src/events/runEvents.js';
-import type { RunId } from '../../src/ids/ids.js';
-import { createLogger } from '../../src/logging/logger.js';
-import { createTestDatabase } from '../support/testPlatform.js';
+import { EventHub, runEventTopic } from '../../../src/core/events/eventHub.js';
+import { publishRunEvent, runEventChannel, type RunEvent } from '../../../src/core/events/runEvents.js';
+import type { RunId } from '../../../src/core/ids/ids.js';
+import { createLogger } from '../../../src/core/logging/logger.js';
+import { createTestDatabase } from '../../support/testPlatform.js';
 
 let pool: pg.Pool;
 const hub = new EventHub();

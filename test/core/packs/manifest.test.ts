@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { packageRoot } from '../../../../src/paths.js';
+import { packageRoot } from '../../../src/core/paths.js';
 import {
   canonicalJson,
   packDigest,
@@ -9,9 +9,9 @@ import {
   parseManifest,
   validateManifest,
   type PackManifest,
-} from '../../../../services/worker/src/pack/manifest.js';
-import { modelPackSchemaJson } from '../../../../services/worker/src/pack/manifestSchema.js';
-import { PackError } from '../../../../services/worker/src/pack/PackError.js';
+} from '../../../src/core/packs/manifest.js';
+import { modelPackSchemaJson } from '../../../src/core/packs/manifestSchema.js';
+import { PackError } from '../../../src/core/packs/PackError.js';
 
 const digest = (c: string): string => c.repeat(64);
 

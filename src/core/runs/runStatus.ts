@@ -1,4 +1,4 @@
-import { RunStatus } from '../generated/prisma/enums.js';
+import { RunStatus } from '../../generated/prisma/enums.js';
 
 /** A run in one of these states never changes again. */
 export const terminalRunStatuses: readonly RunStatus[] = [RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED];

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { RunId } from '../ids/ids.js';
-import type { RunStatus } from '../generated/prisma/enums.js';
+import type { RunStatus } from '../../generated/prisma/enums.js';
 
 /** One Postgres channel carries every run event, so any API process hears any worker. */
 export const runEventChannel = 'brownian_run_events';

@@ -2,7 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { ObjectStore, contentKey } from '../../src/store/objectStore.js';
+import { ObjectStore } from '../../../src/core/store/objectStore.js';
+import { contentKey } from '../../../src/core/store/keys.js';
 
 function store(publicEndpoint?: string): ObjectStore {
   return new ObjectStore(

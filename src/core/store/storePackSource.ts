@@ -1,4 +1,4 @@
-import type { PackSource } from '../../services/worker/src/pack/packSource.js';
+import type { PackSource } from '../packs/packSource.js';
 import type { ObjectStore } from './objectStore.js';
 
 /**
@@ -14,9 +14,4 @@ export function storePackSource(store: ObjectStore, location: string, keyOf: (fi
       return store.getBytes(key);
     },
   };
-}
-
-/** Where a registered pack keeps its files. */
-export function packPrefix(digest: string): string {
-  return `packs/${digest}/`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { ConfigError, loadConfig } from '../../../src/core/config/config.js';
 
 describe('loadConfig', () => {
   it('defaults to the embedded servers under ./.brownian and port 4000', () => {

@@ -1,4 +1,4 @@
-import type { LangevinParams } from '../../services/worker/src/diffusion/langevinParams.js';
+import type { LangevinParams } from './langevinParams.js';
 
 /** Run.parameters of a Langevin run: written by the API after validation, read by the worker. */
 export interface LangevinRunParameters {

@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import type { PubSub } from 'type-graphql';
 import type { Logger } from '../logging/logger.js';
 import { runEventChannel, type RunEvent } from './runEvents.js';
 
@@ -9,10 +8,11 @@ export const runEventTopic = 'RUN_EVENT';
 type Listener = (event: RunEvent) => void;
 
 /**
- * type-graphql's PubSub, fed by Postgres LISTEN on one dedicated connection, so an API process
- * hears events from every worker and every other API process.
+ * Run events fed by Postgres LISTEN on one dedicated connection, so an API process hears events
+ * from every worker and every other API process. Its publish/subscribe pair has the shape of
+ * type-graphql's PubSub, which the API hands it to, without the core depending on GraphQL.
  */
-export class EventHub implements PubSub {
+export class EventHub {
   private readonly listeners = new Set<Listener>();
   private client: pg.PoolClient | undefined;
   private stopped = false;

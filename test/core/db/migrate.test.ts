@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { migrate } from '../../src/db/migrate.js';
-import { createLogger } from '../../src/logging/logger.js';
-import { createTestDatabase } from '../support/testPlatform.js';
+import { migrate } from '../../../src/core/db/migrate.js';
+import { createLogger } from '../../../src/core/logging/logger.js';
+import { createTestDatabase } from '../../support/testPlatform.js';
 
 describe('migrate', () => {
   it('applies the committed migrations once, in Prisma\'s history table', async () => {

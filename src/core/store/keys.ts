@@ -1,0 +1,24 @@
+/**
+ * Where everything lives in the object store. One file, so that a new kind of object gets a
+ * prefix of its own and no two writers ever share a key by accident.
+ */
+
+/** Immutable blobs are addressed by the sha256 of their bytes, so writing one twice is harmless. */
+export function contentKey(sha256: string): string {
+  return `sha256/${sha256}`;
+}
+
+/** Where a registered pack keeps its files: `packs/<manifest digest>/<file>`. */
+export function packPrefix(digest: string): string {
+  return `packs/${digest}/`;
+}
+
+/** A file a client uploads through a presigned URL; `token` makes the key unguessable and unique. */
+export function uploadKey(token: string, fileName: string): string {
+  return `uploads/${token}/${fileName}`;
+}
+
+/** The one checkpoint of a run, overwritten at every checkpoint and removed when the run ends. */
+export function checkpointKey(runId: string): string {
+  return `runs/${runId}/checkpoint.bin`;
+}
