@@ -16,8 +16,11 @@ async function upload(values: Float32Array): Promise<string> {
   return data!.createUploadUrl.key;
 }
 
+const recognizerDigest = 'a'.repeat(64);
 const create = (input: Record<string, unknown>) =>
-  graphql(t.url, t.keys[Role.AUDITOR], 'mutation($input: GalleryInput!) { createGallery(input: $input) { id subjectCount embeddingDim } }', { input });
+  graphql(t.url, t.keys[Role.AUDITOR], 'mutation($input: GalleryInput!) { createGallery(input: $input) { id subjectCount embeddingDim } }', {
+    input: { recognizerDigest, ...input },
+  });
 
 describe('createGallery', () => {
   it('refuses a file whose size is not count × embeddingDim × 4, naming both sizes, and registers nothing', async () => {

@@ -7,14 +7,15 @@ import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js
 import { waitFor } from '../support/workerProcess.js';
 
 let t: TestPlatform;
-let pack: { id: string; digest: string };
+let pack: { id: string; digest: string; recognizerDigest: string };
 let latentDim: number;
 let embeddingDim: number;
 
 beforeAll(async () => {
   t = await startTestPlatform({ api: true, worker: true });
-  pack = await registerMiniPack(t.url, t.keys[Role.OPERATOR]);
-  const row = await t.platform.database.prisma.modelPack.findUniqueOrThrow({ where: { id: pack.id } });
+  const pushed = await registerMiniPack(t.url, t.keys[Role.OPERATOR]);
+  const row = await t.platform.database.prisma.modelPack.findUniqueOrThrow({ where: { id: pushed.id } });
+  pack = { ...pushed, recognizerDigest: (row.manifest as { recognizer: { sha256: string } }).recognizer.sha256 };
   latentDim = row.latentDim;
   embeddingDim = row.embeddingDim;
 });
@@ -50,7 +51,7 @@ describe('startLangevinRun', () => {
     [{ initialLatents: 'uploads/none/latents.f32' }, 'input.initialLatents'],
   ])('refuses %j naming %s, and queues nothing', async (input, field) => {
     const before = await t.platform.database.prisma.run.count();
-    const response = await start(input);
+    const response = await start(input, t.keys[Role.ADMIN]);
     expect(errorCode(response)).toBe('BAD_USER_INPUT');
     expect(response.errors![0]!.extensions!.field).toBe(field);
     expect(await t.platform.database.prisma.run.count()).toBe(before);
@@ -61,15 +62,19 @@ describe('startLangevinRun', () => {
     expect(errorCode(await start({}, t.keys[Role.VIEWER]))).toBe('FORBIDDEN');
   });
 
+  it('refuses an operator an exclusion gallery: galleries are for auditors and admins', async () => {
+    expect(errorCode(await start({ exclusionGalleryId: '00000000-0000-4000-8000-000000000000' }))).toBe('FORBIDDEN');
+  });
+
   it('refuses initial latents of the wrong shape and a gallery of the wrong dimension', async () => {
     const latents = await uploadFloats(new Float32Array(5 * latentDim), 'latents.f32');
     const wrongShape = await start({ initialLatents: latents });
     expect(response(wrongShape)).toMatch(/input.initialLatents: has \d+ bytes; 6×\d+ float32 latents need/);
     const galleryKey = await uploadFloats(new Float32Array(2 * (embeddingDim + 1)).fill(1), 'gallery.f32');
     const gallery = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($input: GalleryInput!) { createGallery(input: $input) { id } }', {
-      input: { name: 'wrong dim', embeddingDim: embeddingDim + 1, count: 2, embeddingsKey: galleryKey },
+      input: { name: 'wrong dim', embeddingDim: embeddingDim + 1, count: 2, embeddingsKey: galleryKey, recognizerDigest: pack.recognizerDigest },
     });
-    const wrongDim = await start({ exclusionGalleryId: gallery.data!.createGallery.id });
+    const wrongDim = await start({ exclusionGalleryId: gallery.data!.createGallery.id }, t.keys[Role.ADMIN]);
     expect(response(wrongDim)).toMatch(/input.exclusionGalleryId: gallery embeddings have dimension/);
   });
 
@@ -112,7 +117,7 @@ describe('running', () => {
     rows.forEach((row, i) => embeddings.set(bytesToFloat32(row.embedding), i * embeddingDim));
     const key = await uploadFloats(embeddings, 'gallery.f32');
     const gallery = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($input: GalleryInput!) { createGallery(input: $input) { id subjectCount } }', {
-      input: { name: 'own faces', embeddingDim, count: rows.length, embeddingsKey: key },
+      input: { name: 'own faces', embeddingDim, count: rows.length, embeddingsKey: key, modelPackId: pack.id },
     });
     expect(gallery.data!.createGallery.subjectCount).toBe(8);
 
@@ -130,7 +135,7 @@ describe('running', () => {
       exclusionDistance: c0,
       repulsionCoefficient: 4,
       parentRunId: first,
-    });
+    }, t.keys[Role.ADMIN]);
     expect(excluded.errors).toBeUndefined();
     const id = excluded.data!.startLangevinRun.id;
     await waitFor(async () => ['SUCCEEDED', 'FAILED'].includes((await runRow(id)).status), 120_000, 'the excluded run');

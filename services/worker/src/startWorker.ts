@@ -25,7 +25,7 @@ export async function startWorker(options: WorkerStartOptions): Promise<Worker> 
   log.info({ executionProvider: selection.provider, reason: selection.reason }, 'execution provider selected');
   const executionProvider = selection.provider;
   const worker = new Worker(
-    { config, prisma, pool, store, log, worker: { host, executionProvider, codeVersion } },
+    { config, prisma, pool, store, queue, log, worker: { host, executionProvider, codeVersion } },
     queue,
     jobHandlers,
   );

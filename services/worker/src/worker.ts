@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { JobName, JobQueue, ClaimedJob } from '../../../src/core/queue/jobQueue.js';
 import { RunStatus } from '../../../src/generated/prisma/enums.js';
-import type { JobHandler, WorkerServices } from './jobs/JobHandler.js';
+import { failAbandonedAudit } from './audit/auditState.js';
+import type { JobHandler, JobHandlers, WorkerServices } from './jobs/JobHandler.js';
 import { RunLifecycle } from '../../../src/core/runs/runLifecycle.js';
 
 const idlePollMs = 500;
@@ -20,7 +21,7 @@ export class Worker {
   constructor(
     private readonly services: WorkerServices,
     private readonly queue: JobQueue,
-    private readonly handlers: Partial<Record<JobName, JobHandler>>,
+    private readonly handlers: JobHandlers,
   ) {}
 
   async start(): Promise<void> {
@@ -58,6 +59,9 @@ export class Worker {
       });
       this.services.log.error({ runId, reason: message }, 'run failed: its job has no retries left');
     }
+    for (const { auditId, message } of await this.queue.abandonedAudits()) {
+      await failAbandonedAudit(this.services, auditId, `job failed after ${this.services.config.queue.retryLimit + 1} attempts: ${message}`);
+    }
   }
 
   private async loop(): Promise<void> {
@@ -70,7 +74,8 @@ export class Worker {
           const job = await this.queue.claim(name);
           if (job) {
             worked = true;
-            await this.run(job, this.handlers[name]!);
+            // claim(name) returns that queue's payload type, which is what handlers[name] takes.
+            await this.run(job, this.handlers[name] as JobHandler);
           }
         } catch (error) {
           this.services.log.error({ err: error, queue: name }, 'worker loop error');
@@ -81,7 +86,7 @@ export class Worker {
   }
 
   private async run(job: ClaimedJob, handler: JobHandler): Promise<void> {
-    const log = this.services.log.child({ jobId: job.id, runId: job.data.runId, queue: job.name });
+    const log = this.services.log.child({ jobId: job.id, ...job.data, queue: job.name });
     log.info({ retryCount: job.retryCount }, 'job claimed');
     const lease = setInterval(() => {
       this.queue.renewLease(job).catch((error: Error) => log.warn({ err: error }, 'lease renewal failed'));

@@ -7,6 +7,8 @@ export type ModelPackId = Brand<string, 'ModelPackId'>;
 export type IdentityId = Brand<string, 'IdentityId'>;
 export type SampleId = Brand<string, 'SampleId'>;
 export type GalleryId = Brand<string, 'GalleryId'>;
+export type AuditId = Brand<string, 'AuditId'>;
+export type GallerySubjectId = Brand<string, 'GallerySubjectId'>;
 export type ApiKeyId = Brand<string, 'ApiKeyId'>;
 export type JobId = Brand<string, 'JobId'>;
 

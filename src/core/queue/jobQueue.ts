@@ -1,11 +1,14 @@
 import PgBoss from 'pg-boss';
 import type { QueueSettings } from '../config/config.js';
-import type { JobId, RunId } from '../ids/ids.js';
+import type { AuditId, GalleryId, JobId, RunId } from '../ids/ids.js';
 
 /** Queue names, one per kind of work a worker can do. */
 export const JobName = {
   langevin: 'run-langevin',
   dispersion: 'run-dispersion',
+  auditPlan: 'audit-plan',
+  auditShard: 'audit-shard',
+  galleryImages: 'gallery-images',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 export const jobNames: JobName[] = Object.values(JobName);
@@ -14,10 +17,35 @@ export interface RunJobData {
   runId: RunId;
 }
 
-export interface ClaimedJob {
+/** Plans an audit (waiting for its runs first) and queues its shards. */
+export interface AuditPlanJobData {
+  auditId: AuditId;
+}
+
+/** One slice of an audit's synthetic embeddings against the whole gallery. */
+export interface AuditShardJobData {
+  auditId: AuditId;
+  shard: number;
+}
+
+/** Embeds the uploaded face images of a gallery. */
+export interface GalleryImagesJobData {
+  galleryId: GalleryId;
+}
+
+/** What each queue's jobs carry. */
+export interface JobPayloads {
+  [JobName.langevin]: RunJobData;
+  [JobName.dispersion]: RunJobData;
+  [JobName.auditPlan]: AuditPlanJobData;
+  [JobName.auditShard]: AuditShardJobData;
+  [JobName.galleryImages]: GalleryImagesJobData;
+}
+
+export interface ClaimedJob<N extends JobName = JobName> {
   id: JobId;
-  name: JobName;
-  data: RunJobData;
+  name: N;
+  data: JobPayloads[N];
   retryCount: number;
 }
 
@@ -73,8 +101,21 @@ export class JobQueue {
     return id as JobId;
   }
 
-  async claim(name: JobName): Promise<ClaimedJob | undefined> {
-    const [job] = await this.boss.fetch<RunJobData>(name, { batchSize: 1, includeMetadata: true });
+  /**
+   * Queues a job other than a run's. `singletonKey` makes a second enqueue of the same work while
+   * one is pending a no-op (returns undefined); `startAfterSeconds` delays it, for polling jobs.
+   */
+  async enqueue<N extends JobName>(name: N, data: JobPayloads[N], singletonKey: string, startAfterSeconds = 0): Promise<JobId | undefined> {
+    const id = await this.boss.send(name, data as object, {
+      singletonKey,
+      retryLimit: this.settings.retryLimit,
+      ...(startAfterSeconds > 0 ? { startAfter: startAfterSeconds } : {}),
+    });
+    return id === null ? undefined : (id as JobId);
+  }
+
+  async claim<N extends JobName>(name: N): Promise<ClaimedJob<N> | undefined> {
+    const [job] = await this.boss.fetch<JobPayloads[N]>(name, { batchSize: 1, includeMetadata: true });
     if (!job) return undefined;
     return { id: job.id as JobId, name, data: job.data, retryCount: job.retryCount };
   }
@@ -134,6 +175,18 @@ export class JobQueue {
       [],
     );
     return result.rows as Array<{ runId: RunId; message: string }>;
+  }
+
+  /** Audits still QUEUED or RUNNING with a job that failed for good: like abandonedRuns, for audits. */
+  async abandonedAudits(): Promise<Array<{ auditId: AuditId; message: string }>> {
+    const result = await this.db().executeSql(
+      `SELECT DISTINCT ON (a.id) a.id AS "auditId", coalesce(j.output->>'message', j.output->'value'->>'message', 'job failed') AS message
+       FROM "LeakageAudit" a JOIN ${schema}.job j ON j.name IN ('${JobName.auditPlan}', '${JobName.auditShard}')
+         AND j.data->>'auditId' = a.id::text AND j.state = 'failed'
+       WHERE a.status IN ('QUEUED', 'RUNNING')`,
+      [],
+    );
+    return result.rows as Array<{ auditId: AuditId; message: string }>;
   }
 
   async depth(): Promise<Record<JobName, number>> {

@@ -22,3 +22,8 @@ export function uploadKey(token: string, fileName: string): string {
 export function checkpointKey(runId: string): string {
   return `runs/${runId}/checkpoint.bin`;
 }
+
+/** Everything of one gallery (its face images); deleteGallery removes the whole prefix. */
+export function galleryPrefix(galleryId: string): string {
+  return `galleries/${galleryId}/`;
+}

@@ -14,6 +14,39 @@ import { Run } from '../types/Run.js';
 /** Parent chains are short in practice; the bound only stops a corrupted cycle. */
 const maxAncestors = 1000;
 
+/** Sample → identity → run → parent runs → model pack, and the same chain as PROV-JSON. */
+export async function lineageOf(context: GraphQLContext, subjectId: string): Promise<Lineage> {
+  const { prisma } = context.services;
+  const sample = await prisma.sample.findUnique({ where: { id: subjectId } });
+  const identity = await context.loaders.identity.load(sample ? sample.identityId : subjectId);
+  if (!identity) throw notFound('sample or identity', subjectId);
+  const runs: db.Run[] = [];
+  let nextRunId: string | null = sample ? sample.runId : identity.runId;
+  const seen = new Set<string>();
+  while (nextRunId && !seen.has(nextRunId) && runs.length < maxAncestors) {
+    seen.add(nextRunId);
+    const run: db.Run | undefined = await context.loaders.run.load(nextRunId);
+    if (!run) break;
+    runs.push(run);
+    nextRunId = run.parentRunId;
+  }
+  const [producer, ...ancestors] = runs;
+  if (!producer) throw notFound('run of', subjectId);
+  const packs = (await context.loaders.modelPack.loadMany([...new Set(runs.map((r) => r.modelPackId))])).filter(
+    (pack): pack is db.ModelPack => pack !== undefined && !(pack instanceof Error),
+  );
+  const pack = packs.find((p) => p.id === producer.modelPackId);
+  if (!pack) throw notFound('model pack', producer.modelPackId);
+  return {
+    sample: sample ? toSample(sample) : null,
+    identity: toIdentity(identity),
+    run: toRun(producer),
+    ancestors: ancestors.map(toRun),
+    modelPack: toModelPack(pack),
+    prov: lineageToProvJson({ sample, identity, runs, packs }),
+  };
+}
+
 @Resolver(() => Identity)
 export class IdentityResolver {
   @Query(() => Identity, { nullable: true })
@@ -26,36 +59,7 @@ export class IdentityResolver {
   @Query(() => Lineage, { description: 'Provenance of a sample or an identity, given its id' })
   async lineage(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Lineage> {
     authorize(context, Permission.Read);
-    const subjectId = parseId<string>(id, 'id');
-    const { prisma } = context.services;
-    const sample = await prisma.sample.findUnique({ where: { id: subjectId } });
-    const identity = await context.loaders.identity.load(sample ? sample.identityId : subjectId);
-    if (!identity) throw notFound('sample or identity', subjectId);
-    const runs: db.Run[] = [];
-    let nextRunId: string | null = sample ? sample.runId : identity.runId;
-    const seen = new Set<string>();
-    while (nextRunId && !seen.has(nextRunId) && runs.length < maxAncestors) {
-      seen.add(nextRunId);
-      const run: db.Run | undefined = await context.loaders.run.load(nextRunId);
-      if (!run) break;
-      runs.push(run);
-      nextRunId = run.parentRunId;
-    }
-    const [producer, ...ancestors] = runs;
-    if (!producer) throw notFound('run of', subjectId);
-    const packs = (await context.loaders.modelPack.loadMany([...new Set(runs.map((r) => r.modelPackId))])).filter(
-      (pack): pack is db.ModelPack => pack !== undefined && !(pack instanceof Error),
-    );
-    const pack = packs.find((p) => p.id === producer.modelPackId);
-    if (!pack) throw notFound('model pack', producer.modelPackId);
-    return {
-      sample: sample ? toSample(sample) : null,
-      identity: toIdentity(identity),
-      run: toRun(producer),
-      ancestors: ancestors.map(toRun),
-      modelPack: toModelPack(pack),
-      prov: lineageToProvJson({ sample, identity, runs, packs }),
-    };
+    return lineageOf(context, parseId<string>(id, 'id'));
   }
 
   @FieldResolver(() => Run)

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
+import { recognizerDigestOf } from '../../galleries/recognizer.js';
 import { RunKind, RunStatus } from '../../generated/prisma/enums.js';
 import type { GalleryId, ModelPackId, RunId } from '../../core/ids/ids.js';
 import { JobName } from '../../core/queue/jobQueue.js';
@@ -32,6 +33,8 @@ export class LangevinResolver {
   @Mutation(() => Run, { description: 'Validates and queues a Langevin run; nothing is queued when any field is invalid' })
   async startLangevinRun(@Ctx() context: GraphQLContext, @Arg('input', () => LangevinRunInput) input: LangevinRunInput): Promise<Run> {
     authorize(context, Permission.Operate);
+    // An exclusion gallery is biometric data: using one needs the audit permission as well.
+    if (input.exclusionGalleryId !== undefined && input.exclusionGalleryId !== null) authorize(context, Permission.Audit);
     const { prisma, store, queue } = context.services;
     const problems: FieldProblem[] = [];
     const packId = checkId<ModelPackId>(input.modelPackId, 'input.modelPackId', problems);
@@ -67,7 +70,12 @@ export class LangevinResolver {
     if (galleryId) {
       const gallery = await prisma.gallery.findUnique({ where: { id: galleryId } });
       if (!gallery) problems.push({ field: 'input.exclusionGalleryId', message: `no gallery ${galleryId}` });
-      else if (pack && gallery.embeddingDim !== pack.embeddingDim) {
+      else if (pack && gallery.recognizerDigest !== recognizerDigestOf(pack.manifest)) {
+        problems.push({
+          field: 'input.exclusionGalleryId',
+          message: `gallery was embedded with recognizer ${gallery.recognizerDigest}, the pack uses ${recognizerDigestOf(pack.manifest) ?? 'unknown'}`,
+        });
+      } else if (pack && gallery.embeddingDim !== pack.embeddingDim) {
         problems.push({
           field: 'input.exclusionGalleryId',
           message: `gallery embeddings have dimension ${gallery.embeddingDim}, the pack's recognizer ${pack.embeddingDim}`,

@@ -3,6 +3,7 @@ import { ApiKeyResolver } from './ApiKeyResolver.js';
 import { GalleryResolver } from './GalleryResolver.js';
 import { IdentityResolver, SampleResolver } from './IdentityResolver.js';
 import { LangevinResolver } from './LangevinResolver.js';
+import { LeakageAuditResolver, LeakageMatchResolver } from './LeakageAuditResolver.js';
 import { ModelPackResolver } from './ModelPackResolver.js';
 import { RunResolver } from './RunResolver.js';
 import { SubscriptionResolver } from './SubscriptionResolver.js';
@@ -14,6 +15,8 @@ export const resolvers: NonEmptyArray<Function> = [
   GalleryResolver,
   IdentityResolver,
   LangevinResolver,
+  LeakageAuditResolver,
+  LeakageMatchResolver,
   ModelPackResolver,
   RunResolver,
   SampleResolver,

@@ -1,9 +1,12 @@
 import { registerEnumType } from 'type-graphql';
-import { AuditStatus, Role, RunKind, RunStatus } from '../../generated/prisma/enums.js';
+import { AuditScope, AuditStatus, GalleryStatus, Role, RunKind, RunStatus, ThresholdSource } from '../../generated/prisma/enums.js';
 
-export { AuditStatus, Role, RunKind, RunStatus };
+export { AuditScope, AuditStatus, GalleryStatus, Role, RunKind, RunStatus, ThresholdSource };
 
 registerEnumType(RunKind, { name: 'RunKind', description: 'Generation method of a run' });
 registerEnumType(RunStatus, { name: 'RunStatus' });
 registerEnumType(Role, { name: 'Role', description: 'What an API key may do' });
 registerEnumType(AuditStatus, { name: 'AuditStatus' });
+registerEnumType(GalleryStatus, { name: 'GalleryStatus' });
+registerEnumType(AuditScope, { name: 'AuditScope', description: 'Which synthetic embeddings an audit compares: identities, samples, or both' });
+registerEnumType(ThresholdSource, { name: 'ThresholdSource', description: 'How an audit threshold was given' });

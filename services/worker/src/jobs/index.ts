@@ -1,8 +1,12 @@
 import { JobName } from '../../../../src/core/queue/jobQueue.js';
-import type { JobHandler } from './JobHandler.js';
+import { auditPlanJob } from '../audit/auditPlanJob.js';
+import { auditShardJob } from '../audit/auditShardJob.js';
+import type { JobHandlers } from './JobHandler.js';
 import { langevinJob } from './langevinJob.js';
 
 /** Which handler runs each queue's jobs; a worker only claims jobs it has a handler for. */
-export const jobHandlers: Partial<Record<JobName, JobHandler>> = {
+export const jobHandlers: JobHandlers = {
   [JobName.langevin]: langevinJob,
+  [JobName.auditPlan]: auditPlanJob,
+  [JobName.auditShard]: auditShardJob,
 };

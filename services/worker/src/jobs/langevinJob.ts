@@ -1,3 +1,4 @@
+import type { JobName } from '../../../../src/core/queue/jobQueue.js';
 import { float32ToBytes, bytesToFloat32 } from '../../../../src/core/db/floats.js';
 import { RunStatus } from '../../../../src/generated/prisma/enums.js';
 import type * as db from '../../../../src/generated/prisma/client.js';
@@ -35,7 +36,7 @@ class RunFailure extends Error {
  * Runs (or resumes) a Langevin run: restores the last checkpoint if there is one, steps to the
  * last iteration recording statistics and checkpointing, then writes every identity at once.
  */
-export const langevinJob: JobHandler = async (job, services, signal) => {
+export const langevinJob: JobHandler<typeof JobName.langevin> = async (job, services, signal) => {
   const runId = job.data.runId;
   const lifecycle = new RunLifecycle(services.prisma, services.pool, runId);
   const run = await lifecycle.load();

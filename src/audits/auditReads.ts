@@ -1,0 +1,65 @@
+import type { AuditSummary } from '../core/audits/auditSummary.js';
+import type { PrismaClient } from '../core/db/client.js';
+import type * as db from '../generated/prisma/client.js';
+import type { AuditId, IdentityId } from '../core/ids/ids.js';
+
+export type MatchRow = db.LeakageMatch & {
+  subject: db.GallerySubject | null;
+  identity: Pick<db.Identity, 'imageKey'>;
+  sample: Pick<db.Sample, 'imageKey'> | null;
+};
+
+export type AuditRow = db.LeakageAudit & { runs: Array<{ runId: string }> };
+
+const matchInclude = {
+  subject: true,
+  identity: { select: { imageKey: true } },
+  sample: { select: { imageKey: true } },
+} as const;
+
+/** The reads behind the audit queries, in one place. */
+export const auditReads = {
+  audit(prisma: PrismaClient, id: AuditId): Promise<AuditRow | null> {
+    return prisma.leakageAudit.findUnique({ where: { id }, include: { runs: { select: { runId: true } } } });
+  },
+
+  audits(prisma: PrismaClient, runId: string | undefined): Promise<AuditRow[]> {
+    return prisma.leakageAudit.findMany({
+      where: runId ? { runs: { some: { runId } } } : {},
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      include: { runs: { select: { runId: true } } },
+      take: 200,
+    });
+  },
+
+  /** Matches by similarity, best first; `after` is the (similarity, id) of the last row seen. */
+  matchPage(
+    prisma: PrismaClient,
+    auditId: string,
+    filter: { aboveThresholdOnly: boolean; identityId?: IdentityId },
+    size: number,
+    after: { similarity: number; id: string } | undefined,
+  ): Promise<MatchRow[]> {
+    return prisma.leakageMatch.findMany({
+      where: {
+        auditId,
+        ...(filter.aboveThresholdOnly ? { aboveThreshold: true } : {}),
+        ...(filter.identityId ? { identityId: filter.identityId } : {}),
+        ...(after ? { OR: [{ similarity: { lt: after.similarity } }, { similarity: after.similarity, id: { gt: after.id } }] } : {}),
+      },
+      orderBy: [{ similarity: 'desc' }, { id: 'asc' }],
+      take: size + 1,
+      include: matchInclude,
+    });
+  },
+
+  matchCount(prisma: PrismaClient, auditId: string, filter: { aboveThresholdOnly: boolean; identityId?: IdentityId }): Promise<number> {
+    return prisma.leakageMatch.count({
+      where: { auditId, ...(filter.aboveThresholdOnly ? { aboveThreshold: true } : {}), ...(filter.identityId ? { identityId: filter.identityId } : {}) },
+    });
+  },
+};
+
+export function summaryOf(audit: db.LeakageAudit): AuditSummary | null {
+  return (audit.summary as AuditSummary | null) ?? null;
+}

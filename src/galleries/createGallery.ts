@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { float32ToBytes } from '../core/db/floats.js';
+import type * as db from '../generated/prisma/client.js';
+import type { ModelPackId } from '../core/ids/ids.js';
+import { checkId } from '../graphql/args.js';
+import { auditEntry, type GraphQLContext } from '../graphql/context.js';
+import { badUserInput, type FieldProblem } from '../graphql/errors.js';
+import type { GalleryInput } from '../graphql/inputs/GalleryInput.js';
+import { decodeEmbeddingFile, decodeLabelsFile } from './embeddingFile.js';
+import { encodeImpostors, impostorSimilarities } from '../core/audits/impostors.js';
+import { recognizerDigestOf } from './recognizer.js';
+
+const maxEmbeddingDim = 65_536;
+const maxSubjects = 10_000_000;
+const maxLabelLength = 200;
+const insertBatch = 2000;
+const digestPattern = /^[0-9a-f]{64}$/;
+
+/**
+ * Registers a gallery from an uploaded embedding file: every row checked, subjects and the
+ * impostor distribution written with the audit-log entry in one transaction. The uploaded files
+ * are removed afterwards, so the embeddings live in one place only and deleteGallery removes them.
+ */
+export async function createGallery(context: GraphQLContext, input: GalleryInput): Promise<{ gallery: db.Gallery; subjects: number }> {
+  const { store, prisma } = context.services;
+  const problems: FieldProblem[] = [];
+  if (input.name.trim().length === 0) problems.push({ field: 'input.name', message: 'must not be empty' });
+  if (input.embeddingDim !== undefined && input.embeddingDim !== null && (!Number.isInteger(input.embeddingDim) || input.embeddingDim < 1 || input.embeddingDim > maxEmbeddingDim)) {
+    problems.push({ field: 'input.embeddingDim', message: `must be an integer from 1 to ${maxEmbeddingDim}` });
+  }
+  if (input.count !== undefined && input.count !== null && (!Number.isInteger(input.count) || input.count < 1 || input.count > maxSubjects)) {
+    problems.push({ field: 'input.count', message: `must be an integer from 1 to ${maxSubjects}` });
+  }
+  if (input.labels && input.labelsKey) problems.push({ field: 'input.labelsKey', message: 'give labels or labelsKey, not both' });
+  const { recognizerDigest, packEmbeddingDim } = await recognizerFromInput(context, input, problems);
+  if (problems.length > 0) throw badUserInput(problems);
+  if (!(await store.exists(input.embeddingsKey))) throw badUserInput([{ field: 'input.embeddingsKey', message: `no object ${input.embeddingsKey}` }]);
+  if (input.labelsKey && !(await store.exists(input.labelsKey))) throw badUserInput([{ field: 'input.labelsKey', message: `no object ${input.labelsKey}` }]);
+
+  const bytes = await store.getBytes(input.embeddingsKey);
+  const file = decodeEmbeddingFile(bytes, input.embeddingDim ?? undefined, input.count ?? undefined);
+  if (!file.ok) throw badUserInput([{ field: 'input.embeddingsKey', message: file.message }]);
+  if (packEmbeddingDim !== undefined && file.dim !== packEmbeddingDim) {
+    throw badUserInput([{ field: 'input.embeddingsKey', message: `rows have ${file.dim} values; the pack's recognizer gives ${packEmbeddingDim}` }]);
+  }
+  const labels = input.labelsKey
+    ? decodeLabelsFile(await store.getBytes(input.labelsKey))
+    : (input.labels ?? Array.from({ length: file.rows }, (_, i) => String(i)));
+  const labelField = input.labelsKey ? 'input.labelsKey' : 'input.labels';
+  if (labels.length !== file.rows) throw badUserInput([{ field: labelField, message: `has ${labels.length} labels for ${file.rows} embeddings` }]);
+  const badLabel = labels.findIndex((label) => label.trim().length === 0 || label.length > maxLabelLength);
+  if (badLabel >= 0) throw badUserInput([{ field: labelField, message: `label ${badLabel} is empty or longer than ${maxLabelLength} characters` }]);
+
+  const digest = createHash('sha256').update(bytes).digest('hex');
+  const rowsPerLabel = new Map<string, number>();
+  for (const label of labels) rowsPerLabel.set(label, (rowsPerLabel.get(label) ?? 0) + 1);
+  const impostors = impostorSimilarities(file.values, file.rows, file.dim, labels, digest);
+  const gallery = await prisma.$transaction(
+    async (tx) => {
+      const row = await tx.gallery.create({
+        data: {
+          name: input.name.trim(),
+          embeddingDim: file.dim,
+          digest,
+          recognizerDigest,
+          maxRowsPerSubject: Math.max(...rowsPerLabel.values()),
+          impostorSimilarities: encodeImpostors(impostors),
+          createdById: context.principal.keyId,
+        },
+      });
+      for (let start = 0; start < file.rows; start += insertBatch) {
+        const end = Math.min(start + insertBatch, file.rows);
+        await tx.gallerySubject.createMany({
+          data: labels.slice(start, end).map((label, i) => ({
+            galleryId: row.id,
+            row: start + i,
+            label,
+            embedding: float32ToBytes(file.values.subarray((start + i) * file.dim, (start + i + 1) * file.dim)),
+          })),
+        });
+      }
+      await tx.auditLogEntry.create({
+        data: auditEntry(context, 'createGallery', row.id, { name: row.name, rows: file.rows, subjects: rowsPerLabel.size, digest, recognizerDigest }),
+      });
+      return row;
+    },
+    { timeout: 600_000 },
+  );
+  for (const key of [input.embeddingsKey, input.labelsKey]) if (key) await store.remove(key);
+  return { gallery, subjects: file.rows };
+}
+
+/** The recognizer named by modelPackId (with the dimension it gives) or by recognizerDigest. */
+async function recognizerFromInput(
+  context: GraphQLContext,
+  input: GalleryInput,
+  problems: FieldProblem[],
+): Promise<{ recognizerDigest: string; packEmbeddingDim?: number }> {
+  const hasPack = input.modelPackId !== undefined && input.modelPackId !== null;
+  const hasDigest = input.recognizerDigest !== undefined && input.recognizerDigest !== null;
+  if (hasPack === hasDigest) {
+    problems.push({ field: 'input.modelPackId', message: 'name the recognizer that made the embeddings: modelPackId or recognizerDigest, one of them' });
+    return { recognizerDigest: '' };
+  }
+  if (hasDigest) {
+    if (!digestPattern.test(input.recognizerDigest!)) problems.push({ field: 'input.recognizerDigest', message: 'must be 64 lowercase hex digits (sha256)' });
+    return { recognizerDigest: input.recognizerDigest! };
+  }
+  const packId = checkId<ModelPackId>(input.modelPackId!, 'input.modelPackId', problems);
+  if (!packId) return { recognizerDigest: '' };
+  const pack = await context.services.prisma.modelPack.findUnique({ where: { id: packId } });
+  const digest = recognizerDigestOf(pack?.manifest);
+  if (!pack || !digest) {
+    problems.push({ field: 'input.modelPackId', message: `no model pack ${packId}` });
+    return { recognizerDigest: '' };
+  }
+  return { recognizerDigest: digest, packEmbeddingDim: pack.embeddingDim };
+}

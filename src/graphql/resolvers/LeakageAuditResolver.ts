@@ -1,0 +1,128 @@
+import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { auditReads, summaryOf, type AuditRow, type MatchRow } from '../../audits/auditReads.js';
+import { rerunWithExclusion } from '../../audits/rerunWithExclusion.js';
+import { startLeakageAudit } from '../../audits/startAudit.js';
+import { Permission } from '../../auth/roles.js';
+import type { AuditId, IdentityId, RunId } from '../../core/ids/ids.js';
+import { parseId } from '../args.js';
+import { decodeCursor, pageSize, toPage } from '../connections.js';
+import { auditEntry, authorize, type GraphQLContext } from '../context.js';
+import { LeakageAuditInput } from '../inputs/LeakageAuditInput.js';
+import { ExclusionRerun, LeakageAudit, LeakageMatch, LeakageMatchConnection } from '../types/LeakageAudit.js';
+import { Lineage } from '../types/Lineage.js';
+import { lineageOf } from './IdentityResolver.js';
+
+const imageUrlSeconds = 900;
+
+function toAudit(row: AuditRow): LeakageAudit {
+  return {
+    ...row,
+    runIds: row.runs.map((run) => run.runId),
+    thresholdAngle: Math.acos(Math.min(1, Math.max(-1, row.threshold))),
+    summary: summaryOf(row),
+  };
+}
+
+function toMatch(row: MatchRow): LeakageMatch {
+  return {
+    ...row,
+    subject: row.subject ? { id: row.subject.id, row: row.subject.row, label: row.subject.label, imageKey: row.subject.imageKey } : null,
+    syntheticImageKey: row.sample?.imageKey ?? row.identity.imageKey,
+  };
+}
+
+/** Audits show gallery subjects: like galleries, AUDITOR and ADMIN only, and reads are logged. */
+@Resolver(() => LeakageAudit)
+export class LeakageAuditResolver {
+  @Query(() => LeakageAudit, { nullable: true })
+  async leakageAudit(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<LeakageAudit | null> {
+    authorize(context, Permission.Audit);
+    const auditId = parseId<AuditId>(id, 'id');
+    const row = await auditReads.audit(context.services.prisma, auditId);
+    await log(context, 'readLeakageAudit', auditId, { found: row !== null });
+    return row ? toAudit(row) : null;
+  }
+
+  @Query(() => [LeakageAudit], { description: 'The latest 200 audits, of one run when runId is given' })
+  async leakageAudits(@Ctx() context: GraphQLContext, @Arg('runId', () => ID, { nullable: true }) runId?: string): Promise<LeakageAudit[]> {
+    authorize(context, Permission.Audit);
+    const rows = await auditReads.audits(context.services.prisma, runId ? parseId<RunId>(runId, 'runId') : undefined);
+    await log(context, 'readLeakageAudits', runId ?? null, { audits: rows.length });
+    return rows.map(toAudit);
+  }
+
+  @Mutation(() => LeakageAudit, { description: 'Checks the request, records the audit and queues it; nothing is queued when a field is invalid' })
+  async startLeakageAudit(@Ctx() context: GraphQLContext, @Arg('input', () => LeakageAuditInput) input: LeakageAuditInput): Promise<LeakageAudit> {
+    authorize(context, Permission.Audit);
+    const audit = await startLeakageAudit(context, input);
+    return toAudit({ ...audit, runs: input.runIds.map((runId) => ({ runId: runId.toLowerCase() })) });
+  }
+
+  @Mutation(() => ExclusionRerun, { description: 'Reruns the audited Langevin run with the gallery excluded, and audits the new run at the same threshold' })
+  async rerunWithExclusion(
+    @Ctx() context: GraphQLContext,
+    @Arg('auditId', () => ID) auditId: string,
+    @Arg('exclusionDistance', () => Float, { description: 'c0, radians' }) exclusionDistance: number,
+  ): Promise<ExclusionRerun> {
+    authorize(context, Permission.Audit);
+    const { run, audit } = await rerunWithExclusion(context, parseId<AuditId>(auditId, 'auditId'), exclusionDistance);
+    return { runId: run.id, audit: toAudit({ ...audit, runs: [{ runId: run.id }] }) };
+  }
+
+  @FieldResolver(() => LeakageMatchConnection, { description: 'Matches by similarity, best first; above the threshold only unless told' })
+  async matches(
+    @Root() audit: LeakageAudit,
+    @Ctx() context: GraphQLContext,
+    @Arg('first', () => Int, { nullable: true }) first?: number,
+    @Arg('after', () => String, { nullable: true }) after?: string,
+    @Arg('aboveThresholdOnly', () => Boolean, { defaultValue: true }) aboveThresholdOnly = true,
+    @Arg('identityId', () => ID, { nullable: true }) identityId?: string,
+  ): Promise<LeakageMatchConnection> {
+    const size = pageSize(first);
+    const filter = { aboveThresholdOnly, identityId: identityId ? parseId<IdentityId>(identityId, 'identityId') : undefined };
+    const key = after ? decodeCursor(after, 'after', ['number', 'string']) : undefined;
+    const { prisma } = context.services;
+    const rows = await auditReads.matchPage(prisma, audit.id, filter, size, key ? { similarity: key[0] as number, id: key[1] as string } : undefined);
+    const total = await auditReads.matchCount(prisma, audit.id, filter);
+    await log(context, 'readLeakageMatches', audit.id, { ...filter, rows: Math.min(rows.length, size), after: after ?? null });
+    return toPage(rows.map(toMatch), size, total, after !== undefined, (match) => [match.similarity, match.id]);
+  }
+
+  @FieldResolver(() => [LeakageMatch], { description: 'The most similar pairs overall, above the threshold or not' })
+  async topPairs(
+    @Root() audit: LeakageAudit,
+    @Ctx() context: GraphQLContext,
+    @Arg('first', () => Int, { defaultValue: 10 }) first = 10,
+  ): Promise<LeakageMatch[]> {
+    const size = pageSize(first);
+    const rows = await auditReads.matchPage(context.services.prisma, audit.id, { aboveThresholdOnly: false }, size, undefined);
+    await log(context, 'readLeakageMatches', audit.id, { topPairs: Math.min(rows.length, size) });
+    return rows.slice(0, size).map(toMatch);
+  }
+}
+
+@Resolver(() => LeakageMatch)
+export class LeakageMatchResolver {
+  @FieldResolver(() => String, { description: 'Presigned URL of the synthetic image, valid 15 minutes' })
+  async syntheticImageUrl(@Root() match: LeakageMatch, @Ctx() context: GraphQLContext): Promise<string> {
+    return (await context.services.store.presignedUrl('GET', match.syntheticImageKey, imageUrlSeconds)).url;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Presigned URL of the gallery face, valid 15 minutes; null without an image' })
+  async galleryImageUrl(@Root() match: LeakageMatch, @Ctx() context: GraphQLContext): Promise<string | null> {
+    const key = match.subject?.imageKey;
+    if (!key) return null;
+    await log(context, 'presignGalleryImage', match.subject!.id, { auditId: match.auditId, matchId: match.id });
+    return (await context.services.store.presignedUrl('GET', key, imageUrlSeconds)).url;
+  }
+
+  @FieldResolver(() => Lineage, { description: 'Provenance of the synthetic side: sample or identity, run, parents, pack' })
+  async lineage(@Root() match: LeakageMatch, @Ctx() context: GraphQLContext): Promise<Lineage> {
+    return lineageOf(context, match.sampleId ?? match.identityId);
+  }
+}
+
+async function log(context: GraphQLContext, operation: string, target: string | null, details: object): Promise<void> {
+  await context.services.prisma.auditLogEntry.create({ data: auditEntry(context, operation, target, details) });
+}
+
