@@ -1,8 +1,8 @@
 /**
  * How big the similarity tiles are, and in which precision the GEMM runs, on each execution
- * provider. Both depend only on the provider and the embedding dimension, never on the number of
- * rows or on a caller's setting: the same inputs on the same provider then meet the same tile
- * boundaries and give bit-identical results.
+ * provider. Both depend only on the provider, the embedding dimension and what the similarities
+ * feed, never on the number of rows or on a caller's setting: the same inputs on the same provider
+ * then meet the same tile boundaries and give bit-identical results.
  */
 import type { ExecutionProvider } from '../engine/EmbeddingModel.js';
 
@@ -25,23 +25,31 @@ export const MIN_PANEL_ROWS = 128;
 const MIB = 1024 * 1024;
 
 /**
- * CPU: float32 tiles through MLAS with all cores. The fused per-pair pass reads the tile once
- * after the GEMM wrote it, so the tile (4 bytes a similarity) should stay in the last-level cache:
- * at most 4 MiB, i.e. 1024 × 1024. The two operand panels (tileRows × dim float32 each) are kept
- * under 8 MiB together, which only binds above dim = 1024. Larger tiles buy nothing: MLAS already
- * runs at its peak at 256 rows and beyond, and the per-tile overhead (one session call) is a few
- * microseconds against milliseconds of GEMM.
- *
- * CUDA: float64 tiles. onnxruntime-node's CUDA options cannot turn off TF32, whose 10-bit mantissa
- * would put 1e-3 errors into float32 similarities; FP64 GEMM runs on the tensor cores of the GPUs
- * labs use (A100, H100/H200) and needs no error band. Tiles are larger (4096², 128 MiB) because
- * every call crosses the PCIe bus and launches kernels; the per-pair pass on the host then
- * dominates.
+ * What the similarities feed. `gradient`: repulsion weights, whose relative error is the
+ * similarity's error magnified by 1/(r − d) for pairs just inside the radius; an identity pushed
+ * only by such pairs would see float32 rounding as a 1e-4 relative change of its force, so these
+ * tiles are float64. `search`: statistics and top-k, where the float32 tile only screens and every
+ * close call is recomputed in float64.
  */
-export function tilePlan(provider: ExecutionProvider, dim: number): TilePlan {
+export type TilePurpose = 'gradient' | 'search';
+
+/**
+ * Rows: the fused per-pair pass reads the tile once after the GEMM wrote it, so the tile should
+ * stay in the last-level cache: 1024 × 1024 (4 MiB in float32, 8 MiB in float64). The two operand
+ * panels (tileRows × dim each) are kept under 8 MiB together, which only binds above dim = 512.
+ * Larger tiles buy nothing on CPU: MLAS already runs at its peak from 256 rows, and the per-tile
+ * overhead (one session call) is microseconds against milliseconds of GEMM.
+ *
+ * Under CUDA every tile is float64: onnxruntime-node's CUDA options cannot turn off TF32, whose
+ * 10-bit mantissa would put 1e-3 errors into float32 similarities, and FP64 GEMM runs on the
+ * tensor cores of the GPUs labs use (A100, H100/H200). Tiles are larger (4096², 128 MiB) because
+ * every call crosses the PCIe bus and launches kernels; the per-pair pass on the host dominates.
+ */
+export function tilePlan(provider: ExecutionProvider, dim: number, purpose: TilePurpose): TilePlan {
   if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`embedding dimension must be a positive integer, got ${dim}`);
   if (provider === 'cuda') return { tileRows: largestPowerOfTwo(4096, (32 * MIB) / (2 * dim * 8)), tileType: 'float64' };
-  return { tileRows: largestPowerOfTwo(1024, (8 * MIB) / (2 * dim * 4)), tileType: 'float32' };
+  const tileType = purpose === 'gradient' ? 'float64' : 'float32';
+  return { tileRows: largestPowerOfTwo(1024, (8 * MIB) / (2 * dim * 8)), tileType };
 }
 
 /** The largest power of two ≤ min(cap, limit), and never below MIN_PANEL_ROWS. */

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COSINE_SCALE, unitRows } from '../../../../services/worker/src/diffusion/angular.js';
+import * as reference from '../../../../services/worker/src/diffusion/repulsion.js';
+import { galleryExclusion, pairDistanceStats, pairRepulsion } from '../../../../services/worker/src/pairwise/angularRepulsion.js';
+import { PairwiseEngine } from '../../../../services/worker/src/pairwise/engine.js';
+import { mulberry32 } from '../../../support/mulberry32.js';
+
+const k = 1.3;
+
+function gaussian(next: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+}
+
+/**
+ * `count` rows of dimension `dim` around a shared direction (weight `shared`; 0 gives isotropic
+ * rows), then pairs placed exactly at the radius and near-duplicates: row 2m+1 is row 2m turned by
+ * the radius (m < atRadius) or by 1e-3 radians (next nearDuplicates pairs).
+ */
+function embeddings(count: number, dim: number, shared: number, radius: number, atRadius: number, nearDuplicates: number, seed: number) {
+  const next = mulberry32(seed);
+  const centre = Array.from({ length: dim }, () => gaussian(next));
+  const rows = new Float64Array(count * dim);
+  for (let i = 0; i < count; i++) for (let d = 0; d < dim; d++) rows[i * dim + d] = gaussian(next) + shared * centre[d]!;
+  const turn = (m: number, angle: number) => {
+    const a = rows.subarray(2 * m * dim, (2 * m + 1) * dim);
+    const norm = Math.hypot(...a);
+    const v = Array.from({ length: dim }, () => gaussian(next));
+    const along = v.reduce((s, x, d) => s + (x * a[d]!) / norm, 0);
+    const perp = v.map((x, d) => x - (along * a[d]!) / norm);
+    const perpNorm = Math.hypot(...perp);
+    for (let d = 0; d < dim; d++) rows[(2 * m + 1) * dim + d] = 2 * (Math.cos(angle) * (a[d]! / norm) + Math.sin(angle) * (perp[d]! / perpNorm));
+  };
+  // The angle whose scaled cosine is the radius's: d = arccos(c·s) = radius exactly.
+  const atRadiusAngle = Math.acos(Math.cos(radius) / COSINE_SCALE);
+  for (let m = 0; m < atRadius; m++) turn(m, atRadiusAngle);
+  for (let m = atRadius; m < atRadius + nearDuplicates; m++) turn(m, 1e-3);
+  return Float32Array.from(rows);
+}
+
+/** max over identities of |F_i − F_ref,i| / |F_ref,i| (identities with a force only). */
+function worstRowError(got: Float64Array, want: Float64Array, dim: number): number {
+  let worst = 0;
+  for (let i = 0; i < want.length / dim; i++) {
+    let diff = 0;
+    let size = 0;
+    for (let d = i * dim; d < (i + 1) * dim; d++) {
+      diff += (got[d]! - want[d]!) ** 2;
+      size += want[d]! ** 2;
+    }
+    if (size > 0) worst = Math.max(worst, Math.sqrt(diff / size));
+    else expect(diff).toBe(0);
+  }
+  return worst;
+}
+
+const cases = [
+  { name: 'clustered, D = 512', count: 600, dim: 512, shared: 0.45, radius: 1.4, ict: 1.4 },
+  { name: 'isotropic, D = 512, radius near π/2', count: 600, dim: 512, shared: 0, radius: 1.57, ict: 1.58 },
+  { name: 'clustered, D = 16', count: 700, dim: 16, shared: 0.8, radius: 1.4, ict: 1.1 },
+  { name: 'isotropic, D = 16', count: 700, dim: 16, shared: 0, radius: 1.4, ict: 1.6 },
+];
+
+describe('pairRepulsion on the engine', () => {
+  let engine: PairwiseEngine;
+  let smallTiles: PairwiseEngine;
+  beforeAll(async () => {
+    engine = await PairwiseEngine.open('cpu');
+    smallTiles = await PairwiseEngine.open('cpu', { tileRows: 128 });
+  });
+  afterAll(async () => {
+    await engine.release();
+    await smallTiles.release();
+  });
+
+  it.each(cases)('equals the float64 reference kernel: $name', async ({ count, dim, shared, radius, ict }) => {
+    const e = unitRows(embeddings(count, dim, shared, radius, 20, 10, dim + count), count, dim);
+    const want = reference.pairRepulsion(e, { coefficient: k, radius, tileSize: 64 }, ict);
+    for (const eng of [engine, smallTiles]) {
+      const got = await pairRepulsion(eng, e, { coefficient: k, radius }, ict);
+      // The issue asks 1e-5. Identities pushed only by the pairs placed at the radius have forces
+      // of a few 1e-10, where any rounding of s (the reference's own too) shows as 1e-7 of them.
+      expect(worstRowError(got.gradient, want.gradient, dim)).toBeLessThan(1e-6);
+      expect(got.stats.propIct).toBe(want.stats.propIct);
+      expect(got.stats.distance.min).toBeCloseTo(want.stats.distance.min, 6);
+      expect(got.stats.distance.max).toBeCloseTo(want.stats.distance.max, 6);
+      expect(Math.abs(got.stats.distance.avg / want.stats.distance.avg - 1)).toBeLessThan(1e-7);
+      // The statistics alone come from float32 tiles, float64 only where a decision is close.
+      const alone = await pairDistanceStats(eng, e, ict);
+      expect(alone.propIct).toBe(want.stats.propIct);
+      for (const key of ['min', 'avg', 'max'] as const) expect(Math.abs(alone.distance[key] - want.stats.distance[key])).toBeLessThan(1e-6);
+    }
+    // Some pairs repel and some do not.
+    expect(want.stats.propIct).toBeGreaterThan(0.05);
+    expect(want.stats.propIct).toBeLessThan(0.95);
+  });
+
+  it('gives the same statistics to the bit, and forces to 1e-13, whatever the tile size', async () => {
+    const [count, dim, radius, ict] = [700, 64, 1.4, 1.3];
+    const e = unitRows(embeddings(count, dim, 0.5, radius, 10, 5, 9), count, dim);
+    const results = [];
+    for (const tileRows of [128, 256, 1024]) {
+      const eng = await PairwiseEngine.open('cpu', { tileRows });
+      results.push(await pairRepulsion(eng, e, { coefficient: k, radius }, ict));
+      await eng.release();
+    }
+    for (const result of results.slice(1)) {
+      expect(result.stats).toEqual(results[0]!.stats);
+      expect(worstRowError(result.gradient, results[0]!.gradient, dim)).toBeLessThan(1e-13);
+    }
+    const again = await pairRepulsion(smallTiles, e, { coefficient: k, radius }, ict);
+    expect(again.gradient).toEqual(results[0]!.gradient);
+  });
+});
+
+describe('galleryExclusion on the engine', () => {
+  let engine: PairwiseEngine;
+  beforeAll(async () => {
+    engine = await PairwiseEngine.open('cpu', { tileRows: 128 });
+  });
+  afterAll(() => engine.release());
+
+  it.each([
+    { dim: 512, shared: 0.45, radius: 1.25 },
+    { dim: 16, shared: 0.8, radius: 0.5 },
+  ])('equals the float64 reference kernel (D = $dim)', async ({ dim, shared, radius }) => {
+    const both = embeddings(300 + 500, dim, shared, radius, 0, 0, 77);
+    const e = unitRows(both.subarray(0, 300 * dim), 300, dim);
+    const gallery = unitRows(both.subarray(300 * dim), 500, dim);
+    const want = reference.galleryExclusion(e, gallery, { coefficient: k, radius, tileSize: 64 });
+    const got = await galleryExclusion(engine, e, gallery, { coefficient: k, radius });
+    expect(worstRowError(got.gradient, want.gradient, dim)).toBeLessThan(1e-10);
+    expect(got.stats.identitiesWithin).toBe(want.stats.identitiesWithin);
+    expect(got.stats.minDistance).toBeCloseTo(want.stats.minDistance, 6);
+    expect(want.stats.identitiesWithin).toBeGreaterThan(0);
+    expect(want.stats.identitiesWithin).toBeLessThan(300);
+  });
+});
