@@ -3,11 +3,14 @@
  * embedding space, are pulled towards w_avg, and take random kicks.
  */
 import type { EmbeddingModel } from '../engine/EmbeddingModel.js';
+import { pairwiseEngine } from '../pairwise/engine.js';
+import { engineLangevinPairs } from '../pairwise/langevinPairs.js';
 import { unitRows, type UnitRows } from './angular.js';
 import { embedAll, vjpAll } from './batchedModel.js';
 import { assertValidLangevinParams, type LangevinParams } from '../../../../src/core/runs/langevinParams.js';
-import { latentPairDistances, meanDistanceTo } from './latentStats.js';
-import { galleryExclusion, pairDistanceStats, pairRepulsion, type ExclusionStats } from './repulsion.js';
+import type { LangevinPairs } from './langevinPairs.js';
+import { meanDistanceTo } from './latentStats.js';
+import type { ExclusionStats } from './repulsion.js';
 import { RandomStream, type CounterRng } from './rng.js';
 import { ForceNorms, SpreadAccumulator, type Spread } from './spread.js';
 import { stepSize } from './timestep.js';
@@ -28,6 +31,8 @@ export interface LangevinSystem {
   latentAverage: Float32Array;
   /** Real embeddings identities must keep c0 away from; null for none. */
   exclusionGallery: UnitRows | null;
+  /** The pairwise kernels; by default the engine's on the model's execution provider. */
+  pairs?: LangevinPairs;
 }
 
 export interface LangevinStateStats {
@@ -115,11 +120,15 @@ interface LatentSummary {
   meanDistanceToAverage: number;
 }
 
-function latentSummary(state: LangevinState, latentAverage: Float32Array, tileSize: number): LatentSummary {
+async function latentSummary(state: LangevinState, latentAverage: Float32Array, pairs: LangevinPairs): Promise<LatentSummary> {
   return {
-    distances: latentPairDistances(state.latents, 0, state.count, state.latentDim, tileSize),
+    distances: await pairs.latentDistances(state.latents, state.count, state.latentDim),
     meanDistanceToAverage: meanDistanceTo(state.latents, state.count, state.latentDim, latentAverage),
   };
+}
+
+async function pairsOf(system: LangevinSystem): Promise<LangevinPairs> {
+  return system.pairs ?? engineLangevinPairs(await pairwiseEngine(system.model.executionProvider));
 }
 
 /**
@@ -138,20 +147,16 @@ export async function langevinStep(
   const { count, latentDim, latents, iteration } = state;
   const { model, latentAverage } = system;
 
+  const pairs = await pairsOf(system);
   const embeddings = await embedAll(model, latents, count, params.batchSize);
   const e = unitRows(embeddings, count, model.embeddingDim);
-  const repulsion = pairRepulsion(
-    e,
-    { coefficient: params.repulsionCoefficient, radius: params.repulsionRadius, tileSize: params.tileSize },
-    params.ict,
-  );
+  const repulsion = await pairs.repulsion(e, { coefficient: params.repulsionCoefficient, radius: params.repulsionRadius }, params.ict);
   const embeddingGradient = repulsion.gradient;
   let exclusion: ExclusionStats | null = null;
   if (system.exclusionGallery !== null) {
-    const excluded = galleryExclusion(e, system.exclusionGallery, {
+    const excluded = await pairs.exclusion(e, system.exclusionGallery, {
       coefficient: params.repulsionCoefficient,
       radius: params.exclusionDistance,
-      tileSize: params.tileSize,
     });
     for (let k = 0; k < embeddingGradient.length; k++) embeddingGradient[k] += excluded.gradient[k]!;
     exclusion = excluded.stats;
@@ -183,7 +188,7 @@ export async function langevinStep(
     norms.add(interactionSq, latentSq, randomSq, totalSq);
   }
 
-  const latentStats = latentSummary(state, latentAverage, params.tileSize);
+  const latentStats = await latentSummary(state, latentAverage, pairs);
   const dt = stepSize(params.timestep, params.viscosity, latentStats.distances.min, norms.maxTotal);
   const drift = dt / params.viscosity;
   const diffusion = Math.sqrt(dt) / params.viscosity;
@@ -216,21 +221,19 @@ export async function langevinStateStats(
   assertValidLangevinParams(params);
   checkState(state, system);
   const { model, latentAverage } = system;
+  const pairs = await pairsOf(system);
   const embeddings = knownEmbeddings ?? (await embedAll(model, state.latents, state.count, params.batchSize));
   const e = unitRows(embeddings, state.count, model.embeddingDim);
-  const pairs = pairDistanceStats(e, params.tileSize, params.ict);
+  const distances = await pairs.distanceStats(e, params.ict);
   const exclusion =
     system.exclusionGallery === null
       ? null
-      : galleryExclusion(e, system.exclusionGallery, {
-          coefficient: params.repulsionCoefficient,
-          radius: params.exclusionDistance,
-          tileSize: params.tileSize,
-        }).stats;
-  const latentStats = latentSummary(state, latentAverage, params.tileSize);
+      : (await pairs.exclusion(e, system.exclusionGallery, { coefficient: params.repulsionCoefficient, radius: params.exclusionDistance }))
+          .stats;
+  const latentStats = await latentSummary(state, latentAverage, pairs);
   return {
-    embeddingDistance: pairs.distance,
-    propIct: pairs.propIct,
+    embeddingDistance: distances.distance,
+    propIct: distances.propIct,
     latentDistance: latentStats.distances.spread(),
     meanDistanceToAverage: latentStats.meanDistanceToAverage,
     exclusion,

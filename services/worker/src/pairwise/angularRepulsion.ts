@@ -1,26 +1,18 @@
 /**
  * The embedding-space terms of the Langevin potential and the pair statistics on the engine:
  * the same quantities as diffusion/repulsion.ts (the float64 JavaScript reference kernel), with
- * the dot products from GEMM tiles (float64 where a gradient depends on them, see tilePlan.ts) and
- * the weighted row sums of the gradient from float64 GEMMs:
+ * the dot products from float64 GEMM tiles (see tilePlan.ts) and the weighted row sums of the
+ * gradient from float64 GEMMs:
  *   ∂U_i/∂e_i = (Σ_j β_ij·ê_j − (Σ_j β_ij·s_ij)·ê_i) / |e_i|,  β_ij = −k(r − d_ij)·∂d/∂s ≥ 0
  * over the active pairs d_ij < r. Pairs i < j are visited once, in tiles of the upper triangle;
  * the scalar sums (Σ_j β_ij·s_ij, the distances of row i) are added in ascending pair index
  * whatever the tile size.
  */
-import { COSINE_SCALE, unitDot, type UnitRows } from '../diffusion/angular.js';
+import { COSINE_SCALE, type UnitRows } from '../diffusion/angular.js';
+import type { AngularHinge } from '../diffusion/langevinPairs.js';
 import type { ExclusionResult, PairDistanceStats, RepulsionResult } from '../diffusion/repulsion.js';
-import { CosineScreen } from './cosineScreen.js';
 import type { PairwiseEngine } from './engine.js';
 import { packPanels } from './panels.js';
-import { dotErrorBound } from './tilePlan.js';
-
-export interface AngularRepulsion {
-  /** k */
-  coefficient: number;
-  /** d0 or c0, radians */
-  radius: number;
-}
 
 /** β = −k(r − d)·∂d/∂s for an active pair with scaled cosine x = c·s. */
 function repulsionWeight(coefficient: number, radius: number, distance: number, scaled: number): number {
@@ -47,14 +39,13 @@ interface PairScan {
   stats: PairDistanceStats;
 }
 
-async function scanPairs(engine: PairwiseEngine, e: UnitRows, ict: number, repulsion: AngularRepulsion | null): Promise<PairScan> {
+async function scanPairs(engine: PairwiseEngine, e: UnitRows, ict: number, repulsion: AngularHinge | null): Promise<PairScan> {
   const { count, dim, unit } = e;
   if (count < 2) throw new RangeError(`pair statistics need at least 2 rows, got ${count}`);
-  const { tileRows, tileType } = engine.plan(dim, repulsion === null ? 'search' : 'gradient');
+  const { tileRows, tileType } = engine.plan(dim, 'exact');
   const panels = packPanels(unit, count, dim, tileRows, tileType);
   const radius = repulsion?.radius ?? -Infinity;
   const coefficient = repulsion?.coefficient ?? 0;
-  const screen = new CosineScreen([radius, ict], dotErrorBound(dim, tileType), tileType);
   const pull = repulsion ? new Float64Array(count * dim) : null;
   const weight = new Float64Array(count);
   const rowDistances = new Float64Array(count);
@@ -79,8 +70,7 @@ async function scanPairs(engine: PairwiseEngine, e: UnitRows, ict: number, repul
         let weightSum = weight[i]!;
         for (let b = diagonal ? a + 1 : 0; b < cols; b++) {
           const j = colStart + b;
-          let s = tile[a * stride + b]!;
-          if (screen.recompute(s)) s = unitDot(unit, i, unit, j, dim);
+          const s = tile[a * stride + b]!;
           const scaled = COSINE_SCALE * s;
           const distance = Math.acos(scaled);
           distanceSum += distance;
@@ -118,7 +108,7 @@ async function scanPairs(engine: PairwiseEngine, e: UnitRows, ict: number, repul
 }
 
 /** Repulsion between the identities and the pair statistics, in one pass over the pairs. */
-export async function pairRepulsion(engine: PairwiseEngine, e: UnitRows, repulsion: AngularRepulsion, ict: number): Promise<RepulsionResult> {
+export async function pairRepulsion(engine: PairwiseEngine, e: UnitRows, repulsion: AngularHinge, ict: number): Promise<RepulsionResult> {
   const scan = await scanPairs(engine, e, ict, repulsion);
   return { gradient: scan.gradient!, stats: scan.stats };
 }
@@ -136,15 +126,14 @@ export async function galleryExclusion(
   engine: PairwiseEngine,
   e: UnitRows,
   gallery: UnitRows,
-  exclusion: AngularRepulsion,
+  exclusion: AngularHinge,
 ): Promise<ExclusionResult> {
   if (gallery.dim !== e.dim) throw new RangeError(`gallery embeddings have dimension ${gallery.dim}, identities ${e.dim}`);
   const { count, dim, unit } = e;
   const { coefficient, radius } = exclusion;
-  const { tileRows, tileType } = engine.plan(dim, 'gradient');
+  const { tileRows, tileType } = engine.plan(dim, 'exact');
   const rowPanels = packPanels(unit, count, dim, tileRows, tileType);
   const galleryPanels = packPanels(gallery.unit, gallery.count, dim, tileRows, tileType);
-  const screen = new CosineScreen([radius], dotErrorBound(dim, tileType), tileType);
   const pull = new Float64Array(count * dim);
   const weight = new Float64Array(count);
   const within = new Uint8Array(count);
@@ -163,8 +152,7 @@ export async function galleryExclusion(
         const i = rowStart + a;
         let weightSum = weight[i]!;
         for (let b = 0; b < cols; b++) {
-          let s = tile[a * stride + b]!;
-          if (screen.recompute(s)) s = unitDot(unit, i, gallery.unit, galleryStart + b, dim);
+          const s = tile[a * stride + b]!;
           const scaled = COSINE_SCALE * s;
           const distance = Math.acos(scaled);
           if (distance < minDistance) minDistance = distance;

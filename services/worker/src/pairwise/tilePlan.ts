@@ -25,13 +25,15 @@ export const MIN_PANEL_ROWS = 128;
 const MIB = 1024 * 1024;
 
 /**
- * What the similarities feed. `gradient`: repulsion weights, whose relative error is the
- * similarity's error magnified by 1/(r − d) for pairs just inside the radius; an identity pushed
- * only by such pairs would see float32 rounding as a 1e-4 relative change of its force, so these
- * tiles are float64. `search`: statistics and top-k, where the float32 tile only screens and every
- * close call is recomputed in float64.
+ * What the similarities feed. `exact`: their values go into results (repulsion weights, angles
+ * and distances of the statistics). A weight's relative error is the similarity's magnified by
+ * 1/(r − d) for pairs just inside the radius; an identity pushed only by such pairs would see
+ * float32 rounding as 1e-4 of its force, so these tiles are float64, and statistics use the same
+ * tiles so that a state's statistics are the same whichever pass computed them. `screened`: only
+ * comparisons (top-k), where the float32 tile screens and every close call is recomputed in
+ * float64.
  */
-export type TilePurpose = 'gradient' | 'search';
+export type TilePurpose = 'exact' | 'screened';
 
 /**
  * Rows: the fused per-pair pass reads the tile once after the GEMM wrote it, so the tile should
@@ -48,7 +50,7 @@ export type TilePurpose = 'gradient' | 'search';
 export function tilePlan(provider: ExecutionProvider, dim: number, purpose: TilePurpose): TilePlan {
   if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`embedding dimension must be a positive integer, got ${dim}`);
   if (provider === 'cuda') return { tileRows: largestPowerOfTwo(4096, (32 * MIB) / (2 * dim * 8)), tileType: 'float64' };
-  const tileType = purpose === 'gradient' ? 'float64' : 'float32';
+  const tileType = purpose === 'exact' ? 'float64' : 'float32';
   return { tileRows: largestPowerOfTwo(1024, (8 * MIB) / (2 * dim * 8)), tileType };
 }
 

@@ -50,7 +50,7 @@ function checkRequest(request: TopKRequest): void {
 export async function searchTopK(engine: PairwiseEngine, request: TopKRequest): Promise<TopKMatches> {
   checkRequest(request);
   const { queryCount, dim, k } = request;
-  const { tileRows, tileType } = engine.plan(dim, 'search');
+  const { tileRows, tileType } = engine.plan(dim, 'screened');
   const queries = unitRows(request.queries, queryCount, dim, 'query');
   const queryPanels = packPanels(queries.unit, queryCount, dim, tileRows, tileType);
   const bound = dotErrorBound(dim, tileType);

@@ -66,11 +66,11 @@ describe('similarity tiles', () => {
   });
 
   it('are chosen from the provider and the dimension only', () => {
-    expect(tilePlan('cpu', 512, 'search')).toEqual({ tileRows: 1024, tileType: 'float32' });
-    expect(tilePlan('cpu', 512, 'gradient')).toEqual({ tileRows: 1024, tileType: 'float64' });
-    expect(tilePlan('cpu', 2048, 'search')).toEqual({ tileRows: 256, tileType: 'float32' });
-    expect(tilePlan('cuda', 512, 'search')).toEqual({ tileRows: 4096, tileType: 'float64' });
-    expect(tilePlan('cpu', 1_000_000, 'gradient').tileRows).toBe(MIN_PANEL_ROWS);
-    expect(() => tilePlan('cpu', 0, 'search')).toThrow(/dimension/);
+    expect(tilePlan('cpu', 512, 'screened')).toEqual({ tileRows: 1024, tileType: 'float32' });
+    expect(tilePlan('cpu', 512, 'exact')).toEqual({ tileRows: 1024, tileType: 'float64' });
+    expect(tilePlan('cpu', 2048, 'screened')).toEqual({ tileRows: 256, tileType: 'float32' });
+    expect(tilePlan('cuda', 512, 'screened')).toEqual({ tileRows: 4096, tileType: 'float64' });
+    expect(tilePlan('cpu', 1_000_000, 'exact').tileRows).toBe(MIN_PANEL_ROWS);
+    expect(() => tilePlan('cpu', 0, 'screened')).toThrow(/dimension/);
   });
 });
