@@ -12,7 +12,7 @@ import type { EmbeddingModel } from '../../../../services/worker/src/engine/Embe
 import { miniPackFiles } from '../../../../services/worker/src/pack/builtin/index.js';
 import { loadPack, type LoadedPack } from '../../../../services/worker/src/pack/loadPack.js';
 import { PackModel } from '../../../../services/worker/src/pack/PackModel.js';
-import { memorySource } from '../../../../services/worker/src/pack/packSource.js';
+import { memorySource } from '../../../../src/core/packs/packSource.js';
 import { AnalyticModel, randomArray } from '../diffusion/analyticModel.js';
 
 const ITERATIONS = 6;
