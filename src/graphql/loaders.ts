@@ -43,6 +43,9 @@ export function createLoaders(prisma: PrismaClient) {
     identity: new DataLoader<string, db.Identity | undefined>(async (ids) =>
       byKey(ids, await prisma.identity.findMany({ where: { id: { in: [...ids] } } }), (r) => r.id),
     ),
+    shardsOfRun: new DataLoader<string, db.RunShard[]>(async (ids) =>
+      groupBy(ids, await prisma.runShard.findMany({ where: { runId: { in: [...ids] } }, orderBy: [{ runId: 'asc' }, { index: 'asc' }] }), (r) => r.runId),
+    ),
     childrenOfRun: new DataLoader<string, db.Run[]>(async (ids) =>
       groupBy(
         ids,

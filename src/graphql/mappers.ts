@@ -4,7 +4,7 @@ import type { ApiKey } from './types/ApiKey.js';
 import type { Identity, Sample } from './types/Identity.js';
 import type { IterationStats, RunIteration } from './types/IterationStats.js';
 import type { ModelPack } from './types/ModelPack.js';
-import type { Run } from './types/Run.js';
+import type { Run, RunShard } from './types/Run.js';
 
 /** Database rows become GraphQL objects here and nowhere else. */
 export function toRun(row: db.Run): Run {
@@ -52,13 +52,31 @@ export function toSample(row: db.Sample): Sample {
     id: row.id,
     identityId: row.identityId,
     runId: row.runId,
+    shardId: row.shardId,
     label: row.label,
     variation: row.variation,
     latent: Array.from(bytesToFloat32(row.latent)),
     embedding: Array.from(bytesToFloat32(row.embedding)),
     imageKey: row.imageKey,
     imageSha256: row.imageSha256,
+    covariateCoefficients: row.covariateCoefficients,
     createdAt: row.createdAt,
+  };
+}
+
+export function toRunShard(row: db.RunShard): RunShard {
+  return {
+    id: row.id,
+    index: row.index,
+    identityIndices: row.identityIndices,
+    status: row.status,
+    iteration: row.iteration,
+    attempts: row.attempts,
+    error: row.error,
+    errorIteration: row.errorIteration,
+    workerHost: row.workerHost,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
   };
 }
 

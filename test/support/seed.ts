@@ -44,10 +44,17 @@ export async function seedIdentity(prisma: PrismaClient, run: db.Run, index: num
   });
 }
 
+/** A sample in shard 0 of its run, created with the first sample of the run. */
 export async function seedSample(prisma: PrismaClient, run: db.Run, identity: db.Identity, variation: number): Promise<db.Sample> {
+  const shard = await prisma.runShard.upsert({
+    where: { runId_index: { runId: run.id, index: 0 } },
+    create: { runId: run.id, index: 0, identityIndices: [identity.index], status: RunStatus.SUCCEEDED },
+    update: {},
+  });
   return prisma.sample.create({
     data: {
       runId: run.id,
+      shardId: shard.id,
       identityId: identity.id,
       label: identity.index,
       variation,

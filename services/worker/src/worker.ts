@@ -5,6 +5,7 @@ import { RunStatus } from '../../../src/generated/prisma/enums.js';
 import { failAbandonedAudit } from './audit/auditState.js';
 import type { JobHandler, JobHandlers, WorkerServices } from './jobs/JobHandler.js';
 import { RunLifecycle } from '../../../src/core/runs/runLifecycle.js';
+import { ShardLifecycle } from '../../../src/core/runs/shardLifecycle.js';
 
 const idlePollMs = 500;
 
@@ -52,12 +53,12 @@ export class Worker {
       create: { id: this.id, host, executionProvider, codeVersion },
       update: { lastSeenAt: new Date() },
     });
-    for (const { runId, message } of await this.queue.abandonedRuns()) {
-      const retryLimit = this.services.config.queue.retryLimit;
-      await new RunLifecycle(this.services.prisma, this.services.pool, runId).finish(RunStatus.FAILED, {
-        error: `job failed after ${retryLimit + 1} attempts: ${message}`,
-      });
-      this.services.log.error({ runId, reason: message }, 'run failed: its job has no retries left');
+    const attempts = this.services.config.queue.retryLimit + 1;
+    for (const { runId, shardId, message } of await this.queue.abandonedRuns()) {
+      const reason = `job failed after ${attempts} attempts: ${message}`;
+      if (shardId) await new ShardLifecycle(this.services.prisma, this.services.pool, runId, shardId).fail(reason, null);
+      else await new RunLifecycle(this.services.prisma, this.services.pool, runId).finish(RunStatus.FAILED, { error: reason });
+      this.services.log.error({ runId, shardId, reason: message }, 'run failed: its job has no retries left');
     }
     for (const { auditId, message } of await this.queue.abandonedAudits()) {
       await failAbandonedAudit(this.services, auditId, `job failed after ${this.services.config.queue.retryLimit + 1} attempts: ${message}`);

@@ -24,7 +24,24 @@ export interface RunIterationEvent {
   stats: Record<string, number>;
 }
 
-export type RunEvent = RunStatusEvent | RunIterationEvent;
+/** A shard of a Dispersion or DisCo run moved: one per shard and iteration, and when it succeeds. */
+export interface RunShardEvent {
+  type: 'shard';
+  runId: RunId;
+  status: RunStatus;
+  /** Iterations every shard has completed. */
+  iteration: number;
+  totalIterations: number;
+  shardIndex: number;
+  shardIteration: number;
+  shardStatus: RunStatus;
+  /** On a shard's success: samples of the run written so far, and shards done of all. */
+  samplesDone?: number;
+  shardsSucceeded?: number;
+  shardCount?: number;
+}
+
+export type RunEvent = RunStatusEvent | RunIterationEvent | RunShardEvent;
 
 /** NOTIFY from inside the caller's transaction when given one, so listeners never hear of uncommitted state. */
 export async function publishRunEvent(db: Pick<pg.Pool | pg.PoolClient, 'query'>, event: RunEvent): Promise<void> {

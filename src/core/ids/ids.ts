@@ -11,6 +11,9 @@ export type AuditId = Brand<string, 'AuditId'>;
 export type GallerySubjectId = Brand<string, 'GallerySubjectId'>;
 export type ApiKeyId = Brand<string, 'ApiKeyId'>;
 export type JobId = Brand<string, 'JobId'>;
+export type ShardId = Brand<string, 'ShardId'>;
+export type DatasetId = Brand<string, 'DatasetId'>;
+export type DatasetExportId = Brand<string, 'DatasetExportId'>;
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

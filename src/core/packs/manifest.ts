@@ -49,6 +49,20 @@ export interface CovariateSpec extends PackFile {
   scale: number;
 }
 
+/**
+ * Dispersion settings where the paper's do not suit the pack's latent space (r0 = 12 is sized for
+ * StyleGAN2's 512-dimensional W); a run's input still wins.
+ */
+export interface DispersionDefaults {
+  latentRadius?: number;
+  initialNoise?: number;
+  embeddingCoefficient?: number;
+  latentCoefficient?: number;
+  globalCoefficient?: number;
+  randomForce?: number;
+  timestep?: number;
+}
+
 /** manifest.json of a model pack; schema/model-pack.schema.json describes every field. */
 export interface PackManifest {
   format: typeof packFormat;
@@ -63,6 +77,7 @@ export interface PackManifest {
   wAvg: VectorSpec;
   truncation: number;
   covariates?: CovariateSpec[];
+  dispersion?: DispersionDefaults;
 }
 
 export const manifestFileName = 'manifest.json';

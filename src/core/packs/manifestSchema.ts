@@ -141,6 +141,20 @@ export const modelPackSchema: JsonSchema = {
         },
       },
     },
+    dispersion: {
+      type: 'object',
+      description: "Dispersion defaults where the paper's do not suit this pack's latent space; a run's input still wins",
+      additionalProperties: false,
+      properties: {
+        latentRadius: { type: 'number', exclusiveMinimum: 0, description: 'r0, Euclidean radius of the latent repulsion (paper: 12 for 512-d W)' },
+        initialNoise: { type: 'number', minimum: 0, description: 'sigma of the initial variations (paper: 0.2)' },
+        embeddingCoefficient: { type: 'number', minimum: 0, description: 'k_e (paper: 20)' },
+        latentCoefficient: { type: 'number', minimum: 0, description: 'k_w (paper: 1)' },
+        globalCoefficient: { type: 'number', minimum: 0, description: 'k_g (paper: 1)' },
+        randomForce: { type: 'number', minimum: 0, description: 'eta (paper: 0.05)' },
+        timestep: { type: 'number', description: 'positive: fixed step; negative: adaptive (paper: 0.05)' },
+      },
+    },
   },
 };
 

@@ -1,14 +1,16 @@
 import PgBoss from 'pg-boss';
 import type { QueueSettings } from '../config/config.js';
-import type { AuditId, GalleryId, JobId, RunId } from '../ids/ids.js';
+import type { AuditId, DatasetExportId, GalleryId, JobId, RunId, ShardId } from '../ids/ids.js';
 
 /** Queue names, one per kind of work a worker can do. */
 export const JobName = {
   langevin: 'run-langevin',
+  /** One shard of a Dispersion or DisCo run. */
   dispersion: 'run-dispersion',
   auditPlan: 'audit-plan',
   auditShard: 'audit-shard',
   galleryImages: 'gallery-images',
+  datasetExport: 'export-dataset',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 export const jobNames: JobName[] = Object.values(JobName);
@@ -33,13 +35,26 @@ export interface GalleryImagesJobData {
   galleryId: GalleryId;
 }
 
+/** A shard job names its run too, so that run-wide queries (cancel, failure) find it. */
+export interface ShardJobData {
+  runId: RunId;
+  shardId: ShardId;
+  shardIndex: number;
+}
+
+/** Writes one export of a dataset. */
+export interface ExportJobData {
+  exportId: DatasetExportId;
+}
+
 /** What each queue's jobs carry. */
 export interface JobPayloads {
   [JobName.langevin]: RunJobData;
-  [JobName.dispersion]: RunJobData;
+  [JobName.dispersion]: ShardJobData;
   [JobName.auditPlan]: AuditPlanJobData;
   [JobName.auditShard]: AuditShardJobData;
   [JobName.galleryImages]: GalleryImagesJobData;
+  [JobName.datasetExport]: ExportJobData;
 }
 
 export interface ClaimedJob<N extends JobName = JobName> {
@@ -47,6 +62,18 @@ export interface ClaimedJob<N extends JobName = JobName> {
   name: N;
   data: JobPayloads[N];
   retryCount: number;
+}
+
+/** A job of a run that failed for good; shard jobs name their shard. */
+export interface AbandonedRun {
+  runId: RunId;
+  shardId: ShardId | null;
+  message: string;
+}
+
+/** Jobs of one run share the run id as the prefix of their singleton key. */
+function shardKey(runId: RunId, shardIndex: number): string {
+  return `${runId}:${shardIndex}`;
 }
 
 const schema = 'pgboss';
@@ -114,6 +141,13 @@ export class JobQueue {
     return id === null ? undefined : (id as JobId);
   }
 
+  /** One pending job per shard; shards of one run are claimed by any number of workers at once. */
+  async enqueueShard(data: ShardJobData): Promise<JobId> {
+    const id = await this.enqueue(JobName.dispersion, data, shardKey(data.runId, data.shardIndex));
+    if (id === undefined) throw new Error(`shard ${data.shardIndex} of run ${data.runId} already has a pending job`);
+    return id;
+  }
+
   async claim<N extends JobName>(name: N): Promise<ClaimedJob<N> | undefined> {
     const [job] = await this.boss.fetch<JobPayloads[N]>(name, { batchSize: 1, includeMetadata: true });
     if (!job) return undefined;
@@ -132,10 +166,10 @@ export class JobQueue {
     await this.boss.cancel(name, id);
   }
 
-  /** Cancels every job of a run that has not finished (queued, retrying or active). */
+  /** Cancels every job of a run that has not finished (queued, retrying or active), its shards' included. */
   async cancelRunJobs(runId: RunId): Promise<void> {
     const result = await this.db().executeSql(
-      `SELECT name, id FROM ${schema}.job WHERE singleton_key = $1 AND state < 'completed'`,
+      `SELECT name, id FROM ${schema}.job WHERE split_part(singleton_key, ':', 1) = $1 AND state < 'completed'`,
       [runId],
     );
     for (const row of result.rows as Array<{ name: JobName; id: JobId }>) await this.boss.cancel(row.name, row.id);
@@ -166,15 +200,28 @@ export class JobQueue {
    * Runs still QUEUED or RUNNING whose job failed for good (retries spent, or a worker kept dying):
    * nothing would ever finish them, so they are reported to be failed visibly.
    */
-  async abandonedRuns(): Promise<Array<{ runId: RunId; message: string }>> {
+  async abandonedRuns(): Promise<AbandonedRun[]> {
     const result = await this.db().executeSql(
-      `SELECT r.id AS "runId", coalesce(j.output->>'message', j.output->'value'->>'message', 'job failed') AS message
-       FROM "Run" r JOIN ${schema}.job j ON j.singleton_key = r.id::text AND j.state = 'failed'
+      `SELECT r.id AS "runId", j.data->>'shardId' AS "shardId",
+              coalesce(j.output->>'message', j.output->'value'->>'message', 'job failed') AS message
+       FROM "Run" r JOIN ${schema}.job j ON split_part(j.singleton_key, ':', 1) = r.id::text AND j.state = 'failed'
        WHERE r.status IN ('QUEUED', 'RUNNING')
          AND NOT EXISTS (SELECT 1 FROM ${schema}.job k WHERE k.singleton_key = j.singleton_key AND k.state < 'completed')`,
       [],
     );
-    return result.rows as Array<{ runId: RunId; message: string }>;
+    return result.rows as AbandonedRun[];
+  }
+
+  /** Exports still QUEUED or RUNNING whose job failed for good. */
+  async abandonedExports(): Promise<Array<{ exportId: DatasetExportId; message: string }>> {
+    const result = await this.db().executeSql(
+      `SELECT e.id AS "exportId", coalesce(j.output->>'message', j.output->'value'->>'message', 'job failed') AS message
+       FROM "DatasetExport" e JOIN ${schema}.job j ON j.singleton_key = e.id::text AND j.state = 'failed'
+       WHERE e.status IN ('QUEUED', 'RUNNING')
+         AND NOT EXISTS (SELECT 1 FROM ${schema}.job k WHERE k.singleton_key = j.singleton_key AND k.state < 'completed')`,
+      [],
+    );
+    return result.rows as Array<{ exportId: DatasetExportId; message: string }>;
   }
 
   /** Audits still QUEUED or RUNNING with a job that failed for good: like abandonedRuns, for audits. */

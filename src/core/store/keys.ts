@@ -27,3 +27,8 @@ export function checkpointKey(runId: string): string {
 export function galleryPrefix(galleryId: string): string {
   return `galleries/${galleryId}/`;
 }
+
+/** The one checkpoint of a shard of a Dispersion or DisCo run, removed when the shard succeeds. */
+export function shardCheckpointKey(runId: string, shardIndex: number): string {
+  return `runs/${runId}/shards/${shardIndex}/checkpoint.bin`;
+}

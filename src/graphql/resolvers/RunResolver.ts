@@ -10,11 +10,11 @@ import { decodeCursor, pageSize, toPage } from '../connections.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
 import { conflict, notFound } from '../errors.js';
 import { RunFilter } from '../inputs/RunFilter.js';
-import { toIdentity, toModelPack, toRun, toRunIteration, toSample } from '../mappers.js';
+import { toIdentity, toModelPack, toRun, toRunIteration, toRunShard, toSample } from '../mappers.js';
 import { IdentityConnection, RunConnection, SampleConnection } from '../types/Connections.js';
 import { RunIteration } from '../types/IterationStats.js';
 import { ModelPack } from '../types/ModelPack.js';
-import { Run } from '../types/Run.js';
+import { Run, RunShard } from '../types/Run.js';
 
 @Resolver(() => Run)
 export class RunResolver {
@@ -110,6 +110,11 @@ export class RunResolver {
   @FieldResolver(() => [Run], { description: 'Runs started from this one' })
   async children(@Root() run: Run, @Ctx() context: GraphQLContext): Promise<Run[]> {
     return (await context.loaders.childrenOfRun.load(run.id)).map(toRun);
+  }
+
+  @FieldResolver(() => [RunShard], { description: 'Shards of a Dispersion or DisCo run, in order; empty for Langevin' })
+  async shards(@Root() run: Run, @Ctx() context: GraphQLContext): Promise<RunShard[]> {
+    return (await context.loaders.shardsOfRun.load(run.id)).map(toRunShard);
   }
 
   @FieldResolver(() => [RunIteration], { description: 'Per-iteration statistics, in order' })

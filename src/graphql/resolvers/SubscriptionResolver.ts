@@ -14,6 +14,10 @@ function toProgress(event: RunEvent): RunProgress {
     totalIterations: event.totalIterations,
     stats: event.type === 'iteration' ? (event.stats as unknown as IterationStats) : null,
     error: event.type === 'status' ? event.error : null,
+    shard: event.type === 'shard' ? { index: event.shardIndex, status: event.shardStatus, iteration: event.shardIteration } : null,
+    samplesDone: event.type === 'shard' ? (event.samplesDone ?? null) : null,
+    shardsSucceeded: event.type === 'shard' ? (event.shardsSucceeded ?? null) : null,
+    shardCount: event.type === 'shard' ? (event.shardCount ?? null) : null,
   };
 }
 

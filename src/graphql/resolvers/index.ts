@@ -1,5 +1,6 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { ApiKeyResolver } from './ApiKeyResolver.js';
+import { DispersionResolver } from './DispersionResolver.js';
 import { GalleryResolver } from './GalleryResolver.js';
 import { IdentityResolver, SampleResolver } from './IdentityResolver.js';
 import { LangevinResolver } from './LangevinResolver.js';
@@ -12,6 +13,7 @@ import { UploadResolver } from './UploadResolver.js';
 // Every resolver class of the API, in one place.
 export const resolvers: NonEmptyArray<Function> = [
   ApiKeyResolver,
+  DispersionResolver,
   GalleryResolver,
   IdentityResolver,
   LangevinResolver,

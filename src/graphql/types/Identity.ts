@@ -35,6 +35,9 @@ export class Sample {
   identityId!: string;
   runId!: string;
 
+  @Field(() => ID, { description: 'The shard of the run that made it' })
+  shardId!: string;
+
   @Field(() => Int, { description: 'Class label in the exported dataset' })
   label!: number;
 
@@ -52,6 +55,9 @@ export class Sample {
 
   @Field(() => String)
   imageSha256!: string;
+
+  @Field(() => [Float], { description: 'DisCo: u_d·s_d along each covariate direction of the run (parameters.covariates.names); empty for Dispersion' })
+  covariateCoefficients!: number[];
 
   @Field(() => GraphQLDateTime)
   createdAt!: Date;

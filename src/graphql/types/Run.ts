@@ -14,6 +14,42 @@ export class RunProvenance {
   executionProvider!: string | null;
 }
 
+@ObjectType({ description: 'One job\'s share of a Dispersion or DisCo run: a slice of its identities' })
+export class RunShard {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Int)
+  index!: number;
+
+  @Field(() => [Int], { description: 'Indices of its identities in the parent Langevin run' })
+  identityIndices!: number[];
+
+  @Field(() => RunStatus)
+  status!: RunStatus;
+
+  @Field(() => Int, { description: 'Iterations completed' })
+  iteration!: number;
+
+  @Field(() => Int, { description: 'Times a worker took it up' })
+  attempts!: number;
+
+  @Field(() => String, { nullable: true })
+  error!: string | null;
+
+  @Field(() => Int, { nullable: true })
+  errorIteration!: number | null;
+
+  @Field(() => String, { nullable: true })
+  workerHost!: string | null;
+
+  @Field(() => GraphQLDateTime, { nullable: true })
+  startedAt!: Date | null;
+
+  @Field(() => GraphQLDateTime, { nullable: true })
+  finishedAt!: Date | null;
+}
+
 @ObjectType({ description: 'One generation run (Langevin identities, or Dispersion / DisCo variations)' })
 export class Run {
   @Field(() => ID)

@@ -2,6 +2,7 @@ import { JobName } from '../../../../src/core/queue/jobQueue.js';
 import { auditPlanJob } from '../audit/auditPlanJob.js';
 import { auditShardJob } from '../audit/auditShardJob.js';
 import type { JobHandlers } from './JobHandler.js';
+import { dispersionShardJob } from './dispersionShardJob.js';
 import { langevinJob } from './langevinJob.js';
 
 /** Which handler runs each queue's jobs; a worker only claims jobs it has a handler for. */
@@ -9,4 +10,5 @@ export const jobHandlers: JobHandlers = {
   [JobName.langevin]: langevinJob,
   [JobName.auditPlan]: auditPlanJob,
   [JobName.auditShard]: auditShardJob,
+  [JobName.dispersion]: dispersionShardJob,
 };

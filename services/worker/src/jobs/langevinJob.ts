@@ -20,17 +20,8 @@ import { encodePng } from '../images/png.js';
 import { RunLifecycle, type NewIdentity } from '../../../../src/core/runs/runLifecycle.js';
 import type { JobHandler, JobOutcome, WorkerServices } from './JobHandler.js';
 import { iterationRecord } from './iterationRecord.js';
+import { RunFailure } from './RunFailure.js';
 import { openRunModel, type RunModel } from './runModel.js';
-
-/** A failure of the run itself (bad numbers, a model error): retrying would fail the same way. */
-class RunFailure extends Error {
-  constructor(
-    message: string,
-    readonly iteration: number,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Runs (or resumes) a Langevin run: restores the last checkpoint if there is one, steps to the

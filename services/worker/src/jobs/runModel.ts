@@ -4,7 +4,7 @@ import { storePackSource } from '../../../../src/core/store/storePackSource.js';
 import type { EmbeddingModel } from '../engine/EmbeddingModel.js';
 import type { LatentMapping } from '../diffusion/langevin.js';
 import type { ImageBatch } from '../images/png.js';
-import { loadPack, type LoadedPack } from '../pack/loadPack.js';
+import { loadPack, type LoadedCovariate, type LoadedPack } from '../pack/loadPack.js';
 import { PackModel } from '../pack/PackModel.js';
 import type { WorkerServices } from './JobHandler.js';
 
@@ -16,6 +16,8 @@ export interface RunModel {
   noiseDim: number;
   /** M(z) without truncation: the algorithms apply ψ themselves. */
   mapping: LatentMapping;
+  /** DisCo directions shipped with the pack, in manifest order. */
+  covariates: LoadedCovariate[];
   render(latents: Float32Array, count: number): Promise<ImageBatch>;
   release(): Promise<void>;
 }
@@ -46,6 +48,7 @@ export async function openRunModel(services: WorkerServices, pack: db.ModelPack,
     latentAverage: loaded.wAvg,
     noiseDim: loaded.manifest.mapping.zDim,
     mapping: (z, count) => model.mapLatents(z, count, 1),
+    covariates: loaded.covariates,
     async render(latents, count) {
       const images = await model.render(latents, count);
       return { pixels: images.data, count, channels: images.channels, height: images.height, width: images.width, range: images.pixelRange };

@@ -29,6 +29,8 @@ export const miniArchitecture = {
   ],
   embeddingDim: 32,
   truncation: 0.7,
+  /** r0 of Dispersion: the median distance between truncated latents is about 3.6 in this 32-dimensional W. */
+  dispersionLatentRadius: 2.5,
   /** Samples of z averaged for w_avg, and latents whose images calibrate the recognizer's batch norms. */
   wAvgSamples: 4096,
   calibrationSamples: 64,

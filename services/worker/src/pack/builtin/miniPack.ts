@@ -58,6 +58,8 @@ export function miniPackFiles(): MiniPack {
       ...add(`covariates/${name}.f32`, float32ToBytes(direction)),
       scale,
     })),
+    // r0 at about 2/3 of the median distance between identities' latents, as 12 is in StyleGAN2's W.
+    dispersion: { latentRadius: arch.dispersionLatentRadius },
   };
   files.set(manifestFileName, new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
   return { manifest, digest: packDigest(manifest), files };
