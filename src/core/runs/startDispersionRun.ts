@@ -69,7 +69,8 @@ function positiveInteger(value: number | undefined, fallback: number, field: str
 }
 
 function checkSeed(value: string | undefined, problems: ParameterProblem[]): bigint {
-  if (value === undefined) return randomBytes(8).readBigUInt64LE();
+  // 63 bits: Run.seed is a signed 64-bit column.
+  if (value === undefined) return randomBytes(8).readBigUInt64LE() >> 1n;
   try {
     return parseSeed(value);
   } catch (error) {
