@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { demoCommand } from './commands/demo.js';
+import { downloadCommand } from './commands/download.js';
 import { errorMessage } from './errorMessage.js';
 import { packCommand } from './commands/pack.js';
 import { platformCommands } from './commands/platform.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   program.addCommand(schemaCommand());
   program.addCommand(packCommand());
   program.addCommand(demoCommand());
+  program.addCommand(downloadCommand());
   return program;
 }
 

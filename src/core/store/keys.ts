@@ -32,3 +32,10 @@ export function galleryPrefix(galleryId: string): string {
 export function shardCheckpointKey(runId: string, shardIndex: number): string {
   return `runs/${runId}/shards/${shardIndex}/checkpoint.bin`;
 }
+
+export type RunFileKind = 'latents' | 'embeddings';
+
+/** A finished run's latents or embeddings as one little-endian float32 file, one row per identity or sample. */
+export function runExportKey(runId: string, kind: RunFileKind): string {
+  return `runs/${runId}/${kind}.f32`;
+}

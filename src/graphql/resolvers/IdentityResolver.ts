@@ -1,12 +1,14 @@
-import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
 import type * as db from '../../generated/prisma/client.js';
 import type { IdentityId, SampleId } from '../../core/ids/ids.js';
 import { lineageToProvJson } from '../../provenance/provJson.js';
 import { parseId } from '../args.js';
 import { authorize, type GraphQLContext } from '../context.js';
+import { defaultDownloadSeconds, downloadUrl } from '../downloads.js';
 import { notFound } from '../errors.js';
 import { toIdentity, toModelPack, toRun, toSample } from '../mappers.js';
+import { DownloadUrl } from '../types/DownloadUrl.js';
 import { Identity, Sample } from '../types/Identity.js';
 import { Lineage } from '../types/Lineage.js';
 import { Run } from '../types/Run.js';
@@ -68,6 +70,15 @@ export class IdentityResolver {
     if (!row) throw notFound('run', identity.runId);
     return toRun(row);
   }
+
+  @FieldResolver(() => DownloadUrl, { description: 'Presigned GET URL of the PNG image' })
+  imageUrl(
+    @Root() subject: Identity,
+    @Ctx() context: GraphQLContext,
+    @Arg('expiresIn', () => Int, { defaultValue: defaultDownloadSeconds, description: 'seconds the URL stays valid' }) expiresIn: number,
+  ): Promise<DownloadUrl> {
+    return downloadUrl(context, subject.imageKey, expiresIn);
+  }
 }
 
 @Resolver(() => Sample)
@@ -91,5 +102,14 @@ export class SampleResolver {
     const row = await context.loaders.run.load(sample.runId);
     if (!row) throw notFound('run', sample.runId);
     return toRun(row);
+  }
+
+  @FieldResolver(() => DownloadUrl, { description: 'Presigned GET URL of the PNG image' })
+  imageUrl(
+    @Root() subject: Sample,
+    @Ctx() context: GraphQLContext,
+    @Arg('expiresIn', () => Int, { defaultValue: defaultDownloadSeconds, description: 'seconds the URL stays valid' }) expiresIn: number,
+  ): Promise<DownloadUrl> {
+    return downloadUrl(context, subject.imageKey, expiresIn);
   }
 }

@@ -5,14 +5,18 @@ import type { Prisma } from '../../generated/prisma/client.js';
 import { publishRunEvent } from '../../core/events/runEvents.js';
 import { isTerminal } from '../../core/runs/runStatus.js';
 import type { ModelPackId, RunId } from '../../core/ids/ids.js';
+import { runFile } from '../../exports/runFiles.js';
+import { checkpointKey, type RunFileKind } from '../../core/store/keys.js';
 import { parseId } from '../args.js';
 import { decodeCursor, pageSize, toPage } from '../connections.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
+import { defaultDownloadSeconds, downloadUrl } from '../downloads.js';
 import { conflict, notFound } from '../errors.js';
 import { RunFilter } from '../inputs/RunFilter.js';
 import { toIdentity, toModelPack, toRun, toRunIteration, toRunShard, toSample } from '../mappers.js';
 import { IdentityConnection, RunConnection, SampleConnection } from '../types/Connections.js';
 import { RunIteration } from '../types/IterationStats.js';
+import { DownloadUrl } from '../types/DownloadUrl.js';
 import { ModelPack } from '../types/ModelPack.js';
 import { Run, RunShard } from '../types/Run.js';
 
@@ -153,4 +157,44 @@ export class RunResolver {
     ]);
     return toPage(rows.map(toSample), size, totalCount, after !== null, (sample) => [sample.label, sample.variation]);
   }
+
+  @FieldResolver(() => DownloadUrl, {
+    nullable: true,
+    description: 'Presigned GET URL of the latents of a succeeded run: one little-endian float32 row per identity (or sample), in order',
+  })
+  latentsUrl(
+    @Root() run: Run,
+    @Ctx() context: GraphQLContext,
+    @Arg('expiresIn', () => Int, { defaultValue: defaultDownloadSeconds }) expiresIn: number,
+  ): Promise<DownloadUrl | null> {
+    return runFileUrl(context, run.id, 'latents', expiresIn);
+  }
+
+  @FieldResolver(() => DownloadUrl, { nullable: true, description: 'Like latentsUrl, for the embeddings' })
+  embeddingsUrl(
+    @Root() run: Run,
+    @Ctx() context: GraphQLContext,
+    @Arg('expiresIn', () => Int, { defaultValue: defaultDownloadSeconds }) expiresIn: number,
+  ): Promise<DownloadUrl | null> {
+    return runFileUrl(context, run.id, 'embeddings', expiresIn);
+  }
+
+  @FieldResolver(() => DownloadUrl, {
+    nullable: true,
+    description: 'Presigned GET URL of the last checkpoint of an unfinished run (operators only); null when there is none',
+  })
+  async checkpointUrl(
+    @Root() run: Run,
+    @Ctx() context: GraphQLContext,
+    @Arg('expiresIn', () => Int, { defaultValue: defaultDownloadSeconds }) expiresIn: number,
+  ): Promise<DownloadUrl | null> {
+    authorize(context, Permission.Operate);
+    const key = checkpointKey(run.id);
+    return (await context.services.store.exists(key)) ? downloadUrl(context, key, expiresIn) : null;
+  }
+}
+
+async function runFileUrl(context: GraphQLContext, runId: string, kind: RunFileKind, expiresIn: number): Promise<DownloadUrl | null> {
+  const key = await runFile(context.services.prisma, context.services.store, runId, kind);
+  return key ? downloadUrl(context, key, expiresIn) : null;
 }
