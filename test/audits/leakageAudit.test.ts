@@ -93,3 +93,72 @@ describe('exactness', () => {
     expect(audit.summary.histogram.galleryImpostors.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 9);
   }, 400_000);
 });
+
+describe('the audit → exclusion loop on the built-in pack', () => {
+  it('flags identities of a plain run against a gallery of generator samples; the rerun with that gallery excluded flags none', async () => {
+    // Stand-ins for the people the generator was trained on: faces it draws and a plain run
+    // reproduces, i.e. the plain run's own identities, among other generator samples (another
+    // seed, no iterations) as impostors.
+    const settings = { numIdentities: 8, iterations: 30, seed: '22', repulsionCoefficient: 4, batchSize: 4 };
+    const plain = await langevinRun(settings);
+    const others = await langevinRun({ ...settings, seed: '23', iterations: 0 });
+    const faces = [...(await identityEmbeddings(plain)), ...(await identityEmbeddings(others))];
+    const values = new Float32Array(faces.length * dim);
+    faces.forEach((face, i) => values.set(face.embedding, i * dim));
+    const galleryId = await createGallery(t, values, dim, { modelPackId: packId, labels: faces.map((_, i) => `person ${i}`) });
+
+    const threshold = { angle: 0.5 };
+    const started = await startAudit(t, { runIds: [plain], galleryId, topK: 3, threshold });
+    expect(started.errors).toBeUndefined();
+    const first = await finishedAudit(t, started.data!.startLeakageAudit.id);
+    expect(first.status).toBe('SUCCEEDED');
+    expect(first.summary).toMatchObject({ identitiesAudited: 8, flaggedIdentities: 8, leakageRate: 1 });
+    expect(first.thresholdAngle).toBeCloseTo(threshold.angle, 12);
+
+    const rerun = await graphql(
+      t.url,
+      t.keys[Role.AUDITOR],
+      'mutation($id: ID!, $c0: Float!) { rerunWithExclusion(auditId: $id, exclusionDistance: $c0) { runId audit { id status threshold followsAuditId runIds } } }',
+      { id: first.id, c0: 0.6 },
+    );
+    expect(rerun.errors).toBeUndefined();
+    const { runId, audit } = rerun.data!.rerunWithExclusion;
+    expect(audit).toMatchObject({ threshold: first.threshold, followsAuditId: first.id, runIds: [runId] });
+    const run = await t.platform.database.prisma.run.findUniqueOrThrow({ where: { id: runId } });
+    const source = await t.platform.database.prisma.run.findUniqueOrThrow({ where: { id: plain } });
+    expect(run).toMatchObject({ seed: source.seed, parentRunId: plain, exclusionGalleryId: galleryId, sourceAuditId: first.id });
+    expect(run.parameters).toMatchObject({ ...(source.parameters as object), exclusionGalleryId: galleryId, langevin: { exclusionDistance: 0.6 } });
+
+    expect(await finishedRun(t, runId)).toBe('SUCCEEDED');
+    const second = await finishedAudit(t, audit.id);
+    expect(second.status).toBe('SUCCEEDED');
+    expect(second.summary).toMatchObject({ identitiesAudited: 8, flaggedIdentities: 0, leakageRate: 0 });
+    expect(second.summary.maxSimilarity).toBeLessThan(first.threshold);
+
+    // The flagged pairs of the first audit, page by page, with both images and the lineage of each synthetic side.
+    const page = (after?: string) =>
+      graphql(
+        t.url,
+        t.keys[Role.AUDITOR],
+        `query($id: ID!, $after: String) { leakageAudit(id: $id) { matches(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+          edges { node { identityId rank similarity aboveThreshold subject { label } syntheticImageUrl galleryImageUrl lineage { run { id } } } } } } }`,
+        { id: first.id, after },
+      );
+    const seen: Array<{ similarity: number; aboveThreshold: boolean; lineage: { run: { id: string } }; syntheticImageUrl: string }> = [];
+    let after: string | undefined;
+    for (;;) {
+      const response = await page(after);
+      expect(response.errors).toBeUndefined();
+      const matches = response.data!.leakageAudit.matches;
+      seen.push(...matches.edges.map((edge: { node: (typeof seen)[number] }) => edge.node));
+      if (!matches.pageInfo.hasNextPage) break;
+      after = matches.pageInfo.endCursor;
+    }
+    expect(seen.length).toBe(await t.platform.database.prisma.leakageMatch.count({ where: { auditId: first.id, aboveThreshold: true } }));
+    expect(seen.every((m) => m.aboveThreshold && m.lineage.run.id === plain)).toBe(true);
+    expect([...seen].sort((a, b) => b.similarity - a.similarity)).toEqual(seen);
+    const image = await fetch(seen[0]!.syntheticImageUrl);
+    expect(image.status).toBe(200);
+    expect(Buffer.from(await image.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+  }, 600_000);
+});
