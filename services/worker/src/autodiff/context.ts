@@ -2,7 +2,7 @@ import { getFloat, getInt, getInts, getString } from '../onnx/attributes.js';
 import type { AttributeValue } from '../onnx/attributes.js';
 import type { GraphBuilder } from '../onnx/graphBuilder.js';
 import type { NodeProto } from '../onnx/proto.js';
-import { dataTypeName, isFloatType } from '../onnx/tensor.js';
+import { dataTypeName, findInitializer, isFloatType, numbersFromTensor } from '../onnx/tensor.js';
 import type { GraphAnalysis } from './analysis.js';
 import { sameShape } from './shapes.js';
 import type { StaticInfo } from './staticInfo.js';
@@ -57,6 +57,15 @@ export class GradientContext {
     const values = this.info.values(name);
     if (!values) this.fail(`its ${what} (${name}) is not a small constant tensor`);
     return Array.from(values as ArrayLike<number | bigint>, Number);
+  }
+
+  /**
+   * All values of an initializer (of any size), or undefined for any other tensor: for rules that
+   * precompute index tables from constant indices, which may be far larger than the probe keeps.
+   */
+  initializerNumbers(name: string): number[] | undefined {
+    const tensor = findInitializer(this.builder.graph, name);
+    return tensor ? numbersFromTensor(tensor) : undefined;
   }
 
   int(attribute: string, fallback: number): number {

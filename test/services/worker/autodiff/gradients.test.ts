@@ -159,6 +159,12 @@ const cases: Case[] = [
     wrt: ['x'],
     build: (b) => b.op('Gather', ['x', b.constantInt64([0, 2, 2, -1], [2, 2])], { axis: 1 }),
   },
+  {
+    name: 'Gather with indices computed in the graph (one-hot gradient)',
+    inputs: (r) => [signed(r, 'x', [3, 5])],
+    wrt: ['x'],
+    build: (b) => b.op('Gather', ['x', b.op('Add', [b.constantInt64([0, 4, 4, -2]), b.constantInt64([1], [])])], { axis: 1 }),
+  },
   { name: 'Gather of a scalar index', inputs: (r) => [signed(r, 'x', [4, 3])], wrt: ['x'], build: (b) => b.op('Gather', ['x', b.constantInt64([2], [])]) },
   {
     name: 'Cast through double precision',
