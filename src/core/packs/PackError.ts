@@ -11,7 +11,8 @@ export type PackErrorCode =
   | 'not-float'
   | 'dims-mismatch'
   | 'unsupported-op'
-  | 'dry-run-failed';
+  | 'dry-run-failed'
+  | 'fixed-batch';
 
 /**
  * A pack failure with the manifest field it concerns (`recognizer.sha256`, `covariates[1].file`);

@@ -21,12 +21,32 @@ export interface MappingSpec extends ModelFileSpec {
   zDim: number;
 }
 
+/** A generator input other than w, held constant for a run (EG3D's camera, noise buffers, a truncation input). */
+export interface ConstantInputSpec {
+  name: string;
+  /** Dims of one sample when `perSample`, else of the whole input. */
+  dims: number[];
+  /** The input has a leading batch axis; the values repeat for every sample. */
+  perSample: boolean;
+  /** Default values (inline, or a float32 file). */
+  values?: number[];
+  file?: string;
+  sha256?: string;
+  /** Key of the run's `generatorInputs` parameter that may replace the default (e.g. "camera"). */
+  runParameter?: string;
+}
+
 export interface GeneratorSpec extends ModelFileSpec {
   layout: 'NCHW';
   channels: number;
   height: number;
   width: number;
   pixelRange: PixelRange;
+  /** w+ synthesis networks: the input is [batch, numWs, latentDim] and the run's one w is broadcast to every layer. */
+  numWs?: number;
+  /** The export runs only at this batch size (fused modulated convolutions exported as grouped Conv with group = batch). */
+  batch?: number;
+  constantInputs?: ConstantInputSpec[];
 }
 
 export interface CropBox {
@@ -36,10 +56,34 @@ export interface CropBox {
   height: number;
 }
 
+/** [x, y] in pixels, pixel centres at integers. */
+export type Point = [number, number];
+
+/** Five facial landmarks (eyes, nose tip, mouth corners) of the generator's images, warped onto a template. */
+export interface LandmarkAlignment {
+  points: Point[];
+  /** 'arcface': ArcFace's 112×112 template scaled to outputSize; or five points in output pixels. */
+  template: 'arcface' | Point[];
+}
+
 export interface AlignmentSpec {
-  crop: CropBox;
+  /** Crop box and resize; exactly one of `crop` and `landmarks`. */
+  crop?: CropBox;
+  landmarks?: LandmarkAlignment;
   outputSize: { width: number; height: number };
   pixelRange: PixelRange;
+}
+
+/** How the recognizer wants its input, after alignment and the pixel-range map. */
+export interface RecognizerSpec extends ModelFileSpec {
+  /** Default 'RGB' (the generator's order). */
+  channelOrder?: 'RGB' | 'BGR';
+  /** Per-channel (x − mean) / std, in the recognizer's channel order. */
+  normalization?: { mean: number[]; std: number[] };
+  /** Default 'NCHW'. */
+  layout?: 'NCHW' | 'NHWC';
+  /** The embedding comes out with unit norm (checked at load). */
+  outputNormalized?: boolean;
 }
 
 export type VectorSpec = PackFile | { values: number[] };
@@ -73,7 +117,7 @@ export interface PackManifest {
   mapping: MappingSpec;
   generator: GeneratorSpec;
   alignment: AlignmentSpec;
-  recognizer: ModelFileSpec;
+  recognizer: RecognizerSpec;
   wAvg: VectorSpec;
   truncation: number;
   covariates?: CovariateSpec[];
@@ -114,6 +158,9 @@ export function packFiles(manifest: PackManifest): Array<{ field: string; file: 
     { field: 'recognizer', ...pick(manifest.recognizer) },
   ];
   if ('file' in manifest.wAvg) files.push({ field: 'wAvg', ...pick(manifest.wAvg) });
+  (manifest.generator.constantInputs ?? []).forEach((input, index) => {
+    if (input.file !== undefined && input.sha256 !== undefined) files.push({ field: `generator.constantInputs[${index}]`, file: input.file, sha256: input.sha256 });
+  });
   (manifest.covariates ?? []).forEach((covariate, index) => files.push({ field: `covariates[${index}]`, ...pick(covariate) }));
   return files;
 }
@@ -162,14 +209,7 @@ function semanticViolations(manifest: PackManifest): SchemaViolation[] {
   ] as const) {
     if (!(range[0] < range[1])) violations.push({ path, message: `low must be below high, got [${range.join(', ')}]` });
   }
-  const { crop } = manifest.alignment;
-  const { width, height } = manifest.generator;
-  if (crop.x + crop.width > width || crop.y + crop.height > height) {
-    violations.push({
-      path: 'alignment.crop',
-      message: `box x ${crop.x}..${crop.x + crop.width}, y ${crop.y}..${crop.y + crop.height} is outside the ${width}×${height} generator image`,
-    });
-  }
+  violations.push(...alignmentViolations(manifest), ...constantInputViolations(manifest), ...recognizerViolations(manifest));
   if ('values' in manifest.wAvg && manifest.wAvg.values.length !== manifest.latentDim) {
     violations.push({ path: 'wAvg.values', message: `has ${manifest.wAvg.values.length} values, latentDim is ${manifest.latentDim}` });
   }
@@ -178,5 +218,55 @@ function semanticViolations(manifest: PackManifest): SchemaViolation[] {
     if (seen.has(covariate.name)) violations.push({ path: `covariates[${index}].name`, message: `repeats "${covariate.name}"` });
     seen.add(covariate.name);
   });
+  return violations;
+}
+
+function alignmentViolations(manifest: PackManifest): SchemaViolation[] {
+  const { crop, landmarks } = manifest.alignment;
+  const { width, height } = manifest.generator;
+  if ((crop === undefined) === (landmarks === undefined)) {
+    return [{ path: 'alignment', message: 'give exactly one of crop (crop and resize) and landmarks (similarity transform)' }];
+  }
+  if (crop && (crop.x + crop.width > width || crop.y + crop.height > height)) {
+    return [
+      {
+        path: 'alignment.crop',
+        message: `box x ${crop.x}..${crop.x + crop.width}, y ${crop.y}..${crop.y + crop.height} is outside the ${width}×${height} generator image`,
+      },
+    ];
+  }
+  return [];
+}
+
+function constantInputViolations(manifest: PackManifest): SchemaViolation[] {
+  const violations: SchemaViolation[] = [];
+  const names = new Set([manifest.generator.input]);
+  (manifest.generator.constantInputs ?? []).forEach((input, index) => {
+    const path = `generator.constantInputs[${index}]`;
+    if (names.has(input.name)) violations.push({ path: `${path}.name`, message: `"${input.name}" is already the generator input or another constant input` });
+    names.add(input.name);
+    const hasFile = input.file !== undefined || input.sha256 !== undefined;
+    if ((input.values !== undefined) === hasFile || (hasFile && (input.file === undefined || input.sha256 === undefined))) {
+      violations.push({ path, message: 'give either values, or file with sha256' });
+    }
+    const count = input.dims.reduce((a, b) => a * b, 1);
+    if (input.values !== undefined && input.values.length !== count) {
+      violations.push({ path: `${path}.values`, message: `has ${input.values.length} values, dims [${input.dims.join(', ')}] need ${count}` });
+    }
+  });
+  return violations;
+}
+
+function recognizerViolations(manifest: PackManifest): SchemaViolation[] {
+  const { normalization } = manifest.recognizer;
+  if (!normalization) return [];
+  const channels = manifest.generator.channels;
+  const violations: SchemaViolation[] = [];
+  for (const key of ['mean', 'std'] as const) {
+    if (normalization[key].length !== channels && normalization[key].length !== 1) {
+      violations.push({ path: `recognizer.normalization.${key}`, message: `has ${normalization[key].length} values; give 1 or one per channel (${channels})` });
+    }
+  }
+  if (normalization.std.some((s) => s === 0)) violations.push({ path: 'recognizer.normalization.std', message: 'must not contain 0' });
   return violations;
 }

@@ -18,6 +18,27 @@ const tensorName: JsonSchema = { type: 'string', minLength: 1 };
 
 const dimension: JsonSchema = { type: 'integer', minimum: 1 };
 
+const point: JsonSchema = { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2, description: '[x, y] in pixels, pixel centres at integers' };
+
+const fivePoints = (description: string): JsonSchema => ({ type: 'array', items: point, minItems: 5, maxItems: 5, description });
+
+const constantInput: JsonSchema = {
+  type: 'object',
+  description:
+    'a generator input held constant for a run: EG3D camera conditioning c, noise buffers, a truncation input. Default values inline or in a float32 file; a run may replace them through its generatorInputs parameter when runParameter names the key',
+  required: ['name', 'dims', 'perSample'],
+  additionalProperties: false,
+  properties: {
+    name: { ...tensorName, description: 'the generator input it feeds' },
+    dims: { type: 'array', items: { type: 'integer', minimum: 1 }, description: 'dims of one sample when perSample, else of the whole input' },
+    perSample: { type: 'boolean', description: 'the input has a leading batch axis; every sample gets the same values' },
+    values: { type: 'array', items: { type: 'number' } },
+    file: { ...relativeFile, description: 'float32 values, row-major' },
+    sha256,
+    runParameter: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]*$', description: 'key of the run parameter generatorInputs that may replace the values, e.g. camera' },
+  },
+};
+
 const pixelRange: JsonSchema = {
   type: 'array',
   items: { type: 'number' },
@@ -66,13 +87,24 @@ export const modelPackSchema: JsonSchema = {
         height: dimension,
         width: dimension,
         pixelRange: { ...pixelRange, description: 'pixel range of the generator output, e.g. [-1, 1]' },
+        numWs: {
+          ...dimension,
+          description:
+            'w+ synthesis networks (StyleGAN2/3 G.synthesis): the input is [batch, numWs, latentDim]; the one w a run evolves is broadcast to every layer inside the differentiated graph',
+        },
+        batch: {
+          ...dimension,
+          description:
+            'the export runs at this batch size only (fused modulated convolutions exported as grouped Conv with group = batch); the pack then always runs at this batch. Re-export with fused_modconv=False to lift it',
+        },
+        constantInputs: { type: 'array', items: constantInput },
       },
     },
     alignment: {
       type: 'object',
       description:
-        'crop box in generator pixels, bilinear resize (half-pixel centres, no antialiasing) to the recognizer input size, then an affine map of the pixel range',
-      required: ['crop', 'outputSize', 'pixelRange'],
+        'generator image to recognizer input: either a crop box in generator pixels resized (half-pixel centres, antialiased triangle filter) to outputSize, or a similarity transform taking five fixed landmarks onto a template, sampled bilinearly (taps outside the image read 0 in the recognizer range); then an affine map of the pixel range',
+      required: ['outputSize', 'pixelRange'],
       additionalProperties: false,
       properties: {
         crop: {
@@ -84,6 +116,21 @@ export const modelPackSchema: JsonSchema = {
             y: { type: 'integer', minimum: 0, description: 'top row' },
             width: dimension,
             height: dimension,
+          },
+        },
+        landmarks: {
+          type: 'object',
+          description: 'similarity alignment (least-squares rotation, scale and shift, as insightface norm_crop): the five points of the generator images onto the template',
+          required: ['points', 'template'],
+          additionalProperties: false,
+          properties: {
+            points: fivePoints('left eye, right eye, nose tip, left and right mouth corners, in generator pixels'),
+            template: {
+              oneOf: [
+                { const: 'arcface', description: "ArcFace's 112×112 five-point template, scaled to outputSize" },
+                fivePoints('the five target points in output pixels'),
+              ],
+            },
           },
         },
         outputSize: {
@@ -98,10 +145,29 @@ export const modelPackSchema: JsonSchema = {
     },
     recognizer: {
       type: 'object',
-      description: 'face recognizer, input [batch, channels, outputSize.height, outputSize.width], output [batch, embeddingDim]',
+      description:
+        'face recognizer, input [batch, channels, outputSize.height, outputSize.width] (NHWC: channels last), output [batch, embeddingDim]. Its preprocessing follows the pixel-range map: channel order, then (x - mean) / std per channel',
       required: ['file', 'sha256', 'input', 'output'],
       additionalProperties: false,
-      properties: { file: relativeFile, sha256, input: tensorName, output: tensorName },
+      properties: {
+        file: relativeFile,
+        sha256,
+        input: tensorName,
+        output: tensorName,
+        channelOrder: { enum: ['RGB', 'BGR'], description: 'channel order the recognizer expects; the generator gives RGB. Default RGB' },
+        normalization: {
+          type: 'object',
+          description: 'per-channel (x - mean) / std in the recognizer channel order; insightface: pixelRange [0, 255], mean 127.5, std 127.5',
+          required: ['mean', 'std'],
+          additionalProperties: false,
+          properties: {
+            mean: { type: 'array', items: { type: 'number' }, minItems: 1 },
+            std: { type: 'array', items: { type: 'number' }, minItems: 1 },
+          },
+        },
+        layout: { enum: ['NCHW', 'NHWC'], description: 'input layout. Default NCHW' },
+        outputNormalized: { type: 'boolean', description: 'the embedding already has unit norm (checked at load). Default false' },
+      },
     },
     wAvg: {
       description: 'the average latent w (latentDim values): a float32 file or inline values',

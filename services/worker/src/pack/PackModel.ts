@@ -6,6 +6,7 @@ import { deviceRequestFromEnv, selectExecutionProvider, type DeviceRequest } fro
 import { asFloat32, float32, type HostTensor } from '../runtime/hostTensor.js';
 import { createSession, runSession, type Session } from '../runtime/session.js';
 import { alignmentIo } from './alignment.js';
+import { buildLatentToImage, type LatentToImage } from './latentToImage.js';
 import type { LoadedPack } from './loadPack.js';
 import type { PixelRange } from '../../../../src/core/packs/manifest.js';
 
@@ -14,6 +15,8 @@ export interface PackModelOptions {
   batchSize: number;
   /** Execution provider request; BROWNIAN_DEVICE when omitted. */
   device?: DeviceRequest;
+  /** Replacements for the generator's constant inputs, by their runParameter key (a run's generatorInputs). */
+  generatorInputs?: Readonly<Record<string, readonly number[]>>;
 }
 
 /** Generator output for a batch of latents, float NCHW in the pack's generator pixel range. */
@@ -33,18 +36,39 @@ interface Composite {
   output: string;
 }
 
-function composePack(pack: LoadedPack): Composite {
-  const { generator, recognizer } = pack.manifest;
-  const imageToAligned = composeModels(pack.generator, pack.alignment, {
-    connect: [[generator.output, alignmentIo.input]],
-    prefixes: { first: 'generator/', second: 'alignment/' },
+function composePack(pack: LoadedPack, latentToImage: LatentToImage): Composite {
+  const { recognizer } = pack.manifest;
+  const imageToAligned = composeModels(latentToImage.model, pack.alignment, {
+    connect: [[latentToImage.output, alignmentIo.input]],
+    prefixes: { first: '', second: 'alignment/' },
   });
   const model = composeModels(imageToAligned, pack.recognizer, {
     connect: [[`alignment/${alignmentIo.output}`, recognizer.input]],
     prefixes: { first: '', second: 'recognizer/' },
     graphName: `${pack.manifest.name} composite`,
   });
-  return { model, input: `generator/${generator.input}`, output: `recognizer/${recognizer.output}` };
+  return { model, input: latentToImage.input, output: `recognizer/${recognizer.output}` };
+}
+
+/** The pack's constant generator inputs with a run's replacements; a replacement of the wrong size is a RangeError naming it. */
+export function constantValues(pack: LoadedPack, overrides: Readonly<Record<string, readonly number[]>> = {}): Map<string, Float32Array> {
+  const inputs = pack.manifest.generator.constantInputs ?? [];
+  const known = new Set(inputs.flatMap((c) => (c.runParameter ? [c.runParameter] : [])));
+  const unknown = Object.keys(overrides).filter((key) => !known.has(key));
+  if (unknown.length > 0) {
+    throw new RangeError(`generatorInputs: the pack takes no ${unknown.join(', ')} (it takes: ${[...known].join(', ') || 'none'})`);
+  }
+  const values = new Map(pack.constants);
+  for (const input of inputs) {
+    const given = input.runParameter === undefined ? undefined : overrides[input.runParameter];
+    if (given === undefined) continue;
+    const count = input.dims.reduce((a, b) => a * b, 1);
+    if (given.length !== count || !given.every(Number.isFinite)) {
+      throw new RangeError(`generatorInputs.${input.runParameter}: expected ${count} finite numbers, got ${given.length}`);
+    }
+    values.set(input.name, Float32Array.from(given));
+  }
+  return values;
 }
 
 /**
@@ -72,11 +96,14 @@ export class PackModel implements EmbeddingModel {
 
   private constructor(
     readonly pack: LoadedPack,
+    private readonly latentToImage: LatentToImage,
     private readonly composite: Composite,
     readonly executionProvider: ExecutionProvider,
     /** Why this provider: for logs and provenance. */
     readonly providerReason: string,
     readonly batchSize: number,
+    /** The generator runs only at batchSize (generator.batch): every run is padded to it. */
+    private readonly fixedBatch: boolean,
   ) {
     this.latentDim = pack.manifest.latentDim;
     this.embeddingDim = pack.manifest.embeddingDim;
@@ -84,8 +111,10 @@ export class PackModel implements EmbeddingModel {
 
   static async open(pack: LoadedPack, options: PackModelOptions): Promise<PackModel> {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
+    const fixed = pack.manifest.generator.batch;
+    const latentToImage = options.generatorInputs ? buildLatentToImage(pack.manifest, pack.generator, constantValues(pack, options.generatorInputs)) : pack.latentToImage;
     const selection = await selectExecutionProvider(options.device ?? deviceRequestFromEnv());
-    return new PackModel(pack, composePack(pack), selection.provider, selection.reason, options.batchSize);
+    return new PackModel(pack, latentToImage, composePack(pack, latentToImage), selection.provider, selection.reason, fixed ?? options.batchSize, fixed !== undefined);
   }
 
   async embed(latents: Float32Array, count: number): Promise<Float32Array> {
@@ -95,8 +124,8 @@ export class PackModel implements EmbeddingModel {
     const out = new Float32Array(count * this.embeddingDim);
     for (let start = 0; start < count; start += this.batchSize) {
       const rows = Math.min(this.batchSize, count - start);
-      const result = await runSession(session, { [input]: this.latentBatch(latents, start, rows, rows) }, [output]);
-      out.set(asFloat32(result[output]!, output), start * this.embeddingDim);
+      const result = await runSession(session, { [input]: this.latentBatch(latents, start, rows, this.runRows(rows)) }, [output]);
+      out.set(asFloat32(result[output]!, output).subarray(0, rows * this.embeddingDim), start * this.embeddingDim);
     }
     return out;
   }
@@ -109,7 +138,7 @@ export class PackModel implements EmbeddingModel {
     const latentGradient = new Float32Array(count * this.latentDim);
     for (let start = 0; start < count; start += this.batchSize) {
       const rows = Math.min(this.batchSize, count - start);
-      const size = runBatchSize(rows, this.batchSize);
+      const size = this.fixedBatch ? this.batchSize : runBatchSize(rows, this.batchSize);
       const session = await this.vjpSession(size);
       const feeds = {
         [input]: this.latentBatch(latents, start, rows, size),
@@ -143,13 +172,14 @@ export class PackModel implements EmbeddingModel {
   async render(latents: Float32Array, count: number): Promise<RenderedImages> {
     this.checkLength('latents', latents, count * this.latentDim);
     const { generator } = this.pack.manifest;
+    const { input, output } = this.latentToImage;
     const session = await this.forwardSession('render');
     const imageSize = generator.channels * generator.height * generator.width;
     const data = new Float32Array(count * imageSize);
     for (let start = 0; start < count; start += this.batchSize) {
       const rows = Math.min(this.batchSize, count - start);
-      const result = await runSession(session, { [generator.input]: this.latentBatch(latents, start, rows, rows) }, [generator.output]);
-      data.set(asFloat32(result[generator.output]!, generator.output), start * imageSize);
+      const result = await runSession(session, { [input]: this.latentBatch(latents, start, rows, this.runRows(rows)) }, [output]);
+      data.set(asFloat32(result[output]!, output).subarray(0, rows * imageSize), start * imageSize);
     }
     return { data, count, channels: generator.channels, height: generator.height, width: generator.width, pixelRange: [...generator.pixelRange] };
   }
@@ -164,7 +194,7 @@ export class PackModel implements EmbeddingModel {
 
   private forwardSession(kind: GraphKind): Promise<Session> {
     return cached(this.forwardSessions, kind, () => {
-      const model = kind === 'embed' ? this.composite.model : kind === 'render' ? this.pack.generator : this.pack.mapping;
+      const model = kind === 'embed' ? this.composite.model : kind === 'render' ? this.latentToImage.model : this.pack.mapping;
       return createSession(model, { provider: this.executionProvider });
     });
   }
@@ -175,6 +205,11 @@ export class PackModel implements EmbeddingModel {
       const gradient = await differentiate(model, { wrt: [input], outputs: [output], batch });
       return createSession(gradient, { provider: this.executionProvider });
     });
+  }
+
+  /** Rows a forward run feeds for `rows` latents: all of them, or the fixed batch. */
+  private runRows(rows: number): number {
+    return this.fixedBatch ? this.batchSize : rows;
   }
 
   private latentBatch(latents: Float32Array, start: number, rows: number, size: number): HostTensor {

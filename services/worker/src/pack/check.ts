@@ -87,7 +87,9 @@ export interface CheckReport {
   /** The pack checked; absent for loose models. */
   pack?: { name: string; digest: string; location: string };
   models: ModelReport[];
-  dims?: { zDim: number; latentDim: number; image: number[]; recognizerInput: number[]; embeddingDim: number };
+  dims?: { zDim: number; latentDim: number; numWs?: number; image: number[]; recognizerInput: number[]; embeddingDim: number };
+  /** The batch a fixed-batch export runs at (generator.batch); every run is padded to it. */
+  fixedBatch?: number;
   timing?: TimingReport;
   gradientCheck?: GradientCheckReport;
   reference: ReferenceResult[];
@@ -127,10 +129,15 @@ export async function checkModels(target: CheckTarget, options: CheckOptions): P
   report.dims = {
     zDim: manifest.mapping.zDim,
     latentDim: manifest.latentDim,
+    numWs: manifest.generator.numWs,
     image: [manifest.generator.channels, manifest.generator.height, manifest.generator.width],
-    recognizerInput: [manifest.generator.channels, manifest.alignment.outputSize.height, manifest.alignment.outputSize.width],
+    recognizerInput:
+      manifest.recognizer.layout === 'NHWC'
+        ? [manifest.alignment.outputSize.height, manifest.alignment.outputSize.width, manifest.generator.channels]
+        : [manifest.generator.channels, manifest.alignment.outputSize.height, manifest.alignment.outputSize.width],
     embeddingDim: manifest.embeddingDim,
   };
+  report.fixedBatch = manifest.generator.batch;
   const model = await PackModel.open(pack, { batchSize: options.batch, device: options.device });
   try {
     await runComposite(model, report, options, 'pack' in target || target.models.mapping !== undefined);
@@ -307,7 +314,8 @@ async function compareReference(pack: LoadedPack, model: PackModel, reference: R
   }
   if (reference.generator) {
     const { w, image, gImage, dw } = reference.generator;
-    const g = await modelVjp(pack.generator, manifest.generator.input, manifest.generator.output, w, gImage);
+    const { model: chain, input, output } = pack.latentToImage;
+    const g = await modelVjp(chain, input, output, w, gImage);
     results.push(result('generator image', g.output, image, referenceTolerance), result('generator VJP', g.gradient, dw, referenceTolerance));
   }
   if (reference.recognizer) {

@@ -26,7 +26,9 @@ export function formatCheckReport(report: CheckReport): string {
   for (const m of report.models) lines.push(...modelText(m));
   if (report.dims) {
     const d = report.dims;
-    lines.push('', `dims: z ${d.zDim} -> w ${d.latentDim} -> image ${d.image.join('x')} -> aligned ${d.recognizerInput.join('x')} -> embedding ${d.embeddingDim}`);
+    const ws = d.numWs === undefined ? '' : ` (broadcast to ${d.numWs} layers)`;
+    lines.push('', `dims: z ${d.zDim} -> w ${d.latentDim}${ws} -> image ${d.image.join('x')} -> aligned ${d.recognizerInput.join('x')} -> embedding ${d.embeddingDim}`);
+    if (report.fixedBatch !== undefined) lines.push(`fixed batch: the generator export runs at batch ${report.fixedBatch} only; every run is padded to it`);
   }
   if (report.timing) {
     const t = report.timing;

@@ -14,6 +14,8 @@ import {
   type PackManifest,
 } from '../../../../src/core/packs/manifest.js';
 import { checkModelIo, type ExpectedDim, type IoExpectation } from './modelIo.js';
+import { buildLatentToImage, type LatentToImage } from './latentToImage.js';
+import { checkFixedBatch } from './fixedBatch.js';
 import { PackError } from '../../../../src/core/packs/PackError.js';
 import { directorySource, type PackSource } from '../../../../src/core/packs/packSource.js';
 import { bytesToFloat32 } from '../../../../src/core/db/floats.js';
@@ -37,6 +39,10 @@ export interface LoadedPack {
   recognizer: ModelProto;
   wAvg: Float32Array;
   covariates: LoadedCovariate[];
+  /** Default values of the generator's constant inputs, by input name. */
+  constants: Map<string, Float32Array>;
+  /** w → image: the generator behind its w+ broadcast and constant inputs. */
+  latentToImage: LatentToImage;
 }
 
 export type ModelRole = 'mapping' | 'generator' | 'recognizer';
@@ -66,6 +72,7 @@ export async function loadPack(from: string | PackSource): Promise<LoadedPack> {
   const mapping = decodePackModel('mapping', file(manifest.mapping));
   const generator = decodePackModel('generator', file(manifest.generator));
   const recognizer = decodePackModel('recognizer', file(manifest.recognizer));
+  checkFixedBatch(generator, manifest.generator.batch);
   for (const [role, model] of [['mapping', mapping], ['generator', generator], ['recognizer', recognizer]] as const) {
     checkModelIo(model, expectation(manifest, role));
   }
@@ -77,8 +84,27 @@ export async function loadPack(from: string | PackSource): Promise<LoadedPack> {
     scale: c.scale,
     direction: vector(manifest, `covariates[${index}]`, file(c)),
   }));
-  const alignment = buildAlignmentModel(manifest.alignment, manifest.generator);
-  const pack: LoadedPack = { manifest, digest: packDigest(manifest), location: source.location, mapping, generator, alignment, recognizer, wAvg, covariates };
+  const constants = new Map(
+    (manifest.generator.constantInputs ?? []).map((c, index) => [
+      c.name,
+      c.values ? Float32Array.from(c.values) : floats(`generator.constantInputs[${index}]`, file({ file: c.file! }), c.dims.reduce((a, b) => a * b, 1)),
+    ]),
+  );
+  const alignment = buildAlignmentModel(manifest.alignment, manifest.generator, manifest.recognizer);
+  const latentToImage = buildLatentToImage(manifest, generator, constants);
+  const pack: LoadedPack = {
+    manifest,
+    digest: packDigest(manifest),
+    location: source.location,
+    mapping,
+    generator,
+    alignment,
+    recognizer,
+    wAvg,
+    covariates,
+    constants,
+    latentToImage,
+  };
   await dryRun(pack);
   return pack;
 }
@@ -110,10 +136,24 @@ function expectation(manifest: PackManifest, role: ModelRole): IoExpectation {
     case 'mapping':
       return { ...io, inputDims: [dim(manifest.mapping.zDim, 'mapping.zDim')], outputDims: [dim(manifest.latentDim, 'latentDim')] };
     case 'generator':
-      return { ...io, inputDims: [dim(manifest.latentDim, 'latentDim')], outputDims: image(generator, 'generator') };
+      return {
+        ...io,
+        inputDims: generator.numWs === undefined ? [dim(manifest.latentDim, 'latentDim')] : [dim(generator.numWs, 'generator.numWs'), dim(manifest.latentDim, 'latentDim')],
+        outputDims: image(generator, 'generator'),
+        extraInputs: (generator.constantInputs ?? []).map((c, index) => ({ name: c.name, field: `generator.constantInputs[${index}].name` })),
+        fixedBatch: generator.batch,
+      };
     case 'recognizer':
-      return { ...io, inputDims: image(alignment.outputSize, 'alignment.outputSize'), outputDims: [dim(manifest.embeddingDim, 'embeddingDim')] };
+      return { ...io, inputDims: recognizerInputDims(manifest), outputDims: [dim(manifest.embeddingDim, 'embeddingDim')] };
   }
+}
+
+/** The aligned image's dims after the batch axis, in the recognizer's layout. */
+function recognizerInputDims(manifest: PackManifest): ExpectedDim[] {
+  const { outputSize } = manifest.alignment;
+  const channels = dim(manifest.generator.channels, 'generator.channels');
+  const hw = [dim(outputSize.height, 'alignment.outputSize.height'), dim(outputSize.width, 'alignment.outputSize.width')];
+  return manifest.recognizer.layout === 'NHWC' ? [...hw, channels] : [channels, ...hw];
 }
 
 function checkDifferentiable(role: 'generator' | 'recognizer', model: ModelProto): void {
@@ -135,18 +175,32 @@ function checkDifferentiable(role: 'generator' | 'recognizer', model: ModelProto
 }
 
 function vector(manifest: PackManifest, field: string, bytes: Uint8Array): Float32Array {
-  if (bytes.length !== manifest.latentDim * 4) {
-    throw new PackError('vector-invalid', `${field}.file`, `holds ${bytes.length} bytes; expected ${manifest.latentDim} float32 values (${manifest.latentDim * 4} bytes)`);
+  return floats(field, bytes, manifest.latentDim);
+}
+
+function floats(field: string, bytes: Uint8Array, count: number): Float32Array {
+  if (bytes.length !== count * 4) {
+    throw new PackError('vector-invalid', `${field}.file`, `holds ${bytes.length} bytes; expected ${count} float32 values (${count * 4} bytes)`);
   }
   const values = bytesToFloat32(bytes);
   if (!values.every(Number.isFinite)) throw new PackError('vector-invalid', `${field}.file`, 'holds values that are not finite');
   return values;
 }
 
-/** Two rows, so that a batch axis fixed at 1 inside a graph shows. */
-const dryRunBatch = 2;
+/** Two rows, so that a batch axis fixed at 1 inside a graph shows; a pack exported at a fixed batch runs at that. */
+const defaultDryRunBatch = 2;
 
-async function runOnce(pack: LoadedPack, field: string, model: ModelProto, input: string, output: string, dims: readonly number[], data: Float32Array, expected: readonly ExpectedDim[]): Promise<Float32Array> {
+async function runOnce(
+  pack: LoadedPack,
+  field: string,
+  model: ModelProto,
+  input: string,
+  output: string,
+  dims: readonly number[],
+  data: Float32Array,
+  expected: readonly ExpectedDim[],
+): Promise<Float32Array> {
+  const dryRunBatch = dims[0]!;
   let result: Float32Array;
   let actualDims: readonly number[];
   try {
@@ -172,18 +226,26 @@ async function runOnce(pack: LoadedPack, field: string, model: ModelProto, input
 
 async function dryRun(pack: LoadedPack): Promise<void> {
   const { manifest } = pack;
+  const dryRunBatch = manifest.generator.batch ?? defaultDryRunBatch;
   const zDim = manifest.mapping.zDim;
   const z = Float32Array.from({ length: dryRunBatch * zDim }, (_, k) => Math.sin(k + 1));
   const mapped = await runOnce(pack, 'mapping.file', pack.mapping, manifest.mapping.input, manifest.mapping.output, [dryRunBatch, zDim], z, expectation(manifest, 'mapping').outputDims);
   const w = mapped.map((v, k) => pack.wAvg[k % manifest.latentDim] + manifest.truncation * (v - pack.wAvg[k % manifest.latentDim]));
   const g = manifest.generator;
-  const images = await runOnce(pack, 'generator.file', pack.generator, g.input, g.output, [dryRunBatch, manifest.latentDim], w, expectation(manifest, 'generator').outputDims);
-  const { outputSize } = manifest.alignment;
-  const aligned = await runOnce(pack, 'alignment', pack.alignment, alignmentIo.input, alignmentIo.output, [dryRunBatch, g.channels, g.height, g.width], images, [
-    dim(g.channels, 'generator.channels'),
-    dim(outputSize.height, 'alignment.outputSize.height'),
-    dim(outputSize.width, 'alignment.outputSize.width'),
-  ]);
+  const chain = pack.latentToImage;
+  const images = await runOnce(pack, 'generator.file', chain.model, chain.input, chain.output, [dryRunBatch, manifest.latentDim], w, expectation(manifest, 'generator').outputDims);
+  const recognizerDims = recognizerInputDims(manifest);
+  const aligned = await runOnce(pack, 'alignment', pack.alignment, alignmentIo.input, alignmentIo.output, [dryRunBatch, g.channels, g.height, g.width], images, recognizerDims);
   const r = manifest.recognizer;
-  await runOnce(pack, 'recognizer.file', pack.recognizer, r.input, r.output, [dryRunBatch, g.channels, outputSize.height, outputSize.width], aligned, expectation(manifest, 'recognizer').outputDims);
+  const embeddings = await runOnce(pack, 'recognizer.file', pack.recognizer, r.input, r.output, [dryRunBatch, ...recognizerDims.map((d) => d.value)], aligned, expectation(manifest, 'recognizer').outputDims);
+  if (r.outputNormalized) checkUnitNorms(embeddings, manifest.embeddingDim);
+}
+
+function checkUnitNorms(embeddings: Float32Array, dimension: number): void {
+  for (let row = 0; row * dimension < embeddings.length; row++) {
+    const norm = Math.hypot(...embeddings.subarray(row * dimension, (row + 1) * dimension));
+    if (Math.abs(norm - 1) > 1e-3) {
+      throw new PackError('dry-run-failed', 'recognizer.outputNormalized', `is true, but an embedding of the dry run has norm ${norm.toPrecision(6)}`);
+    }
+  }
 }

@@ -46,6 +46,10 @@ export interface IoExpectation {
   /** Dims after the batch dimension. */
   inputDims: readonly ExpectedDim[];
   outputDims: readonly ExpectedDim[];
+  /** Further inputs the pack feeds (the generator's constant inputs), with their dims after the batch axis when per sample. */
+  extraInputs?: ReadonlyArray<{ name: string; field: string }>;
+  /** The batch size the model is exported at, when the manifest declares one (generator.batch). */
+  fixedBatch?: number;
 }
 
 function checkTensor(tensor: TensorInfo, role: 'input' | 'output', expected: IoExpectation, dims: readonly ExpectedDim[]): void {
@@ -58,8 +62,12 @@ function checkTensor(tensor: TensorInfo, role: 'input' | 'output', expected: IoE
     throw new PackError('dims-mismatch', field, `${role} "${tensor.name}" has rank ${tensor.dims.length}, expected ${dims.length + 1} (batch first)`);
   }
   const batch = tensor.dims[0];
-  if (typeof batch === 'number' && batch > 0) {
-    throw new PackError('dims-mismatch', field, `${role} "${tensor.name}" has a fixed batch size ${batch}; export it with a dynamic batch axis`);
+  if (typeof batch === 'number' && batch > 0 && batch !== expected.fixedBatch) {
+    throw new PackError(
+      'dims-mismatch',
+      field,
+      `${role} "${tensor.name}" has a fixed batch size ${batch}; export it with a dynamic batch axis, or declare generator.batch ${batch} to run it at that batch`,
+    );
   }
   dims.forEach((dim, k) => {
     const actual = tensor.dims?.[k + 1];
@@ -76,9 +84,15 @@ export function checkModelIo(model: ModelProto, expected: IoExpectation): ModelI
   if (!input) {
     throw new PackError('model-io', `${expected.field}.input`, `the model has no input "${expected.input}" (inputs: ${io.inputs.map((i) => i.name).join(', ') || 'none'})`);
   }
-  const others = io.inputs.filter((i) => i.name !== expected.input);
+  const fed = new Set([expected.input, ...(expected.extraInputs ?? []).map((e) => e.name)]);
+  const others = io.inputs.filter((i) => !fed.has(i.name));
   if (others.length > 0) {
-    throw new PackError('model-io', `${expected.field}.input`, `the model needs further inputs (${others.map((i) => i.name).join(', ')}); only "${expected.input}" is fed`);
+    throw new PackError('model-io', `${expected.field}.input`, `the model needs further inputs (${others.map((i) => i.name).join(', ')}); only "${expected.input}" is fed; declare the others in generator.constantInputs`);
+  }
+  for (const extra of expected.extraInputs ?? []) {
+    if (!io.inputs.some((i) => i.name === extra.name)) {
+      throw new PackError('model-io', extra.field, `the model has no input "${extra.name}" (inputs: ${io.inputs.map((i) => i.name).join(', ')})`);
+    }
   }
   const output = io.outputs.find((o) => o.name === expected.output);
   if (!output) {

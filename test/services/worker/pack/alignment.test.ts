@@ -9,7 +9,8 @@ const generator = { channels: 3, height: 20, width: 18, pixelRange: [-1, 1] as [
 
 /** Crop, separable resize and range map written out pixel by pixel. */
 function expected(image: Float32Array, n: number, spec: AlignmentSpec): Float64Array {
-  const { crop, outputSize } = spec;
+  const { outputSize } = spec;
+  const crop = spec.crop!;
   const rows = resizeMatrix(crop.height, outputSize.height);
   const cols = resizeMatrix(crop.width, outputSize.width);
   const gain = (spec.pixelRange[1] - spec.pixelRange[0]) / (generator.pixelRange[1] - generator.pixelRange[0]);
