@@ -22,14 +22,17 @@ export function findFusedConvs(model: ModelProto): FusedConv[] {
   const outputs = graph.output.map((o) => o.name ?? '');
   const { valueDependent } = analyseGraph(graph, inputs, outputs, inputs);
   return graph.node
-    .filter((node) => node.opType === 'Conv' && getInt(node, 'group', 1) > 1 && valueDependent.has(node.input?.[1] ?? ''))
+    .filter((node) => (node.opType === 'Conv' || node.opType === 'ConvTranspose') && getInt(node, 'group', 1) > 1 && valueDependent.has(node.input?.[1] ?? ''))
     .map((node) => ({ node: node.name || node.output?.[0] || 'Conv', group: getInt(node, 'group', 1) }));
 }
 
-export const fixedBatchAdvice =
-  'the export runs at one batch size only (fused modulated convolutions traced as grouped Conv with group = batch). ' +
-  'Re-export unfused (StyleGAN2-ADA: G.synthesis(ws, fused_modconv=False); tools/export/stylegan_pack.py does this for StyleGAN2-ADA and StyleGAN3), ' +
-  'or declare generator.batch to run the pack at that batch';
+function advice(batch: number | string): string {
+  return (
+    'the export runs at one batch size only (fused modulated convolutions traced as grouped Conv with group = batch). ' +
+    'Re-export unfused (StyleGAN2-ADA: G.synthesis(ws, fused_modconv=False); tools/export/make_pack.py does so unless --fused-batch), ' +
+    `or declare "batch": ${batch} in generator to run the pack at that batch`
+  );
+}
 
 /** Refuses a fused export whose manifest does not declare the batch it runs at; names the node and the batch. */
 export function checkFixedBatch(model: ModelProto, declared: number | undefined): void {
@@ -37,8 +40,10 @@ export function checkFixedBatch(model: ModelProto, declared: number | undefined)
   const batches = [...new Set(fused.map((f) => f.group))];
   if (fused.length === 0) return;
   const example = `Conv "${fused[0]!.node}" has group ${fused[0]!.group} with computed weights (${fused.length} such node${fused.length === 1 ? '' : 's'})`;
-  if (batches.length > 1) throw new PackError('fixed-batch', 'generator.file', `${example}, other nodes have groups ${batches.join(', ')}: ${fixedBatchAdvice}`);
+  if (batches.length > 1) {
+    throw new PackError('fixed-batch', 'generator.file', `${example}, other such nodes have groups ${batches.join(', ')}: ${advice('N')}`);
+  }
   if (declared !== batches[0]) {
-    throw new PackError('fixed-batch', 'generator.batch', `${declared === undefined ? 'is not set' : `is ${declared}`}, but ${example}: ${fixedBatchAdvice} (${batches[0]})`);
+    throw new PackError('fixed-batch', 'generator.batch', `${declared === undefined ? 'is not set' : `is ${declared}`}, but ${example}: ${advice(batches[0]!)}`);
   }
 }
