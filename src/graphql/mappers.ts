@@ -5,6 +5,7 @@ import type { Identity, Sample } from './types/Identity.js';
 import type { IterationStats, RunIteration } from './types/IterationStats.js';
 import type { ModelPack } from './types/ModelPack.js';
 import type { Run, RunShard } from './types/Run.js';
+import type { Dataset, DatasetExport } from './types/Dataset.js';
 
 /** Database rows become GraphQL objects here and nowhere else. */
 export function toRun(row: db.Run): Run {
@@ -86,4 +87,34 @@ export function toRunIteration(row: db.RunIteration): RunIteration {
 
 export function toApiKey(row: db.ApiKey): ApiKey {
   return { id: row.id, name: row.name, role: row.role, prefix: row.prefix, createdAt: row.createdAt, revokedAt: row.revokedAt };
+}
+
+export function toDataset(row: db.Dataset): Dataset {
+  return {
+    id: row.id,
+    name: row.name,
+    digest: row.digest,
+    manifestKey: row.manifestKey,
+    identityCount: row.identityCount,
+    sampleCount: row.sampleCount,
+    createdAt: row.createdAt,
+  };
+}
+
+export function toDatasetExport(row: db.DatasetExport): DatasetExport {
+  return {
+    id: row.id,
+    datasetId: row.datasetId,
+    format: row.format,
+    options: row.options as object,
+    status: row.status,
+    done: row.done,
+    total: row.total,
+    sha256: row.sha256,
+    size: row.size === null ? null : Number(row.size),
+    objectKey: row.objectKey,
+    error: row.error,
+    createdAt: row.createdAt,
+    finishedAt: row.finishedAt,
+  };
 }

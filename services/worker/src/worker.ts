@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { JobName, JobQueue, ClaimedJob } from '../../../src/core/queue/jobQueue.js';
-import { RunStatus } from '../../../src/generated/prisma/enums.js';
+import { ExportStatus, RunStatus } from '../../../src/generated/prisma/enums.js';
 import { failAbandonedAudit } from './audit/auditState.js';
 import type { JobHandler, JobHandlers, WorkerServices } from './jobs/JobHandler.js';
 import { RunLifecycle } from '../../../src/core/runs/runLifecycle.js';
@@ -59,6 +59,13 @@ export class Worker {
       if (shardId) await new ShardLifecycle(this.services.prisma, this.services.pool, runId, shardId).fail(reason, null);
       else await new RunLifecycle(this.services.prisma, this.services.pool, runId).finish(RunStatus.FAILED, { error: reason });
       this.services.log.error({ runId, shardId, reason: message }, 'run failed: its job has no retries left');
+    }
+    for (const { exportId, message } of await this.queue.abandonedExports()) {
+      await this.services.prisma.datasetExport.update({
+        where: { id: exportId },
+        data: { status: ExportStatus.FAILED, error: `job failed after ${attempts} attempts: ${message}`, finishedAt: new Date() },
+      });
+      this.services.log.error({ exportId, reason: message }, 'export failed: its job has no retries left');
     }
     for (const { auditId, message } of await this.queue.abandonedAudits()) {
       await failAbandonedAudit(this.services, auditId, `job failed after ${this.services.config.queue.retryLimit + 1} attempts: ${message}`);

@@ -1,5 +1,6 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { ApiKeyResolver } from './ApiKeyResolver.js';
+import { DatasetExportResolver, DatasetResolver } from './DatasetResolver.js';
 import { DispersionResolver } from './DispersionResolver.js';
 import { GalleryResolver } from './GalleryResolver.js';
 import { IdentityResolver, SampleResolver } from './IdentityResolver.js';
@@ -13,6 +14,8 @@ import { UploadResolver } from './UploadResolver.js';
 // Every resolver class of the API, in one place.
 export const resolvers: NonEmptyArray<Function> = [
   ApiKeyResolver,
+  DatasetExportResolver,
+  DatasetResolver,
   DispersionResolver,
   GalleryResolver,
   IdentityResolver,

@@ -1,7 +1,7 @@
 import { registerEnumType } from 'type-graphql';
-import { AuditScope, AuditStatus, GalleryStatus, Role, RunKind, RunStatus, ThresholdSource } from '../../generated/prisma/enums.js';
+import { AuditScope, AuditStatus, GalleryStatus, Role, RunKind, RunStatus, ThresholdSource, ExportFormat, ExportStatus } from '../../generated/prisma/enums.js';
 
-export { AuditScope, AuditStatus, GalleryStatus, Role, RunKind, RunStatus, ThresholdSource };
+export { AuditScope, AuditStatus, GalleryStatus, Role, RunKind, RunStatus, ThresholdSource, ExportFormat, ExportStatus };
 
 registerEnumType(RunKind, { name: 'RunKind', description: 'Generation method of a run' });
 registerEnumType(RunStatus, { name: 'RunStatus' });
@@ -20,3 +20,22 @@ registerEnumType(CovariateSourceEnum, {
   name: 'CovariateSource',
   description: 'PACK: directions with names and scales from the manifest; PRINCIPAL_DIRECTIONS: GANSpace-style PCA of W',
 });
+
+registerEnumType(ExportFormat, {
+  name: 'ExportFormat',
+  description: 'IMAGE_FOLDER: a .tar of train/<label>/*.png (torchvision ImageFolder); INSIGHTFACE_REC: MXNet RecordIO train.rec, train.idx and property (arcface_torch); WEBDATASET: tar shards of <key>.png, .cls and .json',
+});
+registerEnumType(ExportStatus, { name: 'ExportStatus' });
+
+export enum ExportCropEnum {
+  ALIGNED = 'ALIGNED',
+  FULL = 'FULL',
+}
+registerEnumType(ExportCropEnum, { name: 'ExportCrop', description: "ALIGNED: the recognizer's input crop, what FR trainers read; FULL: the generator's image" });
+
+export enum ExportContentEnum {
+  IDENTITIES = 'IDENTITIES',
+  SAMPLES = 'SAMPLES',
+  BOTH = 'BOTH',
+}
+registerEnumType(ExportContentEnum, { name: 'ExportContent', description: "Identities' reference images, samples, or both" });

@@ -2,6 +2,7 @@ import { JobName } from '../../../../src/core/queue/jobQueue.js';
 import { auditPlanJob } from '../audit/auditPlanJob.js';
 import { auditShardJob } from '../audit/auditShardJob.js';
 import type { JobHandlers } from './JobHandler.js';
+import { exportDatasetJob } from '../exports/exportDatasetJob.js';
 import { dispersionShardJob } from './dispersionShardJob.js';
 import { langevinJob } from './langevinJob.js';
 
@@ -11,4 +12,5 @@ export const jobHandlers: JobHandlers = {
   [JobName.auditPlan]: auditPlanJob,
   [JobName.auditShard]: auditShardJob,
   [JobName.dispersion]: dispersionShardJob,
+  [JobName.datasetExport]: exportDatasetJob,
 };

@@ -1,0 +1,113 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Permission } from '../../auth/roles.js';
+import { createDataset } from '../../core/datasets/createDataset.js';
+import { requestExport } from '../../core/datasets/requestExport.js';
+import type { DatasetExportId, DatasetId } from '../../core/ids/ids.js';
+import { ExportStatus } from '../../generated/prisma/enums.js';
+import { parseId } from '../args.js';
+import { decodeCursor, pageSize, toPage } from '../connections.js';
+import { authorize, type GraphQLContext } from '../context.js';
+import { badUserInput } from '../errors.js';
+import { ExportOptionsInput } from '../inputs/ExportOptionsInput.js';
+import { toDataset, toDatasetExport, toRun } from '../mappers.js';
+import { DatasetConnection } from '../types/Connections.js';
+import { Dataset, DatasetExport } from '../types/Dataset.js';
+import { ExportFormat } from '../types/enums.js';
+import { Run } from '../types/Run.js';
+
+const downloadUrlSeconds = 3600;
+
+@Resolver(() => Dataset)
+export class DatasetResolver {
+  @Mutation(() => Dataset, { description: 'Freezes the identities and samples of SUCCEEDED runs into a named, immutable dataset' })
+  async createDataset(
+    @Ctx() context: GraphQLContext,
+    @Arg('name', () => String) name: string,
+    @Arg('runIds', () => [ID]) runIds: string[],
+  ): Promise<Dataset> {
+    authorize(context, Permission.Operate);
+    const result = await createDataset(context.services, { name, runIds }, context.principal.keyId);
+    if (result.problems) throw badUserInput(result.problems);
+    return toDataset(result.dataset);
+  }
+
+  @Query(() => Dataset, { nullable: true })
+  async dataset(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Dataset | null> {
+    authorize(context, Permission.Read);
+    const row = await context.services.prisma.dataset.findUnique({ where: { id: parseId<DatasetId>(id, 'id') } });
+    return row ? toDataset(row) : null;
+  }
+
+  @Query(() => DatasetConnection, { description: 'Datasets, newest first' })
+  async datasets(
+    @Ctx() context: GraphQLContext,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<DatasetConnection> {
+    authorize(context, Permission.Read);
+    const size = pageSize(first);
+    const { prisma } = context.services;
+    let where = {};
+    if (after) {
+      const [createdAt, id] = decodeCursor(after, 'after', ['string', 'string']) as [string, string];
+      const at = new Date(createdAt);
+      where = { OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: id } }] };
+    }
+    const [rows, totalCount] = await Promise.all([
+      prisma.dataset.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: size + 1 }),
+      prisma.dataset.count(),
+    ]);
+    return toPage(rows.map(toDataset), size, totalCount, after !== null, (d) => [d.createdAt.toISOString(), d.id]);
+  }
+
+  @FieldResolver(() => [Run], { description: 'The runs frozen into it; their parents and packs give the lineage' })
+  async runs(@Root() dataset: Dataset, @Ctx() context: GraphQLContext): Promise<Run[]> {
+    const rows = await context.services.prisma.datasetRun.findMany({ where: { datasetId: dataset.id }, include: { run: true }, orderBy: { runId: 'asc' } });
+    return rows.map((row) => toRun(row.run));
+  }
+
+  @FieldResolver(() => String, { description: 'Presigned URL of the manifest, valid one hour' })
+  async manifestUrl(@Root() dataset: Dataset, @Ctx() context: GraphQLContext): Promise<string> {
+    return (await context.services.store.presignedUrl('GET', dataset.manifestKey, downloadUrlSeconds)).url;
+  }
+
+  @FieldResolver(() => [DatasetExport], { description: 'Its exports, newest first' })
+  async exports(@Root() dataset: Dataset, @Ctx() context: GraphQLContext): Promise<DatasetExport[]> {
+    const rows = await context.services.prisma.datasetExport.findMany({ where: { datasetId: dataset.id }, orderBy: { createdAt: 'desc' } });
+    return rows.map(toDatasetExport);
+  }
+}
+
+@Resolver(() => DatasetExport)
+export class DatasetExportResolver {
+  @Mutation(() => DatasetExport, { description: 'Queues an export of a dataset; follow it with datasetExport(id) until SUCCEEDED, then fetch downloadUrl' })
+  async exportDataset(
+    @Ctx() context: GraphQLContext,
+    @Arg('datasetId', () => ID) datasetId: string,
+    @Arg('format', () => ExportFormat) format: ExportFormat,
+    @Arg('options', () => ExportOptionsInput, { nullable: true }) options: ExportOptionsInput | null,
+  ): Promise<DatasetExport> {
+    authorize(context, Permission.Operate);
+    const result = await requestExport(context.services, { datasetId, format, options: { ...options } }, context.principal.keyId);
+    if (result.problems) throw badUserInput(result.problems);
+    return toDatasetExport(result.export);
+  }
+
+  @Query(() => DatasetExport, { nullable: true })
+  async datasetExport(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<DatasetExport | null> {
+    authorize(context, Permission.Read);
+    const row = await context.services.prisma.datasetExport.findUnique({ where: { id: parseId<DatasetExportId>(id, 'id') } });
+    return row ? toDatasetExport(row) : null;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Presigned URL of the tar, valid one hour, once SUCCEEDED' })
+  async downloadUrl(@Root() row: DatasetExport, @Ctx() context: GraphQLContext): Promise<string | null> {
+    if (row.status !== ExportStatus.SUCCEEDED || !row.objectKey) return null;
+    return (await context.services.store.presignedUrl('GET', row.objectKey, downloadUrlSeconds)).url;
+  }
+
+  @FieldResolver(() => Dataset)
+  async dataset(@Root() row: DatasetExport, @Ctx() context: GraphQLContext): Promise<Dataset> {
+    return toDataset(await context.services.prisma.dataset.findUniqueOrThrow({ where: { id: row.datasetId } }));
+  }
+}
