@@ -8,6 +8,7 @@ COPY scripts ./scripts
 COPY bin ./bin
 COPY src ./src
 COPY services ./services
+COPY web ./web
 COPY bench ./bench
 COPY test ./test
 RUN npm ci && npm prune --omit=dev

@@ -14,6 +14,7 @@ COPY scripts ./scripts
 COPY bin ./bin
 COPY src ./src
 COPY services ./services
+COPY web ./web
 COPY bench ./bench
 COPY test ./test
 # .npmrc skips the CUDA download for offline development machines; the image wants it.

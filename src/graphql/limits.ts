@@ -13,6 +13,15 @@ import {
 import { defaultPageSize, maxPageSize } from './connections.js';
 import { ErrorCode } from './errors.js';
 
+/**
+ * Introspection (`__schema`, `__type`) is bounded by the schema's size, and its nesting through
+ * `ofType`/`fields` by graphql-js's MaxIntrospectionDepthRule (in specifiedRules), so these limits
+ * leave it out: GraphiQL's and the dashboard's introspection queries are deeper than any data query.
+ */
+function isIntrospection(node: FieldNode): boolean {
+  return node.name.value === '__schema' || node.name.value === '__type';
+}
+
 function tooComplex(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.QueryTooComplex } });
 }
@@ -25,6 +34,7 @@ export function depthLimit(maxDepth: number) {
       let deepest = 0;
       for (const selection of node.selectionSet?.selections ?? []) {
         if (selection.kind === Kind.FIELD) {
+          if (isIntrospection(selection)) continue;
           deepest = Math.max(deepest, selection.selectionSet ? 1 + depthOf(selection, seen) : 1);
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
           deepest = Math.max(deepest, depthOf(selection, seen));
@@ -68,7 +78,7 @@ export function complexityLimit(maxComplexity: number) {
     return {
       Field: {
         enter(node: FieldNode) {
-          const factor = multipliers.at(-1)!;
+          const factor = isIntrospection(node) ? 0 : multipliers.at(-1)!;
           total += factor;
           const type = context.getFieldDef()?.type;
           let childFactor = factor;

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { PrismaClient } from '../core/db/client.js';
+import { bytesToFloat32 } from '../core/db/floats.js';
 import type * as db from '../generated/prisma/client.js';
 
 function byKey<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): (T | undefined)[] {
@@ -58,6 +59,20 @@ export function createLoaders(prisma: PrismaClient) {
         ids,
         await prisma.runIteration.findMany({ where: { runId: { in: [...ids] } }, orderBy: [{ runId: 'asc' }, { iteration: 'asc' }] }),
         (r) => r.runId,
+      ),
+    ),
+    /** Embeddings of every identity of a run, for nearest-neighbour angles; one statement per request. */
+    embeddingsOfRun: new DataLoader<string, { id: string; embedding: Float32Array }[]>(async (ids) =>
+      groupBy(
+        ids,
+        (
+          await prisma.identity.findMany({
+            where: { runId: { in: [...ids] } },
+            select: { id: true, runId: true, embedding: true },
+            orderBy: [{ runId: 'asc' }, { index: 'asc' }],
+          })
+        ).map((row) => ({ id: row.id, runId: row.runId, embedding: bytesToFloat32(row.embedding) })),
+        (row) => row.runId,
       ),
     ),
     identityCountOfRun: new DataLoader<string, number>(async (ids) => {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -14,6 +15,7 @@ import { complexityLimit, depthLimit } from '../graphql/limits.js';
 import { createLoaders } from '../graphql/loaders.js';
 import { corsMiddleware } from './cors.js';
 import { PortInUseError } from './PortInUseError.js';
+import { serveWebApp } from './webApp.js';
 import { liveWorkers } from './workerHealth.js';
 
 export interface ApiServer {
@@ -81,6 +83,7 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
     ],
     formatError: (formatted, error) => {
@@ -95,6 +98,8 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
     },
   });
   await apollo.start();
+
+  serveWebApp(app);
 
   app.get('/healthz', async (_req, res) => {
     const check = async (probe: () => Promise<unknown>) => {

@@ -18,6 +18,14 @@ export class ApiKeyResolver {
     return rows.map(toApiKey);
   }
 
+  @Query(() => ApiKey, { description: 'The key this request is made with: its name and role' })
+  async me(@Ctx() context: GraphQLContext): Promise<ApiKey> {
+    authorize(context, Permission.Read);
+    const row = await context.services.prisma.apiKey.findUnique({ where: { id: context.principal.keyId } });
+    if (!row) throw notFound('API key', context.principal.keyId);
+    return toApiKey(row);
+  }
+
   @Mutation(() => CreatedApiKey, { description: 'The secret is returned once; only its hash is stored' })
   async createApiKey(
     @Ctx() context: GraphQLContext,

@@ -2,19 +2,21 @@ import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-gr
 import { Permission } from '../../auth/roles.js';
 import type * as db from '../../generated/prisma/client.js';
 import type { IdentityId, SampleId } from '../../core/ids/ids.js';
+import { nearestByAngle } from '../../identities/nearestByAngle.js';
 import { lineageToProvJson } from '../../provenance/provJson.js';
 import { parseId } from '../args.js';
 import { authorize, type GraphQLContext } from '../context.js';
 import { defaultDownloadSeconds, downloadUrl } from '../downloads.js';
-import { notFound } from '../errors.js';
+import { badUserInput, notFound } from '../errors.js';
 import { toIdentity, toModelPack, toRun, toSample } from '../mappers.js';
 import { DownloadUrl } from '../types/DownloadUrl.js';
-import { Identity, Sample } from '../types/Identity.js';
+import { Identity, IdentityNeighbour, Sample } from '../types/Identity.js';
 import { Lineage } from '../types/Lineage.js';
 import { Run } from '../types/Run.js';
 
 /** Parent chains are short in practice; the bound only stops a corrupted cycle. */
 const maxAncestors = 1000;
+const maxNeighbours = 100;
 
 /** Sample → identity → run → parent runs → model pack, and the same chain as PROV-JSON. */
 export async function lineageOf(context: GraphQLContext, subjectId: string): Promise<Lineage> {
@@ -78,6 +80,25 @@ export class IdentityResolver {
     @Arg('expiresIn', () => Int, { defaultValue: defaultDownloadSeconds, description: 'seconds the URL stays valid' }) expiresIn: number,
   ): Promise<DownloadUrl> {
     return downloadUrl(context, subject.imageKey, expiresIn);
+  }
+
+  @FieldResolver(() => [IdentityNeighbour], { description: 'Identities of the same run nearest by embedding angle, nearest first' })
+  async nearestIdentities(
+    @Root() identity: Identity,
+    @Ctx() context: GraphQLContext,
+    @Arg('first', () => Int, { defaultValue: 5 }) first: number,
+  ): Promise<IdentityNeighbour[]> {
+    if (!Number.isInteger(first) || first < 1 || first > maxNeighbours) {
+      throw badUserInput([{ field: 'first', message: `must be an integer from 1 to ${maxNeighbours}` }]);
+    }
+    const others = await context.loaders.embeddingsOfRun.load(identity.runId);
+    const self = others.findIndex((other) => other.id === identity.id);
+    const nearest = nearestByAngle(Float32Array.from(identity.embedding), others.map((other) => other.embedding), first, self);
+    const rows = await context.loaders.identity.loadMany(nearest.map((n) => others[n.index]!.id));
+    return nearest.flatMap((neighbour, i) => {
+      const row = rows[i];
+      return row && !(row instanceof Error) ? [{ identity: toIdentity(row), angle: neighbour.angle }] : [];
+    });
   }
 }
 

@@ -62,3 +62,12 @@ export class Sample {
   @Field(() => GraphQLDateTime)
   createdAt!: Date;
 }
+
+@ObjectType({ description: 'Another identity of the same run and its angle (radians) to this one' })
+export class IdentityNeighbour {
+  @Field(() => Identity)
+  identity!: Identity;
+
+  @Field(() => Float, { description: 'Angle between the two embeddings, in radians' })
+  angle!: number;
+}

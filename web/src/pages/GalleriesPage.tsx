@@ -1,0 +1,47 @@
+import { useQuery } from 'urql';
+import { galleriesQuery } from '../api/documents';
+import type { Gallery } from '../api/types';
+import { ErrorBox } from '../components/ErrorBox';
+import { formatDate } from '../format';
+
+/** Galleries of real-face embeddings (auditors and admins only). */
+export function GalleriesPage() {
+  const [{ data, error }] = useQuery<{ galleries: Gallery[] }>({ query: galleriesQuery });
+  return (
+    <section>
+      <h1>Galleries</h1>
+      <ErrorBox error={error} />
+      <table data-testid="galleries-table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Subjects</th>
+            <th>Embedding dim</th>
+            <th>Digest</th>
+            <th>Created</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data?.galleries.map((gallery) => (
+            <tr key={gallery.id}>
+              <td>{gallery.name}</td>
+              <td className="num">{gallery.subjectCount}</td>
+              <td className="num">{gallery.embeddingDim}</td>
+              <td>
+                <code>{gallery.digest.slice(0, 16)}…</code>
+              </td>
+              <td>{formatDate(gallery.createdAt)}</td>
+            </tr>
+          ))}
+          {data?.galleries.length === 0 && (
+            <tr>
+              <td colSpan={5} className="muted">
+                No gallery yet.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </section>
+  );
+}
