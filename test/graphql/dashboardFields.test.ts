@@ -29,7 +29,7 @@ interface IdentityNode {
   id: string;
   index: number;
   embedding: number[];
-  imageUrl: string;
+  imageUrl: { url: string };
   imageSha256: string;
   nearestIdentities: { angle: number; identity: { id: string } }[];
 }
@@ -43,10 +43,10 @@ describe('fields the dashboard reads', () => {
   });
 
   it('imageUrl: a presigned URL that serves the identity PNG without an API key', async () => {
-    const { data } = await graphql<{ identity: IdentityNode }>(t.url, t.keys[Role.VIEWER], 'query($id: ID!) { identity(id: $id) { imageUrl imageSha256 } }', {
+    const { data } = await graphql<{ identity: IdentityNode }>(t.url, t.keys[Role.VIEWER], 'query($id: ID!) { identity(id: $id) { imageUrl { url } imageSha256 } }', {
       id: (await t.platform.database.prisma.identity.findFirstOrThrow({ where: { runId } })).id,
     });
-    const response = await fetch(data!.identity.imageUrl);
+    const response = await fetch(data!.identity.imageUrl.url);
     expect(response.status).toBe(200);
     const bytes = Buffer.from(await response.arrayBuffer());
     expect(bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
