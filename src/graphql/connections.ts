@@ -35,6 +35,67 @@ export function pageSize(first: number | undefined | null, field = 'first'): num
   return size;
 }
 
+/** The Relay connection arguments (https://relay.dev/graphql/connections.htm). */
+export interface ConnectionArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+export type CursorKey = (string | number)[];
+
+/**
+ * What to fetch for one page: `limit` rows (the page size plus one, which only tells whether more
+ * follow) in connection order after `cursor` when forward, in reverse order before it when backward.
+ */
+export interface PageRequest {
+  direction: 'forward' | 'backward';
+  cursor: CursorKey | undefined;
+  size: number;
+  limit: number;
+}
+
+/** Reads first/after or last/before; mixing the two directions in one request is refused. */
+export function pageRequest(args: ConnectionArgs, shape: readonly ('string' | 'number')[]): PageRequest {
+  const forwardGiven = args.first != null || args.after != null;
+  const backwardGiven = args.last != null || args.before != null;
+  if (forwardGiven && backwardGiven) {
+    throw badUserInput([{ field: args.last != null ? 'last' : 'before', message: 'page with first/after or with last/before, not both' }]);
+  }
+  if (backwardGiven) {
+    const size = pageSize(args.last, 'last');
+    const cursor = args.before != null ? decodeCursor(args.before, 'before', shape) : undefined;
+    return { direction: 'backward', cursor, size, limit: size + 1 };
+  }
+  const size = pageSize(args.first, 'first');
+  const cursor = args.after != null ? decodeCursor(args.after, 'after', shape) : undefined;
+  return { direction: 'forward', cursor, size, limit: size + 1 };
+}
+
+/**
+ * A page from the rows a PageRequest fetched, in their fetch order. The extra row tells whether
+ * more follow in the direction of paging; rows on the other side of a cursor exist because the
+ * cursor's own row was on a page before (the specification lets a server answer so).
+ */
+export function pageOf<T>(rows: T[], request: PageRequest, totalCount: number, keyOf: (row: T) => CursorKey): Page<T> {
+  const more = rows.length > request.size;
+  const nodes = rows.slice(0, request.size);
+  if (request.direction === 'backward') nodes.reverse();
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
+  const pastCursor = request.cursor !== undefined;
+  return {
+    edges,
+    totalCount,
+    pageInfo: {
+      hasNextPage: request.direction === 'forward' ? more : pastCursor,
+      hasPreviousPage: request.direction === 'forward' ? pastCursor : more,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
 /** Builds a page from rows fetched with one extra row, which only tells whether a next page exists. */
 export function toPage<T>(rows: T[], size: number, totalCount: number, hasPrevious: boolean, keyOf: (row: T) => (string | number)[]): Page<T> {
   const nodes = rows.slice(0, size);
@@ -49,4 +110,30 @@ export function toPage<T>(rows: T[], size: number, totalCount: number, hasPrevio
       endCursor: edges.at(-1)?.cursor ?? null,
     },
   };
+}
+
+type SortOrder = 'asc' | 'desc';
+
+/**
+ * Prisma `where` and `orderBy` for a page of a table in (createdAt, id) order: `order` is the
+ * connection's order; a backward page reads the other way from its cursor. The cursor key is
+ * [createdAt as ISO string, id].
+ */
+export function keysetPage<W extends object>(
+  request: PageRequest,
+  where: W,
+  order: SortOrder,
+): { where: W; orderBy: [{ createdAt: SortOrder }, { id: SortOrder }] } {
+  const fetchOrder: SortOrder = request.direction === 'forward' ? order : order === 'asc' ? 'desc' : 'asc';
+  const orderBy: [{ createdAt: SortOrder }, { id: SortOrder }] = [{ createdAt: fetchOrder }, { id: fetchOrder }];
+  if (request.cursor === undefined) return { where, orderBy };
+  const [createdAt, id] = request.cursor as [string, string];
+  const at = new Date(createdAt);
+  if (Number.isNaN(at.getTime())) {
+    throw badUserInput([{ field: request.direction === 'forward' ? 'after' : 'before', message: 'not a cursor returned by this API' }]);
+  }
+  const op = fetchOrder === 'desc' ? 'lt' : 'gt';
+  // Every Prisma model with createdAt and id accepts this shape; W names the model's own input type.
+  const bound = { OR: [{ createdAt: { [op]: at } }, { createdAt: at, id: { [op]: id } }] } as W;
+  return { where: { AND: [where, bound] } as W, orderBy };
 }

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { PrismaClient } from '../core/db/client.js';
 import { bytesToFloat32 } from '../core/db/floats.js';
 import type * as db from '../generated/prisma/client.js';
+import type { PageRequest } from './connections.js';
 
 function byKey<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): (T | undefined)[] {
   const map = new Map(rows.map((row) => [keyOf(row), row]));
@@ -14,19 +15,31 @@ function groupBy<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): T[]
   return keys.map((key) => groups.get(key) ?? []);
 }
 
-export interface SamplePageKey {
+/** A page of a run's identities or samples; two fields on one run with other arguments are two keys. */
+export interface RunPageKey {
   runId: string;
-  limit: number;
-  /** (label, variation) of the last sample of the previous page; (−1, −1) for the first page. */
-  afterLabel: number;
-  afterVariation: number;
+  request: PageRequest;
 }
 
-export interface IdentityPageKey {
-  runId: string;
-  /** Rows to fetch: the page size plus one, to tell whether another page follows. */
-  limit: number;
-  afterIndex: number;
+/** Cursor bounds that let every key of a batch share one statement: no cursor is an open end. */
+const noIndex = { after: -1, before: 2 ** 31 - 1 };
+
+function pageKeyId(key: RunPageKey): string {
+  return JSON.stringify([key.runId, key.request.direction, key.request.cursor ?? null, key.request.limit]);
+}
+
+function bound(key: RunPageKey, side: 'forward' | 'backward', width: number): number[] {
+  const cursor = key.request.direction === side ? (key.request.cursor as number[] | undefined) : undefined;
+  return cursor ?? Array.from({ length: width }, () => (side === 'forward' ? noIndex.after : noIndex.before));
+}
+
+/** Rows of each key, in the key's fetch order (connection order forward, reversed backward). */
+function rowsOfKeys<T extends { ord: number }>(keys: readonly RunPageKey[], rows: T[], compare: (a: T, b: T) => number): Omit<T, 'ord'>[][] {
+  return keys.map((key, i) => {
+    const own = rows.filter((row) => row.ord === i + 1).sort(compare);
+    if (key.request.direction === 'backward') own.reverse();
+    return own.map(({ ord: _ord, ...row }) => row);
+  });
 }
 
 /**
@@ -85,41 +98,53 @@ export function createLoaders(prisma: PrismaClient) {
       const map = new Map(counts.map((c) => [c.runId, c._count._all]));
       return ids.map((id) => map.get(id) ?? 0);
     }),
-    /** One windowed statement serves the first page of identities of every run in the request. */
-    identityPage: new DataLoader<IdentityPageKey, db.Identity[], string>(
+    /**
+     * One statement serves every page of identities in the request, whatever its run, direction,
+     * cursor or size: each key's rows come back tagged with the key's position.
+     */
+    identityPage: new DataLoader<RunPageKey, db.Identity[], string>(
       async (keys) => {
-        const runIds = keys.map((k) => k.runId);
-        const limits = keys.map((k) => k.limit);
-        const afters = keys.map((k) => k.afterIndex);
-        const rows = await prisma.$queryRaw<db.Identity[]>`
-          SELECT i.* FROM unnest(${runIds}::uuid[], ${limits}::int[], ${afters}::int[]) AS k("runId", lim, after_index)
+        const rows = await prisma.$queryRaw<Array<db.Identity & { ord: number }>>`
+          SELECT k.ord::int AS ord, i.*
+          FROM unnest(${keys.map((k) => k.runId)}::uuid[], ${keys.map((k) => k.request.limit)}::int[],
+                      ${keys.map((k) => k.request.direction === 'backward')}::bool[],
+                      ${keys.map((k) => bound(k, 'forward', 1)[0])}::int[], ${keys.map((k) => bound(k, 'backward', 1)[0])}::int[])
+               WITH ORDINALITY AS k("runId", lim, backward, after_index, before_index, ord)
           CROSS JOIN LATERAL (
-            SELECT * FROM "Identity" WHERE "Identity"."runId" = k."runId" AND "Identity"."index" > k.after_index
-            ORDER BY "index" LIMIT k.lim
+            (SELECT * FROM "Identity" WHERE NOT k.backward AND "Identity"."runId" = k."runId" AND "index" > k.after_index
+              ORDER BY "index" LIMIT k.lim)
+            UNION ALL
+            (SELECT * FROM "Identity" WHERE k.backward AND "Identity"."runId" = k."runId" AND "index" < k.before_index
+              ORDER BY "index" DESC LIMIT k.lim)
           ) AS i`;
-        return keys.map((key) => rows.filter((row) => row.runId === key.runId && row.index > key.afterIndex).slice(0, key.limit));
+        return rowsOfKeys(keys, rows, (a, b) => a.index - b.index);
       },
-      { cacheKeyFn: (key) => `${key.runId}:${key.limit}:${key.afterIndex}` },
+      { cacheKeyFn: pageKeyId },
     ),
-    /** Pages of samples in (label, variation) order, one windowed statement for every run of the request. */
-    samplePage: new DataLoader<SamplePageKey, db.Sample[], string>(
+    /** Pages of samples in (label, variation) order, one statement for every page of the request. */
+    samplePage: new DataLoader<RunPageKey, db.Sample[], string>(
       async (keys) => {
-        const rows = await prisma.$queryRaw<db.Sample[]>`
-          SELECT s.* FROM unnest(${keys.map((k) => k.runId)}::uuid[], ${keys.map((k) => k.limit)}::int[],
-                                 ${keys.map((k) => k.afterLabel)}::int[], ${keys.map((k) => k.afterVariation)}::int[])
-                          AS k("runId", lim, after_label, after_variation)
+        const after = keys.map((k) => bound(k, 'forward', 2));
+        const before = keys.map((k) => bound(k, 'backward', 2));
+        const rows = await prisma.$queryRaw<Array<db.Sample & { ord: number }>>`
+          SELECT k.ord::int AS ord, s.*
+          FROM unnest(${keys.map((k) => k.runId)}::uuid[], ${keys.map((k) => k.request.limit)}::int[],
+                      ${keys.map((k) => k.request.direction === 'backward')}::bool[],
+                      ${after.map((b) => b[0]!)}::int[], ${after.map((b) => b[1]!)}::int[],
+                      ${before.map((b) => b[0]!)}::int[], ${before.map((b) => b[1]!)}::int[])
+               WITH ORDINALITY AS k("runId", lim, backward, after_label, after_variation, before_label, before_variation, ord)
           CROSS JOIN LATERAL (
-            SELECT * FROM "Sample" WHERE "Sample"."runId" = k."runId"
-              AND ("Sample".label, "Sample".variation) > (k.after_label, k.after_variation)
-            ORDER BY label, variation LIMIT k.lim
+            (SELECT * FROM "Sample" WHERE NOT k.backward AND "Sample"."runId" = k."runId"
+                AND ("Sample".label, "Sample".variation) > (k.after_label, k.after_variation)
+              ORDER BY label, variation LIMIT k.lim)
+            UNION ALL
+            (SELECT * FROM "Sample" WHERE k.backward AND "Sample"."runId" = k."runId"
+                AND ("Sample".label, "Sample".variation) < (k.before_label, k.before_variation)
+              ORDER BY label DESC, variation DESC LIMIT k.lim)
           ) AS s`;
-        return keys.map((key) =>
-          rows
-            .filter((row) => row.runId === key.runId && (row.label > key.afterLabel || (row.label === key.afterLabel && row.variation > key.afterVariation)))
-            .slice(0, key.limit),
-        );
+        return rowsOfKeys(keys, rows, (a, b) => a.label - b.label || a.variation - b.variation);
       },
-      { cacheKeyFn: (key) => `${key.runId}:${key.limit}:${key.afterLabel}:${key.afterVariation}` },
+      { cacheKeyFn: pageKeyId },
     ),
   };
 }

@@ -13,10 +13,10 @@ afterAll(async () => t?.stop());
 
 describe('authentication and roles', () => {
   it('refuses a missing or wrong key with UNAUTHENTICATED', async () => {
-    const missing = await graphql(t.url, undefined, '{ modelPacks { id } }');
+    const missing = await graphql(t.url, undefined, '{ modelPacks { totalCount } }');
     expect(missing.status).toBe(401);
     expect(errorCode(missing)).toBe('UNAUTHENTICATED');
-    const wrong = await graphql(t.url, 'brn_nothing_here', '{ modelPacks { id } }');
+    const wrong = await graphql(t.url, 'brn_nothing_here', '{ modelPacks { totalCount } }');
     expect(errorCode(wrong)).toBe('UNAUTHENTICATED');
   });
 
@@ -33,10 +33,10 @@ describe('authentication and roles', () => {
     expect(apiKey.role).toBe('VIEWER');
     const stored = await t.platform.database.prisma.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } });
     expect(stored.keyHash).not.toContain(secret);
-    expect((await graphql(t.url, secret, '{ modelPacks { id } }')).errors).toBeUndefined();
+    expect((await graphql(t.url, secret, '{ modelPacks { totalCount } }')).errors).toBeUndefined();
     const revoked = await graphql(t.url, t.keys[Role.ADMIN], 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id: apiKey.id });
     expect(revoked.data!.revokeApiKey.revokedAt).toBeTruthy();
-    expect(errorCode(await graphql(t.url, secret, '{ modelPacks { id } }'))).toBe('UNAUTHENTICATED');
+    expect(errorCode(await graphql(t.url, secret, '{ modelPacks { totalCount } }'))).toBe('UNAUTHENTICATED');
     const again = await graphql(t.url, t.keys[Role.ADMIN], 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: apiKey.id });
     expect(errorCode(again)).toBe('CONFLICT');
     const audit = await t.platform.database.prisma.auditLogEntry.findMany({ where: { target: apiKey.id } });
@@ -69,7 +69,7 @@ describe('bad input', () => {
   });
 
   it('refuses an oversized request body with a clear error', async () => {
-    const response = await graphql(t.url, t.keys[Role.VIEWER], `{ modelPacks { id } } # ${'x'.repeat(30000)}`);
+    const response = await graphql(t.url, t.keys[Role.VIEWER], `{ modelPacks { totalCount } } # ${'x'.repeat(30000)}`);
     expect(response.status).toBe(413);
     expect(response.errors![0]!.message).toMatch(/request body exceeds 20000 bytes/);
   });

@@ -28,11 +28,11 @@ describe('registerModelPack', () => {
     const first = await pushPack(client, dir);
     const again = await pushPack(client, dir);
     expect(again).toEqual(first);
-    const { modelPacks } = await client.request<{ modelPacks: Array<{ digest: string; latentDim: number; storagePrefix: string }> }>(
-      '{ modelPacks { digest latentDim storagePrefix } }',
+    const { modelPacks } = await client.request<{ modelPacks: { totalCount: number; edges: Array<{ node: { storagePrefix: string } }> } }>(
+      '{ modelPacks { totalCount edges { node { digest latentDim storagePrefix } } } }',
     );
-    expect(modelPacks).toHaveLength(1);
-    expect(modelPacks[0]!.storagePrefix).toBe(`packs/${first.digest}/`);
+    expect(modelPacks.totalCount).toBe(1);
+    expect(modelPacks.edges[0]!.node.storagePrefix).toBe(`packs/${first.digest}/`);
     expect(await t.platform.store.exists(`packs/${first.digest}/manifest.json`)).toBe(true);
   });
 

@@ -1,12 +1,15 @@
-import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
 import { createGallery } from '../../galleries/createGallery.js';
 import { deleteGallery } from '../../galleries/deleteGallery.js';
 import type * as db from '../../generated/prisma/client.js';
 import type { GalleryId } from '../../core/ids/ids.js';
 import { parseId } from '../args.js';
+import { keysetPage, pageOf, pageRequest } from '../connections.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
 import { GalleryInput } from '../inputs/GalleryInput.js';
+import { ConnectionArguments } from '../types/ConnectionArgs.js';
+import { GalleryConnection } from '../types/Connections.js';
 import { Gallery } from '../types/Gallery.js';
 
 function toGallery(row: db.Gallery, subjectCount: number): Gallery {
@@ -27,13 +30,20 @@ function toGallery(row: db.Gallery, subjectCount: number): Gallery {
 /** Galleries are biometric data: AUDITOR and ADMIN only, and every read is in the audit log. */
 @Resolver(() => Gallery)
 export class GalleryResolver {
-  @Query(() => [Gallery])
-  async galleries(@Ctx() context: GraphQLContext): Promise<Gallery[]> {
+  @Query(() => GalleryConnection, { description: 'Galleries, oldest first' })
+  async galleries(@Ctx() context: GraphQLContext, @Args(() => ConnectionArguments) page: ConnectionArguments): Promise<GalleryConnection> {
     authorize(context, Permission.Audit);
+    const request = pageRequest(page, ['string', 'string']);
     const { prisma } = context.services;
-    const rows = await prisma.gallery.findMany({ orderBy: { createdAt: 'asc' }, include: { _count: { select: { subjects: true } } } });
-    await prisma.auditLogEntry.create({ data: auditEntry(context, 'readGalleries', null, { galleries: rows.map((row) => row.id) }) });
-    return rows.map((row) => toGallery(row, row._count.subjects));
+    const [rows, totalCount] = await Promise.all([
+      prisma.gallery.findMany({ ...keysetPage(request, {}, 'asc'), take: request.limit, include: { _count: { select: { subjects: true } } } }),
+      prisma.gallery.count(),
+    ]);
+    const galleries = pageOf(rows.map((row) => toGallery(row, row._count.subjects)), request, totalCount, (g) => [g.createdAt.toISOString(), g.id]);
+    await prisma.auditLogEntry.create({
+      data: auditEntry(context, 'readGalleries', null, { galleries: galleries.edges.map((edge) => edge.node.id) }),
+    });
+    return galleries;
   }
 
   @Query(() => Gallery, { nullable: true })

@@ -1,4 +1,4 @@
-import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
 import type { ModelPackId } from '../../core/ids/ids.js';
 import { manifestFileName, packFiles } from '../../core/packs/manifest.js';
@@ -7,19 +7,27 @@ import type { VerifiedPack } from '../../core/packs/packVerifier.js';
 import { packPrefix } from '../../core/store/keys.js';
 import { storePackSource } from '../../core/store/storePackSource.js';
 import { parseId } from '../args.js';
+import { keysetPage, pageOf, pageRequest } from '../connections.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
 import { badUserInput } from '../errors.js';
 import { ModelPackInput } from '../inputs/ModelPackInput.js';
 import { toModelPack } from '../mappers.js';
+import { ConnectionArguments } from '../types/ConnectionArgs.js';
+import { ModelPackConnection } from '../types/Connections.js';
 import { ModelPack } from '../types/ModelPack.js';
 
 @Resolver(() => ModelPack)
 export class ModelPackResolver {
-  @Query(() => [ModelPack])
-  async modelPacks(@Ctx() context: GraphQLContext): Promise<ModelPack[]> {
+  @Query(() => ModelPackConnection, { description: 'Registered model packs, oldest first' })
+  async modelPacks(@Ctx() context: GraphQLContext, @Args(() => ConnectionArguments) page: ConnectionArguments): Promise<ModelPackConnection> {
     authorize(context, Permission.Read);
-    const rows = await context.services.prisma.modelPack.findMany({ orderBy: { createdAt: 'asc' } });
-    return rows.map(toModelPack);
+    const request = pageRequest(page, ['string', 'string']);
+    const { prisma } = context.services;
+    const [rows, totalCount] = await Promise.all([
+      prisma.modelPack.findMany({ ...keysetPage(request, {}, 'asc'), take: request.limit }),
+      prisma.modelPack.count(),
+    ]);
+    return pageOf(rows.map(toModelPack), request, totalCount, (pack) => [pack.createdAt.toISOString(), pack.id]);
   }
 
   @Query(() => ModelPack, { nullable: true })

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
 import { RunStatus } from '../../generated/prisma/enums.js';
 import type { Prisma } from '../../generated/prisma/client.js';
@@ -8,11 +8,12 @@ import type { ModelPackId, RunId } from '../../core/ids/ids.js';
 import { runFile } from '../../exports/runFiles.js';
 import { checkpointKey, type RunFileKind } from '../../core/store/keys.js';
 import { parseId } from '../args.js';
-import { decodeCursor, pageSize, toPage } from '../connections.js';
+import { keysetPage, pageOf, pageRequest } from '../connections.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
 import { defaultDownloadSeconds, downloadUrl } from '../downloads.js';
 import { conflict, notFound } from '../errors.js';
 import { RunFilter } from '../inputs/RunFilter.js';
+import { ConnectionArguments } from '../types/ConnectionArgs.js';
 import { toIdentity, toModelPack, toRun, toRunIteration, toRunShard, toSample } from '../mappers.js';
 import { IdentityConnection, RunConnection, SampleConnection } from '../types/Connections.js';
 import { RunIteration } from '../types/IterationStats.js';
@@ -26,30 +27,23 @@ export class RunResolver {
   async runs(
     @Ctx() context: GraphQLContext,
     @Arg('filter', () => RunFilter, { nullable: true }) filter: RunFilter | null,
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => ConnectionArguments) page: ConnectionArguments,
   ): Promise<RunConnection> {
     authorize(context, Permission.Read);
-    const size = pageSize(first);
+    const request = pageRequest(page, ['string', 'string']);
     const where: Prisma.RunWhereInput = {
       status: filter?.status,
       kind: filter?.kind,
       modelPackId: filter?.modelPackId ? parseId<ModelPackId>(filter.modelPackId, 'filter.modelPackId') : undefined,
       parentRunId: filter?.parentRunId ? parseId<RunId>(filter.parentRunId, 'filter.parentRunId') : undefined,
     };
-    let pageWhere = where;
-    if (after) {
-      const [createdAt, id] = decodeCursor(after, 'after', ['string', 'string']) as [string, string];
-      const at = new Date(createdAt);
-      pageWhere = { AND: [where, { OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: id } }] }] };
-    }
     const { prisma } = context.services;
     const [rows, totalCount] = await Promise.all([
-      prisma.run.findMany({ where: pageWhere, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: size + 1 }),
+      prisma.run.findMany({ ...keysetPage(request, where, 'desc'), take: request.limit }),
       prisma.run.count({ where }),
     ]);
     for (const row of rows) context.loaders.run.prime(row.id, row);
-    return toPage(rows.map(toRun), size, totalCount, after !== null, (run) => [run.createdAt.toISOString(), run.id]);
+    return pageOf(rows.map(toRun), request, totalCount, (run) => [run.createdAt.toISOString(), run.id]);
   }
 
   @Query(() => Run, { nullable: true })
@@ -126,36 +120,32 @@ export class RunResolver {
     return (await context.loaders.iterationsOfRun.load(run.id)).map(toRunIteration);
   }
 
-  @FieldResolver(() => IdentityConnection)
+  @FieldResolver(() => IdentityConnection, { description: 'Identities of a Langevin run, by index' })
   async identities(
     @Root() run: Run,
     @Ctx() context: GraphQLContext,
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => ConnectionArguments) page: ConnectionArguments,
   ): Promise<IdentityConnection> {
-    const size = pageSize(first);
-    const afterIndex = after ? (decodeCursor(after, 'after', ['number'])[0] as number) : -1;
+    const request = pageRequest(page, ['number']);
     const [rows, totalCount] = await Promise.all([
-      context.loaders.identityPage.load({ runId: run.id, limit: size + 1, afterIndex }),
+      context.loaders.identityPage.load({ runId: run.id, request }),
       context.loaders.identityCountOfRun.load(run.id),
     ]);
-    return toPage(rows.map(toIdentity), size, totalCount, after !== null, (identity) => [identity.index]);
+    return pageOf(rows.map(toIdentity), request, totalCount, (identity) => [identity.index]);
   }
 
-  @FieldResolver(() => SampleConnection)
+  @FieldResolver(() => SampleConnection, { description: 'Samples of a Dispersion or DisCo run, by label and variation' })
   async samples(
     @Root() run: Run,
     @Ctx() context: GraphQLContext,
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Args(() => ConnectionArguments) page: ConnectionArguments,
   ): Promise<SampleConnection> {
-    const size = pageSize(first);
-    const [afterLabel, afterVariation] = after ? (decodeCursor(after, 'after', ['number', 'number']) as [number, number]) : [-1, -1];
+    const request = pageRequest(page, ['number', 'number']);
     const [rows, totalCount] = await Promise.all([
-      context.loaders.samplePage.load({ runId: run.id, limit: size + 1, afterLabel, afterVariation }),
+      context.loaders.samplePage.load({ runId: run.id, request }),
       context.loaders.sampleCountOfRun.load(run.id),
     ]);
-    return toPage(rows.map(toSample), size, totalCount, after !== null, (sample) => [sample.label, sample.variation]);
+    return pageOf(rows.map(toSample), request, totalCount, (sample) => [sample.label, sample.variation]);
   }
 
   @FieldResolver(() => DownloadUrl, {

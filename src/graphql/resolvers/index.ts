@@ -7,6 +7,7 @@ import { IdentityResolver, SampleResolver } from './IdentityResolver.js';
 import { LangevinResolver } from './LangevinResolver.js';
 import { LeakageAuditResolver, LeakageMatchResolver } from './LeakageAuditResolver.js';
 import { ModelPackResolver } from './ModelPackResolver.js';
+import { NodeResolver } from './NodeResolver.js';
 import { RunResolver } from './RunResolver.js';
 import { SubscriptionResolver } from './SubscriptionResolver.js';
 import { UploadResolver } from './UploadResolver.js';
@@ -23,6 +24,7 @@ export const resolvers: NonEmptyArray<Function> = [
   LeakageAuditResolver,
   LeakageMatchResolver,
   ModelPackResolver,
+  NodeResolver,
   RunResolver,
   SampleResolver,
   SubscriptionResolver,

@@ -1,6 +1,8 @@
 import { ObjectType } from 'type-graphql';
 import { Connection } from './Connection.js';
+import { Gallery } from './Gallery.js';
 import { Identity, Sample } from './Identity.js';
+import { ModelPack } from './ModelPack.js';
 import { Run } from './Run.js';
 import { Dataset } from './Dataset.js';
 
@@ -15,3 +17,9 @@ export class SampleConnection extends Connection('Sample', Sample) {}
 
 @ObjectType()
 export class DatasetConnection extends Connection('Dataset', Dataset) {}
+
+@ObjectType()
+export class ModelPackConnection extends Connection('ModelPack', ModelPack) {}
+
+@ObjectType()
+export class GalleryConnection extends Connection('Gallery', Gallery) {}

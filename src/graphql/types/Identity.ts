@@ -1,7 +1,8 @@
 import { GraphQLDateTime } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Node } from './Node.js';
 
-@ObjectType({ description: 'A synthetic reference identity produced by a Langevin run' })
+@ObjectType({ description: 'A synthetic reference identity produced by a Langevin run', implements: Node })
 export class Identity {
   @Field(() => ID)
   id!: string;
@@ -27,7 +28,7 @@ export class Identity {
   createdAt!: Date;
 }
 
-@ObjectType({ description: 'A variation of an identity produced by a Dispersion or DisCo run' })
+@ObjectType({ description: 'A variation of an identity produced by a Dispersion or DisCo run', implements: Node })
 export class Sample {
   @Field(() => ID)
   id!: string;

@@ -1,7 +1,8 @@
 import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Node } from './Node.js';
 
-@ObjectType({ description: 'A generator, mapping and recognizer with their manifest; identified by its digest' })
+@ObjectType({ description: 'A generator, mapping and recognizer with their manifest; identified by its digest', implements: Node })
 export class ModelPack {
   @Field(() => ID)
   id!: string;

@@ -1,6 +1,7 @@
 import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { RunKind, RunStatus } from './enums.js';
+import { Node } from './Node.js';
 
 @ObjectType({ description: 'Who and what executed a run: the facts needed to re-derive its outputs' })
 export class RunProvenance {
@@ -50,7 +51,7 @@ export class RunShard {
   finishedAt!: Date | null;
 }
 
-@ObjectType({ description: 'One generation run (Langevin identities, or Dispersion / DisCo variations)' })
+@ObjectType({ description: 'One generation run (Langevin identities, or Dispersion / DisCo variations)', implements: Node })
 export class Run {
   @Field(() => ID)
   id!: string;
