@@ -1,11 +1,12 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
 import { createDataset } from '../../core/datasets/createDataset.js';
 import { requestExport } from '../../core/datasets/requestExport.js';
 import type { DatasetExportId, DatasetId } from '../../core/ids/ids.js';
 import { ExportStatus } from '../../generated/prisma/enums.js';
 import { parseId } from '../args.js';
-import { decodeCursor, pageSize, toPage } from '../connections.js';
+import { keysetPage, pageOf, pageRequest } from '../connections.js';
+import { ConnectionArguments } from '../types/ConnectionArgs.js';
 import { authorize, type GraphQLContext } from '../context.js';
 import { badUserInput } from '../errors.js';
 import { ExportOptionsInput } from '../inputs/ExportOptionsInput.js';
@@ -39,25 +40,15 @@ export class DatasetResolver {
   }
 
   @Query(() => DatasetConnection, { description: 'Datasets, newest first' })
-  async datasets(
-    @Ctx() context: GraphQLContext,
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
-  ): Promise<DatasetConnection> {
+  async datasets(@Ctx() context: GraphQLContext, @Args(() => ConnectionArguments) page: ConnectionArguments): Promise<DatasetConnection> {
     authorize(context, Permission.Read);
-    const size = pageSize(first);
+    const request = pageRequest(page, ['string', 'string']);
     const { prisma } = context.services;
-    let where = {};
-    if (after) {
-      const [createdAt, id] = decodeCursor(after, 'after', ['string', 'string']) as [string, string];
-      const at = new Date(createdAt);
-      where = { OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: id } }] };
-    }
     const [rows, totalCount] = await Promise.all([
-      prisma.dataset.findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: size + 1 }),
+      prisma.dataset.findMany({ ...keysetPage(request, {}, 'desc'), take: request.limit }),
       prisma.dataset.count(),
     ]);
-    return toPage(rows.map(toDataset), size, totalCount, after !== null, (d) => [d.createdAt.toISOString(), d.id]);
+    return pageOf(rows.map(toDataset), request, totalCount, (d) => [d.createdAt.toISOString(), d.id]);
   }
 
   @FieldResolver(() => [Run], { description: 'The runs frozen into it; their parents and packs give the lineage' })
