@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
+import { datasetCommand } from './commands/dataset.js';
 import { demoCommand } from './commands/demo.js';
 import { downloadCommand } from './commands/download.js';
 import { errorMessage } from './errorMessage.js';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   program.addCommand(packCommand());
   program.addCommand(demoCommand());
   program.addCommand(downloadCommand());
+  program.addCommand(datasetCommand());
   return program;
 }
 

@@ -1,7 +1,13 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/packs/manifest.js';
+import { packageRoot } from '../../src/core/paths.js';
 import { Role, RunStatus } from '../../src/generated/prisma/enums.js';
 import { encodeRecord } from '../../services/worker/src/exports/recordIo.js';
 import { readRecordIo, readTar } from '../support/archives.js';
@@ -183,6 +189,29 @@ describe('exportDataset', () => {
     expect(unknown.errors![0]!.extensions!.field).toBe('datasetId');
     const bad = await operate('mutation($d: ID!) { exportDataset(datasetId: $d, format: WEBDATASET, options: { shardSize: 0 }) { id } }', { d: dataset.id });
     expect(bad.errors![0]!.extensions!.field).toBe('options.shardSize');
+  });
+});
+
+describe('brownian dataset', () => {
+  const cli = async (...args: string[]) =>
+    (
+      await promisify(execFile)(process.execPath, [join(packageRoot, 'bin', 'brownian.js'), 'dataset', ...args], {
+        env: { ...process.env, BROWNIAN_URL: t.url, BROWNIAN_API_KEY: t.keys[Role.OPERATOR] },
+      })
+    ).stdout;
+
+  it('creates, exports with progress and downloads a dataset, checking the sha256', async () => {
+    const created = await cli('create', 'from the cli', dispersionId, langevinId);
+    const [, id, identities, samples, digest] = /dataset from the cli: id (\S+), (\d+) identities, (\d+) samples, digest (\w+)/.exec(created)!;
+    expect([Number(identities), Number(samples), digest]).toEqual([4, 12, expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    const dir = await mkdtemp(join(tmpdir(), 'brownian-export-'));
+    const out = join(dir, 'set.tar');
+    const exported = await cli('export', id!, '--format', 'WEBDATASET', '--content', 'BOTH', '--out', out);
+    const [, exportId, sha] = /export (\S+) SUCCEEDED: 16 images, \d+ bytes, sha256 (\w+)/.exec(exported)!;
+    expect(sha256(await readFile(out))).toBe(sha);
+    const again = join(dir, 'again.tar');
+    expect(await cli('download', exportId!, '--out', again)).toContain(`sha256 ${sha}`);
+    expect(sha256(await readFile(again))).toBe(sha);
   });
 });
 
