@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,7 +26,18 @@ async function main(): Promise<void> {
     'Figures that compare are ratios of two measurements taken in the same process, one after the other.',
     '',
   ];
-  await writeFile(join(packageRoot, 'bench', 'RESULTS.md'), `${[...header, ...reports.map(renderReport)].join('\n')}\n`);
+  const path = join(packageRoot, 'bench', 'RESULTS.md');
+  // Benchmarks not run this time keep their last results, so that a long one can be run alone.
+  const kept = only.length === 0 ? [] : previousSections(await readFile(path, 'utf8').catch(() => ''), new Set(reports.map((r) => r.name)));
+  await writeFile(path, `${[...header, ...kept, ...reports.map(renderReport)].join('\n')}\n`);
+}
+
+/** The `## name` sections of an earlier RESULTS.md, except those named in `replaced`. */
+function previousSections(text: string, replaced: ReadonlySet<string>): string[] {
+  return text
+    .split(/^(?=## )/m)
+    .filter((section) => section.startsWith('## ') && !replaced.has(section.slice(3, section.indexOf('\n')).trim()))
+    .map((section) => `${section.trimEnd()}\n`);
 }
 
 function renderReport(report: BenchReport): string {

@@ -6,10 +6,12 @@
  * an identity's variations do not depend on which other identities share its job.
  */
 import type { EmbeddingModel } from '../engine/EmbeddingModel.js';
-import { addAngularGradient, angularDistanceFromCosine, unitDot, unitRows, type UnitRows } from './angular.js';
+import { pairwiseEngine, type PairwiseEngine } from '../pairwise/engine.js';
+import { latentRepulsion } from '../pairwise/latentDistances.js';
+import { variationAngles } from '../pairwise/variationAngles.js';
+import { addAngularGradient, angularDistanceFromCosine, unitRows, type UnitRows } from './angular.js';
 import { embedAll, vjpAll } from './batchedModel.js';
 import { assertValidDispersionParams, type DispersionParams } from '../../../../src/core/runs/dispersionParams.js';
-import { latentRepulsion } from './latentRepulsion.js';
 import { meanDistanceTo } from './latentStats.js';
 import { RandomStream, type CounterRng } from './rng.js';
 import { ForceNorms, SpreadAccumulator, type Spread } from './spread.js';
@@ -156,25 +158,27 @@ interface EmbeddingSpreads {
  * Angular statistics within each identity and, when `pull` is given, adds
  * ∂/∂e_a of ½·Σ_a ½·k_e·d(e_a, e_ref)² = ½·k_e·d·∂d/∂e_a into `pull.upstream`.
  */
-function embeddingPass(
+async function embeddingPass(
+  engine: PairwiseEngine,
   state: DispersionState,
   e: UnitRows,
   references: UnitRows,
   pull: { coefficient: number; upstream: Float64Array } | null,
-): EmbeddingSpreads {
+): Promise<EmbeddingSpreads> {
   const { identityCount, variations } = state;
   const dim = e.dim;
   const pairs = new SpreadAccumulator();
   const toReference = new SpreadAccumulator();
   for (let i = 0; i < identityCount; i++) {
     const first = i * variations;
+    const angles = await variationAngles(engine, e, first, variations, references, i);
+    pairs.merge(angles.pairs);
     for (let a = 0; a < variations; a++) {
       const row = first + a;
-      const cosine = unitDot(e.unit, row, references.unit, i, dim);
+      const cosine = angles.cosineToReference[a]!;
       const distance = angularDistanceFromCosine(cosine);
       toReference.add(distance);
       if (pull !== null) addAngularGradient(pull.upstream, row * dim, 0.5 * pull.coefficient * distance, e, row, references, i, cosine);
-      for (let b = a + 1; b < variations; b++) pairs.add(angularDistanceFromCosine(unitDot(e.unit, row, e.unit, first + b, dim)));
     }
   }
   return { pairs, toReference };
@@ -196,11 +200,12 @@ export async function dispersionStep(
   const { identityCount, variations, latentDim, latents, iteration } = state;
   const { model, latentAverage } = system;
   const rows = identityCount * variations;
+  const engine = await pairwiseEngine(model.executionProvider);
 
   const e = unitRows(await embedAll(model, latents, rows, params.batchSize), rows, model.embeddingDim);
   const references = unitRows(state.referenceEmbeddings, identityCount, model.embeddingDim);
   const upstream = new Float64Array(rows * model.embeddingDim);
-  const embeddingSpreads = embeddingPass(state, e, references, { coefficient: params.embeddingCoefficient, upstream });
+  const embeddingSpreads = await embeddingPass(engine, state, e, references, { coefficient: params.embeddingCoefficient, upstream });
   const { latentGradient } = await vjpAll(model, latents, Float32Array.from(upstream), rows, params.batchSize);
 
   const norms = new ForceNorms();
@@ -211,7 +216,7 @@ export async function dispersionStep(
   const random = new Float64Array(latentDim);
   for (let i = 0; i < identityCount; i++) {
     const first = i * variations;
-    const repulsion = latentRepulsion(latents, first, variations, latentDim, params.latentCoefficient, params.latentRadius);
+    const repulsion = await latentRepulsion(engine, latents, first, variations, latentDim, params.latentCoefficient, params.latentRadius);
     latentDistances.merge(repulsion.distances);
     let maxTotal = 0;
     for (let a = 0; a < variations; a++) {
@@ -272,13 +277,14 @@ export async function dispersionStateStats(
   const { identityCount, variations, latentDim, latents } = state;
   const { model, latentAverage } = system;
   const rows = identityCount * variations;
+  const engine = await pairwiseEngine(model.executionProvider);
   const e = unitRows(await embedAll(model, latents, rows, params.batchSize), rows, model.embeddingDim);
   const references = unitRows(state.referenceEmbeddings, identityCount, model.embeddingDim);
-  const embeddingSpreads = embeddingPass(state, e, references, null);
+  const embeddingSpreads = await embeddingPass(engine, state, e, references, null);
   const latentDistances = new SpreadAccumulator();
   for (let i = 0; i < identityCount; i++) {
     // Zero strength: only the distances, computed exactly as a step computes them.
-    latentDistances.merge(latentRepulsion(latents, i * variations, variations, latentDim, 0, 0).distances);
+    latentDistances.merge((await latentRepulsion(engine, latents, i * variations, variations, latentDim, 0, 0)).distances);
   }
   return {
     embeddingDistance: embeddingSpreads.pairs.spread(),
