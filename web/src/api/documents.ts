@@ -96,12 +96,12 @@ export const identityQuery = gql`
 
 export const modelPacksQuery = gql`
   query ModelPacks {
-    modelPacks { id name digest latentDim embeddingDim createdAt }
+    modelPacks(first: 200) { edges { node { id name digest latentDim embeddingDim createdAt } } }
   }
 `;
 
 export const galleriesQuery = gql`
   query Galleries {
-    galleries { id name digest subjectCount embeddingDim createdAt }
+    galleries(first: 200) { edges { node { id name digest subjectCount embeddingDim createdAt } } }
   }
 `;

@@ -6,7 +6,7 @@ import { formatDate } from '../format';
 
 /** Galleries of real-face embeddings (auditors and admins only). */
 export function GalleriesPage() {
-  const [{ data, error }] = useQuery<{ galleries: Gallery[] }>({ query: galleriesQuery });
+  const [{ data, error }] = useQuery<{ galleries: { edges: Array<{ node: Gallery }> } }>({ query: galleriesQuery });
   return (
     <section>
       <h1>Galleries</h1>
@@ -22,7 +22,7 @@ export function GalleriesPage() {
           </tr>
         </thead>
         <tbody>
-          {data?.galleries.map((gallery) => (
+          {data?.galleries.edges.map(({ node: gallery }) => (
             <tr key={gallery.id}>
               <td>{gallery.name}</td>
               <td className="num">{gallery.subjectCount}</td>
@@ -33,7 +33,7 @@ export function GalleriesPage() {
               <td>{formatDate(gallery.createdAt)}</td>
             </tr>
           ))}
-          {data?.galleries.length === 0 && (
+          {data?.galleries.edges.length === 0 && (
             <tr>
               <td colSpan={5} className="muted">
                 No gallery yet.

@@ -7,13 +7,14 @@ import { formatDate } from '../format';
 /** Registered packs; the status column appears once the schema gives packs a status. */
 export function ModelPacksPage() {
   const withStatus = useSchemaFeatures().has('ModelPack', 'status');
-  const [{ data, error }] = useQuery<{ modelPacks: ModelPack[] }>({
+  const [{ data, error }] = useQuery<{ modelPacks: { edges: Array<{ node: ModelPack }> } }>({
     query: gql`
       query ModelPacksPage {
-        modelPacks { id name digest latentDim embeddingDim createdAt ${withStatus ? 'status' : ''} }
+        modelPacks(first: 200) { edges { node { id name digest latentDim embeddingDim createdAt ${withStatus ? 'status' : ''} } } }
       }
     `,
   });
+  const packs = data?.modelPacks.edges.map((edge) => edge.node);
   return (
     <section>
       <h1>Model packs</h1>
@@ -30,7 +31,7 @@ export function ModelPacksPage() {
           </tr>
         </thead>
         <tbody>
-          {data?.modelPacks.map((pack) => (
+          {packs?.map((pack) => (
             <tr key={pack.id}>
               <td>{pack.name}</td>
               {withStatus && <td>{pack.status}</td>}
@@ -42,7 +43,7 @@ export function ModelPacksPage() {
               <td>{formatDate(pack.createdAt)}</td>
             </tr>
           ))}
-          {data?.modelPacks.length === 0 && (
+          {packs?.length === 0 && (
             <tr>
               <td colSpan={6} className="muted">
                 No pack registered yet: `brownian pack push`.

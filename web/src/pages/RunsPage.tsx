@@ -46,7 +46,7 @@ export function RunsPage({ role }: { role: Role }) {
   const [{ data, error, fetching }, refetch] = useQuery<{
     runs: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: RunRow }[] };
   }>({ query: runsQuery, variables: { after, filter } });
-  const [{ data: packs }] = useQuery<{ modelPacks: ModelPack[] }>({ query: modelPacksQuery });
+  const [{ data: packs }] = useQuery<{ modelPacks: { edges: Array<{ node: ModelPack }> } }>({ query: modelPacksQuery });
   useSubscription({ query: runUpdated }, () => {
     refetch({ requestPolicy: 'network-only' });
     return null;
@@ -100,7 +100,7 @@ export function RunsPage({ role }: { role: Role }) {
           Pack
           <select name="pack" value={packId} onChange={(e) => setFilter(setPackId)(e.target.value)}>
             <option value="">any</option>
-            {packs?.modelPacks.map((p) => (
+            {packs?.modelPacks.edges.map(({ node: p }) => (
               <option key={p.id} value={p.id}>
                 {p.name} ({p.digest.slice(0, 8)})
               </option>

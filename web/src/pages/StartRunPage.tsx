@@ -20,7 +20,7 @@ const optionalFields: { name: string; label: string; integer?: boolean }[] = [
 
 /** Starts a Langevin run; the API validates every field and names a bad one in its error. */
 export function StartRunPage() {
-  const [{ data: packs }] = useQuery<{ modelPacks: ModelPack[] }>({ query: modelPacksQuery });
+  const [{ data: packs }] = useQuery<{ modelPacks: { edges: Array<{ node: ModelPack }> } }>({ query: modelPacksQuery });
   const [state, start] = useMutation<{ startLangevinRun: { id: string } }>(startLangevinRunMutation);
   const [, navigate] = useLocation();
   const [values, setValues] = useState<Record<string, string>>({ numIdentities: '32', iterations: '30', seed: '' });
@@ -29,7 +29,7 @@ export function StartRunPage() {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const input: Record<string, unknown> = {
-      modelPackId: values.modelPackId ?? packs?.modelPacks[0]?.id,
+      modelPackId: values.modelPackId ?? packs?.modelPacks.edges[0]?.node.id,
       numIdentities: Number(values.numIdentities),
       iterations: Number(values.iterations),
     };
@@ -48,8 +48,8 @@ export function StartRunPage() {
       <form className="form" onSubmit={submit}>
         <label>
           Model pack
-          <select name="modelPackId" value={values.modelPackId ?? packs?.modelPacks[0]?.id ?? ''} onChange={set('modelPackId')} required>
-            {packs?.modelPacks.map((pack) => (
+          <select name="modelPackId" value={values.modelPackId ?? packs?.modelPacks.edges[0]?.node.id ?? ''} onChange={set('modelPackId')} required>
+            {packs?.modelPacks.edges.map(({ node: pack }) => (
               <option key={pack.id} value={pack.id}>
                 {pack.name} ({pack.digest.slice(0, 8)})
               </option>
@@ -77,7 +77,7 @@ export function StartRunPage() {
             </label>
           ))}
         </details>
-        <button type="submit" disabled={state.fetching || !packs?.modelPacks.length}>
+        <button type="submit" disabled={state.fetching || !packs?.modelPacks.edges.length}>
           Start
         </button>
         <ErrorBox error={state.error} />
