@@ -1,6 +1,6 @@
 import { AuditScope, GalleryStatus, RunStatus } from '../generated/prisma/enums.js';
 import type * as db from '../generated/prisma/client.js';
-import type { AuditId, GalleryId, RunId } from '../core/ids/ids.js';
+import type { AuditId, DatasetId, GalleryId, RunId } from '../core/ids/ids.js';
 import { decodeImpostors } from '../core/audits/impostors.js';
 import { recognizerDigestOf } from '../galleries/recognizer.js';
 import { checkId } from '../graphql/args.js';
@@ -19,6 +19,7 @@ const maxShardSize = 100_000;
 export interface AuditPlan {
   gallery: db.Gallery;
   runIds: RunId[];
+  datasetId?: DatasetId;
   scope: AuditScope;
   topK: number;
   shardSize: number;
@@ -31,8 +32,7 @@ export async function startLeakageAudit(context: GraphQLContext, input: LeakageA
   const { prisma } = context.services;
   const problems: FieldProblem[] = [];
   const galleryId = checkId<GalleryId>(input.galleryId, 'input.galleryId', problems);
-  if (input.runIds.length === 0 || input.runIds.length > maxRuns) problems.push({ field: 'input.runIds', message: `give 1 to ${maxRuns} runs` });
-  const runIds = [...new Set(input.runIds.map((id, i) => checkId<RunId>(id, `input.runIds[${i}]`, problems)).filter((id) => id !== undefined))];
+  const { runIds, datasetId } = await auditedRuns(context, input, problems);
   if (!Number.isInteger(input.topK) || input.topK < 1 || input.topK > maxTopK) problems.push({ field: 'input.topK', message: `must be an integer from 1 to ${maxTopK}` });
   const shardSize = input.shardSize ?? defaultShardSize;
   if (!Number.isInteger(shardSize) || shardSize < 1 || shardSize > maxShardSize) {
@@ -50,7 +50,34 @@ export async function startLeakageAudit(context: GraphQLContext, input: LeakageA
   }
   const threshold = gallery ? resolveThreshold(input.threshold, decodeImpostors(gallery.impostorSimilarities), 'input.threshold', problems) : undefined;
   if (problems.length > 0 || !gallery || !threshold) throw badUserInput(problems);
-  return createAudit(context, { gallery, runIds, scope: input.scope, topK: input.topK, shardSize, threshold }, 'startLeakageAudit');
+  return createAudit(context, { gallery, runIds, datasetId, scope: input.scope, topK: input.topK, shardSize, threshold }, 'startLeakageAudit');
+}
+
+/** The runs an audit covers: those listed, or those a dataset was made from. */
+async function auditedRuns(
+  context: GraphQLContext,
+  input: LeakageAuditInput,
+  problems: FieldProblem[],
+): Promise<{ runIds: RunId[]; datasetId?: DatasetId }> {
+  const hasRuns = input.runIds !== undefined && input.runIds !== null;
+  const hasDataset = input.datasetId !== undefined && input.datasetId !== null;
+  if (hasRuns === hasDataset) {
+    problems.push({ field: 'input.runIds', message: 'give runIds or datasetId, one of them' });
+    return { runIds: [] };
+  }
+  if (hasDataset) {
+    const datasetId = checkId<DatasetId>(input.datasetId!, 'input.datasetId', problems);
+    if (!datasetId) return { runIds: [] };
+    const dataset = await context.services.prisma.dataset.findUnique({ where: { id: datasetId }, include: { runs: true } });
+    if (!dataset) {
+      problems.push({ field: 'input.datasetId', message: `no dataset ${datasetId}` });
+      return { runIds: [] };
+    }
+    return { runIds: dataset.runs.map((run) => run.runId as RunId), datasetId };
+  }
+  const listed = input.runIds!;
+  if (listed.length === 0 || listed.length > maxRuns) problems.push({ field: 'input.runIds', message: `give 1 to ${maxRuns} runs` });
+  return { runIds: [...new Set(listed.map((id, i) => checkId<RunId>(id, `input.runIds[${i}]`, problems)).filter((id) => id !== undefined))] };
 }
 
 /** A run made with another recognizer than the gallery's cannot be compared with it: both are named. */
@@ -72,6 +99,7 @@ export async function createAudit(context: GraphQLContext, plan: AuditPlan, oper
     const row = await tx.leakageAudit.create({
       data: {
         galleryId: plan.gallery.id,
+        datasetId: plan.datasetId ?? null,
         galleryName: plan.gallery.name,
         galleryDigest: plan.gallery.digest,
         recognizerDigest: plan.gallery.recognizerDigest,
@@ -85,7 +113,7 @@ export async function createAudit(context: GraphQLContext, plan: AuditPlan, oper
       },
     });
     await tx.auditLogEntry.create({
-      data: auditEntry(context, operation, row.id, { galleryId: plan.gallery.id, runIds: plan.runIds, scope: plan.scope, topK: plan.topK, ...plan.threshold }),
+      data: auditEntry(context, operation, row.id, { galleryId: plan.gallery.id, datasetId: plan.datasetId ?? null, runIds: plan.runIds, scope: plan.scope, topK: plan.topK, ...plan.threshold }),
     });
     return row;
   });

@@ -18,8 +18,11 @@ export class AuditThresholdInput {
 
 @InputType({ description: 'What to audit, against which gallery, and when a pair counts as a match' })
 export class LeakageAuditInput {
-  @Field(() => [ID], { description: 'Runs whose identities and/or samples are audited' })
-  runIds!: string[];
+  @Field(() => [ID], { nullable: true, description: 'Runs whose identities and/or samples are audited; or give datasetId' })
+  runIds?: string[];
+
+  @Field(() => ID, { nullable: true, description: 'A dataset whose members (reference identities and/or samples) are audited' })
+  datasetId?: string;
 
   @Field(() => ID)
   galleryId!: string;

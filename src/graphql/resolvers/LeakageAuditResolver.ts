@@ -55,7 +55,7 @@ export class LeakageAuditResolver {
   async startLeakageAudit(@Ctx() context: GraphQLContext, @Arg('input', () => LeakageAuditInput) input: LeakageAuditInput): Promise<LeakageAudit> {
     authorize(context, Permission.Audit);
     const audit = await startLeakageAudit(context, input);
-    return toAudit({ ...audit, runs: input.runIds.map((runId) => ({ runId: runId.toLowerCase() })) });
+    return toAudit((await auditReads.audit(context.services.prisma, audit.id as AuditId))!);
   }
 
   @Mutation(() => ExclusionRerun, { description: 'Reruns the audited Langevin run with the gallery excluded, and audits the new run at the same threshold' })

@@ -66,8 +66,11 @@ export class LeakageAudit {
   @Field(() => String)
   recognizerDigest!: string;
 
-  @Field(() => [ID])
+  @Field(() => [ID], { description: 'The runs audited, or those the dataset was made from' })
   runIds!: string[];
+
+  @Field(() => ID, { nullable: true, description: 'The dataset audited, when the audit was asked for one' })
+  datasetId!: string | null;
 
   @Field(() => AuditScope)
   scope!: AuditScope;

@@ -29,7 +29,7 @@ export const auditPlanJob: JobHandler<typeof JobName.auditPlan> = async (job, se
     await queue.enqueue(JobName.auditPlan, { auditId }, `${auditId}:plan:${randomUUID()}`, waitSeconds);
     return 'completed';
   }
-  const sources = await querySources(prisma, audit.runs.map((run) => run.runId), audit.scope);
+  const sources = await querySources(prisma, audit, audit.runs.map((run) => run.runId));
   const shards = planShards(sources, audit.shardSize);
   if (shards.length === 0) {
     await failAudit(prisma, auditId, `the runs hold no ${audit.scope.toLowerCase()} to audit`);

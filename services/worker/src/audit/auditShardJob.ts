@@ -27,7 +27,7 @@ export const auditShardJob: JobHandler<typeof JobName.auditShard> = async (job, 
     return 'completed';
   }
   const gallery = audit.gallery;
-  const sources = await querySources(prisma, audit.runs.map((run) => run.runId), audit.scope);
+  const sources = await querySources(prisma, audit, audit.runs.map((run) => run.runId));
   const segments = planShards(sources, audit.shardSize)[shard];
   if (!segments) throw new Error(`audit ${auditId} has no shard ${shard}`);
   const queries = await loadShardQueries(prisma, segments, gallery.embeddingDim);

@@ -1,17 +1,20 @@
 /** Which table a synthetic embedding comes from. */
 export type QueryKind = 'identity' | 'sample';
 
-/** How many embeddings of one kind one run holds, in the order an audit reads them. */
+/** Where embeddings come from: a run's rows, or a dataset's members. */
+export type QueryOwner = { runId: string } | { datasetId: string };
+
+/** How many embeddings of one kind one owner holds, in the order an audit reads them. */
 export interface QuerySource {
   kind: QueryKind;
-  runId: string;
+  owner: QueryOwner;
   count: number;
 }
 
 /** A contiguous slice of one source: rows [offset, offset + count) in its stable order. */
 export interface Segment {
   kind: QueryKind;
-  runId: string;
+  owner: QueryOwner;
   offset: number;
   count: number;
 }
@@ -28,7 +31,7 @@ export function planShards(sources: readonly QuerySource[], shardSize: number): 
     let offset = 0;
     while (offset < source.count) {
       const take = Math.min(source.count - offset, shardSize - filled);
-      current.push({ kind: source.kind, runId: source.runId, offset, count: take });
+      current.push({ kind: source.kind, owner: source.owner, offset, count: take });
       offset += take;
       filled += take;
       if (filled === shardSize) {

@@ -13,22 +13,68 @@ export interface ShardQueries {
   sampleIds: Array<string | null>;
 }
 
+interface QueryRow {
+  identityId: string;
+  sampleId: string | null;
+  embedding: Uint8Array;
+}
+
 const kindsOf: Record<AuditScope, QueryKind[]> = {
   IDENTITIES: ['identity'],
   SAMPLES: ['sample'],
   BOTH: ['identity', 'sample'],
 };
 
-/** What an audit reads, run by run (in id order), identities before samples. */
-export async function querySources(prisma: PrismaClient, runIds: readonly string[], scope: AuditScope): Promise<QuerySource[]> {
+/**
+ * What an audit reads: a dataset's members (reference identities, then samples, in position
+ * order), or run by run in id order, identities before samples.
+ */
+export async function querySources(
+  prisma: PrismaClient,
+  audit: { datasetId: string | null; scope: AuditScope },
+  runIds: readonly string[],
+): Promise<QuerySource[]> {
   const sources: QuerySource[] = [];
+  const { datasetId } = audit;
+  if (datasetId) {
+    for (const kind of kindsOf[audit.scope]) {
+      const count = await prisma.datasetMember.count({ where: { datasetId, sampleId: kind === 'identity' ? null : { not: null } } });
+      if (count > 0) sources.push({ kind, owner: { datasetId }, count });
+    }
+    return sources;
+  }
   for (const runId of [...runIds].sort()) {
-    for (const kind of kindsOf[scope]) {
+    for (const kind of kindsOf[audit.scope]) {
       const count = kind === 'identity' ? await prisma.identity.count({ where: { runId } }) : await prisma.sample.count({ where: { runId } });
-      if (count > 0) sources.push({ kind, runId, count });
+      if (count > 0) sources.push({ kind, owner: { runId }, count });
     }
   }
   return sources;
+}
+
+async function segmentRows(prisma: PrismaClient, segment: Segment): Promise<QueryRow[]> {
+  const page = { skip: segment.offset, take: segment.count };
+  if ('datasetId' in segment.owner) {
+    const members = await prisma.datasetMember.findMany({
+      where: { datasetId: segment.owner.datasetId, sampleId: segment.kind === 'identity' ? null : { not: null } },
+      orderBy: { position: 'asc' },
+      ...page,
+      select: { identityId: true, sampleId: true, identity: { select: { embedding: true } }, sample: { select: { embedding: true } } },
+    });
+    return members.map((m) => ({ identityId: m.identityId, sampleId: m.sampleId, embedding: m.sample?.embedding ?? m.identity.embedding }));
+  }
+  const { runId } = segment.owner;
+  if (segment.kind === 'identity') {
+    const rows = await prisma.identity.findMany({ where: { runId }, orderBy: { index: 'asc' }, ...page, select: { id: true, embedding: true } });
+    return rows.map((row) => ({ identityId: row.id, sampleId: null, embedding: row.embedding }));
+  }
+  const rows = await prisma.sample.findMany({
+    where: { runId },
+    orderBy: [{ label: 'asc' }, { variation: 'asc' }, { id: 'asc' }],
+    ...page,
+    select: { id: true, identityId: true, embedding: true },
+  });
+  return rows.map((row) => ({ identityId: row.identityId, sampleId: row.id, embedding: row.embedding }));
 }
 
 export async function loadShardQueries(prisma: PrismaClient, segments: readonly Segment[], dim: number): Promise<ShardQueries> {
@@ -37,27 +83,8 @@ export async function loadShardQueries(prisma: PrismaClient, segments: readonly 
   const identityIds: string[] = [];
   const sampleIds: Array<string | null> = [];
   for (const segment of segments) {
-    const rows =
-      segment.kind === 'identity'
-        ? (
-            await prisma.identity.findMany({
-              where: { runId: segment.runId },
-              orderBy: { index: 'asc' },
-              skip: segment.offset,
-              take: segment.count,
-              select: { id: true, embedding: true },
-            })
-          ).map((row) => ({ identityId: row.id, sampleId: null, embedding: row.embedding }))
-        : (
-            await prisma.sample.findMany({
-              where: { runId: segment.runId },
-              orderBy: [{ label: 'asc' }, { variation: 'asc' }, { id: 'asc' }],
-              skip: segment.offset,
-              take: segment.count,
-              select: { id: true, identityId: true, embedding: true },
-            })
-          ).map((row) => ({ identityId: row.identityId, sampleId: row.id as string | null, embedding: row.embedding }));
-    if (rows.length !== segment.count) throw new Error(`run ${segment.runId} changed while it was audited`);
+    const rows = await segmentRows(prisma, segment);
+    if (rows.length !== segment.count) throw new Error(`the embeddings of ${JSON.stringify(segment.owner)} changed while they were audited`);
     for (const row of rows) {
       const embedding = bytesToFloat32(row.embedding);
       if (embedding.length !== dim) throw new Error(`embedding of ${row.sampleId ?? row.identityId} has ${embedding.length} values, not ${dim}`);
