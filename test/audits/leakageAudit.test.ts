@@ -162,3 +162,39 @@ describe('the audit → exclusion loop on the built-in pack', () => {
     expect(Buffer.from(await image.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
   }, 600_000);
 });
+
+describe('auditing a dataset', () => {
+  it('audits the reference identities and samples of a dataset; a sample flags its identity', async () => {
+    const langevin = await langevinRun({ numIdentities: 4, iterations: 1, seed: '31' });
+    const dispersion = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($input: DispersionRunInput!) { startDispersionRun(input: $input) { id } }', {
+      input: { parentRunId: langevin, numVariations: 3, iterations: 1, seed: '32', batchSize: 8 },
+    });
+    expect(dispersion.errors).toBeUndefined();
+    const dispersionId = dispersion.data!.startDispersionRun.id;
+    expect(await finishedRun(t, dispersionId)).toBe('SUCCEEDED');
+    const dataset = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($runIds: [ID!]!) { createDataset(name: "audited", runIds: $runIds) { id } }', {
+      runIds: [langevin, dispersionId],
+    });
+    expect(dataset.errors).toBeUndefined();
+    const datasetId = dataset.data!.createDataset.id;
+
+    // The gallery holds one sample's own embedding among random faces: that sample, and through
+    // it its identity, must be the only ones flagged.
+    const sample = await t.platform.database.prisma.sample.findFirstOrThrow({ where: { runId: dispersionId }, orderBy: [{ label: 'asc' }, { variation: 'asc' }] });
+    const random = mulberry32(5);
+    const gallery = new Float32Array(50 * dim).map(() => random() * 2 - 1);
+    gallery.set(bytesToFloat32(sample.embedding), 17 * dim);
+    const galleryId = await createGallery(t, gallery, dim, { modelPackId: packId });
+    const started = await startAudit(t, { datasetId, galleryId, scope: 'BOTH', topK: 2, threshold: { cosine: 0.999 }, shardSize: 5 });
+    expect(started.errors).toBeUndefined();
+    const audit = await finishedAudit(t, started.data!.startLeakageAudit.id);
+    const members = await t.platform.database.prisma.datasetMember.count({ where: { datasetId } });
+    expect(audit).toMatchObject({ status: 'SUCCEEDED', queryCount: members, shardCount: Math.ceil(members / 5) });
+    expect(audit.summary).toMatchObject({ identitiesAudited: 4, samplesAudited: members - 4, flaggedIdentities: 1, flaggedSamples: 1, leakageRate: 0.25 });
+    const flagged = await t.platform.database.prisma.leakageMatch.findMany({ where: { auditId: audit.id, aboveThreshold: true }, include: { subject: true } });
+    expect(flagged.map((m) => [m.sampleId, m.identityId, m.subject!.row, m.rank])).toEqual([[sample.id, sample.identityId, 17, 1]]);
+    const read = await graphql(t.url, t.keys[Role.AUDITOR], 'query($id: ID!) { leakageAudit(id: $id) { datasetId runIds matches { edges { node { sampleId lineage { sample { id } run { id } } } } } } }', { id: audit.id });
+    expect(read.data!.leakageAudit).toMatchObject({ datasetId, matches: { edges: [{ node: { sampleId: sample.id, lineage: { sample: { id: sample.id }, run: { id: dispersionId } } } }] } });
+    expect([...read.data!.leakageAudit.runIds].sort()).toEqual([langevin, dispersionId].sort());
+  }, 300_000);
+});

@@ -29,7 +29,7 @@ export async function createGallery(
 }
 
 export const auditFields = `id status error threshold thresholdAngle falseMatchRate targetFalseMatchRate shardCount shardsDone queryCount
-  galleryId runIds followsAuditId summary { identitiesAudited flaggedIdentities leakageRate maxSimilarity
+  galleryId runIds followsAuditId summary { identitiesAudited samplesAudited flaggedIdentities flaggedSamples leakageRate maxSimilarity
   histogram { binStarts identityMaxSimilarity galleryImpostors } }`;
 
 export async function startAudit(t: TestPlatform, input: Record<string, unknown>, key = t.keys[Role.AUDITOR]) {
