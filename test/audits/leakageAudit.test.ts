@@ -141,10 +141,10 @@ describe('the audit → exclusion loop on the built-in pack', () => {
         t.url,
         t.keys[Role.AUDITOR],
         `query($id: ID!, $after: String) { leakageAudit(id: $id) { matches(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor }
-          edges { node { identityId rank similarity aboveThreshold subject { label } syntheticImageUrl galleryImageUrl lineage { run { id } } } } } } }`,
+          edges { node { identityId rank similarity aboveThreshold subject { label } syntheticImageUrl { url } galleryImageUrl { url } lineage { run { id } } } } } } }`,
         { id: first.id, after },
       );
-    const seen: Array<{ similarity: number; aboveThreshold: boolean; lineage: { run: { id: string } }; syntheticImageUrl: string }> = [];
+    const seen: Array<{ similarity: number; aboveThreshold: boolean; lineage: { run: { id: string } }; syntheticImageUrl: { url: string } }> = [];
     let after: string | undefined;
     for (;;) {
       const response = await page(after);
@@ -157,7 +157,7 @@ describe('the audit → exclusion loop on the built-in pack', () => {
     expect(seen.length).toBe(await t.platform.database.prisma.leakageMatch.count({ where: { auditId: first.id, aboveThreshold: true } }));
     expect(seen.every((m) => m.aboveThreshold && m.lineage.run.id === plain)).toBe(true);
     expect([...seen].sort((a, b) => b.similarity - a.similarity)).toEqual(seen);
-    const image = await fetch(seen[0]!.syntheticImageUrl);
+    const image = await fetch(seen[0]!.syntheticImageUrl.url);
     expect(image.status).toBe(200);
     expect(Buffer.from(await image.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
   }, 600_000);

@@ -11,7 +11,10 @@ import { LeakageAuditInput } from '../inputs/LeakageAuditInput.js';
 import { ExclusionRerun, LeakageAudit, LeakageMatch, LeakageMatchConnection } from '../types/LeakageAudit.js';
 import { Lineage } from '../types/Lineage.js';
 import { lineageOf } from './IdentityResolver.js';
+import { downloadUrl } from '../downloads.js';
+import { DownloadUrl } from '../types/DownloadUrl.js';
 
+/** Review URLs show faces: they expire after 15 minutes unless asked otherwise. */
 const imageUrlSeconds = 900;
 
 function toAudit(row: AuditRow): LeakageAudit {
@@ -103,17 +106,26 @@ export class LeakageAuditResolver {
 
 @Resolver(() => LeakageMatch)
 export class LeakageMatchResolver {
-  @FieldResolver(() => String, { description: 'Presigned URL of the synthetic image, valid 15 minutes' })
-  async syntheticImageUrl(@Root() match: LeakageMatch, @Ctx() context: GraphQLContext): Promise<string> {
-    return (await context.services.store.presignedUrl('GET', match.syntheticImageKey, imageUrlSeconds)).url;
+  @FieldResolver(() => DownloadUrl, { description: 'Presigned GET URL of the synthetic image (the sample\'s, else the identity\'s)' })
+  syntheticImageUrl(
+    @Root() match: LeakageMatch,
+    @Ctx() context: GraphQLContext,
+    @Arg('expiresIn', () => Int, { defaultValue: imageUrlSeconds, description: 'seconds the URL stays valid' }) expiresIn: number,
+  ): Promise<DownloadUrl> {
+    return downloadUrl(context, match.syntheticImageKey, expiresIn);
   }
 
-  @FieldResolver(() => String, { nullable: true, description: 'Presigned URL of the gallery face, valid 15 minutes; null without an image' })
-  async galleryImageUrl(@Root() match: LeakageMatch, @Ctx() context: GraphQLContext): Promise<string | null> {
+  @FieldResolver(() => DownloadUrl, { nullable: true, description: 'Presigned GET URL of the gallery face, for review; null without an image or once the gallery is deleted' })
+  async galleryImageUrl(
+    @Root() match: LeakageMatch,
+    @Ctx() context: GraphQLContext,
+    @Arg('expiresIn', () => Int, { defaultValue: imageUrlSeconds, description: 'seconds the URL stays valid' }) expiresIn: number,
+  ): Promise<DownloadUrl | null> {
     const key = match.subject?.imageKey;
     if (!key) return null;
-    await log(context, 'presignGalleryImage', match.subject!.id, { auditId: match.auditId, matchId: match.id });
-    return (await context.services.store.presignedUrl('GET', key, imageUrlSeconds)).url;
+    const url = await downloadUrl(context, key, expiresIn);
+    await log(context, 'presignGalleryImage', match.subject!.id, { auditId: match.auditId, matchId: match.id, expiresAt: url.expiresAt });
+    return url;
   }
 
   @FieldResolver(() => Lineage, { description: 'Provenance of the synthetic side: sample or identity, run, parents, pack' })
