@@ -2,6 +2,7 @@ import type { AuditSummary } from '../core/audits/auditSummary.js';
 import type { PrismaClient } from '../core/db/client.js';
 import type * as db from '../generated/prisma/client.js';
 import type { AuditId, IdentityId } from '../core/ids/ids.js';
+import { keysetPage, type PageRequest } from '../graphql/connections.js';
 
 export type MatchRow = db.LeakageMatch & {
   subject: db.GallerySubject | null;
@@ -23,13 +24,14 @@ export const auditReads = {
     return prisma.leakageAudit.findUnique({ where: { id }, include: { runs: { select: { runId: true } } } });
   },
 
-  audits(prisma: PrismaClient, runId: string | undefined): Promise<AuditRow[]> {
-    return prisma.leakageAudit.findMany({
-      where: runId ? { runs: { some: { runId } } } : {},
-      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-      include: { runs: { select: { runId: true } } },
-      take: 200,
-    });
+  /** One keyset page of audits (newest first), of one run when runId is given. */
+  async auditPage(prisma: PrismaClient, runId: string | undefined, request: PageRequest): Promise<{ rows: AuditRow[]; totalCount: number }> {
+    const where = runId ? { runs: { some: { runId } } } : {};
+    const [rows, totalCount] = await Promise.all([
+      prisma.leakageAudit.findMany({ ...keysetPage(request, where, 'desc'), take: request.limit, include: { runs: { select: { runId: true } } } }),
+      prisma.leakageAudit.count({ where }),
+    ]);
+    return { rows, totalCount };
   },
 
   /** Matches by similarity, best first; `after` is the (similarity, id) of the last row seen. */

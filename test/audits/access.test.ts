@@ -62,7 +62,7 @@ describe('the role × operation matrix of galleries and audits', () => {
     const doomed = {} as Record<Role, string>;
     for (const role of Object.values(Role)) doomed[role] = await newGallery(4, 5);
     const operations: Operation[] = [
-      { name: 'galleries', logs: ['readGalleries'], allowed: auditors, call: (key) => graphql(t.url, key, '{ galleries { id } }') },
+      { name: 'galleries', logs: ['readGalleries'], allowed: auditors, call: (key) => graphql(t.url, key, '{ galleries { edges { node { id } } } }') },
       { name: 'gallery', logs: ['readGallery'], allowed: auditors, call: (key) => graphql(t.url, key, 'query($id: ID!) { gallery(id: $id) { id } }', { id: galleryId }) },
       {
         name: 'createGallery',
@@ -91,7 +91,7 @@ describe('the role × operation matrix of galleries and audits', () => {
           }),
       },
       { name: 'leakageAudit', logs: ['readLeakageAudit'], allowed: auditors, call: (key) => graphql(t.url, key, 'query($id: ID!) { leakageAudit(id: $id) { id } }', { id: auditId }) },
-      { name: 'leakageAudits', logs: ['readLeakageAudits'], allowed: auditors, call: (key) => graphql(t.url, key, '{ leakageAudits { id } }') },
+      { name: 'leakageAudits', logs: ['readLeakageAudits'], allowed: auditors, call: (key) => graphql(t.url, key, '{ leakageAudits(first: 5) { totalCount edges { node { id } } } }') },
       {
         name: 'leakageAudit.matches',
         logs: ['readLeakageAudit', 'readLeakageMatches'],

@@ -1,14 +1,15 @@
-import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { auditReads, summaryOf, type AuditRow, type MatchRow } from '../../audits/auditReads.js';
 import { rerunWithExclusion } from '../../audits/rerunWithExclusion.js';
 import { startLeakageAudit } from '../../audits/startAudit.js';
 import { Permission } from '../../auth/roles.js';
 import type { AuditId, IdentityId, RunId } from '../../core/ids/ids.js';
 import { parseId } from '../args.js';
-import { decodeCursor, pageSize, toPage } from '../connections.js';
+import { decodeCursor, pageOf, pageRequest, pageSize, toPage } from '../connections.js';
+import { ConnectionArguments } from '../types/ConnectionArgs.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
 import { LeakageAuditInput } from '../inputs/LeakageAuditInput.js';
-import { ExclusionRerun, LeakageAudit, LeakageMatch, LeakageMatchConnection } from '../types/LeakageAudit.js';
+import { ExclusionRerun, LeakageAudit, LeakageAuditConnection, LeakageMatch, LeakageMatchConnection } from '../types/LeakageAudit.js';
 import { Lineage } from '../types/Lineage.js';
 import { lineageOf } from './IdentityResolver.js';
 import { downloadUrl } from '../downloads.js';
@@ -46,12 +47,18 @@ export class LeakageAuditResolver {
     return row ? toAudit(row) : null;
   }
 
-  @Query(() => [LeakageAudit], { description: 'The latest 200 audits, of one run when runId is given' })
-  async leakageAudits(@Ctx() context: GraphQLContext, @Arg('runId', () => ID, { nullable: true }) runId?: string): Promise<LeakageAudit[]> {
+  @Query(() => LeakageAuditConnection, { description: 'Audits, newest first; of one run when runId is given' })
+  async leakageAudits(
+    @Ctx() context: GraphQLContext,
+    @Args(() => ConnectionArguments) page: ConnectionArguments,
+    @Arg('runId', () => ID, { nullable: true }) runId?: string,
+  ): Promise<LeakageAuditConnection> {
     authorize(context, Permission.Audit);
-    const rows = await auditReads.audits(context.services.prisma, runId ? parseId<RunId>(runId, 'runId') : undefined);
-    await log(context, 'readLeakageAudits', runId ?? null, { audits: rows.length });
-    return rows.map(toAudit);
+    const request = pageRequest(page, ['string', 'string']);
+    const { rows, totalCount } = await auditReads.auditPage(context.services.prisma, runId ? parseId<RunId>(runId, 'runId') : undefined, request);
+    const audits = pageOf(rows.map(toAudit), request, totalCount, (audit) => [audit.createdAt.toISOString(), audit.id]);
+    await log(context, 'readLeakageAudits', runId ?? null, { audits: audits.edges.map((edge) => edge.node.id) });
+    return audits;
   }
 
   @Mutation(() => LeakageAudit, { description: 'Checks the request, records the audit and queues it; nothing is queued when a field is invalid' })

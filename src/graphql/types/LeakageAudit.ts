@@ -152,6 +152,9 @@ export class LeakageMatch {
 @ObjectType()
 export class LeakageMatchConnection extends Connection('LeakageMatch', LeakageMatch) {}
 
+@ObjectType()
+export class LeakageAuditConnection extends Connection('LeakageAudit', LeakageAudit) {}
+
 @ObjectType({ description: 'The run rerunWithExclusion started and the audit that will check it' })
 export class ExclusionRerun {
   @Field(() => ID)
