@@ -3,6 +3,7 @@ import type { Principal } from '../auth/apiKeys.js';
 import { type Permission, roleAllows } from '../auth/roles.js';
 import type { Config } from '../core/config/config.js';
 import type { PrismaClient } from '../core/db/client.js';
+import { jsonColumn } from '../core/db/json.js';
 import type { Logger } from '../core/logging/logger.js';
 import type { JobQueue } from '../core/queue/jobQueue.js';
 import type { PackVerifier } from '../core/packs/packVerifier.js';
@@ -37,5 +38,5 @@ export function authorize(context: GraphQLContext, ...permissions: Permission[])
 
 /** Audit-log entry for a mutation: who did what to which object. */
 export function auditEntry(context: GraphQLContext, operation: string, target: string | null, details: object) {
-  return { apiKeyId: context.principal.keyId, operation, target, details: details as never };
+  return { apiKeyId: context.principal.keyId, operation, target, details: jsonColumn(details) };
 }

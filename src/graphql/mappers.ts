@@ -2,7 +2,8 @@ import type * as db from '../generated/prisma/client.js';
 import { bytesToFloat32 } from '../core/db/floats.js';
 import type { ApiKey } from './types/ApiKey.js';
 import type { Identity, Sample } from './types/Identity.js';
-import type { IterationStats, RunIteration } from './types/IterationStats.js';
+import { decodeIterationStats } from '../core/stats/iterationStats.js';
+import type { RunIteration } from './types/IterationStats.js';
 import type { ModelPack } from './types/ModelPack.js';
 import type { Run, RunShard } from './types/Run.js';
 import type { Dataset, DatasetExport } from './types/Dataset.js';
@@ -82,7 +83,7 @@ export function toRunShard(row: db.RunShard): RunShard {
 }
 
 export function toRunIteration(row: db.RunIteration): RunIteration {
-  return { iteration: row.iteration, stats: row.stats as unknown as IterationStats };
+  return { iteration: row.iteration, stats: decodeIterationStats(row.stats) };
 }
 
 export function toApiKey(row: db.ApiKey): ApiKey {

@@ -3,6 +3,22 @@ import type { PrismaClient } from '../../src/core/db/client.js';
 import { float32ToBytes } from '../../src/core/db/floats.js';
 import { RunKind, RunStatus } from '../../src/generated/prisma/enums.js';
 import type * as db from '../../src/generated/prisma/client.js';
+import { jsonColumn } from '../../src/core/db/json.js';
+import type { IterationStatsRecord } from '../../src/core/stats/iterationStats.js';
+
+const spread = { min: 0.5, avg: 1, max: 1.5 };
+const seededStats: IterationStatsRecord = {
+  embeddingDistance: spread,
+  propIct: 0.25,
+  latentDistance: spread,
+  meanDistanceToAverage: 1,
+  interactionForce: spread,
+  latentForce: spread,
+  randomForce: spread,
+  totalForce: spread,
+  dt: 0.1,
+  exclusion: null,
+};
 
 /** Rows as a finished run would leave them, for tests of reading paths. */
 export async function seedModelPack(prisma: PrismaClient, name = 'seeded'): Promise<db.ModelPack> {
@@ -26,7 +42,7 @@ export async function seedRun(prisma: PrismaClient, pack: db.ModelPack, parentRu
       codeVersion: 'test',
       workerHost: 'test-host',
       executionProvider: 'cpu',
-      iterations: { create: [{ iteration: 0, stats: { dt: 0.1 } }] },
+      iterations: { create: [{ iteration: 0, stats: jsonColumn(seededStats) }] },
     },
   });
 }

@@ -182,13 +182,18 @@ export function parseManifest(text: string): PackManifest {
 /** Checks the manifest against the schema, then the rules a schema cannot say; throws the first violation. */
 export function validateManifest(value: unknown): PackManifest {
   const violations = validateJson(modelPackSchema, value);
-  if (violations.length === 0 && isRecord(value)) violations.push(...semanticViolations(value as unknown as PackManifest));
+  if (conformsToSchema(value, violations)) violations.push(...semanticViolations(value));
   const first = violations[0];
   if (first) {
     const more = violations.length > 1 ? ` (and ${violations.length - 1} more: ${violations.slice(1).map(describe).join('; ')})` : '';
     throw new PackError('manifest-invalid', first.path || manifestFileName, `${first.message}${more}`);
   }
   return value as PackManifest;
+}
+
+/** The schema describes PackManifest field by field, so a value it accepts is one. */
+function conformsToSchema(value: unknown, violations: readonly SchemaViolation[]): value is PackManifest {
+  return violations.length === 0 && isRecord(value);
 }
 
 function describe(violation: SchemaViolation): string {

@@ -6,6 +6,9 @@ import { RunKind, RunStatus } from '../../generated/prisma/enums.js';
 import type { GalleryId, ModelPackId, RunId } from '../../core/ids/ids.js';
 import { JobName } from '../../core/queue/jobQueue.js';
 import type { LangevinRunParameters } from '../../core/runs/langevinRunParameters.js';
+import { failOrCancel } from '../../core/runs/runLifecycle.js';
+import { jsonColumn } from '../../core/db/json.js';
+import { isRecord } from '../../core/packs/jsonSchema.js';
 import { langevinParams, validateLangevinParams } from '../../core/runs/langevinParams.js';
 import { parseSeed } from '../../core/runs/seed.js';
 import { checkId } from '../args.js';
@@ -110,7 +113,7 @@ export class LangevinResolver {
       const row = await tx.run.create({
         data: {
           kind: RunKind.LANGEVIN,
-          parameters: parameters as never,
+          parameters: jsonColumn(parameters),
           seed,
           modelPackId: pack.id,
           parentRunId: parentId ?? null,
@@ -125,17 +128,13 @@ export class LangevinResolver {
     try {
       await queue.enqueueRun(JobName.langevin, run.id as RunId);
     } catch (error) {
-      const failed = await prisma.run.update({
-        where: { id: run.id },
-        data: { status: RunStatus.FAILED, error: `could not be queued: ${(error as Error).message}`, finishedAt: new Date() },
-      });
-      return toRun(failed);
+      const failed = await failOrCancel(prisma, run.id as RunId, RunStatus.FAILED, { error: `could not be queued: ${(error as Error).message}` });
+      return toRun(failed ?? run);
     }
     return toRun(run);
   }
 }
 
 function packTruncation(manifest: unknown): number | undefined {
-  const value = (manifest as { truncation?: unknown } | null | undefined)?.truncation;
-  return typeof value === 'number' ? value : undefined;
+  return isRecord(manifest) && typeof manifest.truncation === 'number' ? manifest.truncation : undefined;
 }

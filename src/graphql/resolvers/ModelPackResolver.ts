@@ -1,6 +1,7 @@
 import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
 import type { ModelPackId } from '../../core/ids/ids.js';
+import { jsonColumn } from '../../core/db/json.js';
 import { manifestFileName, packFiles } from '../../core/packs/manifest.js';
 import { PackError } from '../../core/packs/PackError.js';
 import type { VerifiedPack } from '../../core/packs/packVerifier.js';
@@ -70,7 +71,7 @@ export class ModelPackResolver {
         create: {
           name: pack.manifest.name,
           digest: pack.digest,
-          manifest: pack.manifest as never,
+          manifest: jsonColumn(pack.manifest),
           storagePrefix: prefix,
           latentDim: pack.manifest.latentDim,
           embeddingDim: pack.manifest.embeddingDim,

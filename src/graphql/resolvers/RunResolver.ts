@@ -1,9 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
-import { RunStatus } from '../../generated/prisma/enums.js';
 import type { Prisma } from '../../generated/prisma/client.js';
-import { publishRunEvent } from '../../core/events/runEvents.js';
-import { isTerminal } from '../../core/runs/runStatus.js';
+import { cancelRun } from '../../core/runs/runLifecycle.js';
 import type { ModelPackId, RunId } from '../../core/ids/ids.js';
 import { runFile } from '../../exports/runFiles.js';
 import { checkpointKey, type RunFileKind } from '../../core/store/keys.js';
@@ -57,33 +55,20 @@ export class RunResolver {
   async cancelRun(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Run> {
     authorize(context, Permission.Operate);
     const runId = parseId<RunId>(id, 'id');
-    const { prisma } = context.services;
-    const updated = await prisma.$transaction(async (tx) => {
-      const row = await tx.run.findUnique({ where: { id: runId } });
-      if (!row) throw notFound('run', runId);
-      if (isTerminal(row.status)) throw conflict(`run ${runId} is already ${row.status}`);
-      const next =
-        row.status === RunStatus.QUEUED
-          ? await tx.run.update({
-              where: { id: runId },
-              data: { status: RunStatus.CANCELLED, cancelRequested: true, finishedAt: new Date() },
-            })
-          : await tx.run.update({ where: { id: runId }, data: { cancelRequested: true } });
-      await tx.auditLogEntry.create({ data: auditEntry(context, 'cancelRun', runId, { previousStatus: row.status }) });
-      return next;
+    const result = await cancelRun(context.services.prisma, runId, async (tx, previousStatus) => {
+      await tx.auditLogEntry.create({ data: auditEntry(context, 'cancelRun', runId, { previousStatus }) });
     });
-    if (updated.status === RunStatus.CANCELLED) {
-      await context.services.queue.cancelRunJobs(runId);
-      await publishRunEvent(context.services.pool, {
-        type: 'status',
-        runId,
-        status: updated.status,
-        iteration: updated.iteration,
-        totalIterations: updated.totalIterations,
-        error: null,
-      });
+    switch (result.outcome) {
+      case 'not-found':
+        throw notFound('run', runId);
+      case 'already-finished':
+        throw conflict(`run ${runId} is already ${result.status}`);
+      case 'cancelled':
+        await context.services.queue.cancelRunJobs(runId);
+        return toRun(result.run);
+      case 'cancel-requested':
+        return toRun(result.run);
     }
-    return toRun(updated);
   }
 
   @FieldResolver(() => String, { description: 'Seed of the counter-based random generator (64-bit, as a string)' })

@@ -3,7 +3,6 @@ import { runEventTopic } from '../../core/events/eventHub.js';
 import type { RunEvent } from '../../core/events/runEvents.js';
 import type { RunId } from '../../core/ids/ids.js';
 import { parseId } from '../args.js';
-import type { IterationStats } from '../types/IterationStats.js';
 import { RunProgress } from '../types/RunProgress.js';
 
 function toProgress(event: RunEvent): RunProgress {
@@ -12,7 +11,7 @@ function toProgress(event: RunEvent): RunProgress {
     status: event.status,
     iteration: event.iteration,
     totalIterations: event.totalIterations,
-    stats: event.type === 'iteration' ? (event.stats as unknown as IterationStats) : null,
+    stats: event.type === 'iteration' ? event.stats : null,
     error: event.type === 'status' ? event.error : null,
     shard: event.type === 'shard' ? { index: event.shardIndex, status: event.shardStatus, iteration: event.shardIteration } : null,
     samplesDone: event.type === 'shard' ? (event.samplesDone ?? null) : null,

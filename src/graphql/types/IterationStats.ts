@@ -1,7 +1,8 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
+import type { ExclusionValues, IterationStatsRecord, SpreadValues } from '../../core/stats/iterationStats.js';
 
 @ObjectType({ description: 'Minimum, mean and maximum of a quantity over identities or pairs' })
-export class Spread {
+export class Spread implements SpreadValues {
   @Field(() => Float)
   min!: number;
 
@@ -13,7 +14,7 @@ export class Spread {
 }
 
 @ObjectType({ description: 'How close identities come to the real faces of an exclusion gallery' })
-export class ExclusionStats {
+export class ExclusionStats implements ExclusionValues {
   @Field(() => Float, { description: 'Smallest angular distance from any identity to any gallery embedding' })
   minDistance!: number;
 
@@ -22,7 +23,7 @@ export class ExclusionStats {
 }
 
 @ObjectType({ description: 'Statistics of one iteration, as defined by the Langevin and Dispersion methods' })
-export class IterationStats {
+export class IterationStats implements IterationStatsRecord {
   @Field(() => Spread, { description: 'Angular distance between embeddings, over pairs' })
   embeddingDistance!: Spread;
 

@@ -1,10 +1,11 @@
+import type { IterationStatsRecord } from '../../../../src/core/stats/iterationStats.js';
 import type { LangevinIterationStats, LangevinStateStats } from '../diffusion/langevin.js';
 
 /**
  * RunIteration.stats as stored and served by the API (IterationStats in the GraphQL schema).
  * The record after the last step has no forces and no dt: nothing moved.
  */
-export function iterationRecord(stats: LangevinIterationStats | LangevinStateStats): object {
+export function iterationRecord(stats: LangevinIterationStats | LangevinStateStats): IterationStatsRecord {
   const forces =
     'dt' in stats
       ? {

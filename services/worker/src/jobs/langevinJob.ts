@@ -2,9 +2,10 @@ import type { JobName } from '../../../../src/core/queue/jobQueue.js';
 import { float32ToBytes, bytesToFloat32 } from '../../../../src/core/db/floats.js';
 import { RunStatus } from '../../../../src/generated/prisma/enums.js';
 import type * as db from '../../../../src/generated/prisma/client.js';
-import type { LangevinRunParameters } from '../../../../src/core/runs/langevinRunParameters.js';
+import { decodeLangevinRunParameters, type LangevinRunParameters } from '../../../../src/core/runs/langevinRunParameters.js';
 import { isTerminal } from '../../../../src/core/runs/runStatus.js';
 import { checkpointKey } from '../../../../src/core/store/keys.js';
+import { decodeIterationStats, type RunSummary } from '../../../../src/core/stats/iterationStats.js';
 import { unitRows, type UnitRows } from '../diffusion/angular.js';
 import { embedAll } from '../diffusion/batchedModel.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../diffusion/checkpoint.js';
@@ -37,8 +38,8 @@ export const langevinJob: JobHandler<typeof JobName.langevin> = async (job, serv
     return 'completed';
   }
   const pack = await services.prisma.modelPack.findUniqueOrThrow({ where: { id: run.modelPackId } });
-  const parameters = run.parameters as unknown as LangevinRunParameters;
-  await lifecycle.markRunning(services.worker);
+  const parameters = decodeLangevinRunParameters(run.parameters);
+  if (!(await lifecycle.markRunning(services.worker))) return 'completed';
   let model: RunModel | undefined;
   let iteration = run.iteration;
   try {
@@ -169,7 +170,13 @@ async function writeIdentities(
     where: { runId, iteration: { in: [0, state.iteration] } },
     orderBy: { iteration: 'asc' },
   });
-  const summary = { first: iterations[0]?.stats ?? null, last: iterations.at(-1)?.stats ?? null, identities: count };
+  const first = iterations[0];
+  const last = iterations.at(-1);
+  const summary: RunSummary = {
+    first: first ? decodeIterationStats(first.stats) : null,
+    last: last ? decodeIterationStats(last.stats) : null,
+    identities: count,
+  };
   await lifecycle.succeedWithIdentities(rows, summary);
   // The run is complete without it; a checkpoint left behind only costs storage.
   await services.store.remove(checkpointKey(runId)).catch(() => undefined);
