@@ -5,6 +5,7 @@ import { auditEntry, type GraphQLContext } from '../graphql/context.js';
 import { badUserInput, conflict, notFound } from '../graphql/errors.js';
 import { JobName } from '../core/queue/jobQueue.js';
 import type { LangevinRunParameters } from '../core/runs/langevinRunParameters.js';
+import { failOrCancel } from '../core/runs/runLifecycle.js';
 import { checkRecognizer, createAudit } from './startAudit.js';
 
 /**
@@ -59,11 +60,8 @@ export async function rerunWithExclusion(
   try {
     await queue.enqueueRun(JobName.langevin, run.id as RunId);
   } catch (error) {
-    const failed = await prisma.run.update({
-      where: { id: run.id },
-      data: { status: RunStatus.FAILED, error: `could not be queued: ${(error as Error).message}`, finishedAt: new Date() },
-    });
-    throw conflict(`run ${failed.id} could not be queued`);
+    await failOrCancel(prisma, run.id as RunId, RunStatus.FAILED, { error: `could not be queued: ${(error as Error).message}` });
+    throw conflict(`run ${run.id} could not be queued`);
   }
   const followUp = await createAudit(
     context,

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +24,7 @@ interface Heard {
   row: { status: string } | undefined;
 }
 const heard: Heard[] = [];
-let listener: Awaited<ReturnType<Database['pool']['connect']>>;
+let listener: pg.PoolClient;
 
 beforeAll(async () => {
   database = openDatabase(await createTestDatabase());
