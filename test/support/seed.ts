@@ -9,6 +9,8 @@ import type { IterationStatsRecord } from '../../src/core/stats/iterationStats.j
 const spread = { min: 0.5, avg: 1, max: 1.5 };
 const seededStats: IterationStatsRecord = {
   embeddingDistance: spread,
+  distanceToReference: null,
+  dtSpread: null,
   propIct: 0.25,
   latentDistance: spread,
   meanDistanceToAverage: 1,

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { PrismaClient } from '../db/client.js';
-import { publishRunEvent, publishRunEventInTransaction, runStatusEvent } from '../events/runEvents.js';
+import { publishRunEvent } from '../events/runEvents.js';
+import { prismaSql, writeRunStatus, type StatusWrite } from './runStatusWriter.js';
 import { RunStatus } from '../../generated/prisma/enums.js';
 import type * as db from '../../generated/prisma/client.js';
 import type { RunId } from '../ids/ids.js';
@@ -18,45 +19,17 @@ export interface WorkerIdentity {
   codeVersion: string;
 }
 
-/**
- * The statuses a run may move to from each status. A run that a worker still holds may be
- * claimed again after a crash (RUNNING → RUNNING); a terminal run never changes.
- */
-const allowedFrom: Record<RunStatus, readonly RunStatus[]> = {
-  [RunStatus.QUEUED]: [RunStatus.RUNNING],
-  [RunStatus.RUNNING]: [RunStatus.QUEUED, RunStatus.RUNNING],
-  [RunStatus.SUCCEEDED]: [RunStatus.RUNNING],
-  [RunStatus.FAILED]: [RunStatus.QUEUED, RunStatus.RUNNING],
-  [RunStatus.CANCELLED]: [RunStatus.QUEUED, RunStatus.RUNNING],
-};
-
-interface StatusChange {
-  /** Other columns written with the status. */
-  fields?: Omit<db.Prisma.RunUpdateManyMutationInput, 'status'>;
-  /** Narrows the statuses the run may come from (never widens `allowedFrom`). */
-  from?: readonly RunStatus[];
+interface StatusChange extends StatusWrite {
   /** Written in the same transaction, e.g. the identities of a run that succeeds or an audit entry. */
   alongside?: (tx: Transaction) => Promise<void>;
 }
 
-/**
- * Moves run `runId` to `status` when its current status allows it, writes `alongside` in the same
- * transaction and announces the change on the run-event channel; the NOTIFY is delivered at
- * commit, so listeners never hear of a change that did not happen. Null when the run does not
- * exist or its status does not allow the move (e.g. a worker finishing a run an operator
- * cancelled meanwhile): then nothing is written.
- *
- * The only code that writes Run.status (docs/architecture.md, "Run state").
- */
+/** writeRunStatus in a Prisma transaction, with what goes with it; the run as it is afterwards. */
 async function changeStatus(prisma: PrismaClient, runId: RunId, status: RunStatus, change: StatusChange = {}): Promise<db.Run | null> {
-  const from = allowedFrom[status].filter((s) => !change.from || change.from.includes(s));
   return prisma.$transaction(async (tx) => {
-    const { count } = await tx.run.updateMany({ where: { id: runId, status: { in: from } }, data: { ...change.fields, status } });
-    if (count === 0) return null;
+    if (!(await writeRunStatus(prismaSql(tx), runId, status, change))) return null;
     await change.alongside?.(tx);
-    const run = await tx.run.findUniqueOrThrow({ where: { id: runId } });
-    await publishRunEventInTransaction(tx, runStatusEvent(run));
-    return run;
+    return tx.run.findUniqueOrThrow({ where: { id: runId } });
   });
 }
 
@@ -76,7 +49,7 @@ export class RunLifecycle {
   markRunning(worker: WorkerIdentity): Promise<db.Run | null> {
     return changeStatus(this.prisma, this.runId, RunStatus.RUNNING, {
       fields: {
-        startedAt: new Date(),
+        startedAt: 'now',
         workerHost: worker.host,
         executionProvider: worker.executionProvider,
         codeVersion: worker.codeVersion,
@@ -136,7 +109,7 @@ export class RunLifecycle {
   /** The identities and the SUCCEEDED status land in one transaction: readers see all of them or none. */
   succeedWithIdentities(rows: NewIdentity[], summary: RunSummary): Promise<db.Run | null> {
     return changeStatus(this.prisma, this.runId, RunStatus.SUCCEEDED, {
-      fields: { finishedAt: new Date(), error: null, errorIteration: null, summary: jsonColumn(summary) },
+      fields: { finishedAt: 'now', error: null, errorIteration: null, summary: JSON.stringify(jsonColumn(summary)) },
       alongside: async (tx) => void (await tx.identity.createMany({ data: rows, skipDuplicates: true })),
     });
   }
@@ -155,7 +128,7 @@ export function failOrCancel(
   fields: { error?: string; errorIteration?: number } = {},
 ): Promise<db.Run | null> {
   return changeStatus(prisma, runId, status, {
-    fields: { finishedAt: new Date(), error: fields.error ?? null, errorIteration: fields.errorIteration ?? null },
+    fields: { finishedAt: 'now', error: fields.error ?? null, errorIteration: fields.errorIteration ?? null },
   });
 }
 
@@ -177,7 +150,7 @@ export async function cancelRun(
 ): Promise<CancelOutcome> {
   const cancelled = await changeStatus(prisma, runId, RunStatus.CANCELLED, {
     from: [RunStatus.QUEUED],
-    fields: { cancelRequested: true, finishedAt: new Date() },
+    fields: { cancelRequested: true, finishedAt: 'now' },
     alongside: (tx) => alongside(tx, RunStatus.QUEUED),
   });
   if (cancelled) return { outcome: 'cancelled', run: cancelled };

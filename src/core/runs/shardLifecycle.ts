@@ -5,6 +5,8 @@ import { RunStatus } from '../../generated/prisma/enums.js';
 import type * as db from '../../generated/prisma/client.js';
 import type { RunId, ShardId } from '../ids/ids.js';
 import { isTerminal } from './runStatus.js';
+import { pgSql, writeRunStatus } from './runStatusWriter.js';
+import { jsonColumn } from '../db/json.js';
 import { mergeShardStats, type ShardStatsRecord } from './shardStats.js';
 import type { WorkerIdentity } from './runLifecycle.js';
 
@@ -40,12 +42,10 @@ export class ShardLifecycle {
          WHERE id = $1`,
         [this.shardId, worker.host],
       );
-      const { rows } = await client.query<{ status: RunStatus; iteration: number; totalIterations: number }>(
-        `UPDATE "Run" SET status = 'RUNNING', "startedAt" = now(), "workerHost" = $2, "executionProvider" = $3, "codeVersion" = $4
-         WHERE id = $1 AND status = 'QUEUED' RETURNING status, iteration, "totalIterations"`,
-        [this.runId, worker.host, worker.executionProvider, worker.codeVersion],
-      );
-      if (rows[0]) await publishRunEvent(client, { type: 'status', runId: this.runId, ...rows[0], error: null });
+      await writeRunStatus(pgSql(client), this.runId, RunStatus.RUNNING, {
+        from: [RunStatus.QUEUED],
+        fields: { startedAt: 'now', workerHost: worker.host, executionProvider: worker.executionProvider, codeVersion: worker.codeVersion },
+      });
     });
   }
 
@@ -100,7 +100,7 @@ export class ShardLifecycle {
         status: run.status,
         iteration,
         totalIterations: run.totalIterations,
-        stats: merged as unknown as Record<string, number>,
+        stats: merged,
       });
     });
   }
@@ -140,19 +140,10 @@ export class ShardLifecycle {
       });
       if (pending > 0) return { runSucceeded: false };
       const summary = await summarize(client);
-      await client.query(
-        `UPDATE "Run" SET status = 'SUCCEEDED', "finishedAt" = now(), error = NULL, "errorIteration" = NULL, summary = $2 WHERE id = $1`,
-        [this.runId, JSON.stringify(summary)],
-      );
-      await publishRunEvent(client, {
-        type: 'status',
-        runId: this.runId,
-        status: RunStatus.SUCCEEDED,
-        iteration: run.totalIterations,
-        totalIterations: run.totalIterations,
-        error: null,
+      const runDone = await writeRunStatus(pgSql(client), this.runId, RunStatus.SUCCEEDED, {
+        fields: { finishedAt: 'now', error: null, errorIteration: null, summary: JSON.stringify(jsonColumn(summary)) },
       });
-      return { runSucceeded: true };
+      return { runSucceeded: runDone !== null };
     });
   }
 
@@ -168,12 +159,7 @@ export class ShardLifecycle {
       const shard = rows[0]!;
       if (isTerminal(run.status)) return;
       const error = `shard ${shard.index} failed at iteration ${shard.iteration}: ${reason}`;
-      await client.query(`UPDATE "Run" SET status = 'FAILED', "finishedAt" = now(), error = $2, "errorIteration" = $3 WHERE id = $1`, [
-        this.runId,
-        error,
-        shard.iteration,
-      ]);
-      await publishRunEvent(client, { type: 'status', runId: this.runId, status: RunStatus.FAILED, iteration: run.iteration, totalIterations: run.totalIterations, error });
+      await writeRunStatus(pgSql(client), this.runId, RunStatus.FAILED, { fields: { finishedAt: 'now', error, errorIteration: shard.iteration } });
     });
   }
 
@@ -185,15 +171,7 @@ export class ShardLifecycle {
         this.shardId,
       ]);
       if (isTerminal(run.status)) return;
-      await client.query(`UPDATE "Run" SET status = 'CANCELLED', "finishedAt" = now() WHERE id = $1`, [this.runId]);
-      await publishRunEvent(client, {
-        type: 'status',
-        runId: this.runId,
-        status: RunStatus.CANCELLED,
-        iteration: run.iteration,
-        totalIterations: run.totalIterations,
-        error: null,
-      });
+      await writeRunStatus(pgSql(client), this.runId, RunStatus.CANCELLED, { fields: { finishedAt: 'now' } });
     });
   }
 

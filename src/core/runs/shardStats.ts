@@ -1,9 +1,6 @@
-/** Minimum, mean and maximum of a quantity over identities or pairs. */
-export interface Spread {
-  min: number;
-  avg: number;
-  max: number;
-}
+import type { IterationStatsRecord, SpreadValues } from '../stats/iterationStats.js';
+
+type Spread = SpreadValues;
 
 /** A spread kept as sums, so that the shards of one iteration merge exactly into the run's. */
 export interface SpreadSums {
@@ -28,19 +25,9 @@ export interface ShardStatsRecord {
 }
 
 /** RunIteration.stats of a Dispersion or DisCo run, as served by IterationStats. */
-export interface DispersionIterationRecord {
-  embeddingDistance: Spread;
+export interface DispersionIterationRecord extends IterationStatsRecord {
   propIct: null;
   distanceToReference: Spread;
-  latentDistance: Spread;
-  meanDistanceToAverage: number;
-  interactionForce: Spread | null;
-  latentForce: Spread | null;
-  randomForce: Spread | null;
-  totalForce: Spread | null;
-  /** Mean time step over identities; each identity takes its own. */
-  dt: number | null;
-  dtSpread: Spread | null;
   exclusion: null;
 }
 

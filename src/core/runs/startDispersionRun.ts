@@ -8,6 +8,8 @@ import type { ObjectStore } from '../store/objectStore.js';
 import { dispersionParams, validateDispersionParams, type DispersionParams } from './dispersionParams.js';
 import type { ParameterProblem } from './parameterProblems.js';
 import { parseSeed } from './seed.js';
+import { failOrCancel } from './runLifecycle.js';
+import { jsonColumn } from '../db/json.js';
 import type { DispersionDefaults, PackManifest } from '../packs/manifest.js';
 import {
   CovariateSource,
@@ -245,7 +247,7 @@ export async function startDispersionRun(
       data: shards.map((indices, index) => ({ runId: run.id, index, identityIndices: indices })),
     });
     await tx.auditLogEntry.create({
-      data: { apiKeyId: options.requester.apiKeyId, operation: options.requester.operation, target: run.id, details: { input: { ...request } } as never },
+      data: { apiKeyId: options.requester.apiKeyId, operation: options.requester.operation, target: run.id, details: jsonColumn({ input: { ...request } }) },
     });
     return { run, shardRows };
   });
@@ -253,11 +255,8 @@ export async function startDispersionRun(
     for (const shard of shardRows) await queue.enqueueShard({ runId: run.id as RunId, shardId: shard.id as ShardId, shardIndex: shard.index });
   } catch (error) {
     await queue.cancelRunJobs(run.id as RunId).catch(() => undefined);
-    const failed = await prisma.run.update({
-      where: { id: run.id },
-      data: { status: RunStatus.FAILED, error: `could not be queued: ${(error as Error).message}`, finishedAt: new Date() },
-    });
-    return { run: failed };
+    const failed = await failOrCancel(prisma, run.id as RunId, RunStatus.FAILED, { error: `could not be queued: ${(error as Error).message}` });
+    return { run: failed ?? run };
   }
   return { run };
 }

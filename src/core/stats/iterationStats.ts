@@ -24,6 +24,8 @@ export interface ExclusionValues {
 export interface IterationStatsRecord {
   /** Angular distance between embeddings, over pairs. */
   embeddingDistance: SpreadValues;
+  /** Dispersion: angular distance of each variation to its reference embedding. */
+  distanceToReference: SpreadValues | null;
   /** Share of embedding pairs farther apart than the ICT. */
   propIct: number | null;
   /** Euclidean distance between latents, over pairs. */
@@ -34,8 +36,10 @@ export interface IterationStatsRecord {
   latentForce: SpreadValues | null;
   randomForce: SpreadValues | null;
   totalForce: SpreadValues | null;
-  /** Time step of the update after these statistics; null after the last. */
+  /** Time step of the update after these statistics (Dispersion: the mean over identities); null after the last. */
   dt: number | null;
+  /** Dispersion: time steps over identities, each taking its own. */
+  dtSpread: SpreadValues | null;
   exclusion: ExclusionValues | null;
 }
 
@@ -78,6 +82,7 @@ export function decodeIterationStats(value: unknown, path = 'stats'): IterationS
   if (!isRecord(value)) fail(path, 'an object');
   return {
     embeddingDistance: spread(value.embeddingDistance, `${path}.embeddingDistance`),
+    distanceToReference: nullableSpread(value.distanceToReference, `${path}.distanceToReference`),
     propIct: nullableNum(value.propIct, `${path}.propIct`),
     latentDistance: spread(value.latentDistance, `${path}.latentDistance`),
     meanDistanceToAverage: num(value.meanDistanceToAverage, `${path}.meanDistanceToAverage`),
@@ -86,6 +91,7 @@ export function decodeIterationStats(value: unknown, path = 'stats'): IterationS
     randomForce: nullableSpread(value.randomForce, `${path}.randomForce`),
     totalForce: nullableSpread(value.totalForce, `${path}.totalForce`),
     dt: nullableNum(value.dt, `${path}.dt`),
+    dtSpread: nullableSpread(value.dtSpread, `${path}.dtSpread`),
     exclusion: exclusion(value.exclusion, `${path}.exclusion`),
   };
 }

@@ -131,14 +131,16 @@ describe('the one owner of run status', () => {
           if (entry.name !== 'generated') visit(path);
         } else if (entry.name.endsWith('.ts')) {
           const text = readFileSync(join(packageRoot, path), 'utf8');
-          const prismaWrite = /\.run\.(update|updateMany|upsert)\(\{[\s\S]{0,400}?\bstatus\s*[:,}]/.test(text);
-          const sqlWrite = /UPDATE\s+"Run"\s+SET[^`'"]*\bstatus\b/i.test(text);
-          if (prismaWrite || sqlWrite) writers.push(path);
+          const prismaWrite = /\.run\.(update|updateMany|upsert)\(\{[\s\S]{0,400}?\bdata:\s*\{[^}]*\bstatus\b/.test(text);
+          // Up to the WHERE of each statement: RETURNING status reads, it does not write.
+          const sqlWrite = [...text.matchAll(/UPDATE\s+"Run"\s+SET\b([\s\S]*?)\bWHERE\b/gi)].some((m) => /\bstatus\s*=/.test(m[1]!));
+          const statusSetter = /['"`]status = \$\d/.test(text) && /UPDATE\s+"Run"\s+SET/.test(text);
+          if (prismaWrite || sqlWrite || statusSetter) writers.push(path);
         }
       }
     };
     visit('src');
     visit('services');
-    expect(writers).toEqual(['src/core/runs/runLifecycle.ts']);
+    expect(writers).toEqual(['src/core/runs/runStatusWriter.ts']);
   });
 });

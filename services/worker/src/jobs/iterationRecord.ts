@@ -18,6 +18,8 @@ export function iterationRecord(stats: LangevinIterationStats | LangevinStateSta
       : { interactionForce: null, latentForce: null, randomForce: null, totalForce: null, dt: null };
   return {
     embeddingDistance: stats.embeddingDistance,
+    distanceToReference: null,
+    dtSpread: null,
     propIct: stats.propIct,
     latentDistance: stats.latentDistance,
     meanDistanceToAverage: stats.meanDistanceToAverage,
