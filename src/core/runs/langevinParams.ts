@@ -1,8 +1,5 @@
 import { atMost, checkNumber, nonNegative, nonNegativeInteger, nonZero, positive, positiveInteger, type ParameterProblem } from './parameterProblems.js';
 
-/** 2048² float64 is 32 MiB per scratch tile; larger tiles buy no speed. */
-const MAX_TILE_SIZE = 2048;
-
 /** Settings of a Langevin run; names follow the API's LangevinRunInput. */
 export interface LangevinParams {
   iterations: number;
@@ -26,8 +23,6 @@ export interface LangevinParams {
   truncationPsi: number;
   /** Latents per forward/backward call of the embedding model. */
   batchSize: number;
-  /** Rows per tile of the pairwise kernels; each kernel holds two tileSize² float64 scratch tiles. */
-  tileSize: number;
 }
 
 /** The paper's settings for 10k identities. */
@@ -45,7 +40,6 @@ export const DEFAULT_LANGEVIN_PARAMS: Readonly<LangevinParams> = Object.freeze({
   latentForce: 0.1,
   truncationPsi: 0.7,
   batchSize: 32,
-  tileSize: 256,
 });
 
 export function langevinParams(overrides: Partial<LangevinParams> = {}): LangevinParams {
@@ -71,7 +65,6 @@ export function validateLangevinParams(params: LangevinParams): ParameterProblem
   checkNumber(params, 'latentForce', [nonNegative], problems);
   checkNumber(params, 'truncationPsi', [nonNegative], problems);
   checkNumber(params, 'batchSize', [positiveInteger], problems);
-  checkNumber(params, 'tileSize', [positiveInteger, atMost(MAX_TILE_SIZE, String(MAX_TILE_SIZE))], problems);
   return problems;
 }
 

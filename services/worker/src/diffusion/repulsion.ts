@@ -5,6 +5,9 @@
  * Only ∂U_i/∂e_i is needed per identity (not the gradient of Σ_i U_i). Pairs are visited in
  * tiles of `tileSize` × `tileSize` so memory stays O(N·D + tileSize²) whatever N; nothing N×N
  * is ever held.
+ *
+ * This single-threaded float64 JavaScript kernel is the reference: runs use the engine's
+ * (pairwise/angularRepulsion.ts), which the tests and `npm run bench` compare against this one.
  */
 import { angularDistanceFromCosine, angularDistanceSlope, type UnitRows } from './angular.js';
 import { SpreadAccumulator, type Spread } from './spread.js';

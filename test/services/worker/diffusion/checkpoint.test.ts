@@ -49,7 +49,7 @@ describe('Langevin checkpoints', () => {
   });
 
   it('resume a run bit-identically to one never interrupted', async () => {
-    const params = langevinParams({ randomForce: 0.05, batchSize: 3, tileSize: 4 });
+    const params = langevinParams({ randomForce: 0.05, batchSize: 3 });
     const system: LangevinSystem = {
       model: new AnalyticModel(W, 16, 6, 1),
       latentAverage: Float32Array.from(randomArray(W, 8, 0.4)),

@@ -161,7 +161,7 @@ describe('langevinStep against a per-identity reference', () => {
     ['adaptive dt, η > 0, exclusion gallery', { timestep: -0.3, randomForce: 0.05, exclusionDistance: 1.2 }, true],
     ['fixed dt, η > 0', { timestep: 0.02, randomForce: 0.05 }, false],
   ] as const)('%s: several iterations agree to 1e-3', async (_label, overrides, withGallery) => {
-    const params = langevinParams({ ...overrides, batchSize: 5, tileSize: 4 });
+    const params = langevinParams({ ...overrides, batchSize: 5 });
     const model = new AnalyticModel(W, H, D, 1);
     const rng = new CounterRng(1234n);
     const start = startState(9);
@@ -184,7 +184,7 @@ describe('langevinStep against a per-identity reference', () => {
 });
 
 describe('langevinStep', () => {
-  const params = langevinParams({ randomForce: 0.05, batchSize: 4, tileSize: 5 });
+  const params = langevinParams({ randomForce: 0.05, batchSize: 4 });
 
   it('does one batched VJP pass per iteration, in chunks of batchSize', async () => {
     const model = new AnalyticModel(W, H, D, 1);
@@ -257,7 +257,7 @@ describe('langevinStep', () => {
     const nearby = start.latents.slice(0, 4 * W).map((x, k) => x + 0.05 * Math.sin(k));
     const system: LangevinSystem = { model, latentAverage, exclusionGallery: unitRows(await model.embed(nearby, 4), 4, D) };
     // Identities ignore each other here (tiny d0), so only the gallery moves them.
-    const exclusionParams = langevinParams({ exclusionDistance: 0.5, repulsionRadius: 0.01, randomForce: 0, latentForce: 0.01, tileSize: 5 });
+    const exclusionParams = langevinParams({ exclusionDistance: 0.5, repulsionRadius: 0.01, randomForce: 0, latentForce: 0.01 });
     const run = await engineRun(system, start, exclusionParams, 30, new CounterRng(2n));
     expect(run.stats[0]!.exclusion!.identitiesWithin).toBeGreaterThanOrEqual(4);
     expect(run.stats[0]!.exclusion!.minDistance).toBeLessThan(0.1);
@@ -293,7 +293,7 @@ describe('validateLangevinParams', () => {
 
   it('names every field that is out of range', () => {
     const problems = validateLangevinParams(
-      langevinParams({ repulsionRadius: 0, timestep: 0, iterations: 2.5, viscosity: -1, ict: 4, batchSize: Number.NaN, tileSize: 4096 }),
+      langevinParams({ repulsionRadius: 0, timestep: 0, iterations: 2.5, viscosity: -1, ict: 4, batchSize: Number.NaN }),
     );
     expect(problems).toEqual([
       { field: 'iterations', message: 'must be an integer ≥ 0' },
@@ -302,7 +302,6 @@ describe('validateLangevinParams', () => {
       { field: 'timestep', message: 'must not be 0' },
       { field: 'viscosity', message: 'must be > 0' },
       { field: 'batchSize', message: 'must be a finite number' },
-      { field: 'tileSize', message: 'must be ≤ 2048' },
     ]);
   });
 });
