@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { PrismaClient } from '../core/db/client.js';
 import type { ApiKeyId } from '../core/ids/ids.js';
+import type * as db from '../generated/prisma/client.js';
 import type { Role } from './roles.js';
 
 export interface Principal {
@@ -11,6 +12,7 @@ export interface Principal {
 
 export interface IssuedKey {
   id: ApiKeyId;
+  row: db.ApiKey;
   /** Shown once; only its hash is stored. */
   secret: string;
 }
@@ -19,17 +21,24 @@ export function hashKey(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
-export async function issueApiKey(prisma: PrismaClient, name: string, role: Role): Promise<IssuedKey> {
+/** Takes a transaction too, so that a key and its audit entry are written together. */
+export async function issueApiKey(prisma: Pick<PrismaClient, 'apiKey'>, name: string, role: Role): Promise<IssuedKey> {
   const prefix = randomBytes(4).toString('hex');
   const secret = `brn_${prefix}_${randomBytes(24).toString('base64url')}`;
   const row = await prisma.apiKey.create({ data: { name, role, prefix, keyHash: hashKey(secret) } });
-  return { id: row.id as ApiKeyId, secret };
+  return { id: row.id as ApiKeyId, row, secret };
 }
 
 export async function authenticate(prisma: PrismaClient, secret: string): Promise<Principal | undefined> {
   const row = await prisma.apiKey.findUnique({ where: { keyHash: hashKey(secret) } });
   if (!row || row.revokedAt !== null) return undefined;
   return { keyId: row.id as ApiKeyId, role: row.role, name: row.name };
+}
+
+/** Whether a key authenticated earlier still may act: checked again for every operation on an open socket. */
+export async function isKeyActive(prisma: PrismaClient, keyId: ApiKeyId): Promise<boolean> {
+  const row = await prisma.apiKey.findUnique({ where: { id: keyId }, select: { revokedAt: true } });
+  return row !== null && row.revokedAt === null;
 }
 
 /** `Bearer <key>` from an HTTP header or a graphql-ws connection_init payload. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { float32ToBytes } from '../core/db/floats.js';
 import type * as db from '../generated/prisma/client.js';
 import type { ModelPackId } from '../core/ids/ids.js';
-import { checkId } from '../graphql/args.js';
+import { checkId, checkUploadKey } from '../graphql/args.js';
 import { auditEntry, type GraphQLContext } from '../graphql/context.js';
 import { badUserInput, type FieldProblem } from '../graphql/errors.js';
 import type { GalleryInput } from '../graphql/inputs/GalleryInput.js';
@@ -32,6 +32,8 @@ export async function createGallery(context: GraphQLContext, input: GalleryInput
     problems.push({ field: 'input.count', message: `must be an integer from 1 to ${maxSubjects}` });
   }
   if (input.labels && input.labelsKey) problems.push({ field: 'input.labelsKey', message: 'give labels or labelsKey, not both' });
+  checkUploadKey(input.embeddingsKey, 'input.embeddingsKey', problems);
+  if (input.labelsKey) checkUploadKey(input.labelsKey, 'input.labelsKey', problems);
   const { recognizerDigest, packEmbeddingDim } = await recognizerFromInput(context, input, problems);
   if (problems.length > 0) throw badUserInput(problems);
   if (!(await store.exists(input.embeddingsKey))) throw badUserInput([{ field: 'input.embeddingsKey', message: `no object ${input.embeddingsKey}` }]);

@@ -1,4 +1,5 @@
 import { isUuid } from '../core/ids/ids.js';
+import { isUploadKey } from '../core/store/keys.js';
 import { badUserInput, type FieldProblem } from './errors.js';
 
 /**
@@ -16,4 +17,18 @@ export function parseId<T extends string>(value: string, field: string): T {
   const id = checkId<T>(value, field, problems);
   if (id === undefined) throw badUserInput(problems);
   return id;
+}
+
+/** Object keys in inputs must be keys createUploadUrl handed out. */
+export function checkUploadKey(value: string, field: string, problems: FieldProblem[]): string | undefined {
+  if (isUploadKey(value)) return value;
+  problems.push({ field, message: 'not an object key returned by createUploadUrl' });
+  return undefined;
+}
+
+export function parseUploadKey(value: string, field: string): string {
+  const problems: FieldProblem[] = [];
+  const key = checkUploadKey(value, field, problems);
+  if (key === undefined) throw badUserInput(problems);
+  return key;
 }

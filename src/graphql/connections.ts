@@ -1,3 +1,4 @@
+import { isUuid } from '../core/ids/ids.js';
 import { badUserInput } from './errors.js';
 import type { PageInfo } from './types/PageInfo.js';
 
@@ -15,11 +16,27 @@ export function encodeCursor(key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, field: string, shape: readonly ('string' | 'number')[]): (string | number)[] {
+/**
+ * What each part of a cursor must be: a timestamp (ISO string), a row id, a row index (an
+ * int32 ≥ 0) or a finite number (a score). Cursors come back from clients, so each part is checked
+ * before it reaches a query.
+ */
+export type CursorPart = 'timestamp' | 'id' | 'index' | 'finite';
+
+const cursorPartChecks: Record<CursorPart, (part: unknown) => boolean> = {
+  timestamp: (part) => typeof part === 'string' && part.length <= 40 && !Number.isNaN(Date.parse(part)),
+  id: (part) => typeof part === 'string' && isUuid(part),
+  index: (part) => typeof part === 'number' && Number.isInteger(part) && part >= 0 && part <= 2_147_483_647,
+  finite: (part) => typeof part === 'number' && Number.isFinite(part),
+};
+
+export function decodeCursor(cursor: string, field: string, shape: readonly CursorPart[]): (string | number)[] {
   try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(key) && key.length === shape.length && key.every((part, i) => typeof part === shape[i])) {
-      return key as (string | number)[];
+    if (cursor.length <= 512) {
+      const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+      if (Array.isArray(key) && key.length === shape.length && key.every((part, i) => cursorPartChecks[shape[i]!](part))) {
+        return key as (string | number)[];
+      }
     }
   } catch {
     // fall through to the error below
@@ -57,7 +74,7 @@ export interface PageRequest {
 }
 
 /** Reads first/after or last/before; mixing the two directions in one request is refused. */
-export function pageRequest(args: ConnectionArgs, shape: readonly ('string' | 'number')[]): PageRequest {
+export function pageRequest(args: ConnectionArgs, shape: readonly CursorPart[]): PageRequest {
   const forwardGiven = args.first != null || args.after != null;
   const backwardGiven = args.last != null || args.before != null;
   if (forwardGiven && backwardGiven) {

@@ -8,6 +8,12 @@ export enum ErrorCode {
   Unauthenticated = 'UNAUTHENTICATED',
   Conflict = 'CONFLICT',
   QueryTooComplex = 'QUERY_TOO_COMPLEX',
+  /** The request itself is malformed: not JSON, wrong content type or method, no query. */
+  BadRequest = 'BAD_REQUEST',
+  /** The database or object store cannot be reached; retry later (HTTP 503). */
+  ServiceUnavailable = 'SERVICE_UNAVAILABLE',
+  /** A fault of the server; the message carries an id to find the details in the server log. */
+  Internal = 'INTERNAL_SERVER_ERROR',
 }
 
 export interface FieldProblem {
@@ -37,4 +43,10 @@ export function unauthenticated(message: string): GraphQLError {
 
 export function conflict(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.Conflict } });
+}
+
+export function serviceUnavailable(what: string): GraphQLError {
+  return new GraphQLError(`${what} is unavailable; retry shortly`, {
+    extensions: { code: ErrorCode.ServiceUnavailable, http: { status: 503 } },
+  });
 }

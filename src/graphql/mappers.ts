@@ -7,6 +7,7 @@ import type { RunIteration } from './types/IterationStats.js';
 import type { ModelPack } from './types/ModelPack.js';
 import type { Run, RunShard } from './types/Run.js';
 import type { Dataset, DatasetExport } from './types/Dataset.js';
+import { seedFromColumn } from '../core/db/seeds.js';
 
 /** Database rows become GraphQL objects here and nowhere else. */
 export function toRun(row: db.Run): Run {
@@ -18,7 +19,7 @@ export function toRun(row: db.Run): Run {
     modelPackId: row.modelPackId,
     parentRunId: row.parentRunId,
     exclusionGalleryId: row.exclusionGalleryId,
-    seedValue: row.seed,
+    seedValue: seedFromColumn(row.seed),
     iteration: row.iteration,
     totalIterations: row.totalIterations,
     error: row.error,

@@ -1,4 +1,5 @@
 import type * as db from '../generated/prisma/client.js';
+import { seedFromColumn } from '../core/db/seeds.js';
 
 export interface LineageRecords {
   sample: db.Sample | null;
@@ -35,7 +36,7 @@ export function lineageToProvJson(records: LineageRecords): object {
     activity[runKey] = {
       'prov:type': `brownian:${run.kind}`,
       'brownian:parameters': run.parameters as object,
-      'brownian:seed': run.seed.toString(),
+      'brownian:seed': seedFromColumn(run.seed).toString(),
       'brownian:codeVersion': run.codeVersion ?? 'unknown',
       'brownian:executionProvider': run.executionProvider ?? 'unknown',
       ...(run.startedAt ? { 'prov:startTime': run.startedAt.toISOString() } : {}),

@@ -3,29 +3,46 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import { GraphQLError, specifiedRules, validate, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
-import { authenticate, bearerToken, type Principal } from '../auth/apiKeys.js';
+import { authenticate, bearerToken, isKeyActive, type Principal } from '../auth/apiKeys.js';
+import { keyRevokedChannel } from '../auth/revocations.js';
+import { isDatabaseUnavailable } from '../core/db/unavailable.js';
+import { listenForNotifications } from '../core/events/notificationListener.js';
 import type { ApiServices, GraphQLContext } from '../graphql/context.js';
-import { ErrorCode } from '../graphql/errors.js';
-import { complexityLimit, depthLimit } from '../graphql/limits.js';
+import { badUserInput, ErrorCode, serviceUnavailable } from '../graphql/errors.js';
 import { createLoaders } from '../graphql/loaders.js';
+import { apiRules } from '../graphql/rules/index.js';
+import { findMalformedText, malformedTextMessage } from '../graphql/wellFormedText.js';
+import type { ApiKeyId } from '../core/ids/ids.js';
+import { createErrorFormatter, statusForErrors } from './errorFormatting.js';
+import { healthEndpoint } from './health.js';
+import { errorResponder, graphqlBodyGuard, graphqlRequestGuard, notFoundResponder } from './requestGuards.js';
+import { revokedCloseCode, SocketSessions } from './socketSessions.js';
 import { corsMiddleware } from './cors.js';
 import { PortInUseError } from './PortInUseError.js';
 import { serveWebApp } from './webApp.js';
-import { liveWorkers } from './workerHealth.js';
 
 export interface ApiServer {
   url: string;
   close(): Promise<void>;
 }
 
+/** Parsing stops past this many tokens: the standard introspection query has about 400. */
+const maxDocumentTokens = 20_000;
+
 async function principalFor(services: ApiServices, header: unknown): Promise<Principal> {
   const token = bearerToken(header);
-  const principal = token ? await authenticate(services.prisma, token) : undefined;
+  let principal: Principal | undefined;
+  try {
+    principal = token ? await authenticate(services.prisma, token) : undefined;
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) throw serviceUnavailable('the database');
+    throw error;
+  }
   if (!principal) {
     throw new GraphQLError(token ? 'API key is not valid or was revoked' : 'missing Authorization: Bearer <API key>', {
       extensions: { code: ErrorCode.Unauthenticated, http: { status: 401 } },
@@ -44,6 +61,20 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
   const app = express();
   app.use(corsMiddleware(config.corsOrigins));
   const httpServer: Server = createServer(app);
+  const formatError = createErrorFormatter(log, config.exposeErrorDetails);
+  const validationRules = apiRules(config.limits);
+  const sessions = new SocketSessions();
+  const revocations = await listenForNotifications(services.pool, [keyRevokedChannel], log, {
+    onNotification: (_channel, keyId) => {
+      const closed = sessions.close(keyId as ApiKeyId);
+      if (closed > 0) log.info({ keyId, sockets: closed }, 'closed the sockets of a revoked API key');
+    },
+    // Revocations announced while this process could not listen: every open key is checked again.
+    onResumed: async () => {
+      for (const keyId of sessions.keys()) if (!(await isKeyActive(services.prisma, keyId))) sessions.close(keyId);
+    },
+  });
+
   // Upgrades are routed here rather than by `{ server }`, with which ws re-emits the HTTP server's own errors
   // (a port in use) and graphql-ws prints them as internal errors; `listen` reports those.
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxBodyBytes });
@@ -54,20 +85,51 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
     }
     wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
   });
-  const validationRules = [depthLimit(config.limits.maxDepth), complexityLimit(config.limits.maxComplexity)];
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       schema,
-      validate: (wsSchema, document) => validate(wsSchema, document, [...specifiedRules, ...validationRules]),
+      validate: (wsSchema, document) => validate(wsSchema, document, [...specifiedRules, ...validationRules], { maxErrors: 100 }),
       onConnect: async (ctx) => {
         try {
-          ctx.extra.principal = await principalFor(services, ctx.connectionParams?.Authorization ?? ctx.connectionParams?.authorization);
+          const principal = await principalFor(services, ctx.connectionParams?.Authorization ?? ctx.connectionParams?.authorization);
+          ctx.extra.principal = principal;
+          sessions.add(principal.keyId, ctx.extra.socket);
           return true;
         } catch (error) {
-          ctx.extra.socket.close(4401, `${ErrorCode.Unauthenticated}: ${(error as Error).message}`);
+          const code = error instanceof GraphQLError ? error.extensions.code : ErrorCode.Internal;
+          ctx.extra.socket.close(code === ErrorCode.Unauthenticated ? 4401 : 4503, `${String(code)}: ${(error as Error).message}`.slice(0, 120));
           return false;
         }
       },
+      // A key revoked or expired since the socket opened stops working at its next operation, even
+      // if the revocation's notification was missed.
+      onSubscribe: async (ctx, _id, payload) => {
+        const { principal } = ctx.extra;
+        if (!principal) return [new GraphQLError('not authenticated', { extensions: { code: ErrorCode.Unauthenticated } })];
+        const malformed = findMalformedText(payload.variables, 'variables');
+        if (malformed) return [badUserInput([{ field: malformed, message: malformedTextMessage }])];
+        let active: boolean;
+        try {
+          active = await isKeyActive(services.prisma, principal.keyId);
+        } catch (error) {
+          if (isDatabaseUnavailable(error)) return [serviceUnavailable('the database')];
+          throw error;
+        }
+        if (!active) {
+          ctx.extra.socket.close(revokedCloseCode, 'FORBIDDEN: the API key was revoked');
+          return [new GraphQLError('the API key was revoked', { extensions: { code: ErrorCode.Forbidden } })];
+        }
+        return undefined;
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (!('errors' in result) || !result.errors) return result;
+        const errors = result.errors.map((error) => {
+          const formatted = formatError(error.toJSON(), error);
+          return new GraphQLError(formatted.message, { path: formatted.path, extensions: formatted.extensions });
+        });
+        return { ...result, errors };
+      },
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
       context: (ctx) => contextFor(services, ctx.extra.principal!),
     },
     wsServer,
@@ -76,7 +138,8 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     validationRules,
-    includeStacktraceInErrorResponses: false,
+    parseOptions: { maxTokens: maxDocumentTokens },
+    includeStacktraceInErrorResponses: config.exposeErrorDetails,
     introspection: true,
     // Apollo would stop itself on SIGINT/SIGTERM and re-send the signal, killing the process before the
     // platform has stopped its workers and embedded servers; the CLI owns shutdown (src/cli/termination.ts).
@@ -85,68 +148,46 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      {
+        async requestDidStart() {
+          return {
+            async willSendResponse({ response }) {
+              const status = response.body.kind === 'single' ? statusForErrors(response.body.singleResult.errors) : undefined;
+              if (status !== undefined) response.http.status = status;
+            },
+          };
+        },
+      },
     ],
-    formatError: (formatted, error) => {
-      const code = formatted.extensions?.code;
-      if (code === 'INTERNAL_SERVER_ERROR') log.error({ err: error }, 'GraphQL resolver failed');
-      // Apollo files every validation failure under one code; our limit rules carry a more precise one.
-      const original = error instanceof GraphQLError ? error.originalError : undefined;
-      if (original instanceof GraphQLError && original.extensions.code === ErrorCode.QueryTooComplex) {
-        return { ...formatted, extensions: { ...formatted.extensions, code: ErrorCode.QueryTooComplex } };
-      }
-      return formatted;
-    },
+    formatError,
   });
   await apollo.start();
 
   serveWebApp(app);
 
-  app.get('/healthz', async (_req, res) => {
-    const check = async (probe: () => Promise<unknown>) => {
-      try {
-        await probe();
-        return 'ok';
-      } catch (error) {
-        return `error: ${(error as Error).message}`;
-      }
-    };
-    const [database, objectStore] = await Promise.all([
-      check(() => services.prisma.$queryRaw`SELECT 1`),
-      check(() => services.store.ping()),
-    ]);
-    const workers = await liveWorkers(services.prisma, config.queue.heartbeatSeconds).catch(() => []);
-    const healthy = database === 'ok' && objectStore === 'ok';
-    res.status(healthy ? 200 : 503).json({
-      status: healthy ? 'ok' : 'unavailable',
-      database,
-      objectStore,
-      workers: workers.map((w) => ({ id: w.id, host: w.host, executionProvider: w.executionProvider, lastSeenAt: w.lastSeenAt })),
-    });
-  });
+  const health = healthEndpoint(services);
+  app.get('/healthz', (req, res) => health.handle(req, res));
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
   app.use(
     '/graphql',
+    graphqlRequestGuard,
     express.json({ limit: config.limits.maxBodyBytes }),
+    graphqlBodyGuard,
     expressMiddleware(apollo, {
       context: async ({ req }) => contextFor(services, await principalFor(services, req.headers.authorization)),
     }),
   );
-  app.use((error: Error & { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction) => {
-    if (error.type === 'entity.too.large') {
-      res.status(413).json({
-        errors: [{ message: `request body exceeds ${config.limits.maxBodyBytes} bytes`, extensions: { code: ErrorCode.QueryTooComplex } }],
-      });
-      return;
-    }
-    next(error);
-  });
+  app.use(notFoundResponder);
+  app.use(errorResponder(log, config.limits.maxBodyBytes));
 
   try {
     await listen(httpServer, config.port, config.host);
   } catch (error) {
     await apollo.stop();
+    await revocations.stop();
+    health.close();
     throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new PortInUseError(config.host, config.port) : error;
   }
   const address = httpServer.address();
@@ -156,6 +197,8 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
   return {
     url,
     async close() {
+      await revocations.stop();
+      health.close();
       await apollo.stop();
     },
   };

@@ -65,7 +65,7 @@ describe('bad input', () => {
   it('refuses queries whose estimated cost is too high', async () => {
     const response = await graphql(t.url, t.keys[Role.VIEWER], '{ runs(first: 200) { edges { node { identities(first: 200) { edges { node { id latent embedding } } } } } } }');
     expect(errorCode(response)).toBe('QUERY_TOO_COMPLEX');
-    expect(response.errors![0]!.message).toMatch(/complexity \d+ exceeds/);
+    expect(response.errors![0]!.message).toMatch(/cost \d+ exceeds/);
   });
 
   it('refuses an oversized request body with a clear error', async () => {

@@ -16,6 +16,8 @@ export interface Config {
   /** Browser origins (scheme://host[:port]) besides the API's own that may call it (CORS). */
   corsOrigins: string[];
   queue: QueueSettings;
+  /** NODE_ENV=development: error messages and stacks of server faults go to clients too. */
+  exposeErrorDetails: boolean;
 }
 
 export interface S3Config {
@@ -105,6 +107,7 @@ export function loadConfig(env: Environment = process.env, overrides: ConfigOver
       heartbeatSeconds: read.integer('BROWNIAN_HEARTBEAT_SECONDS', 10, 1, 3600),
       workerConcurrency: read.integer('BROWNIAN_WORKER_CONCURRENCY', 1, 1, 64),
     },
+    exposeErrorDetails: env.NODE_ENV === 'development',
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

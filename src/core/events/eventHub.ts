@@ -1,52 +1,73 @@
 import type pg from 'pg';
+import type { RunId } from '../ids/ids.js';
 import type { Logger } from '../logging/logger.js';
+import { listenForNotifications, type NotificationListener } from './notificationListener.js';
 import { runEventChannel, type RunEvent } from './runEvents.js';
 
 /** The one topic subscriptions listen on; a run id as topic id narrows it to that run. */
 export const runEventTopic = 'RUN_EVENT';
 
-type Listener = (event: RunEvent) => void;
+/** What the hub had delivered when its connection was lost, so that the rest can be read from rows. */
+export interface CatchUpRequest {
+  /** Runs someone subscribes to, with the last iteration delivered for each (-1: none). */
+  runs: Map<RunId, number>;
+  /** Whether anyone subscribes to every run; then every run changed since `lostAt` is wanted. */
+  allRuns: boolean;
+  lostAt: Date;
+}
+
+/** Reads the events a lost connection missed, in the order they happened. */
+export type RunCatchUp = (request: CatchUpRequest) => Promise<RunEvent[]>;
+
+interface Listener {
+  runId: RunId | undefined;
+  deliver(event: RunEvent): void;
+}
 
 /**
  * Run events fed by Postgres LISTEN on one dedicated connection, so an API process hears events
  * from every worker and every other API process. Its publish/subscribe pair has the shape of
- * type-graphql's PubSub, which the API hands it to, without the core depending on GraphQL.
+ * type-graphql's PubSub, which the API hands it to, without the core depending on GraphQL. After an
+ * outage the connection is retried forever, and what subscribers missed is read back through `catchUp`.
  */
 export class EventHub {
   private readonly listeners = new Set<Listener>();
-  private client: pg.PoolClient | undefined;
-  private stopped = false;
+  private readonly lastIteration = new Map<RunId, number>();
+  private listener: NotificationListener | undefined;
 
-  /**
-   * If the connection drops (a database restart), it listens again a second later; events sent in
-   * between are missed, which subscribers can make up by querying the run.
-   */
-  async listen(pool: pg.Pool, log: Logger): Promise<void> {
-    const client = await pool.connect();
-    this.client = client;
-    client.on('error', (error) => {
-      if (this.client !== client) return;
-      this.client = undefined;
-      client.release(error);
-      if (this.stopped) return;
-      log.warn({ err: error }, 'run event connection lost; listening again');
-      setTimeout(() => void this.listen(pool, log).catch((e: Error) => log.error({ err: e }, 'cannot listen for run events')), 1000);
+  async listen(pool: pg.Pool, log: Logger, catchUp?: RunCatchUp): Promise<void> {
+    this.listener = await listenForNotifications(pool, [runEventChannel], log, {
+      onNotification: (_channel, payload) => {
+        try {
+          this.publish(runEventTopic, JSON.parse(payload) as RunEvent);
+        } catch {
+          log.warn({ payload }, 'ignoring malformed run event');
+        }
+      },
+      onResumed: async (lostAt) => {
+        if (!catchUp || this.listeners.size === 0) return;
+        const runs = new Map<RunId, number>();
+        let allRuns = false;
+        for (const { runId } of this.listeners) {
+          if (runId === undefined) allRuns = true;
+          else runs.set(runId, this.lastIteration.get(runId) ?? -1);
+        }
+        for (const event of await catchUp({ runs, allRuns, lostAt })) this.publish(runEventTopic, event);
+      },
     });
-    client.on('notification', (message) => {
-      if (message.channel !== runEventChannel || message.payload === undefined) return;
-      try {
-        this.publish(runEventTopic, JSON.parse(message.payload) as RunEvent);
-      } catch {
-        log.warn({ payload: message.payload }, 'ignoring malformed run event');
-      }
-    });
-    await client.query(`LISTEN ${runEventChannel}`);
   }
 
   publish(routingKey: string, ...args: unknown[]): void {
     if (routingKey !== runEventTopic) return;
     const event = args[0] as RunEvent;
-    for (const listener of this.listeners) listener(event);
+    if (event.type === 'iteration') {
+      const last = this.lastIteration.get(event.runId);
+      if (last !== undefined && event.iteration <= last) return;
+      if (this.isWatched(event.runId)) this.lastIteration.set(event.runId, event.iteration);
+    }
+    for (const listener of this.listeners) {
+      if (listener.runId === undefined || listener.runId === event.runId) listener.deliver(event);
+    }
   }
 
   /** Events in arrival order; the iterator ends when the consumer returns (a client unsubscribes). */
@@ -54,15 +75,18 @@ export class EventHub {
     const queue: RunEvent[] = [];
     let wake: (() => void) | undefined;
     let done = routingKey !== runEventTopic;
-    const listener: Listener = (event) => {
-      if (runId !== undefined && event.runId !== runId) return;
-      queue.push(event);
-      wake?.();
+    const listener: Listener = {
+      runId: runId === undefined ? undefined : (String(runId) as RunId),
+      deliver: (event) => {
+        queue.push(event);
+        wake?.();
+      },
     };
     this.listeners.add(listener);
     const finish = (): IteratorResult<RunEvent> => {
       done = true;
       this.listeners.delete(listener);
+      if (listener.runId !== undefined && !this.isWatched(listener.runId)) this.lastIteration.delete(listener.runId);
       wake?.();
       return { value: undefined, done: true };
     };
@@ -81,12 +105,13 @@ export class EventHub {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.listeners.clear();
-    if (this.client) {
-      await this.client.query(`UNLISTEN ${runEventChannel}`).catch(() => undefined);
-      this.client.release();
-      this.client = undefined;
-    }
+    await this.listener?.stop();
+    this.listener = undefined;
+  }
+
+  private isWatched(runId: RunId): boolean {
+    for (const listener of this.listeners) if (listener.runId === runId) return true;
+    return false;
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { PrismaClient } from '../db/client.js';
+import { seedToColumn } from '../db/seeds.js';
 import { RunKind, RunStatus } from '../../generated/prisma/enums.js';
 import type * as db from '../../generated/prisma/client.js';
 import { isUuid, type RunId, type ShardId } from '../ids/ids.js';
@@ -71,8 +72,7 @@ function positiveInteger(value: number | undefined, fallback: number, field: str
 }
 
 function checkSeed(value: string | undefined, problems: ParameterProblem[]): bigint {
-  // 63 bits: Run.seed is a signed 64-bit column.
-  if (value === undefined) return randomBytes(8).readBigUInt64LE() >> 1n;
+  if (value === undefined) return randomBytes(8).readBigUInt64LE();
   try {
     return parseSeed(value);
   } catch (error) {
@@ -236,7 +236,7 @@ export async function startDispersionRun(
       data: {
         kind: covariates ? RunKind.DISCO : RunKind.DISPERSION,
         parameters: parameters as never,
-        seed,
+        seed: seedToColumn(seed),
         modelPackId: parent.modelPackId,
         parentRunId: parent.id,
         totalIterations: params.iterations,

@@ -18,6 +18,22 @@ export function uploadKey(token: string, fileName: string): string {
   return `uploads/${token}/${fileName}`;
 }
 
+const uploadFileNamePattern = /^[A-Za-z0-9._-]{1,200}$/;
+const uploadKeyPattern = /^uploads\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/[A-Za-z0-9._-]{1,200}$/;
+
+/** A name a client may give an uploaded file: no path separators, no leading dot. */
+export function isUploadFileName(fileName: string): boolean {
+  return uploadFileNamePattern.test(fileName) && !fileName.startsWith('.');
+}
+
+/**
+ * Inputs that name an object may only name an upload (`uploadKey` with a UUID token): keys the
+ * platform writes itself (checkpoints, packs, images) are never read or written by naming them.
+ */
+export function isUploadKey(key: string): boolean {
+  return uploadKeyPattern.test(key) && !key.split('/').some((part) => part === '.' || part === '..');
+}
+
 /** The one checkpoint of a run, overwritten at every checkpoint and removed when the run ends. */
 export function checkpointKey(runId: string): string {
   return `runs/${runId}/checkpoint.bin`;

@@ -1,5 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { issueApiKey } from '../../auth/apiKeys.js';
+import { announceRevocation } from '../../auth/revocations.js';
 import { Permission } from '../../auth/roles.js';
 import type { ApiKeyId } from '../../core/ids/ids.js';
 import { parseId } from '../args.js';
@@ -37,11 +38,11 @@ export class ApiKeyResolver {
     if (trimmed.length === 0 || trimmed.length > 200) {
       throw badUserInput([{ field: 'name', message: 'must be 1 to 200 characters' }]);
     }
-    const { prisma } = context.services;
-    const issued = await issueApiKey(prisma, trimmed, role);
-    await prisma.auditLogEntry.create({ data: auditEntry(context, 'createApiKey', issued.id, { name: trimmed, role }) });
-    const row = await prisma.apiKey.findUniqueOrThrow({ where: { id: issued.id } });
-    return { apiKey: toApiKey(row), secret: issued.secret };
+    return context.services.prisma.$transaction(async (tx) => {
+      const issued = await issueApiKey(tx, trimmed, role);
+      await tx.auditLogEntry.create({ data: auditEntry(context, 'createApiKey', issued.id, { name: trimmed, role }) });
+      return { apiKey: toApiKey(issued.row), secret: issued.secret };
+    });
   }
 
   @Mutation(() => ApiKey)
@@ -55,6 +56,7 @@ export class ApiKeyResolver {
       if (row.revokedAt) throw conflict(`API key ${keyId} is already revoked`);
       const revoked = await tx.apiKey.update({ where: { id: keyId }, data: { revokedAt: new Date() } });
       await tx.auditLogEntry.create({ data: auditEntry(context, 'revokeApiKey', keyId, {}) });
+      await announceRevocation(tx, keyId);
       return toApiKey(revoked);
     });
   }

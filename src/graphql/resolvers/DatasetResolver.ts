@@ -42,7 +42,7 @@ export class DatasetResolver {
   @Query(() => DatasetConnection, { description: 'Datasets, newest first' })
   async datasets(@Ctx() context: GraphQLContext, @Args(() => ConnectionArguments) page: ConnectionArguments): Promise<DatasetConnection> {
     authorize(context, Permission.Read);
-    const request = pageRequest(page, ['string', 'string']);
+    const request = pageRequest(page, ['timestamp', 'id']);
     const { prisma } = context.services;
     const [rows, totalCount] = await Promise.all([
       prisma.dataset.findMany({ ...keysetPage(request, {}, 'desc'), take: request.limit }),

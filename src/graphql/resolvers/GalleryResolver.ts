@@ -33,7 +33,7 @@ export class GalleryResolver {
   @Query(() => GalleryConnection, { description: 'Galleries, oldest first' })
   async galleries(@Ctx() context: GraphQLContext, @Args(() => ConnectionArguments) page: ConnectionArguments): Promise<GalleryConnection> {
     authorize(context, Permission.Audit);
-    const request = pageRequest(page, ['string', 'string']);
+    const request = pageRequest(page, ['timestamp', 'id']);
     const { prisma } = context.services;
     const [rows, totalCount] = await Promise.all([
       prisma.gallery.findMany({ ...keysetPage(request, {}, 'asc'), take: request.limit, include: { _count: { select: { subjects: true } } } }),

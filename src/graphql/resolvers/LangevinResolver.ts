@@ -11,7 +11,8 @@ import { jsonColumn } from '../../core/db/json.js';
 import { isRecord } from '../../core/packs/jsonSchema.js';
 import { langevinParams, validateLangevinParams } from '../../core/runs/langevinParams.js';
 import { parseSeed } from '../../core/runs/seed.js';
-import { checkId } from '../args.js';
+import { seedToColumn } from '../../core/db/seeds.js';
+import { checkId, checkUploadKey } from '../args.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
 import { badUserInput, type FieldProblem } from '../errors.js';
 import { LangevinRunInput } from '../inputs/LangevinRunInput.js';
@@ -90,9 +91,10 @@ export class LangevinResolver {
     if (parentId && !(await prisma.run.findUnique({ where: { id: parentId }, select: { id: true } }))) {
       problems.push({ field: 'input.parentRunId', message: `no run ${parentId}` });
     }
-    if (input.initialLatents !== undefined) {
-      const size = await store.size(input.initialLatents);
-      if (size === undefined) problems.push({ field: 'input.initialLatents', message: `no object ${input.initialLatents}` });
+    const initialLatents = input.initialLatents === undefined ? undefined : checkUploadKey(input.initialLatents, 'input.initialLatents', problems);
+    if (initialLatents !== undefined) {
+      const size = await store.size(initialLatents);
+      if (size === undefined) problems.push({ field: 'input.initialLatents', message: `no object ${initialLatents}` });
       else if (pack && size !== input.numIdentities * pack.latentDim * 4) {
         problems.push({
           field: 'input.initialLatents',
@@ -114,7 +116,7 @@ export class LangevinResolver {
         data: {
           kind: RunKind.LANGEVIN,
           parameters: jsonColumn(parameters),
-          seed,
+          seed: seedToColumn(seed),
           modelPackId: pack.id,
           parentRunId: parentId ?? null,
           exclusionGalleryId: galleryId ?? null,

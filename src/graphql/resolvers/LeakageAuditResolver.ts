@@ -90,7 +90,7 @@ export class LeakageAuditResolver {
   ): Promise<LeakageMatchConnection> {
     const size = pageSize(first);
     const filter = { aboveThresholdOnly, identityId: identityId ? parseId<IdentityId>(identityId, 'identityId') : undefined };
-    const key = after ? decodeCursor(after, 'after', ['number', 'string']) : undefined;
+    const key = after ? decodeCursor(after, 'after', ['finite', 'id']) : undefined;
     const { prisma } = context.services;
     const rows = await auditReads.matchPage(prisma, audit.id, filter, size, key ? { similarity: key[0] as number, id: key[1] as string } : undefined);
     const total = await auditReads.matchCount(prisma, audit.id, filter);

@@ -7,7 +7,7 @@ import { PackError } from '../../core/packs/PackError.js';
 import type { VerifiedPack } from '../../core/packs/packVerifier.js';
 import { packPrefix } from '../../core/store/keys.js';
 import { storePackSource } from '../../core/store/storePackSource.js';
-import { parseId } from '../args.js';
+import { parseId, parseUploadKey } from '../args.js';
 import { keysetPage, pageOf, pageRequest } from '../connections.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
 import { badUserInput } from '../errors.js';
@@ -22,7 +22,7 @@ export class ModelPackResolver {
   @Query(() => ModelPackConnection, { description: 'Registered model packs, oldest first' })
   async modelPacks(@Ctx() context: GraphQLContext, @Args(() => ConnectionArguments) page: ConnectionArguments): Promise<ModelPackConnection> {
     authorize(context, Permission.Read);
-    const request = pageRequest(page, ['string', 'string']);
+    const request = pageRequest(page, ['timestamp', 'id']);
     const { prisma } = context.services;
     const [rows, totalCount] = await Promise.all([
       prisma.modelPack.findMany({ ...keysetPage(request, {}, 'asc'), take: request.limit }),
@@ -46,8 +46,8 @@ export class ModelPackResolver {
   async registerModelPack(@Ctx() context: GraphQLContext, @Arg('input', () => ModelPackInput) input: ModelPackInput): Promise<ModelPack> {
     authorize(context, Permission.Operate);
     const { prisma, store, verifyPack } = context.services;
-    const keys = new Map(input.files.map((f) => [f.file, f.key]));
-    keys.set(manifestFileName, input.manifestKey);
+    const keys = new Map(input.files.map((f, i) => [f.file, parseUploadKey(f.key, `input.files.${i}.key`)]));
+    keys.set(manifestFileName, parseUploadKey(input.manifestKey, 'input.manifestKey'));
     let pack: VerifiedPack;
     try {
       pack = await verifyPack(storePackSource(store, 'the uploaded files', (file) => keys.get(file)));

@@ -28,7 +28,7 @@ export class RunResolver {
     @Args(() => ConnectionArguments) page: ConnectionArguments,
   ): Promise<RunConnection> {
     authorize(context, Permission.Read);
-    const request = pageRequest(page, ['string', 'string']);
+    const request = pageRequest(page, ['timestamp', 'id']);
     const where: Prisma.RunWhereInput = {
       status: filter?.status,
       kind: filter?.kind,
@@ -111,7 +111,7 @@ export class RunResolver {
     @Ctx() context: GraphQLContext,
     @Args(() => ConnectionArguments) page: ConnectionArguments,
   ): Promise<IdentityConnection> {
-    const request = pageRequest(page, ['number']);
+    const request = pageRequest(page, ['index']);
     const [rows, totalCount] = await Promise.all([
       context.loaders.identityPage.load({ runId: run.id, request }),
       context.loaders.identityCountOfRun.load(run.id),
@@ -125,7 +125,7 @@ export class RunResolver {
     @Ctx() context: GraphQLContext,
     @Args(() => ConnectionArguments) page: ConnectionArguments,
   ): Promise<SampleConnection> {
-    const request = pageRequest(page, ['number', 'number']);
+    const request = pageRequest(page, ['index', 'index']);
     const [rows, totalCount] = await Promise.all([
       context.loaders.samplePage.load({ runId: run.id, request }),
       context.loaders.sampleCountOfRun.load(run.id),

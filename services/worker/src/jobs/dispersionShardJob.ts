@@ -25,6 +25,7 @@ import type { JobHandler, WorkerServices } from './JobHandler.js';
 import { RunFailure } from './RunFailure.js';
 import { openRunModel, type RunModel } from './runModel.js';
 import { shardStatsRecord } from './shardStatsRecord.js';
+import { seedFromColumn } from '../../../../src/core/db/seeds.js';
 
 interface References {
   identityIds: string[];
@@ -62,7 +63,7 @@ export const dispersionShardJob: JobHandler<typeof JobName.dispersion> = async (
     const system: DispersionSystem = { model: model.embedding, latentAverage: model.latentAverage };
     const references = await loadReferences(services, run, shard);
     const covariates = await covariateDirections(parameters, model);
-    const rng = new CounterRng(run.seed);
+    const rng = new CounterRng(seedFromColumn(run.seed));
     let state = await startingState(services, run, shard, parameters, system, references, covariates, rng);
     iteration = state.iteration;
     log.info({ iteration, total: run.totalIterations, identities: state.identityCount }, 'Dispersion shard starting');
@@ -87,7 +88,7 @@ export const dispersionShardJob: JobHandler<typeof JobName.dispersion> = async (
       await lifecycle.recordIteration(iteration, state.iteration, shardStatsRecord(step.stats, state.identityCount, state.variations));
       log.info({ iteration, distanceToReference: step.stats.distanceToReference.avg }, 'iteration');
       if (state.iteration % parameters.checkpointEvery === 0 && state.iteration < run.totalIterations) {
-        await services.store.putBytes(shardCheckpointKey(runId, shard.index), encodeCheckpoint({ state: checkpointState(state), seed: run.seed }));
+        await services.store.putBytes(shardCheckpointKey(runId, shard.index), encodeCheckpoint({ state: checkpointState(state), seed: rng.seed }));
       }
     }
     iteration = state.iteration;
@@ -186,7 +187,7 @@ async function startingState(
   if (await services.store.exists(key)) {
     const checkpoint = decodeCheckpoint(await services.store.getBytes(key));
     const expected = checkpointState(initial);
-    if (checkpoint.seed !== run.seed || checkpoint.state.count !== expected.count || checkpoint.state.latentDim !== expected.latentDim) {
+    if (checkpoint.seed !== seedFromColumn(run.seed) || checkpoint.state.count !== expected.count || checkpoint.state.latentDim !== expected.latentDim) {
       throw new RunFailure('checkpoint does not belong to this shard', shard.iteration);
     }
     services.log.info({ runId: run.id, shard: shard.index, iteration: checkpoint.state.iteration }, 'resuming shard from checkpoint');

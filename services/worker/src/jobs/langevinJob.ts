@@ -23,6 +23,7 @@ import type { JobHandler, JobOutcome, WorkerServices } from './JobHandler.js';
 import { iterationRecord } from './iterationRecord.js';
 import { RunFailure } from './RunFailure.js';
 import { openRunModel, type RunModel } from './runModel.js';
+import { seedFromColumn } from '../../../../src/core/db/seeds.js';
 
 /**
  * Runs (or resumes) a Langevin run: restores the last checkpoint if there is one, steps to the
@@ -51,7 +52,7 @@ export const langevinJob: JobHandler<typeof JobName.langevin> = async (job, serv
       latentAverage: model.latentAverage,
       exclusionGallery: await loadGallery(services, run.exclusionGalleryId),
     };
-    const rng = new CounterRng(run.seed);
+    const rng = new CounterRng(seedFromColumn(run.seed));
     let state = await startingState(services, run, parameters, model, rng);
     iteration = state.iteration;
     const log = services.log.child({ runId });
@@ -76,7 +77,7 @@ export const langevinJob: JobHandler<typeof JobName.langevin> = async (job, serv
       await lifecycle.recordIteration(iteration, state.iteration, iterationRecord(step.stats));
       log.info({ iteration, propIct: step.stats.propIct, minAngle: step.stats.embeddingDistance.min, dt: step.stats.dt }, 'iteration');
       if (state.iteration % parameters.checkpointEvery === 0 && state.iteration < run.totalIterations) {
-        await services.store.putBytes(checkpointKey(runId), encodeCheckpoint({ state, seed: run.seed }));
+        await services.store.putBytes(checkpointKey(runId), encodeCheckpoint({ state, seed: rng.seed }));
       }
     }
     iteration = state.iteration;
@@ -114,7 +115,7 @@ async function startingState(
   const latentDim = model.embedding.latentDim;
   if (await services.store.exists(checkpointKey(run.id))) {
     const checkpoint = decodeCheckpoint(await services.store.getBytes(checkpointKey(run.id)));
-    if (checkpoint.seed !== run.seed || checkpoint.state.count !== count || checkpoint.state.latentDim !== latentDim) {
+    if (checkpoint.seed !== rng.seed || checkpoint.state.count !== count || checkpoint.state.latentDim !== latentDim) {
       throw new RunFailure('checkpoint does not belong to this run', run.iteration);
     }
     services.log.info({ runId: run.id, iteration: checkpoint.state.iteration }, 'resuming from checkpoint');
