@@ -123,7 +123,7 @@ describe('bad input is BAD_USER_INPUT naming the field, and leaves no rows', () 
     'an object key %#',
     async (key) => {
       const response = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($input: GalleryInput!) { createGallery(input: $input) { id } }', {
-        input: { name: 'g', embeddingDim: 4, embeddingsKey: key },
+        input: { name: 'g', embeddingDim: 4, count: 1, embeddingsKey: key },
       });
       expect(errorCode(response)).toBe('BAD_USER_INPUT');
       expect(response.errors![0]!.extensions!.field).toMatch(/embeddingsKey/);
