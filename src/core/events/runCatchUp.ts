@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../db/client.js';
 import type * as db from '../../generated/prisma/client.js';
 import type { RunId } from '../ids/ids.js';
+import { decodeIterationStats } from '../stats/iterationStats.js';
 import type { CatchUpRequest, RunCatchUp } from './eventHub.js';
 import type { RunEvent, RunStatusEvent } from './runEvents.js';
 
@@ -38,7 +39,7 @@ export function runCatchUpFrom(prisma: PrismaClient): RunCatchUp {
           status: run.status,
           iteration: row.iteration,
           totalIterations: run.totalIterations,
-          stats: row.stats as Record<string, number>,
+          stats: decodeIterationStats(row.stats),
         });
       }
       events.push(statusEvent(run));

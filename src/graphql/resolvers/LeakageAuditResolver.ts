@@ -54,7 +54,7 @@ export class LeakageAuditResolver {
     @Arg('runId', () => ID, { nullable: true }) runId?: string,
   ): Promise<LeakageAuditConnection> {
     authorize(context, Permission.Audit);
-    const request = pageRequest(page, ['string', 'string']);
+    const request = pageRequest(page, ['timestamp', 'id']);
     const { rows, totalCount } = await auditReads.auditPage(context.services.prisma, runId ? parseId<RunId>(runId, 'runId') : undefined, request);
     const audits = pageOf(rows.map(toAudit), request, totalCount, (audit) => [audit.createdAt.toISOString(), audit.id]);
     await log(context, 'readLeakageAudits', runId ?? null, { audits: audits.edges.map((edge) => edge.node.id) });
