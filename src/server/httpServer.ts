@@ -23,6 +23,7 @@ import { healthEndpoint } from './health.js';
 import { errorResponder, graphqlBodyGuard, graphqlRequestGuard, notFoundResponder } from './requestGuards.js';
 import { revokedCloseCode, SocketSessions } from './socketSessions.js';
 import { corsMiddleware } from './cors.js';
+import { mutationAuditPlugin } from './mutationAudit.js';
 import { PortInUseError } from './PortInUseError.js';
 import { serveWebApp } from './webApp.js';
 
@@ -145,6 +146,7 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
     // platform has stopped its workers and embedded servers; the CLI owns shutdown (src/cli/termination.ts).
     stopOnTerminationSignals: false,
     plugins: [
+      mutationAuditPlugin(schema),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },

@@ -1,5 +1,6 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { ApiKeyResolver } from './ApiKeyResolver.js';
+import { AuditLogResolver } from './AuditLogResolver.js';
 import { DatasetExportResolver, DatasetResolver } from './DatasetResolver.js';
 import { DispersionResolver } from './DispersionResolver.js';
 import { GalleryResolver } from './GalleryResolver.js';
@@ -15,6 +16,7 @@ import { UploadResolver } from './UploadResolver.js';
 // Every resolver class of the API, in one place.
 export const resolvers: NonEmptyArray<Function> = [
   ApiKeyResolver,
+  AuditLogResolver,
   DatasetExportResolver,
   DatasetResolver,
   DispersionResolver,

@@ -1,4 +1,5 @@
 import { ObjectType } from 'type-graphql';
+import { AuditLogEntry } from './AuditLogEntry.js';
 import { Connection } from './Connection.js';
 import { Gallery } from './Gallery.js';
 import { Identity, Sample } from './Identity.js';
@@ -23,3 +24,6 @@ export class ModelPackConnection extends Connection('ModelPack', ModelPack) {}
 
 @ObjectType()
 export class GalleryConnection extends Connection('Gallery', Gallery) {}
+
+@ObjectType()
+export class AuditLogConnection extends Connection('AuditLogEntry', AuditLogEntry) {}
