@@ -25,15 +25,15 @@ export class AuditLogResolver {
     @Arg('apiKeyId', () => ID, { nullable: true, description: 'Only entries of this key' }) apiKeyId?: string | null,
   ): Promise<AuditLogConnection> {
     authorize(context, Permission.Admin);
-    const request = pageRequest(page, ['string']);
+    const request = pageRequest(page, ['finite']);
     const where: Prisma.AuditLogEntryWhereInput = {
       operation: operation ?? undefined,
       apiKeyId: apiKeyId ? parseId<ApiKeyId>(apiKeyId, 'apiKeyId') : undefined,
     };
     // Newest first is descending ids; a backward page reads ascending from its cursor.
     const forward = request.direction === 'forward';
-    const cursorId = request.cursor?.[0] as string | undefined;
-    if (cursorId !== undefined && !/^\d{1,19}$/.test(cursorId)) {
+    const cursorId = request.cursor?.[0] as number | undefined;
+    if (cursorId !== undefined && !(Number.isSafeInteger(cursorId) && cursorId >= 0)) {
       throw badUserInput([{ field: forward ? 'after' : 'before', message: 'not a cursor returned by this API' }]);
     }
     const cursor = cursorId === undefined ? undefined : BigInt(cursorId);
@@ -54,6 +54,6 @@ export class AuditLogResolver {
       outcome: stringOf(row.details, 'outcome'),
       details: (row.details ?? {}) as object,
     }));
-    return pageOf(entries, request, totalCount, (entry) => [entry.id]);
+    return pageOf(entries, request, totalCount, (entry) => [Number(entry.id)]);
   }
 }
