@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { float32ToBytes } from '../../src/core/db/floats.js';
+import { bytesToFloat32, float32ToBytes } from '../../src/core/db/floats.js';
+import { memorySource } from '../../src/core/packs/packSource.js';
+import { CounterRng, RandomStream } from '../../services/worker/src/diffusion/rng.js';
+import { miniPackFiles } from '../../services/worker/src/pack/builtin/index.js';
+import { loadPack } from '../../services/worker/src/pack/loadPack.js';
+import { PackModel } from '../../services/worker/src/pack/PackModel.js';
 import { Role, RunKind, RunStatus } from '../../src/generated/prisma/enums.js';
 import { errorCode, graphql } from '../support/graphqlClient.js';
 import { registerMiniPack } from '../support/miniPack.js';
@@ -176,4 +181,99 @@ describe('a Dispersion run', () => {
     expect(samples).toHaveLength(15);
     expect(samples.every((s) => s.covariateCoefficients.length === 2)).toBe(true);
   });
+});
+
+/**
+ * The method for one identity at a time, written from the paper's equations in float64 around
+ * the pack's float32 model: embedding pull by the chain rule through one VJP, latent repulsion and
+ * global pull in closed form, fixed dt, no random force (η = 0).
+ */
+async function perIdentityReference(
+  model: PackModel,
+  wAvg: Float32Array,
+  reference: Float32Array,
+  identityIndex: number,
+  p: { variations: number; iterations: number; ke: number; kw: number; r0: number; kg: number; dt: number; mu: number; sigma: number; seed: string },
+): Promise<Float64Array> {
+  const W = reference.length;
+  const A = p.variations;
+  const rng = new CounterRng(BigInt(p.seed));
+  const w = new Float64Array(A * W);
+  const noise = new Float64Array(W);
+  for (let a = 0; a < A; a++) {
+    rng.normalRow({ stream: RandomStream.dispersionNoise, iteration: 0, index: identityIndex, subindex: a }, noise, 0, W);
+    for (let d = 0; d < W; d++) w[a * W + d] = reference[d]! + p.sigma * noise[d]!;
+  }
+  const eRef = await model.embed(reference, 1);
+  const E = eRef.length;
+  const refNorm = Math.hypot(...eRef);
+  for (let t = 0; t < p.iterations; t++) {
+    const current = Float32Array.from(w);
+    const e = await model.embed(current, A);
+    const upstream = new Float32Array(A * E);
+    for (let a = 0; a < A; a++) {
+      const ea = e.subarray(a * E, (a + 1) * E);
+      const norm = Math.hypot(...ea);
+      let cos = 0;
+      for (let k = 0; k < E; k++) cos += (ea[k]! / norm) * (eRef[k]! / refNorm);
+      const scaled = 0.999999 * cos;
+      const d = Math.acos(scaled);
+      // ∂/∂e_a of ½·½·k_e·d² = ½·k_e·d·∂d/∂e_a, with ∂d/∂c = −0.999999/√(1 − (0.999999c)²) and ∂c/∂e_a = (ê_ref − c·ê_a)/|e_a|.
+      const slope = (0.5 * p.ke * d * -0.999999) / Math.sqrt(1 - scaled * scaled);
+      for (let k = 0; k < E; k++) upstream[a * E + k] = (slope * (eRef[k]! / refNorm - cos * (ea[k]! / norm))) / norm;
+    }
+    const { latentGradient } = await model.vjp(current, upstream, A);
+    const next = new Float64Array(A * W);
+    for (let a = 0; a < A; a++) {
+      for (let d = 0; d < W; d++) {
+        let force = -latentGradient[a * W + d]! + p.kg * (wAvg[d]! - current[a * W + d]!);
+        for (let b = 0; b < A; b++) {
+          if (b === a) continue;
+          let r = 0;
+          for (let k = 0; k < W; k++) r += (current[a * W + k]! - current[b * W + k]!) ** 2;
+          r = Math.sqrt(r);
+          if (r < p.r0) force += (p.kw * (p.r0 - r) * (current[a * W + d]! - current[b * W + d]!)) / r;
+        }
+        next[a * W + d] = current[a * W + d]! + (p.dt / p.mu) * force;
+      }
+    }
+    w.set(next);
+  }
+  return w;
+}
+
+describe('η = 0 trajectories', () => {
+  it('equal a per-identity implementation of the method to 1e-5, whatever the shards and batches', async () => {
+    const identities = await prisma().identity.findMany({ where: { runId: parentId }, orderBy: { index: 'asc' } });
+    const chosen = [identities[4]!, identities[1]!, identities[2]!];
+    const p = { variations: 3, iterations: 4, ke: 20, kw: 1, r0: 2.5, kg: 1, dt: 0.05, mu: 1, sigma: 0.2, seed: '77' };
+    const response = await start({
+      identityIds: chosen.map((identity) => identity.id),
+      numVariations: p.variations,
+      iterations: p.iterations,
+      randomForce: 0,
+      seed: p.seed,
+      shardSize: 2,
+      batchSize: 4,
+    });
+    expect(response.errors).toBeUndefined();
+    const id = response.data!.startDispersionRun.id;
+    expect((await finished(id)).status).toBe(RunStatus.SUCCEEDED);
+
+    const pack = await loadPack(memorySource(miniPackFiles().files));
+    const model = await PackModel.open(pack, { batchSize: p.variations, device: 'cpu' });
+    try {
+      for (const identity of chosen) {
+        const expected = await perIdentityReference(model, pack.wAvg, bytesToFloat32(identity.latent), identity.index, p);
+        const rows = await prisma().sample.findMany({ where: { runId: id, identityId: identity.id }, orderBy: { variation: 'asc' } });
+        expect(rows.map((row) => row.label)).toEqual([identity.index, identity.index, identity.index]);
+        const actual = rows.flatMap((row) => Array.from(bytesToFloat32(row.latent)));
+        let worst = 0;
+        actual.forEach((value, k) => (worst = Math.max(worst, Math.abs(value - expected[k]!) / Math.max(1, Math.abs(expected[k]!)))));
+        expect(worst).toBeLessThan(1e-5);
+      }
+    } finally {
+      await model.release();
+    }
+  }, 120_000);
 });
