@@ -1,3 +1,5 @@
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToFloat32 } from '../../src/core/db/floats.js';
 import { Role } from '../../src/generated/prisma/enums.js';
@@ -196,5 +198,42 @@ describe('auditing a dataset', () => {
     const read = await graphql(t.url, t.keys[Role.AUDITOR], 'query($id: ID!) { leakageAudit(id: $id) { datasetId runIds matches { edges { node { sampleId lineage { sample { id } run { id } } } } } } }', { id: audit.id });
     expect(read.data!.leakageAudit).toMatchObject({ datasetId, matches: { edges: [{ node: { sampleId: sample.id, lineage: { sample: { id: sample.id }, run: { id: dispersionId } } } }] } });
     expect([...read.data!.leakageAudit.runIds].sort()).toEqual([langevin, dispersionId].sort());
+  }, 300_000);
+});
+
+describe('auditProgress over a real WebSocket', () => {
+  it('waits for a run still generating, then streams every shard to the end', async () => {
+    const started = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', {
+      input: { modelPackId: packId, numIdentities: 12, iterations: 20, seed: '41', batchSize: 4 },
+    });
+    const runId = started.data!.startLangevinRun.id;
+    const galleryId = await createGallery(t, new Float32Array(10 * dim).map((_, i) => Math.sin(i)), dim, { modelPackId: packId });
+    const audit = await startAudit(t, { runIds: [runId], galleryId, threshold: { cosine: 0.9 }, shardSize: 4 });
+    expect(audit.errors).toBeUndefined();
+    const auditId = audit.data!.startLeakageAudit.id;
+    const client = createClient({ url: t.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${t.keys[Role.AUDITOR]}` }, retryAttempts: 0 });
+    const events: Array<{ status: string; shardsDone: number; shardCount: number }> = [];
+    await new Promise<void>((resolveDone, reject) => {
+      client.subscribe<{ auditProgress: (typeof events)[number] }>(
+        { query: 'subscription($id: ID!) { auditProgress(auditId: $id) { status shardsDone shardCount } }', variables: { id: auditId } },
+        {
+          next: ({ data, errors }) => {
+            if (errors) reject(new Error(errors[0]!.message));
+            events.push(data!.auditProgress);
+            if (['SUCCEEDED', 'FAILED'].includes(data!.auditProgress.status)) resolveDone();
+          },
+          error: reject,
+          complete: () => undefined,
+        },
+      );
+    });
+    await client.dispose();
+    // The subscription began while the run was still generating, so the audit cannot have been planned yet.
+    expect(events.map((e) => [e.status, e.shardsDone, e.shardCount])).toEqual([
+      ['RUNNING', 0, 3],
+      ['RUNNING', 1, 3],
+      ['RUNNING', 2, 3],
+      ['SUCCEEDED', 3, 3],
+    ]);
   }, 300_000);
 });

@@ -2,10 +2,13 @@ import type pg from 'pg';
 import type { RunId } from '../ids/ids.js';
 import type { Logger } from '../logging/logger.js';
 import { listenForNotifications, type NotificationListener } from './notificationListener.js';
+import { AuditEventFeed, auditEventChannel, type AuditProgressEvent } from './auditEvents.js';
 import { runEventChannel, type RunEvent } from './runEvents.js';
 
 /** The one topic subscriptions listen on; a run id as topic id narrows it to that run. */
 export const runEventTopic = 'RUN_EVENT';
+/** Audit progress; an audit id as topic id narrows it to that audit. */
+export const auditEventTopic = 'AUDIT_EVENT';
 
 /** What the hub had delivered when its connection was lost, so that the rest can be read from rows. */
 export interface CatchUpRequest {
@@ -25,7 +28,7 @@ interface Listener {
 }
 
 /**
- * Run events fed by Postgres LISTEN on one dedicated connection, so an API process hears events
+ * Run and audit events fed by Postgres LISTEN on one dedicated connection, so an API process hears events
  * from every worker and every other API process. Its publish/subscribe pair has the shape of
  * type-graphql's PubSub, which the API hands it to, without the core depending on GraphQL. After an
  * outage the connection is retried forever, and what subscribers missed is read back through `catchUp`.
@@ -34,12 +37,13 @@ export class EventHub {
   private readonly listeners = new Set<Listener>();
   private readonly lastIteration = new Map<RunId, number>();
   private listener: NotificationListener | undefined;
+  private readonly audits = new AuditEventFeed();
 
   async listen(pool: pg.Pool, log: Logger, catchUp?: RunCatchUp): Promise<void> {
-    this.listener = await listenForNotifications(pool, [runEventChannel], log, {
-      onNotification: (_channel, payload) => {
+    this.listener = await listenForNotifications(pool, [runEventChannel, auditEventChannel], log, {
+      onNotification: (channel, payload) => {
         try {
-          this.publish(runEventTopic, JSON.parse(payload) as RunEvent);
+          this.publish(channel === auditEventChannel ? auditEventTopic : runEventTopic, JSON.parse(payload) as RunEvent | AuditProgressEvent);
         } catch {
           log.warn({ payload }, 'ignoring malformed run event');
         }
@@ -58,6 +62,7 @@ export class EventHub {
   }
 
   publish(routingKey: string, ...args: unknown[]): void {
+    if (routingKey === auditEventTopic) this.audits.publish(args[0] as AuditProgressEvent);
     if (routingKey !== runEventTopic) return;
     const event = args[0] as RunEvent;
     if (event.type === 'iteration') {
@@ -71,7 +76,11 @@ export class EventHub {
   }
 
   /** Events in arrival order; the iterator ends when the consumer returns (a client unsubscribes). */
-  subscribe(routingKey: string, runId?: unknown): AsyncIterableIterator<RunEvent> {
+  subscribe(routingKey: string, id?: unknown): AsyncIterableIterator<RunEvent | AuditProgressEvent> {
+    return routingKey === auditEventTopic ? this.audits.subscribe(id) : this.subscribeRuns(routingKey, id);
+  }
+
+  private subscribeRuns(routingKey: string, runId?: unknown): AsyncIterableIterator<RunEvent> {
     const queue: RunEvent[] = [];
     let wake: (() => void) | undefined;
     let done = routingKey !== runEventTopic;
@@ -106,6 +115,7 @@ export class EventHub {
 
   async stop(): Promise<void> {
     this.listeners.clear();
+    this.audits.clear();
     await this.listener?.stop();
     this.listener = undefined;
   }

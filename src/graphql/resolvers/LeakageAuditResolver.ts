@@ -1,4 +1,6 @@
-import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { auditEventTopic } from '../../core/events/eventHub.js';
+import type { AuditProgressEvent } from '../../core/events/auditEvents.js';
 import { auditReads, summaryOf, type AuditRow, type MatchRow } from '../../audits/auditReads.js';
 import { rerunWithExclusion } from '../../audits/rerunWithExclusion.js';
 import { startLeakageAudit } from '../../audits/startAudit.js';
@@ -9,7 +11,7 @@ import { decodeCursor, pageOf, pageRequest, pageSize, toPage } from '../connecti
 import { ConnectionArguments } from '../types/ConnectionArgs.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
 import { LeakageAuditInput } from '../inputs/LeakageAuditInput.js';
-import { ExclusionRerun, LeakageAudit, LeakageAuditConnection, LeakageMatch, LeakageMatchConnection } from '../types/LeakageAudit.js';
+import { AuditProgress, ExclusionRerun, LeakageAudit, LeakageAuditConnection, LeakageMatch, LeakageMatchConnection } from '../types/LeakageAudit.js';
 import { Lineage } from '../types/Lineage.js';
 import { lineageOf } from './IdentityResolver.js';
 import { downloadUrl } from '../downloads.js';
@@ -77,6 +79,16 @@ export class LeakageAuditResolver {
     authorize(context, Permission.Audit);
     const { run, audit } = await rerunWithExclusion(context, parseId<AuditId>(auditId, 'auditId'), exclusionDistance);
     return { runId: run.id, audit: toAudit({ ...audit, runs: [{ runId: run.id }] }) };
+  }
+
+  @Subscription(() => AuditProgress, {
+    description: 'Status changes of one audit and each shard it finishes, in order',
+    topics: auditEventTopic,
+    topicId: ({ args }) => parseId<AuditId>(String(args.auditId), 'auditId'),
+  })
+  auditProgress(@Root() event: AuditProgressEvent, @Ctx() context: GraphQLContext, @Arg('auditId', () => ID) _auditId: string): AuditProgress {
+    authorize(context, Permission.Audit);
+    return event;
   }
 
   @FieldResolver(() => LeakageMatchConnection, { description: 'Matches by similarity, best first; above the threshold only unless told' })

@@ -155,6 +155,24 @@ export class LeakageMatchConnection extends Connection('LeakageMatch', LeakageMa
 @ObjectType()
 export class LeakageAuditConnection extends Connection('LeakageAudit', LeakageAudit) {}
 
+@ObjectType({ description: 'An audit\'s status and how many of its shards are done' })
+export class AuditProgress {
+  @Field(() => ID)
+  auditId!: string;
+
+  @Field(() => AuditStatus)
+  status!: AuditStatus;
+
+  @Field(() => Int)
+  shardsDone!: number;
+
+  @Field(() => Int)
+  shardCount!: number;
+
+  @Field(() => String, { nullable: true })
+  error!: string | null;
+}
+
 @ObjectType({ description: 'The run rerunWithExclusion started and the audit that will check it' })
 export class ExclusionRerun {
   @Field(() => ID)
