@@ -40,7 +40,7 @@ export class EventHub {
   private readonly audits = new AuditEventFeed();
 
   async listen(pool: pg.Pool, log: Logger, catchUp?: RunCatchUp): Promise<void> {
-    this.listener = await listenForNotifications(pool, [runEventChannel, auditEventChannel], log, {
+    this.listener = await listenForNotifications(pool, [auditEventChannel, runEventChannel], log, {
       onNotification: (channel, payload) => {
         try {
           this.publish(channel === auditEventChannel ? auditEventTopic : runEventTopic, JSON.parse(payload) as RunEvent | AuditProgressEvent);
