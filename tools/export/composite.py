@@ -63,13 +63,13 @@ def align(image, manifest):
         x = x[:, :, c['y'] : c['y'] + c['height'], c['x'] : c['x'] + c['width']]
         x = F.interpolate(x, size=(size['height'], size['width']), mode='bilinear', align_corners=False, antialias=True)
     else:
-        grid = warp_grid(alignment, x.shape[2], x.shape[3]).expand(x.shape[0], -1, -1, -1)
+        grid = warp_grid(alignment, x.shape[2], x.shape[3]).to(x.dtype).expand(x.shape[0], -1, -1, -1)
         x = F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
     if recognizer.get('channelOrder') == 'BGR':
         x = x.flip(1)
     if 'normalization' in recognizer:
         channels = x.shape[1]
-        per_channel = lambda v: torch.tensor(v * channels if len(v) == 1 else v, dtype=torch.float32).reshape(1, -1, 1, 1)
+        per_channel = lambda v: torch.tensor(v * channels if len(v) == 1 else v, dtype=x.dtype).reshape(1, -1, 1, 1)
         x = (x - per_channel(recognizer['normalization']['mean'])) / per_channel(recognizer['normalization']['std'])
     if recognizer.get('layout') == 'NHWC':
         x = x.permute(0, 2, 3, 1)
@@ -91,23 +91,28 @@ def vjp(fn, x, seed):
     """fn(x), a random upstream gradient g and g^T d fn / dx, by torch.autograd."""
     x = x.detach().clone().requires_grad_(True)
     y = fn(x)
-    g = torch.randn(y.shape, generator=torch.Generator().manual_seed(seed))
+    g = torch.randn(y.shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).to(y.dtype)
     (dx,) = torch.autograd.grad(y, x, g)
     return y, g, dx
 
 
 def reference(manifest, mapping, synthesis, recognizer, w_avg, batch, seed=0):
     """reference.json: z, the mapping output, and outputs with VJPs of the generator, the recognizer (when it is a torch
-    module) and the composite, at `batch` latents drawn as the worker draws them (w = w_avg + psi (M(z) - w_avg))."""
+    module) and the composite, at `batch` latents drawn as the worker draws them (w = w_avg + psi (M(z) - w_avg)).
+    The models run in float64 from the float32 inputs: a StyleGAN's demodulation makes its float32 VJP uncertain in the
+    third digit, and the reference should be the exact value the float32 export approximates."""
+    for module in (mapping, synthesis, recognizer):
+        if module is not None:
+            module.double()
     z = torch.randn([batch, manifest['mapping']['zDim']], generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
-        mapped = mapping(z)
-    w = w_avg + manifest['truncation'] * (mapped - w_avg)
+        mapped = mapping(z.double()).float()
+    w = (w_avg + manifest['truncation'] * (mapped - w_avg)).double()
     out = {'w_avg': tensor_json(w_avg), 'z': tensor_json(z), 'mapping_out': tensor_json(mapped)}
     image, g_image, dw = vjp(lambda v: synthesis(broadcast(v, manifest)), w, seed + 1)
     out['generator'] = {'w': tensor_json(w), 'image': tensor_json(image), 'g_image': tensor_json(g_image), 'dw': tensor_json(dw)}
     if recognizer is not None:
-        x = align(image.detach(), manifest)
+        x = align(image.detach(), manifest).float().double()
         embedding, g_embedding, dx = vjp(recognizer, x, seed + 2)
         out['recognizer'] = {'x': tensor_json(x), 'embedding': tensor_json(embedding), 'g_embedding': tensor_json(g_embedding), 'dx': tensor_json(dx)}
         composite = lambda v: recognizer(align(synthesis(broadcast(v, manifest)), manifest))

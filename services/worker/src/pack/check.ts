@@ -23,6 +23,8 @@ export interface CheckOptions {
   batch: number;
   reference?: ReferenceData;
   device?: DeviceRequest;
+  /** VJP samples per segment of the gradient check (default 32); fewer for very large models. */
+  gradientPoints?: number;
 }
 
 export type ModelRole = 'mapping' | 'generator' | 'recognizer';
@@ -154,7 +156,7 @@ export async function checkModels(target: CheckTarget, options: CheckOptions): P
 /** Timing, gradient check and reference comparison of a loaded pack; failures go into `report.problems`. */
 async function runComposite(model: PackModel, report: CheckReport, options: CheckOptions, withMapping: boolean): Promise<void> {
   report.timing = await timeModel(model, options.batch);
-  report.gradientCheck = await gradientCheck(model);
+  report.gradientCheck = await gradientCheck(model, options.gradientPoints ?? gradientPoints);
   if (!report.gradientCheck.passed) {
     report.problems.push(`gradient check: relative error ${report.gradientCheck.relativeError.toExponential(2)} exceeds ${gradientTolerance}`);
   }
@@ -236,7 +238,7 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>, offset = 0): number {
   return sum;
 }
 
-async function gradientCheck(model: PackModel): Promise<GradientCheckReport> {
+async function gradientCheck(model: PackModel, points: number): Promise<GradientCheckReport> {
   const { latentDim, embeddingDim } = model;
   const w = await model.mapLatents(normals(3, model.pack.manifest.mapping.zDim), 1);
   const rms = Math.sqrt(dot(w, w) / latentDim);
@@ -253,23 +255,23 @@ async function gradientCheck(model: PackModel): Promise<GradientCheckReport> {
     const e = await model.embed(ends, 2);
     const finiteDifference = (dot(e, u) - dot(e, u, embeddingDim)) / (2 * step);
     // Row 0 is w itself; rows 1..points are the segment's midpoints.
-    const rows = gradientPoints + 1;
+    const rows = points + 1;
     const latents = new Float32Array(rows * latentDim);
     const upstream = new Float32Array(rows * embeddingDim);
     for (let i = 0; i < rows; i++) {
-      const t = i === 0 ? 0 : -step + (2 * step * (i - 0.5)) / gradientPoints;
+      const t = i === 0 ? 0 : -step + (2 * step * (i - 0.5)) / points;
       for (let k = 0; k < latentDim; k++) latents[i * latentDim + k] = w[k]! + t * v[k]!;
       upstream.set(u, i * embeddingDim);
     }
     const { latentGradient } = await model.vjp(latents, upstream, rows);
     let pathAverage = 0;
-    for (let i = 1; i < rows; i++) pathAverage += dot(latentGradient, v, i * latentDim) / gradientPoints;
+    for (let i = 1; i < rows; i++) pathAverage += dot(latentGradient, v, i * latentDim) / points;
     directions.push({ finiteDifference, pathAverage, pointDerivative: dot(latentGradient, v) });
   }
   const error = Math.sqrt(directions.reduce((s, c) => s + (c.finiteDifference - c.pathAverage) ** 2, 0));
   const size = Math.sqrt(directions.reduce((s, c) => s + c.finiteDifference ** 2, 0));
   const relativeError = error / Math.max(size, Number.MIN_VALUE);
-  return { step, points: gradientPoints, directions, relativeError, tolerance: gradientTolerance, passed: relativeError <= gradientTolerance };
+  return { step, points, directions, relativeError, tolerance: gradientTolerance, passed: relativeError <= gradientTolerance };
 }
 
 function relativeError(actual: Float32Array, expected: Float32Array): number {
