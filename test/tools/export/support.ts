@@ -3,14 +3,16 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseReference, type ReferenceData } from '../../../services/worker/src/pack/referenceData.js';
+import { packageRoot } from '../../../src/core/paths.js';
 
 const run = promisify(execFile);
 
 /** Debian's python3-torch and python3-onnx belong to the system interpreter (.ci/run installs them). */
 export const python = '/usr/bin/python3';
-const here = new URL('.', import.meta.url).pathname;
+// From the package root, not this file: the benchmarks run this module compiled under dist/.
+const here = join(packageRoot, 'test', 'tools', 'export');
 const networks = join(here, 'networks');
-const makePack = new URL('../../../tools/export/make_pack.py', import.meta.url).pathname;
+const makePack = join(packageRoot, 'tools', 'export', 'make_pack.py');
 
 async function python3(args: string[]): Promise<string> {
   const { stdout } = await run(python, args, { maxBuffer: 64 * 1024 * 1024, timeout: 540_000 });

@@ -74,6 +74,7 @@ export function constantValues(pack: LoadedPack, overrides: Readonly<Record<stri
 /**
  * Batches that fill less than `batchSize` run at the next power of two (padded by repeating their
  * first latent), so a pack needs at most log2(batchSize) + 1 gradient graphs, one per size.
+ * Large packs keep one (see `largeWeightBytes`).
  */
 export function runBatchSize(rows: number, batchSize: number): number {
   let size = 1;
@@ -82,6 +83,18 @@ export function runBatchSize(rows: number, batchSize: number): number {
 }
 
 type GraphKind = 'embed' | 'render' | 'mapping';
+
+/**
+ * Every gradient session holds its own copy of the weights (onnxruntime's optimiser fuses and
+ * prepacks them per session; sharing them through memory-mapped external data works only with the
+ * optimiser off, measured 1.4x slower on r50). Above this size a pack builds one gradient graph, at
+ * the full batch, and pads partial batches to it: one copy instead of log2(batchSize) + 1.
+ */
+export const largeWeightBytes = 64 * 1024 * 1024;
+
+function weightBytes(model: ModelProto): number {
+  return (model.graph?.initializer ?? []).reduce((sum, t) => sum + (t.rawData?.length ?? 0) + 4 * (t.floatData?.length ?? 0), 0);
+}
 
 /**
  * A model pack as an EmbeddingModel: onnxruntime sessions for the composite and for its gradient
@@ -104,6 +117,8 @@ export class PackModel implements EmbeddingModel {
     readonly batchSize: number,
     /** The generator runs only at batchSize (generator.batch): every run is padded to it. */
     private readonly fixedBatch: boolean,
+    /** Gradient sessions only at batchSize: a fixed-batch export, or weights too large to copy per batch size. */
+    private readonly oneGradientGraph: boolean,
   ) {
     this.latentDim = pack.manifest.latentDim;
     this.embeddingDim = pack.manifest.embeddingDim;
@@ -114,7 +129,9 @@ export class PackModel implements EmbeddingModel {
     const fixed = pack.manifest.generator.batch;
     const latentToImage = options.generatorInputs ? buildLatentToImage(pack.manifest, pack.generator, constantValues(pack, options.generatorInputs)) : pack.latentToImage;
     const selection = await selectExecutionProvider(options.device ?? deviceRequestFromEnv());
-    return new PackModel(pack, latentToImage, composePack(pack, latentToImage), selection.provider, selection.reason, fixed ?? options.batchSize, fixed !== undefined);
+    const composite = composePack(pack, latentToImage);
+    const oneGradientGraph = fixed !== undefined || weightBytes(composite.model) >= largeWeightBytes;
+    return new PackModel(pack, latentToImage, composite, selection.provider, selection.reason, fixed ?? options.batchSize, fixed !== undefined, oneGradientGraph);
   }
 
   async embed(latents: Float32Array, count: number): Promise<Float32Array> {
@@ -138,7 +155,7 @@ export class PackModel implements EmbeddingModel {
     const latentGradient = new Float32Array(count * this.latentDim);
     for (let start = 0; start < count; start += this.batchSize) {
       const rows = Math.min(this.batchSize, count - start);
-      const size = this.fixedBatch ? this.batchSize : runBatchSize(rows, this.batchSize);
+      const size = this.oneGradientGraph ? this.batchSize : runBatchSize(rows, this.batchSize);
       const session = await this.vjpSession(size);
       const feeds = {
         [input]: this.latentBatch(latents, start, rows, size),
