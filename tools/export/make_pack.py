@@ -129,7 +129,7 @@ class Bound(nn.Module):
 
     def forward(self, ws):
         n = ws.shape[0]
-        return self.module(ws, *[e.expand(n, *e.shape[1:]) if per_sample else e for e, per_sample in self.extra])
+        return self.module(ws, *[(e.expand(n, *e.shape[1:]) if per_sample else e).to(ws.dtype) for e, per_sample in self.extra])
 
 
 class NHWCInput(nn.Module):
@@ -228,13 +228,13 @@ def main():
     constant_inputs, extra, names = [], [], ['ws']
     if conditional:
         constant_inputs.append({'name': 'c', 'dims': [G.c_dim], 'perSample': True, 'values': camera.tolist(), 'runParameter': 'camera'})
-        extra.append((camera.reshape(1, -1).double(), True))
+        extra.append((camera.reshape(1, -1), True))
         names.append('c')
     for k, layer in enumerate(noise_layers):
         noise = layer.noise_const.detach().clone()
         entry = pack.floats(f'noise/noise_{k}.bin', noise.numpy())
         constant_inputs.append({'name': f'noise_{k}', 'dims': list(noise.shape), 'perSample': False, **entry})
-        extra.append((noise.double(), False))
+        extra.append((noise, False))
         names.append(f'noise_{k}')
     bound = Bound(synthesis, extra)
     ws = torch.zeros([batch, num_ws, w_dim])
