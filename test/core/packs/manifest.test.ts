@@ -100,6 +100,13 @@ describe('validateManifest', () => {
     ['a path leaving the pack', ['generator.file', '../generator.onnx'], 'generator.file', 'must be a relative path'],
     ['an absolute path', ['covariates.0.file', '/etc/passwd'], 'covariates[0].file', 'must be a relative path'],
     ['a repeated covariate name', ['covariates.1', { name: 'pose', file: 'pose2.f32', sha256: digest('e'), scale: 1 }], 'covariates[1].name', 'repeats "pose"'],
+    ['both crop and landmarks', ['alignment.landmarks', { points: [[5, 6], [10, 6], [8, 9], [6, 12], [10, 12]], template: 'arcface' }], 'alignment', 'exactly one of crop'],
+    ['neither crop nor landmarks', ['alignment.crop', remove], 'alignment', 'exactly one of crop'],
+    ['a constant input with neither values nor file', ['generator.constantInputs', [{ name: 'c', dims: [2], perSample: true }]], 'generator.constantInputs[0]', 'either values, or file with sha256'],
+    ['a constant input of the wrong length', ['generator.constantInputs', [{ name: 'c', dims: [2, 3], perSample: true, values: [1] }]], 'generator.constantInputs[0].values', 'dims [2, 3] need 6'],
+    ['a constant input named as the latent input', ['generator.constantInputs', [{ name: 'w', dims: [1], perSample: false, values: [1] }]], 'generator.constantInputs[0].name', 'already the generator input'],
+    ['a mean of two values for three channels', ['recognizer.normalization', { mean: [1, 2], std: [1] }], 'recognizer.normalization.mean', 'give 1 or one per channel (3)'],
+    ['a zero std', ['recognizer.normalization', { mean: [127.5], std: [0] }], 'recognizer.normalization.std', 'must not contain 0'],
   ])('rejects %s (a rule beyond the schema)', (_, edit, field, message) => {
     const error = failure(edited(edit));
     expect(error.field).toBe(field);
