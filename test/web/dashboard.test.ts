@@ -7,6 +7,7 @@ import { Role, RunStatus } from '../../src/generated/prisma/enums.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { webAppDir } from '../../src/server/webApp.js';
 import { chromiumPath, launchBrowser, type Browser } from '../support/browser.js';
+import { graphql } from '../support/graphqlClient.js';
 import { registerMiniPack } from '../support/miniPack.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 import { waitFor } from '../support/workerProcess.js';
@@ -69,11 +70,34 @@ async function startRunFromForm(page: Page, numIdentities: number, iterations: n
 /** An <img> as seen inside the page (these functions run in the browser, not here). */
 type Img = { complete: boolean; naturalWidth: number };
 
+/**
+ * A gallery made of the first run's own identity embeddings, and an audit of that run against it:
+ * every identity matches itself, so all twelve are flagged.
+ */
+async function auditFirstRunAgainstItself(): Promise<string> {
+  const auditor = t.keys[Role.AUDITOR];
+  const identities = await t.platform.database.prisma.identity.findMany({ where: { runId: firstRun }, orderBy: { index: 'asc' } });
+  const embeddings = Buffer.concat(identities.map((identity) => Buffer.from(identity.embedding)));
+  const upload = await graphql(t.url, auditor, 'mutation { createUploadUrl(fileName: "gallery.f32") { key url } }');
+  expect((await fetch(upload.data!.createUploadUrl.url, { method: 'PUT', body: embeddings })).status).toBe(200);
+  const gallery = await graphql(t.url, auditor, 'mutation($input: GalleryInput!) { createGallery(input: $input) { id } }', {
+    input: { name: 'first run', embeddingsKey: upload.data!.createUploadUrl.key, count: 12, embeddingDim: embeddings.length / 48, modelPackId: pack.id },
+  });
+  const galleryId = gallery.data!.createGallery.id as string;
+  await waitFor(async () => (await t.platform.database.prisma.gallery.findUniqueOrThrow({ where: { id: galleryId } })).status === 'READY', 120_000, 'the gallery');
+  const audit = await graphql(t.url, auditor, 'mutation($input: LeakageAuditInput!) { startLeakageAudit(input: $input) { id } }', {
+    input: { galleryId, runIds: [firstRun], threshold: { cosine: 0.99 } },
+  });
+  const auditId = audit.data!.startLeakageAudit.id as string;
+  await waitFor(async () => (await t.platform.database.prisma.leakageAudit.findUniqueOrThrow({ where: { id: auditId } })).status === 'SUCCEEDED', 120_000, 'the audit');
+  return auditId;
+}
+
 const runStatus = async (id: string) => (await t.platform.database.prisma.run.findUniqueOrThrow({ where: { id } })).status;
 
-describe('the dashboard in a real browser', { timeout: 240_000 }, () => {
-  let firstRun: string;
+let firstRun: string;
 
+describe('the dashboard in a real browser', { timeout: 240_000 }, () => {
   it('signs in, starts a Langevin run on the built-in pack and draws its charts as it iterates', async () => {
     const page = await signIn(Role.OPERATOR);
     await shot(page, 'runs-empty');
@@ -153,14 +177,31 @@ describe('the dashboard in a real browser', { timeout: 240_000 }, () => {
     await page.close();
   });
 
-  it('gives auditors galleries and audits, and runs a query in the bundled explorer with no network beyond the API', async () => {
+  it("gives auditors galleries and an audit's summary, histogram and flagged pairs", async () => {
+    const auditId = await auditFirstRunAgainstItself();
     const page = await signIn(Role.AUDITOR);
     await page.getByRole('link', { name: 'Galleries' }).click();
-    await page.getByTestId('galleries-table').waitFor();
+    await page.getByTestId('galleries-table').getByText('READY').waitFor();
     await shot(page, 'galleries');
     await page.getByRole('link', { name: 'Audits' }).click();
-    await page.getByRole('heading', { name: 'Audits' }).waitFor();
-    await shot(page, 'audits');
+    await page.getByTestId('audits-table').getByRole('link', { name: auditId.slice(0, 8) }).click();
+    await page.getByTestId('audit-summary').getByText('12 of 12').waitFor();
+    await page.getByTestId('audit-histogram').locator('canvas').waitFor();
+    const pairs = page.getByTestId('flagged-pairs').locator('img');
+    await pairs.first().waitFor();
+    expect(await pairs.count()).toBe(12);
+    await waitFor(
+      () => pairs.evaluateAll((all) => all.every((img) => (img as unknown as Img).complete && (img as unknown as Img).naturalWidth > 0)),
+      60_000,
+      'flagged synthetic images to load',
+    );
+    await shot(page, 'audit');
+    expect(browser.problems).toEqual([]);
+    await page.close();
+  });
+
+  it('runs a query in the bundled explorer with no network beyond the API and the object store', async () => {
+    const page = await signIn(Role.AUDITOR);
     await page.getByRole('link', { name: 'Explorer' }).click();
     await page.locator('.graphiql-container').waitFor();
     // The run button does nothing until GraphiQL's editor has loaded its workers and the schema: press it until a result shows.

@@ -102,6 +102,6 @@ export const modelPacksQuery = gql`
 
 export const galleriesQuery = gql`
   query Galleries {
-    galleries(first: 200) { edges { node { id name digest subjectCount embeddingDim createdAt } } }
+    galleries { id name status error digest recognizerDigest subjectCount impostorPairs embeddingDim createdAt }
   }
 `;

@@ -101,8 +101,12 @@ export interface ModelPack {
 export interface Gallery {
   id: string;
   name: string;
+  status: string;
+  error: string | null;
   digest: string;
+  recognizerDigest: string;
   subjectCount: number;
+  impostorPairs: number;
   embeddingDim: number;
   createdAt: string;
 }

@@ -1,110 +1,265 @@
+import { useMemo } from 'react';
 import { gql, useQuery } from 'urql';
 import { Link } from 'wouter';
-import { useSchemaFeatures, type IntrospectedField, type SchemaFeatures } from '../api/schemaFeatures';
 import { ErrorBox } from '../components/ErrorBox';
-import { JsonView } from '../components/JsonView';
+import { Histogram, type HistogramSeries } from '../components/Histogram';
+import { StatusBadge } from '../components/StatusBadge';
+import { formatDate, formatNumber, shortId } from '../format';
 
-/**
- * Leakage audits, read through whatever audit type the schema has: the page finds the list and
- * single-audit queries by introspection and shows the audit's scalar fields, so it follows the
- * audit API as it grows instead of pinning one version of it.
- */
-interface AuditApi {
-  listField: string;
-  connection: boolean;
-  detailField: string | null;
-  scalars: IntrospectedField[];
-}
+const flaggedPageSize = 24;
 
-function auditApi(features: SchemaFeatures): AuditApi | null {
-  const list = features.fields('Query').find((f) => /audits$/i.test(f.name));
-  if (!list) return null;
-  const connection = !list.isList && features.has(list.typeName, 'edges');
-  const nodeType = connection ? (features.fields(list.typeName).find((f) => f.name === 'edges')?.typeName ?? '') : list.typeName;
-  const auditType = connection ? (features.fields(nodeType).find((f) => f.name === 'node')?.typeName ?? '') : nodeType;
-  const detail = features.fields('Query').find((f) => f.typeName === auditType && !f.isList && f.hasArgs);
-  const scalars = features.fields(auditType).filter((f) => (f.kind === 'SCALAR' || f.kind === 'ENUM') && !f.hasArgs && !f.isList);
-  return { listField: list.name, connection, detailField: detail?.name ?? null, scalars };
-}
-
-export function AuditsPage({ id }: { id?: string }) {
-  const api = auditApi(useSchemaFeatures());
-  if (!api) {
-    return (
-      <section>
-        <h1>Audits</h1>
-        <p className="muted">This API has no leakage audits yet.</p>
-      </section>
-    );
+const auditsQuery = gql`
+  query Audits {
+    leakageAudits {
+      id status scope galleryName runIds threshold thresholdAngle thresholdSource createdAt finishedAt
+      summary { flaggedIdentities identitiesAudited leakageRate flaggedSamples samplesAudited }
+    }
   }
-  return id && api.detailField ? <AuditDetail api={api} id={id} /> : <AuditList api={api} />;
+`;
+
+const auditQuery = gql`
+  query Audit($id: ID!) {
+    leakageAudit(id: $id) {
+      id status scope error galleryName galleryDigest recognizerDigest runIds topK
+      threshold thresholdAngle thresholdSource targetFalseMatchRate falseMatchRate
+      shardsDone shardCount queryCount createdAt startedAt finishedAt
+      summary {
+        flaggedIdentities flaggedSamples identitiesAudited samplesAudited leakageRate sampleLeakageRate maxSimilarity
+        histogram { binStarts galleryImpostors identityMaxSimilarity }
+      }
+      matches(first: ${String(flaggedPageSize)}) {
+        totalCount
+        edges {
+          node {
+            id similarity distance rank identityId sampleId
+            syntheticImageUrl galleryImageUrl
+            subject { label row }
+          }
+        }
+      }
+    }
+  }
+`;
+
+interface AuditRow {
+  id: string;
+  status: string;
+  scope: string;
+  galleryName: string;
+  runIds: string[];
+  threshold: number;
+  thresholdAngle: number;
+  thresholdSource: string;
+  createdAt: string;
+  finishedAt: string | null;
+  summary: { flaggedIdentities: number; identitiesAudited: number; leakageRate: number; flaggedSamples: number; samplesAudited: number } | null;
 }
 
-function AuditList({ api }: { api: AuditApi }) {
-  const selection = api.scalars.map((f) => f.name).join(' ');
-  const [{ data, error }] = useQuery<Record<string, unknown>>({
-    query: gql(`query AuditList { ${api.listField}${api.connection ? ` { edges { node { ${selection} } } }` : ` { ${selection} }`} }`),
-  });
-  const value = data?.[api.listField];
-  const audits = (api.connection ? ((value as { edges?: { node: Record<string, unknown> }[] })?.edges ?? []).map((e) => e.node) : value) as
-    | Record<string, unknown>[]
-    | undefined;
+interface Match {
+  id: string;
+  similarity: number;
+  distance: number;
+  rank: number;
+  identityId: string;
+  sampleId: string | null;
+  syntheticImageUrl: string;
+  galleryImageUrl: string | null;
+  subject: { label: string; row: number } | null;
+}
+
+interface AuditDetail extends Omit<AuditRow, 'summary'> {
+  error: string | null;
+  galleryDigest: string;
+  recognizerDigest: string;
+  topK: number;
+  targetFalseMatchRate: number | null;
+  falseMatchRate: number | null;
+  shardsDone: number;
+  shardCount: number;
+  queryCount: number;
+  startedAt: string | null;
+  summary: {
+    flaggedIdentities: number;
+    flaggedSamples: number;
+    identitiesAudited: number;
+    samplesAudited: number;
+    leakageRate: number;
+    sampleLeakageRate: number;
+    maxSimilarity: number;
+    histogram: { binStarts: number[]; galleryImpostors: number[]; identityMaxSimilarity: number[] };
+  } | null;
+  matches: { totalCount: number; edges: { node: Match }[] };
+}
+
+/** Leakage audits (auditors and admins): the list, and one audit's summary, histogram and flagged pairs. */
+export function AuditsPage({ id }: { id?: string }) {
+  return id ? <Audit id={id} /> : <AuditList />;
+}
+
+function AuditList() {
+  const [{ data, error }] = useQuery<{ leakageAudits: AuditRow[] }>({ query: auditsQuery });
   return (
     <section>
       <h1>Audits</h1>
       <ErrorBox error={error} />
-      <table>
+      <table data-testid="audits-table">
         <thead>
           <tr>
-            {api.scalars.map((f) => (
-              <th key={f.name}>{f.name}</th>
-            ))}
+            <th>Audit</th>
+            <th>Status</th>
+            <th>Gallery</th>
+            <th>Runs</th>
+            <th>Scope</th>
+            <th>Threshold (cos / rad)</th>
+            <th>Flagged identities</th>
+            <th>Leakage rate</th>
+            <th>Created</th>
           </tr>
         </thead>
         <tbody>
-          {audits?.map((audit) => (
-            <tr key={String(audit.id)}>
-              {api.scalars.map((f) => (
-                <td key={f.name}>
-                  {f.name === 'id' && api.detailField ? <Link href={`/audits/${String(audit.id)}`}>{String(audit.id).slice(0, 8)}</Link> : cell(audit[f.name])}
-                </td>
-              ))}
+          {data?.leakageAudits.map((audit) => (
+            <tr key={audit.id}>
+              <td>
+                <Link href={`/audits/${audit.id}`}>{shortId(audit.id)}</Link>
+              </td>
+              <td>
+                <StatusBadge status={audit.status} />
+              </td>
+              <td>{audit.galleryName}</td>
+              <td>
+                {audit.runIds.map((runId) => (
+                  <Link key={runId} href={`/runs/${runId}`}>
+                    {shortId(runId)}{' '}
+                  </Link>
+                ))}
+              </td>
+              <td>{audit.scope}</td>
+              <td className="num">
+                {formatNumber(audit.threshold, 3)} / {formatNumber(audit.thresholdAngle, 3)}
+              </td>
+              <td className="num">{audit.summary ? `${audit.summary.flaggedIdentities} / ${audit.summary.identitiesAudited}` : '—'}</td>
+              <td className="num">{audit.summary ? formatNumber(audit.summary.leakageRate, 3) : '—'}</td>
+              <td>{formatDate(audit.createdAt)}</td>
             </tr>
           ))}
+          {data?.leakageAudits.length === 0 && (
+            <tr>
+              <td colSpan={9} className="muted">
+                No audit yet: startLeakageAudit (in the explorer) audits runs against a gallery.
+              </td>
+            </tr>
+          )}
         </tbody>
       </table>
     </section>
   );
 }
 
-function AuditDetail({ api, id }: { api: AuditApi; id: string }) {
-  const selection = api.scalars.map((f) => f.name).join(' ');
-  const [{ data, error }] = useQuery<Record<string, Record<string, unknown> | null>>({
-    query: gql(`query AuditDetail($id: ID!) { ${api.detailField}(id: $id) { ${selection} } }`),
-    variables: { id },
-  });
-  const audit = data?.[api.detailField ?? ''];
+function Audit({ id }: { id: string }) {
+  const [{ data, error }] = useQuery<{ leakageAudit: AuditDetail | null }>({ query: auditQuery, variables: { id } });
+  const audit = data?.leakageAudit;
+  const histogram = audit?.summary?.histogram;
+  const bars = useMemo(() => {
+    if (!histogram) return null;
+    const audited = histogram.identityMaxSimilarity.reduce((sum, count) => sum + count, 0) || 1;
+    const width = histogram.binStarts.length > 1 ? histogram.binStarts[1]! - histogram.binStarts[0]! : 1;
+    const series: HistogramSeries[] = [
+      { label: 'identities: max similarity (share)', values: histogram.identityMaxSimilarity.map((c) => c / audited), color: '#dc2626' },
+      { label: 'gallery impostor pairs (share)', values: histogram.galleryImpostors, color: '#2563eb' },
+    ];
+    return { centers: histogram.binStarts.map((start) => start + width / 2), series };
+  }, [histogram]);
+
+  if (error) return <ErrorBox error={error} />;
+  if (!data) return <p className="muted">Loading audit…</p>;
+  if (!audit) return <p className="error">No audit {id}.</p>;
+  const { summary } = audit;
   return (
     <section>
-      <h1>Audit {id.slice(0, 8)}</h1>
-      <ErrorBox error={error} />
-      {audit && (
-        <table className="params">
-          <tbody>
-            {api.scalars.map((f) => (
-              <tr key={f.name}>
-                <th>{f.name}</th>
-                <td>{typeof audit[f.name] === 'object' && audit[f.name] !== null ? <JsonView value={audit[f.name]} summary="show" /> : cell(audit[f.name])}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      <h1>
+        Audit <code>{shortId(audit.id)}</code> <StatusBadge status={audit.status} />
+      </h1>
+      {audit.error && <p className="error">{audit.error}</p>}
+      <dl className="facts">
+        <dt>Gallery</dt>
+        <dd>
+          {audit.galleryName} <code>{audit.galleryDigest.slice(0, 12)}</code>
+        </dd>
+        <dt>Runs</dt>
+        <dd>
+          {audit.runIds.map((runId) => (
+            <Link key={runId} href={`/runs/${runId}`}>
+              {shortId(runId)}{' '}
+            </Link>
+          ))}{' '}
+          ({audit.scope}, top {audit.topK})
+        </dd>
+        <dt>Threshold</dt>
+        <dd>
+          cosine {formatNumber(audit.threshold, 4)} = {formatNumber(audit.thresholdAngle, 4)} rad ({audit.thresholdSource}
+          {audit.falseMatchRate !== null ? `, false-match rate ${formatNumber(audit.falseMatchRate, 5)} on the gallery's impostors` : ''})
+        </dd>
+        <dt>Progress</dt>
+        <dd>
+          {audit.shardsDone}/{audit.shardCount} shards, {audit.queryCount} synthetic embeddings
+        </dd>
+        <dt>Recognizer</dt>
+        <dd>
+          <code>{audit.recognizerDigest.slice(0, 12)}</code>
+        </dd>
+      </dl>
+
+      {summary && (
+        <>
+          <h2>Summary</h2>
+          <dl className="facts" data-testid="audit-summary">
+            <dt>Flagged identities</dt>
+            <dd>
+              {summary.flaggedIdentities} of {summary.identitiesAudited} (leakage rate {formatNumber(summary.leakageRate, 4)})
+            </dd>
+            <dt>Flagged samples</dt>
+            <dd>
+              {summary.flaggedSamples} of {summary.samplesAudited} ({formatNumber(summary.sampleLeakageRate, 4)})
+            </dd>
+            <dt>Highest similarity</dt>
+            <dd>{formatNumber(summary.maxSimilarity, 4)}</dd>
+          </dl>
+          {bars && (
+            <Histogram
+              title="Maximum similarity of each identity to the gallery, against the gallery's impostor distribution"
+              xLabel="cosine similarity"
+              binStarts={bars.centers}
+              series={bars.series}
+            />
+          )}
+        </>
       )}
+
+      <h2>Flagged pairs</h2>
+      <p className="muted">
+        {audit.matches.totalCount} matches above the threshold, most similar first
+        {audit.matches.totalCount > flaggedPageSize ? ` (the first ${flaggedPageSize} shown)` : ''}.
+      </p>
+      <div className="pairs" data-testid="flagged-pairs">
+        {audit.matches.edges.map(({ node }) => (
+          <div key={node.id} className="pair">
+            <Link href={`/identities/${node.identityId}`}>
+              <img src={node.syntheticImageUrl} alt="synthetic" width={96} height={96} />
+            </Link>
+            {node.galleryImageUrl ? (
+              <img src={node.galleryImageUrl} alt={`gallery subject ${node.subject?.label ?? ''}`} width={96} height={96} />
+            ) : (
+              <div className="no-image">no gallery image</div>
+            )}
+            <span>
+              cos {formatNumber(node.similarity, 3)} · {formatNumber(node.distance, 3)} rad · rank {node.rank}
+              <br />
+              subject {node.subject ? `${node.subject.label} (row ${node.subject.row})` : 'deleted'}
+              {node.sampleId ? ' · sample' : ''}
+            </span>
+          </div>
+        ))}
+      </div>
     </section>
   );
-}
-
-function cell(value: unknown): string {
-  if (value === null || value === undefined) return '—';
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }

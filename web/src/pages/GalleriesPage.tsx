@@ -2,6 +2,7 @@ import { useQuery } from 'urql';
 import { galleriesQuery } from '../api/documents';
 import type { Gallery } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
+import { StatusBadge } from '../components/StatusBadge';
 import { formatDate } from '../format';
 
 /** Galleries of real-face embeddings (auditors and admins only). */
@@ -15,9 +16,12 @@ export function GalleriesPage() {
         <thead>
           <tr>
             <th>Name</th>
+            <th>Status</th>
             <th>Subjects</th>
+            <th>Impostor pairs</th>
             <th>Embedding dim</th>
             <th>Digest</th>
+            <th>Recognizer</th>
             <th>Created</th>
           </tr>
         </thead>
@@ -25,17 +29,24 @@ export function GalleriesPage() {
           {data?.galleries.edges.map(({ node: gallery }) => (
             <tr key={gallery.id}>
               <td>{gallery.name}</td>
+              <td title={gallery.error ?? undefined}>
+                <StatusBadge status={gallery.status} />
+              </td>
               <td className="num">{gallery.subjectCount}</td>
+              <td className="num">{gallery.impostorPairs}</td>
               <td className="num">{gallery.embeddingDim}</td>
               <td>
                 <code>{gallery.digest.slice(0, 16)}…</code>
+              </td>
+              <td>
+                <code>{gallery.recognizerDigest.slice(0, 12)}</code>
               </td>
               <td>{formatDate(gallery.createdAt)}</td>
             </tr>
           ))}
           {data?.galleries.edges.length === 0 && (
             <tr>
-              <td colSpan={5} className="muted">
+              <td colSpan={8} className="muted">
                 No gallery yet.
               </td>
             </tr>
