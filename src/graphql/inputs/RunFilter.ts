@@ -1,3 +1,4 @@
+import { GraphQLDateTime } from 'graphql-scalars';
 import { Field, ID, InputType } from 'type-graphql';
 import { RunKind, RunStatus } from '../types/enums.js';
 
@@ -14,4 +15,7 @@ export class RunFilter {
 
   @Field(() => ID, { nullable: true })
   parentRunId?: string;
+
+  @Field(() => GraphQLDateTime, { nullable: true, description: 'Only runs created at or after this time' })
+  createdAfter?: Date;
 }

@@ -6,6 +6,7 @@ import { nearestByAngle } from '../../identities/nearestByAngle.js';
 import { lineageToProvJson } from '../../provenance/provJson.js';
 import { parseId } from '../args.js';
 import { authorize, type GraphQLContext } from '../context.js';
+import { maxPageSize } from '../connections.js';
 import { defaultDownloadSeconds, downloadUrl } from '../downloads.js';
 import { badUserInput, notFound } from '../errors.js';
 import { toIdentity, toModelPack, toRun, toSample } from '../mappers.js';
@@ -80,6 +81,23 @@ export class IdentityResolver {
     @Arg('expiresIn', () => Int, { defaultValue: defaultDownloadSeconds, description: 'seconds the URL stays valid' }) expiresIn: number,
   ): Promise<DownloadUrl> {
     return downloadUrl(context, subject.imageKey, expiresIn);
+  }
+
+  @FieldResolver(() => [Sample], { description: 'Variations of this identity made by Dispersion or DisCo runs, oldest run first' })
+  async samples(
+    @Root() identity: Identity,
+    @Ctx() context: GraphQLContext,
+    @Arg('first', () => Int, { defaultValue: 48 }) first: number,
+  ): Promise<Sample[]> {
+    if (!Number.isInteger(first) || first < 1 || first > maxPageSize) {
+      throw badUserInput([{ field: 'first', message: `must be an integer from 1 to ${maxPageSize}` }]);
+    }
+    const rows = await context.services.prisma.sample.findMany({
+      where: { identityId: identity.id },
+      orderBy: [{ createdAt: 'asc' }, { runId: 'asc' }, { variation: 'asc' }],
+      take: first,
+    });
+    return rows.map(toSample);
   }
 
   @FieldResolver(() => [IdentityNeighbour], { description: 'Identities of the same run nearest by embedding angle, nearest first' })

@@ -34,6 +34,7 @@ export class RunResolver {
       kind: filter?.kind,
       modelPackId: filter?.modelPackId ? parseId<ModelPackId>(filter.modelPackId, 'filter.modelPackId') : undefined,
       parentRunId: filter?.parentRunId ? parseId<RunId>(filter.parentRunId, 'filter.parentRunId') : undefined,
+      createdAt: filter?.createdAfter ? { gte: filter.createdAfter } : undefined,
     };
     const { prisma } = context.services;
     const [rows, totalCount] = await Promise.all([

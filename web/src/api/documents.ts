@@ -96,12 +96,78 @@ export const identityQuery = gql`
 
 export const modelPacksQuery = gql`
   query ModelPacks {
-    modelPacks(first: 200) { edges { node { id name digest latentDim embeddingDim createdAt } } }
+    modelPacks(first: 100) { edges { node { id name digest latentDim embeddingDim createdAt } } }
+  }
+`;
+
+/** The packs page; `status` is selected once the schema gives packs one. */
+export const modelPacksPageQuery = (withStatus: boolean) => gql`
+  query ModelPacksPage {
+    modelPacks(first: 100) { totalCount edges { node { id name digest latentDim embeddingDim createdAt ${withStatus ? 'status' : ''} } } }
   }
 `;
 
 export const galleriesQuery = gql`
   query Galleries {
-    galleries { id name status error digest recognizerDigest subjectCount impostorPairs embeddingDim createdAt }
+    galleries(first: 100) { edges { node { id name status error digest recognizerDigest subjectCount impostorPairs embeddingDim createdAt } } }
+  }
+`;
+
+export const runUpdatedSubscription = gql`
+  subscription RunUpdated {
+    runUpdated { runId status }
+  }
+`;
+
+export const runSamplesQuery = gql`
+  query RunSamples($id: ID!) {
+    run(id: $id) {
+      id
+      samples(first: 48) { totalCount edges { node { id label variation imageUrl { url } identity { id index } } } }
+    }
+  }
+`;
+
+export const identityVariationsQuery = gql`
+  query IdentityVariations($id: ID!) {
+    identity(id: $id) {
+      id
+      samples(first: 48) { id label variation imageUrl { url } run { id kind } }
+    }
+  }
+`;
+
+export const flaggedPageSize = 24;
+
+export const auditsQuery = gql`
+  query Audits {
+    leakageAudits {
+      id status scope galleryName runIds threshold thresholdAngle thresholdSource createdAt finishedAt
+      summary { flaggedIdentities identitiesAudited leakageRate flaggedSamples samplesAudited }
+    }
+  }
+`;
+
+export const auditQuery = gql`
+  query Audit($id: ID!) {
+    leakageAudit(id: $id) {
+      id status scope error galleryName galleryDigest recognizerDigest runIds topK
+      threshold thresholdAngle thresholdSource targetFalseMatchRate falseMatchRate
+      shardsDone shardCount queryCount createdAt startedAt finishedAt
+      summary {
+        flaggedIdentities flaggedSamples identitiesAudited samplesAudited leakageRate sampleLeakageRate maxSimilarity
+        histogram { binStarts galleryImpostors identityMaxSimilarity }
+      }
+      matches(first: ${String(flaggedPageSize)}) {
+        totalCount
+        edges {
+          node {
+            id similarity distance rank identityId sampleId
+            syntheticImageUrl galleryImageUrl
+            subject { label row }
+          }
+        }
+      }
+    }
   }
 `;

@@ -110,3 +110,12 @@ export interface Gallery {
   embeddingDim: number;
   createdAt: string;
 }
+
+export interface Connection<T> {
+  totalCount?: number;
+  edges: { node: T }[];
+}
+
+export function nodes<T>(connection: Connection<T> | undefined): T[] {
+  return connection?.edges.map((edge) => edge.node) ?? [];
+}

@@ -1,45 +1,14 @@
 import { useMemo } from 'react';
-import { gql, useQuery } from 'urql';
+import { useQuery } from 'urql';
 import { Link } from 'wouter';
+import { auditQuery, auditsQuery, flaggedPageSize } from '../api/documents';
 import { ErrorBox } from '../components/ErrorBox';
 import { Histogram, type HistogramSeries } from '../components/Histogram';
 import { StatusBadge } from '../components/StatusBadge';
 import { formatDate, formatNumber, shortId } from '../format';
 
-const flaggedPageSize = 24;
 
-const auditsQuery = gql`
-  query Audits {
-    leakageAudits {
-      id status scope galleryName runIds threshold thresholdAngle thresholdSource createdAt finishedAt
-      summary { flaggedIdentities identitiesAudited leakageRate flaggedSamples samplesAudited }
-    }
-  }
-`;
 
-const auditQuery = gql`
-  query Audit($id: ID!) {
-    leakageAudit(id: $id) {
-      id status scope error galleryName galleryDigest recognizerDigest runIds topK
-      threshold thresholdAngle thresholdSource targetFalseMatchRate falseMatchRate
-      shardsDone shardCount queryCount createdAt startedAt finishedAt
-      summary {
-        flaggedIdentities flaggedSamples identitiesAudited samplesAudited leakageRate sampleLeakageRate maxSimilarity
-        histogram { binStarts galleryImpostors identityMaxSimilarity }
-      }
-      matches(first: ${String(flaggedPageSize)}) {
-        totalCount
-        edges {
-          node {
-            id similarity distance rank identityId sampleId
-            syntheticImageUrl galleryImageUrl
-            subject { label row }
-          }
-        }
-      }
-    }
-  }
-`;
 
 interface AuditRow {
   id: string;

@@ -1,13 +1,13 @@
 import { useQuery } from 'urql';
 import { galleriesQuery } from '../api/documents';
-import type { Gallery } from '../api/types';
+import { nodes, type Connection, type Gallery } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
 import { StatusBadge } from '../components/StatusBadge';
 import { formatDate } from '../format';
 
 /** Galleries of real-face embeddings (auditors and admins only). */
 export function GalleriesPage() {
-  const [{ data, error }] = useQuery<{ galleries: { edges: Array<{ node: Gallery }> } }>({ query: galleriesQuery });
+  const [{ data, error }] = useQuery<{ galleries: Connection<Gallery> }>({ query: galleriesQuery });
   return (
     <section>
       <h1>Galleries</h1>
@@ -26,7 +26,7 @@ export function GalleriesPage() {
           </tr>
         </thead>
         <tbody>
-          {data?.galleries.edges.map(({ node: gallery }) => (
+          {nodes(data?.galleries).map((gallery) => (
             <tr key={gallery.id}>
               <td>{gallery.name}</td>
               <td title={gallery.error ?? undefined}>
@@ -44,7 +44,7 @@ export function GalleriesPage() {
               <td>{formatDate(gallery.createdAt)}</td>
             </tr>
           ))}
-          {data?.galleries.edges.length === 0 && (
+          {data && nodes(data.galleries).length === 0 && (
             <tr>
               <td colSpan={8} className="muted">
                 No gallery yet.

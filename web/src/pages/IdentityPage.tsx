@@ -1,7 +1,6 @@
-import { gql, useQuery } from 'urql';
+import { useQuery } from 'urql';
 import { Link } from 'wouter';
-import { identityQuery } from '../api/documents';
-import { useSchemaFeatures } from '../api/schemaFeatures';
+import { identityQuery, identityVariationsQuery } from '../api/documents';
 import type { RunKind, RunRef, RunStatus } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
 import { JsonView } from '../components/JsonView';
@@ -33,7 +32,6 @@ interface IdentityData {
 /** An identity: its image, its nearest identities, its variations where they exist, and where it came from. */
 export function IdentityPage({ id }: { id: string }) {
   const [{ data, error }] = useQuery<IdentityData>({ query: identityQuery, variables: { id } });
-  const features = useSchemaFeatures();
   if (error) return <ErrorBox error={error} />;
   if (!data) return <p className="muted">Loading identity…</p>;
   const { identity, lineage } = data;
@@ -74,7 +72,7 @@ export function IdentityPage({ id }: { id: string }) {
         ))}
       </div>
 
-      {features.has('Identity', 'samples') && <Variations identityId={identity.id} />}
+      <Variations identityId={identity.id} />
 
       <h2>Lineage and provenance</h2>
       <ol className="lineage" data-testid="identity-lineage">
@@ -108,35 +106,24 @@ export function IdentityPage({ id }: { id: string }) {
   );
 }
 
-const variationsQuery = gql`
-  query IdentityVariations($id: ID!) {
-    identity(id: $id) {
-      id
-      samples(first: 48) { totalCount edges { node { id label variation imageUrl { url } run { id kind } } } }
-    }
-  }
-`;
 
 interface VariationsData {
   identity: {
-    samples: {
-      totalCount: number;
-      edges: { node: { id: string; label: number; variation: number; imageUrl: { url: string }; run: { id: string; kind: RunKind } } }[];
-    };
+    samples: { id: string; label: number; variation: number; imageUrl: { url: string }; run: { id: string; kind: RunKind } }[];
   } | null;
 }
 
-/** Shown only when the schema has Identity.samples (variations from Dispersion or DisCo runs). */
+/** Samples of this identity from Dispersion or DisCo runs. */
 function Variations({ identityId }: { identityId: string }) {
-  const [{ data, error }] = useQuery<VariationsData>({ query: variationsQuery, variables: { id: identityId } });
+  const [{ data, error }] = useQuery<VariationsData>({ query: identityVariationsQuery, variables: { id: identityId } });
   const samples = data?.identity?.samples;
   return (
     <>
       <h2>Variations</h2>
       <ErrorBox error={error} />
-      {samples && samples.totalCount === 0 && <p className="muted">No Dispersion or DisCo run has varied this identity yet.</p>}
+      {samples && samples.length === 0 && <p className="muted">No Dispersion or DisCo run has varied this identity yet.</p>}
       <div className="grid">
-        {samples?.edges.map(({ node }) => (
+        {samples?.map((node) => (
           <Link key={node.id} href={`/runs/${node.run.id}`} className="tile">
             <img src={node.imageUrl.url} alt={`variation ${node.variation}`} loading="lazy" width={96} height={96} />
             <span>

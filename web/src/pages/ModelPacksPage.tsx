@@ -1,20 +1,14 @@
-import { gql, useQuery } from 'urql';
+import { useQuery } from 'urql';
+import { modelPacksPageQuery } from '../api/documents';
 import { useSchemaFeatures } from '../api/schemaFeatures';
-import type { ModelPack } from '../api/types';
+import { nodes, type Connection, type ModelPack } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
 import { formatDate } from '../format';
 
 /** Registered packs; the status column appears once the schema gives packs a status. */
 export function ModelPacksPage() {
   const withStatus = useSchemaFeatures().has('ModelPack', 'status');
-  const [{ data, error }] = useQuery<{ modelPacks: { edges: Array<{ node: ModelPack }> } }>({
-    query: gql`
-      query ModelPacksPage {
-        modelPacks(first: 200) { edges { node { id name digest latentDim embeddingDim createdAt ${withStatus ? 'status' : ''} } } }
-      }
-    `,
-  });
-  const packs = data?.modelPacks.edges.map((edge) => edge.node);
+  const [{ data, error }] = useQuery<{ modelPacks: Connection<ModelPack> }>({ query: modelPacksPageQuery(withStatus) });
   return (
     <section>
       <h1>Model packs</h1>
@@ -31,7 +25,7 @@ export function ModelPacksPage() {
           </tr>
         </thead>
         <tbody>
-          {packs?.map((pack) => (
+          {nodes(data?.modelPacks).map((pack) => (
             <tr key={pack.id}>
               <td>{pack.name}</td>
               {withStatus && <td>{pack.status}</td>}
@@ -43,7 +37,7 @@ export function ModelPacksPage() {
               <td>{formatDate(pack.createdAt)}</td>
             </tr>
           ))}
-          {packs?.length === 0 && (
+          {data && nodes(data.modelPacks).length === 0 && (
             <tr>
               <td colSpan={6} className="muted">
                 No pack registered yet: `brownian pack push`.

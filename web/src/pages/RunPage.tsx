@@ -1,7 +1,7 @@
 import { useEffect, useMemo } from 'react';
-import { gql, useMutation, useQuery, useSubscription } from 'urql';
+import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
-import { cancelRunMutation, runProgressSubscription, runQuery } from '../api/documents';
+import { cancelRunMutation, runProgressSubscription, runQuery, runSamplesQuery } from '../api/documents';
 import { isTerminal, type RunDetail, type RunProgressEvent, type RunRef } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
 import { IdentityGrid } from '../components/IdentityGrid';
@@ -10,14 +10,6 @@ import { StatusBadge } from '../components/StatusBadge';
 import { durationMs, formatDate, formatDuration, shortId } from '../format';
 import { canOperate, type Role } from '../session';
 
-const samplesQuery = gql`
-  query RunSamples($id: ID!) {
-    run(id: $id) {
-      id
-      samples(first: 48) { totalCount edges { node { id label variation imageUrl { url } identity { id index } } } }
-    }
-  }
-`;
 
 /**
  * One run: parameters, live charts (the stored iterations, then every runProgress event appended),
@@ -188,7 +180,7 @@ interface SamplesData {
 
 /** Dispersion and DisCo runs produce variations (samples) of identities rather than identities. */
 function SampleGrid({ runId }: { runId: string }) {
-  const [{ data, error }] = useQuery<SamplesData>({ query: samplesQuery, variables: { id: runId } });
+  const [{ data, error }] = useQuery<SamplesData>({ query: runSamplesQuery, variables: { id: runId } });
   if (error) return <ErrorBox error={error} />;
   const samples = data?.run?.samples;
   if (!samples) return <p className="muted">Loading samples…</p>;

@@ -1,8 +1,8 @@
 import { useMemo, useState } from 'react';
-import { gql, useQuery, useSubscription } from 'urql';
+import { useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
-import { modelPacksQuery, runsQuery } from '../api/documents';
-import { runKinds, runStatuses, type ModelPack, type RunKind, type RunRow, type RunStatus } from '../api/types';
+import { modelPacksQuery, runsQuery, runUpdatedSubscription } from '../api/documents';
+import { nodes, runKinds, runStatuses, type Connection, type ModelPack, type RunKind, type RunRow, type RunStatus } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
 import { StatusBadge } from '../components/StatusBadge';
 import { durationMs, formatDate, formatDuration, shortId } from '../format';
@@ -21,11 +21,6 @@ const columns: { key: SortKey; label: string; value: (run: RunRow) => string | n
   { key: 'duration', label: 'Duration', value: (r) => durationMs(r.startedAt, r.finishedAt) ?? -1 },
 ];
 
-const runUpdated = gql`
-  subscription RunUpdated {
-    runUpdated { runId status }
-  }
-`;
 
 /**
  * Runs newest first, filtered on the server and paged by cursor; a column header sorts the page
@@ -46,8 +41,8 @@ export function RunsPage({ role }: { role: Role }) {
   const [{ data, error, fetching }, refetch] = useQuery<{
     runs: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: RunRow }[] };
   }>({ query: runsQuery, variables: { after, filter } });
-  const [{ data: packs }] = useQuery<{ modelPacks: { edges: Array<{ node: ModelPack }> } }>({ query: modelPacksQuery });
-  useSubscription({ query: runUpdated }, () => {
+  const [{ data: packs }] = useQuery<{ modelPacks: Connection<ModelPack> }>({ query: modelPacksQuery });
+  useSubscription({ query: runUpdatedSubscription }, () => {
     refetch({ requestPolicy: 'network-only' });
     return null;
   });
@@ -100,7 +95,7 @@ export function RunsPage({ role }: { role: Role }) {
           Pack
           <select name="pack" value={packId} onChange={(e) => setFilter(setPackId)(e.target.value)}>
             <option value="">any</option>
-            {packs?.modelPacks.edges.map(({ node: p }) => (
+            {nodes(packs?.modelPacks).map((p) => (
               <option key={p.id} value={p.id}>
                 {p.name} ({p.digest.slice(0, 8)})
               </option>

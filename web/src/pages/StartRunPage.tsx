@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { useLocation } from 'wouter';
 import { modelPacksQuery, startLangevinRunMutation } from '../api/documents';
-import type { ModelPack } from '../api/types';
+import { nodes, type Connection, type ModelPack } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
 
 /** Optional numeric fields of LangevinRunInput; left blank, the API fills in the paper's defaults. */
@@ -20,7 +20,8 @@ const optionalFields: { name: string; label: string; integer?: boolean }[] = [
 
 /** Starts a Langevin run; the API validates every field and names a bad one in its error. */
 export function StartRunPage() {
-  const [{ data: packs }] = useQuery<{ modelPacks: { edges: Array<{ node: ModelPack }> } }>({ query: modelPacksQuery });
+  const [{ data: packs }] = useQuery<{ modelPacks: Connection<ModelPack> }>({ query: modelPacksQuery });
+  const packList = nodes(packs?.modelPacks);
   const [state, start] = useMutation<{ startLangevinRun: { id: string } }>(startLangevinRunMutation);
   const [, navigate] = useLocation();
   const [values, setValues] = useState<Record<string, string>>({ numIdentities: '32', iterations: '30', seed: '' });
@@ -29,7 +30,7 @@ export function StartRunPage() {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const input: Record<string, unknown> = {
-      modelPackId: values.modelPackId ?? packs?.modelPacks.edges[0]?.node.id,
+      modelPackId: values.modelPackId ?? packList[0]?.id,
       numIdentities: Number(values.numIdentities),
       iterations: Number(values.iterations),
     };
@@ -48,8 +49,8 @@ export function StartRunPage() {
       <form className="form" onSubmit={submit}>
         <label>
           Model pack
-          <select name="modelPackId" value={values.modelPackId ?? packs?.modelPacks.edges[0]?.node.id ?? ''} onChange={set('modelPackId')} required>
-            {packs?.modelPacks.edges.map(({ node: pack }) => (
+          <select name="modelPackId" value={values.modelPackId ?? packList[0]?.id ?? ''} onChange={set('modelPackId')} required>
+            {packList.map((pack) => (
               <option key={pack.id} value={pack.id}>
                 {pack.name} ({pack.digest.slice(0, 8)})
               </option>
@@ -77,7 +78,7 @@ export function StartRunPage() {
             </label>
           ))}
         </details>
-        <button type="submit" disabled={state.fetching || !packs?.modelPacks.edges.length}>
+        <button type="submit" disabled={state.fetching || packList.length === 0}>
           Start
         </button>
         <ErrorBox error={state.error} />
