@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config/config.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { Role, RunStatus } from '../../src/generated/prisma/enums.js';
-import { complexityLimit, depthLimit } from '../../src/graphql/limits.js';
+import { apiRules } from '../../src/graphql/rules/index.js';
 import { graphql } from '../support/graphqlClient.js';
 import { registerMiniPack } from '../support/miniPack.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
@@ -14,7 +14,7 @@ import { waitFor } from '../support/workerProcess.js';
 
 const schema = buildSchema(readFileSync(join(packageRoot, 'schema', 'schema.graphql'), 'utf8'));
 const { limits } = loadConfig({});
-const rules = [...specifiedRules, depthLimit(limits.maxDepth), complexityLimit(limits.maxComplexity)];
+const rules = [...specifiedRules, ...apiRules(limits)];
 const problems = (source: string) => validate(schema, parse(source), rules).map((error) => error.message);
 
 const examplesDir = join(packageRoot, 'docs', 'queries');
