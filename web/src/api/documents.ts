@@ -141,9 +141,13 @@ export const flaggedPageSize = 24;
 
 export const auditsQuery = gql`
   query Audits {
-    leakageAudits {
-      id status scope galleryName runIds threshold thresholdAngle thresholdSource createdAt finishedAt
-      summary { flaggedIdentities identitiesAudited leakageRate flaggedSamples samplesAudited }
+    leakageAudits(first: 100) {
+      edges {
+        node {
+          id status scope galleryName runIds threshold thresholdAngle thresholdSource createdAt finishedAt
+          summary { flaggedIdentities identitiesAudited leakageRate flaggedSamples samplesAudited }
+        }
+      }
     }
   }
 `;
@@ -163,7 +167,7 @@ export const auditQuery = gql`
         edges {
           node {
             id similarity distance rank identityId sampleId
-            syntheticImageUrl galleryImageUrl
+            syntheticImageUrl { url } galleryImageUrl { url }
             subject { label row }
           }
         }

@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { useQuery } from 'urql';
 import { Link } from 'wouter';
 import { auditQuery, auditsQuery, flaggedPageSize } from '../api/documents';
+import { nodes, type Connection } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
 import { Histogram, type HistogramSeries } from '../components/Histogram';
 import { StatusBadge } from '../components/StatusBadge';
@@ -31,8 +32,8 @@ interface Match {
   rank: number;
   identityId: string;
   sampleId: string | null;
-  syntheticImageUrl: string;
-  galleryImageUrl: string | null;
+  syntheticImageUrl: { url: string };
+  galleryImageUrl: { url: string } | null;
   subject: { label: string; row: number } | null;
 }
 
@@ -66,7 +67,7 @@ export function AuditsPage({ id }: { id?: string }) {
 }
 
 function AuditList() {
-  const [{ data, error }] = useQuery<{ leakageAudits: AuditRow[] }>({ query: auditsQuery });
+  const [{ data, error }] = useQuery<{ leakageAudits: Connection<AuditRow> }>({ query: auditsQuery });
   return (
     <section>
       <h1>Audits</h1>
@@ -86,7 +87,7 @@ function AuditList() {
           </tr>
         </thead>
         <tbody>
-          {data?.leakageAudits.map((audit) => (
+          {nodes(data?.leakageAudits).map((audit) => (
             <tr key={audit.id}>
               <td>
                 <Link href={`/audits/${audit.id}`}>{shortId(audit.id)}</Link>
@@ -111,7 +112,7 @@ function AuditList() {
               <td>{formatDate(audit.createdAt)}</td>
             </tr>
           ))}
-          {data?.leakageAudits.length === 0 && (
+          {data && nodes(data.leakageAudits).length === 0 && (
             <tr>
               <td colSpan={9} className="muted">
                 No audit yet: startLeakageAudit (in the explorer) audits runs against a gallery.
@@ -213,10 +214,10 @@ function Audit({ id }: { id: string }) {
         {audit.matches.edges.map(({ node }) => (
           <div key={node.id} className="pair">
             <Link href={`/identities/${node.identityId}`}>
-              <img src={node.syntheticImageUrl} alt="synthetic" width={96} height={96} />
+              <img src={node.syntheticImageUrl.url} alt="synthetic" width={96} height={96} />
             </Link>
             {node.galleryImageUrl ? (
-              <img src={node.galleryImageUrl} alt={`gallery subject ${node.subject?.label ?? ''}`} width={96} height={96} />
+              <img src={node.galleryImageUrl.url} alt={`gallery subject ${node.subject?.label ?? ''}`} width={96} height={96} />
             ) : (
               <div className="no-image">no gallery image</div>
             )}
