@@ -14,6 +14,7 @@ import { codeVersion } from '../provenance/codeVersion.js';
 import { JobQueue } from '../core/queue/jobQueue.js';
 import { startApiServer } from '../server/httpServer.js';
 import { createMetricsRegistry, registerClusterMetrics } from '../server/metrics.js';
+import { databaseDigestLedger } from '../core/store/digestLedger.js';
 import { ObjectStore } from '../core/store/objectStore.js';
 import { loadPack } from '../../services/worker/src/pack/loadPack.js';
 import { startWorker } from '../../services/worker/src/startWorker.js';
@@ -67,7 +68,7 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
     stops.push(database.close);
     await migrate(database.pool, log);
 
-    const store = new ObjectStore(s3, config.bucket);
+    const store = new ObjectStore(s3, config.bucket, databaseDigestLedger(database.prisma));
     await store.ensureBucket();
     const queue = await JobQueue.open(databaseUrl, config.queue);
     stops.push(() => queue.close());

@@ -3,11 +3,13 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as Minio from 'minio';
 import type { S3Config } from '../config/config.js';
+import type { DigestLedger } from './digestLedger.js';
 import { contentKey } from './keys.js';
+import { ObjectIntegrityError } from './ObjectIntegrityError.js';
 
 export interface StoredBlob {
   key: string;
@@ -36,6 +38,18 @@ function minioClient(config: S3Config, endpoint: string): Minio.Client {
     });
 }
 
+const contentKeyPattern = /^sha256\/([0-9a-f]{64})$/;
+
+function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Every read is checked against the digest the object had when the platform wrote it: a
+ * content-addressed key carries its digest, any other key's digest is in the ledger (written by
+ * putBytes and copy). Objects the platform never wrote (uploads) and objects from before the ledger
+ * have no digest to check against; their readers validate them.
+ */
 export class ObjectStore {
   private readonly client: Minio.Client;
   /** Signs URLs for clients; the host is part of the signature, so it is the host they will reach. */
@@ -44,6 +58,7 @@ export class ObjectStore {
   constructor(
     config: S3Config,
     readonly bucket: string,
+    private readonly ledger?: DigestLedger,
   ) {
     this.client = minioClient(config, config.endpoint);
     this.signer = config.publicEndpoint ? minioClient(config, config.publicEndpoint) : this.client;
@@ -61,6 +76,7 @@ export class ObjectStore {
     await this.client.putObject(this.bucket, key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), bytes.byteLength, {
       'Content-Type': contentType,
     });
+    if (!contentKeyPattern.test(key)) await this.ledger?.record(key, sha256Of(bytes), bytes.byteLength);
   }
 
   /** Stores bytes under their content address. */
@@ -104,14 +120,34 @@ export class ObjectStore {
     }
   }
 
+  /** The object's bytes; the stream errors with ObjectIntegrityError at its end if they were altered. */
   async getStream(key: string): Promise<Readable> {
-    return this.client.getObject(this.bucket, key);
+    const expected = await this.expectedDigest(key);
+    const source = await this.client.getObject(this.bucket, key);
+    if (expected === undefined) return source;
+    const hash = createHash('sha256');
+    const check = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+      flush(done) {
+        const actual = hash.digest('hex');
+        done(actual === expected ? null : new ObjectIntegrityError(key, expected, actual));
+      },
+    });
+    source.on('error', (error) => check.destroy(error));
+    return source.pipe(check);
   }
 
   async getBytes(key: string): Promise<Buffer> {
     const chunks: Buffer[] = [];
     for await (const chunk of await this.getStream(key)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
+  }
+
+  private async expectedDigest(key: string): Promise<string | undefined> {
+    return contentKeyPattern.exec(key)?.[1] ?? (await this.ledger?.expected(key));
   }
 
   async exists(key: string): Promise<boolean> {
@@ -129,13 +165,21 @@ export class ObjectStore {
     }
   }
 
-  /** Server-side copy: the bytes never pass through this process. */
-  async copy(fromKey: string, toKey: string): Promise<void> {
+  /**
+   * Server-side copy: the bytes never pass through this process when their digest is known (given
+   * by the caller, who checked it, or recorded for the source); otherwise they are read once to
+   * record it.
+   */
+  async copy(fromKey: string, toKey: string, sha256?: string): Promise<void> {
     await this.client.copyObject(this.bucket, toKey, `/${this.bucket}/${fromKey}`, new Minio.CopyConditions());
+    if (!this.ledger || contentKeyPattern.test(toKey)) return;
+    const digest = sha256 ?? (await this.expectedDigest(fromKey)) ?? sha256Of(await this.getBytes(fromKey));
+    await this.ledger.record(toKey, digest, (await this.size(toKey)) ?? 0);
   }
 
   async remove(key: string): Promise<void> {
     await this.client.removeObject(this.bucket, key);
+    await this.ledger?.forget(key);
   }
 
   async listKeys(prefix: string): Promise<string[]> {

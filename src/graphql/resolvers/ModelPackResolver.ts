@@ -61,8 +61,9 @@ export class ModelPackResolver {
     const existing = await prisma.modelPack.findUnique({ where: { digest: pack.digest } });
     if (existing) return toModelPack(existing);
     const prefix = packPrefix(pack.digest);
-    for (const { file } of [...packFiles(pack.manifest), { file: manifestFileName }]) {
-      await store.copy(keys.get(file)!, `${prefix}${file}`);
+    // The manifest's digests were just checked; recording them means a file swapped after the check fails every later read.
+    for (const { file, sha256 } of [...packFiles(pack.manifest), { file: manifestFileName, sha256: undefined }]) {
+      await store.copy(keys.get(file)!, `${prefix}${file}`, sha256);
     }
     const row = await prisma.$transaction(async (tx) => {
       const created = await tx.modelPack.upsert({

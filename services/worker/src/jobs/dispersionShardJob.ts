@@ -26,6 +26,7 @@ import { RunFailure } from './RunFailure.js';
 import { openRunModel, type RunModel } from './runModel.js';
 import { shardStatsRecord } from './shardStatsRecord.js';
 import { seedFromColumn } from '../../../../src/core/db/seeds.js';
+import { ObjectIntegrityError } from '../../../../src/core/store/ObjectIntegrityError.js';
 
 interface References {
   identityIds: string[];
@@ -100,7 +101,9 @@ export const dispersionShardJob: JobHandler<typeof JobName.dispersion> = async (
     // The shard is complete without it; a checkpoint left behind only costs storage.
     await services.store.remove(shardCheckpointKey(runId, shard.index)).catch(() => undefined);
     return 'completed';
-  } catch (error) {
+  } catch (caught) {
+    // An altered object (a tampered checkpoint) stays altered: retrying would fail the same way.
+    const error = caught instanceof ObjectIntegrityError ? new RunFailure(caught.message, iteration) : caught;
     if (!(error instanceof RunFailure)) throw error;
     await lifecycle.fail(error.message, error.iteration);
     return 'completed';

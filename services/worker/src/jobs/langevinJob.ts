@@ -24,6 +24,7 @@ import { iterationRecord } from './iterationRecord.js';
 import { RunFailure } from './RunFailure.js';
 import { openRunModel, type RunModel } from './runModel.js';
 import { seedFromColumn } from '../../../../src/core/db/seeds.js';
+import { ObjectIntegrityError } from '../../../../src/core/store/ObjectIntegrityError.js';
 
 /**
  * Runs (or resumes) a Langevin run: restores the last checkpoint if there is one, steps to the
@@ -85,7 +86,9 @@ export const langevinJob: JobHandler<typeof JobName.langevin> = async (job, serv
     const final = await langevinStateStats(state, system, parameters.langevin, embeddings);
     await lifecycle.recordIteration(state.iteration, state.iteration, iterationRecord(final));
     return await writeIdentities(services, lifecycle, run.id, parameters.langevin.batchSize, state, embeddings, model);
-  } catch (error) {
+  } catch (caught) {
+    // An altered object (a tampered checkpoint) stays altered: retrying would fail the same way.
+    const error = caught instanceof ObjectIntegrityError ? new RunFailure(caught.message, iteration) : caught;
     if (!(error instanceof RunFailure)) throw error;
     await lifecycle.finish(RunStatus.FAILED, { error: error.message, errorIteration: error.iteration });
     return 'completed';
