@@ -7,6 +7,7 @@ import { jsonColumn } from '../core/db/json.js';
 import type { Logger } from '../core/logging/logger.js';
 import type { JobQueue } from '../core/queue/jobQueue.js';
 import type { PackVerifier } from '../core/packs/packVerifier.js';
+import type { EventHub } from '../core/events/eventHub.js';
 import type { ObjectStore } from '../core/store/objectStore.js';
 import { forbidden } from './errors.js';
 import type { Loaders } from './loaders.js';
@@ -21,6 +22,8 @@ export interface ApiServices {
   queue: JobQueue;
   log: Logger;
   verifyPack: PackVerifier;
+  /** Run events from every process, for subscriptions. */
+  events: EventHub;
 }
 
 export interface GraphQLContext {

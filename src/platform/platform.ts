@@ -81,7 +81,7 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
       stops.push(() => events.stop());
       registerClusterMetrics(metrics.registry, database.prisma, queue, config.queue.heartbeatSeconds);
       const schema = await createSchema(events);
-      const services = { config, prisma: database.prisma, pool: database.pool, store, queue, log, verifyPack: loadPack };
+      const services = { config, prisma: database.prisma, pool: database.pool, store, queue, log, verifyPack: loadPack, events };
       const server = await startApiServer(services, schema, metrics.registry);
       stops.push(server.close);
       apiUrl = server.url;

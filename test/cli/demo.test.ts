@@ -11,7 +11,7 @@ afterAll(async () => {
 });
 
 describe('npm run demo', () => {
-  it('generates identities on the embedded platform that spread apart, and says where everything is', async () => {
+  it('generates identities on the embedded platform that spread apart, and says where everything is', { timeout: 300_000 }, async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'brownian-demo-'));
     await chmod(dataDir, 0o755);
     const env: Record<string, string | undefined> = { ...process.env, BROWNIAN_DATA_DIR: dataDir, PORT: '0' };

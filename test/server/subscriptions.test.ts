@@ -5,7 +5,7 @@ import { Role } from '../../src/generated/prisma/enums.js';
 import { graphql } from '../support/graphqlClient.js';
 import { registerMiniPack } from '../support/miniPack.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
-import { spawnWorker, type WorkerProcess } from '../support/workerProcess.js';
+import { spawnWorker, waitFor, type WorkerProcess } from '../support/workerProcess.js';
 
 let t: TestPlatform;
 let worker: WorkerProcess | undefined;
@@ -60,8 +60,8 @@ describe('runProgress over a real WebSocket', () => {
         { next: ({ data }) => allStatuses.push(data!.runUpdated.status), error: reject, complete: () => undefined },
       );
     });
-    // Subscribed first, so the worker that starts now cannot race ahead of the listener.
-    await new Promise((r) => setTimeout(r, 300));
+    // The first message is the run's current state: from then on the subscriber hears everything.
+    await waitFor(async () => events.length > 0, 60_000, 'the current state of the run');
     worker = spawnWorker(t.env);
     await done;
     await client.dispose();
@@ -70,7 +70,7 @@ describe('runProgress over a real WebSocket', () => {
     expect(iterationEvents.map((e) => e.iteration)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(iterationEvents.slice(0, iterations).every((e) => e.stats!.dt !== null && e.stats!.dt > 0)).toBe(true);
     expect(iterationEvents.at(-1)!.stats!.dt).toBeNull();
-    expect(events.filter((e) => e.stats === null).map((e) => e.status)).toEqual(['RUNNING', 'SUCCEEDED']);
+    expect(events.filter((e) => e.stats === null).map((e) => e.status)).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
     expect(allStatuses).toEqual(['RUNNING', 'SUCCEEDED']);
 
     const stored = await t.platform.database.prisma.runIteration.findMany({ where: { runId }, orderBy: { iteration: 'asc' } });

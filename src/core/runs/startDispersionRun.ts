@@ -10,6 +10,7 @@ import { dispersionParams, validateDispersionParams, type DispersionParams } fro
 import type { ParameterProblem } from './parameterProblems.js';
 import { parseSeed } from './seed.js';
 import { failOrCancel } from './runLifecycle.js';
+import { publishRunEventInTransaction, runStatusEvent } from '../events/runEvents.js';
 import { jsonColumn } from '../db/json.js';
 import type { DispersionDefaults, PackManifest } from '../packs/manifest.js';
 import {
@@ -246,6 +247,8 @@ export async function startDispersionRun(
     const shardRows = await tx.runShard.createManyAndReturn({
       data: shards.map((indices, index) => ({ runId: run.id, index, identityIndices: indices })),
     });
+    // A new run is a status change too (to QUEUED): runUpdated subscribers hear of it at the commit.
+    await publishRunEventInTransaction(tx, runStatusEvent(run));
     await tx.auditLogEntry.create({
       data: { apiKeyId: options.requester.apiKeyId, operation: options.requester.operation, target: run.id, details: jsonColumn({ input: { ...request } }) },
     });

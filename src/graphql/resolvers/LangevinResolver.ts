@@ -18,6 +18,7 @@ import { badUserInput, type FieldProblem } from '../errors.js';
 import { LangevinRunInput } from '../inputs/LangevinRunInput.js';
 import { toRun } from '../mappers.js';
 import { Run } from '../types/Run.js';
+import { publishRunEventInTransaction, runStatusEvent } from '../../core/events/runEvents.js';
 
 const maxIdentities = 10_000_000;
 const defaultCheckpointEvery = 5;
@@ -125,6 +126,8 @@ export class LangevinResolver {
         },
       });
       await tx.auditLogEntry.create({ data: auditEntry(context, 'startLangevinRun', row.id, { input: { ...input } }) });
+      // A new run is a status change too (to QUEUED): runUpdated subscribers hear of it at the commit.
+      await publishRunEventInTransaction(tx, runStatusEvent(row));
       return row;
     });
     try {

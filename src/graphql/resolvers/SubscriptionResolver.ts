@@ -3,32 +3,20 @@ import { runEventTopic } from '../../core/events/eventHub.js';
 import type { RunEvent } from '../../core/events/runEvents.js';
 import type { RunId } from '../../core/ids/ids.js';
 import { parseId } from '../args.js';
+import type { GraphQLContext } from '../context.js';
+import { runProgressStream, toProgress } from '../runProgressStream.js';
 import { RunProgress } from '../types/RunProgress.js';
-
-function toProgress(event: RunEvent): RunProgress {
-  return {
-    runId: event.runId,
-    status: event.status,
-    iteration: event.iteration,
-    totalIterations: event.totalIterations,
-    stats: event.type === 'iteration' ? event.stats : null,
-    error: event.type === 'status' ? event.error : null,
-    shard: event.type === 'shard' ? { index: event.shardIndex, status: event.shardStatus, iteration: event.shardIteration } : null,
-    samplesDone: event.type === 'shard' ? (event.samplesDone ?? null) : null,
-    shardsSucceeded: event.type === 'shard' ? (event.shardsSucceeded ?? null) : null,
-    shardCount: event.type === 'shard' ? (event.shardCount ?? null) : null,
-  };
-}
 
 @Resolver()
 export class SubscriptionResolver {
   @Subscription(() => RunProgress, {
-    description: 'Status changes and every iteration of one run, in order',
-    topics: runEventTopic,
-    topicId: ({ args }) => parseId<RunId>(String(args.runId), 'runId'),
+    description:
+      'The run as it is now, then its status changes and every iteration, in order; completes after the final status. ' +
+      'An unknown run is a NOT_FOUND error',
+    subscribe: ({ args, context }) => runProgressStream(context as GraphQLContext, parseId<RunId>(String(args.runId), 'runId')),
   })
-  runProgress(@Root() event: RunEvent, @Arg('runId', () => ID) _runId: string): RunProgress {
-    return toProgress(event);
+  runProgress(@Root() progress: RunProgress, @Arg('runId', () => ID) _runId: string): RunProgress {
+    return progress;
   }
 
   @Subscription(() => RunProgress, {
