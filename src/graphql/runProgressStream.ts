@@ -1,5 +1,4 @@
 import { Permission } from '../auth/roles.js';
-import { runEventTopic } from '../core/events/eventHub.js';
 import type { RunEvent } from '../core/events/runEvents.js';
 import type { RunId } from '../core/ids/ids.js';
 import { isTerminal } from '../core/runs/runStatus.js';
@@ -33,7 +32,7 @@ export function toProgress(event: RunEvent): RunProgress {
 export async function runProgressStream(context: GraphQLContext, runId: RunId): Promise<AsyncIterable<RunProgress>> {
   authorize(context, Permission.Read);
   const { prisma, events } = context.services;
-  const live = events.subscribe(runEventTopic, runId);
+  const live = events.runEvents(runId);
   let snapshot: RunProgress;
   let seenIteration = -1;
   try {

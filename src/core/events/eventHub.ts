@@ -80,6 +80,11 @@ export class EventHub {
     return routingKey === auditEventTopic ? this.audits.subscribe(id) : this.subscribeRuns(routingKey, id);
   }
 
+  /** The events of one run (or of every run), typed, for subscriptions that add to them. */
+  runEvents(runId?: RunId): AsyncIterableIterator<RunEvent> {
+    return this.subscribeRuns(runEventTopic, runId);
+  }
+
   private subscribeRuns(routingKey: string, runId?: unknown): AsyncIterableIterator<RunEvent> {
     const queue: RunEvent[] = [];
     let wake: (() => void) | undefined;
