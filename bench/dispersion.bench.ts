@@ -5,8 +5,8 @@
  * process, workers as separate `brownian worker` processes, as on extra hosts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../src/cli/apiClient.js';
 import { pushPack } from '../src/cli/packPush.js';
@@ -40,7 +40,10 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string): Prom
 }
 
 export async function bench(): Promise<BenchReport> {
+  const loadBefore = loadavg()[0]!;
   const dataDir = await mkdtemp(join(tmpdir(), 'brownian-bench-'));
+  // Started as root, the embedded PostgreSQL runs as "postgres", which must be able to enter it.
+  await chmod(dataDir, 0o755);
   const log = createLogger('warn');
   const postgres = await startEmbeddedPostgres(dataDir, log);
   const s3 = await startEmbeddedS3(dataDir, log);
@@ -160,6 +163,7 @@ export async function bench(): Promise<BenchReport> {
         `${IDENTITIES} identities × ${VARIATIONS} variations, ${ITERATIONS} iterations, shards of ${SHARD_SIZE} identities, built-in pack on the CPU provider; seconds from startDispersionRun to SUCCEEDED (images and sample rows included).`,
         'The one-worker figure is the faster of two runs after the worker had loaded the pack; the two-worker run follows in the same process. Workers share this machine\'s cores, so the speedup bounds what a second host would add.',
         'Exports: one worker, seconds from the job starting to the tar stored; samples only.',
+        `Load average ${round(loadBefore, 1)} before and ${round(loadavg()[0]!, 1)} after, on this machine's cores: figures taken on a busy machine measure the contention as much as the code.`,
       ],
     };
   } finally {

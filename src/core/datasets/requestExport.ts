@@ -4,7 +4,8 @@ import type * as db from '../../generated/prisma/client.js';
 import { isUuid, type DatasetExportId } from '../ids/ids.js';
 import { JobName, type JobQueue } from '../queue/jobQueue.js';
 import type { ParameterProblem } from '../runs/parameterProblems.js';
-import { ExportContent, exportOptions, type ExportOptions } from './exportOptions.js';
+import type { PackManifest } from '../packs/manifest.js';
+import { ExportContent, ExportCrop, exportOptions, type ExportOptions } from './exportOptions.js';
 
 export type RequestExportResult = { export: db.DatasetExport; problems?: undefined } | { export?: undefined; problems: ParameterProblem[] };
 
@@ -20,6 +21,13 @@ export async function requestExport(
   const dataset = isUuid(input.datasetId) ? await prisma.dataset.findUnique({ where: { id: input.datasetId.toLowerCase() } }) : null;
   if (!dataset) problems.push({ field: 'datasetId', message: `no dataset ${input.datasetId}` });
   if (problems.length > 0 || !dataset) return { problems };
+  if (options.crop === ExportCrop.aligned) {
+    const runs = await prisma.datasetRun.findMany({ where: { datasetId: dataset.id }, select: { run: { select: { modelPack: { select: { name: true, manifest: true } } } } } });
+    const byLandmarks = runs.map((r) => r.run.modelPack).find((pack) => !(pack.manifest as unknown as PackManifest).alignment.crop);
+    if (byLandmarks) {
+      return { problems: [{ field: 'options.crop', message: `model pack "${byLandmarks.name}" aligns by landmarks; aligned crops of it are not supported yet, export FULL images` }] };
+    }
+  }
   const total =
     (options.content === ExportContent.samples ? 0 : dataset.identityCount) + (options.content === ExportContent.identities ? 0 : dataset.sampleCount);
   if (total === 0) return { problems: [{ field: 'options.content', message: `dataset ${dataset.id} has no ${options.content.toLowerCase()}` }] };
