@@ -153,6 +153,14 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
       {
         async requestDidStart() {
           return {
+            // Over HTTP a subscription would run its resolvers once, as a query, with no event to resolve.
+            async didResolveOperation({ operation }) {
+              if (operation?.operation === 'subscription') {
+                throw new GraphQLError('subscriptions are served over WebSocket (graphql-ws protocol) on /graphql', {
+                  extensions: { code: ErrorCode.BadRequest, http: { status: 400 } },
+                });
+              }
+            },
             async willSendResponse({ response }) {
               const status = response.body.kind === 'single' ? statusForErrors(response.body.singleResult.errors) : undefined;
               if (status !== undefined) response.http.status = status;

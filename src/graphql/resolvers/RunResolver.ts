@@ -30,8 +30,9 @@ export class RunResolver {
     authorize(context, Permission.Read);
     const request = pageRequest(page, ['timestamp', 'id']);
     const where: Prisma.RunWhereInput = {
-      status: filter?.status,
-      kind: filter?.kind,
+      // An explicit null in the filter means "any", as an absent field does.
+      status: filter?.status ?? undefined,
+      kind: filter?.kind ?? undefined,
       modelPackId: filter?.modelPackId ? parseId<ModelPackId>(filter.modelPackId, 'filter.modelPackId') : undefined,
       parentRunId: filter?.parentRunId ? parseId<RunId>(filter.parentRunId, 'filter.parentRunId') : undefined,
       createdAt: filter?.createdAfter ? { gte: filter.createdAfter } : undefined,
