@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { datasetCommand } from './commands/dataset.js';
+import { galleryCommand } from './commands/gallery.js';
 import { demoCommand } from './commands/demo.js';
 import { downloadCommand } from './commands/download.js';
 import { errorMessage } from './errorMessage.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   program.addCommand(demoCommand());
   program.addCommand(downloadCommand());
   program.addCommand(datasetCommand());
+  program.addCommand(galleryCommand());
   return program;
 }
 
