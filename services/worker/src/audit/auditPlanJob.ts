@@ -18,7 +18,7 @@ export const auditPlanJob: JobHandler<typeof JobName.auditPlan> = async (job, se
   const auditId = job.data.auditId as AuditId;
   const { prisma, queue } = services;
   const audit = await prisma.leakageAudit.findUnique({ where: { id: auditId }, include: { runs: { include: { run: true } } } });
-  if (!audit || isFinished(audit.status) || audit.shardCount > 0) return 'completed';
+  if (!audit || isFinished(audit.status)) return 'completed';
   const unfinished = audit.runs.filter(({ run }) => run.status === RunStatus.QUEUED || run.status === RunStatus.RUNNING);
   const failed = audit.runs.find(({ run }) => run.status === RunStatus.FAILED || run.status === RunStatus.CANCELLED);
   if (failed) {
@@ -35,7 +35,9 @@ export const auditPlanJob: JobHandler<typeof JobName.auditPlan> = async (job, se
     await failAudit(prisma, auditId, `the runs hold no ${audit.scope.toLowerCase()} to audit`);
     return 'completed';
   }
-  await markPlanned(prisma, auditId, sources.reduce((sum, source) => sum + source.count, 0), shards.length);
+  // A planner that died after marking the audit planned is retried: the shards are queued again,
+  // and a shard that already wrote its matches changes nothing when it runs twice.
+  if (audit.shardCount === 0) await markPlanned(prisma, auditId, sources.reduce((sum, source) => sum + source.count, 0), shards.length);
   for (let shard = 0; shard < shards.length; shard++) {
     await queue.enqueue(JobName.auditShard, { auditId, shard }, `${auditId}:${shard}`);
   }
