@@ -6,7 +6,6 @@ import type { PrismaClient } from '../core/db/client.js';
 import { jsonColumn } from '../core/db/json.js';
 import type { Logger } from '../core/logging/logger.js';
 import type { JobQueue } from '../core/queue/jobQueue.js';
-import type { PackVerifier } from '../core/packs/packVerifier.js';
 import type { EventHub } from '../core/events/eventHub.js';
 import type { ObjectStore } from '../core/store/objectStore.js';
 import { forbidden } from './errors.js';
@@ -21,8 +20,7 @@ export interface ApiServices {
   store: ObjectStore;
   queue: JobQueue;
   log: Logger;
-  verifyPack: PackVerifier;
-  /** Run events from every process, for subscriptions. */
+  /** Run and pack events, for subscriptions that need more than a topic. */
   events: EventHub;
 }
 

@@ -16,8 +16,6 @@ import { startApiServer } from '../server/httpServer.js';
 import { createMetricsRegistry, registerClusterMetrics } from '../server/metrics.js';
 import { databaseDigestLedger } from '../core/store/digestLedger.js';
 import { ObjectStore } from '../core/store/objectStore.js';
-import { loadPack } from '../../services/worker/src/pack/loadPack.js';
-import { startWorker } from '../../services/worker/src/startWorker.js';
 
 export interface PlatformOptions {
   api: boolean;
@@ -81,7 +79,7 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
       stops.push(() => events.stop());
       registerClusterMetrics(metrics.registry, database.prisma, queue, config.queue.heartbeatSeconds);
       const schema = await createSchema(events);
-      const services = { config, prisma: database.prisma, pool: database.pool, store, queue, log, verifyPack: loadPack, events };
+      const services = { config, prisma: database.prisma, pool: database.pool, store, queue, log, events };
       const server = await startApiServer(services, schema, metrics.registry);
       stops.push(server.close);
       apiUrl = server.url;
@@ -90,6 +88,8 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
       }
     }
     if (options.worker) {
+      // Loaded only here: an API-only process never loads the worker's model runtime (onnxruntime).
+      const { startWorker } = await import('../../services/worker/src/startWorker.js');
       const worker = await startWorker({
         config,
         prisma: database.prisma,

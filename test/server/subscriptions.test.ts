@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role } from '../../src/generated/prisma/enums.js';
 import { graphql } from '../support/graphqlClient.js';
 import { registerMiniPack } from '../support/miniPack.js';
+import { withPackChecker } from '../support/packChecker.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 import { spawnWorker, waitFor, type WorkerProcess } from '../support/workerProcess.js';
 
@@ -13,7 +14,7 @@ let packId: string;
 
 beforeAll(async () => {
   t = await startTestPlatform({ api: true, worker: false });
-  packId = (await registerMiniPack(t.url, t.keys[Role.OPERATOR])).id;
+  packId = (await withPackChecker(t, () => registerMiniPack(t.url, t.keys[Role.OPERATOR]))).id;
 });
 afterAll(async () => {
   worker?.child.kill('SIGKILL');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PrismaClient } from '../../src/core/db/client.js';
 import { float32ToBytes } from '../../src/core/db/floats.js';
-import { RunKind, RunStatus } from '../../src/generated/prisma/enums.js';
+import { PackStatus, RunKind, RunStatus } from '../../src/generated/prisma/enums.js';
 import type * as db from '../../src/generated/prisma/client.js';
 import { jsonColumn } from '../../src/core/db/json.js';
 import type { IterationStatsRecord } from '../../src/core/stats/iterationStats.js';
@@ -26,7 +26,7 @@ const seededStats: IterationStatsRecord = {
 export async function seedModelPack(prisma: PrismaClient, name = 'seeded'): Promise<db.ModelPack> {
   const digest = randomBytes(32).toString('hex');
   return prisma.modelPack.create({
-    data: { name, digest, manifest: { name }, storagePrefix: `packs/${digest}/`, latentDim: 4, embeddingDim: 3 },
+    data: { name, digest, manifest: { name }, storagePrefix: `packs/${digest}/`, latentDim: 4, embeddingDim: 3, status: PackStatus.READY },
   });
 }
 

@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { JobName, JobQueue, ClaimedJob } from '../../../src/core/queue/jobQueue.js';
-import { ExportStatus, RunStatus } from '../../../src/generated/prisma/enums.js';
+import { ExportStatus, PackStatus, RunStatus } from '../../../src/generated/prisma/enums.js';
+import { settlePack } from '../../../src/core/packs/packLifecycle.js';
 import { failAbandonedAudit } from './audit/auditState.js';
 import type { JobHandler, JobHandlers, WorkerServices } from './jobs/JobHandler.js';
 import { RunLifecycle } from '../../../src/core/runs/runLifecycle.js';
@@ -66,6 +67,10 @@ export class Worker {
         data: { status: ExportStatus.FAILED, error: `job failed after ${attempts} attempts: ${message}`, finishedAt: new Date() },
       });
       this.services.log.error({ exportId, reason: message }, 'export failed: its job has no retries left');
+    }
+    for (const { packId, message } of await this.queue.abandonedPacks()) {
+      await settlePack(this.services.prisma, packId, { status: PackStatus.REJECTED, error: `dry run failed after ${attempts} attempts: ${message}` });
+      this.services.log.error({ packId, reason: message }, 'model pack rejected: its check has no retries left');
     }
     for (const { auditId, message } of await this.queue.abandonedAudits()) {
       await failAbandonedAudit(this.services, auditId, `job failed after ${this.services.config.queue.retryLimit + 1} attempts: ${message}`);

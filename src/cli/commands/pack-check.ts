@@ -1,9 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { checkModels, type CheckTarget } from '../../../services/worker/src/pack/check.js';
-import { formatCheckReport } from '../../../services/worker/src/pack/checkFormat.js';
-import { parseReference } from '../../../services/worker/src/pack/referenceData.js';
-import { deviceRequestFromEnv } from '../../../services/worker/src/runtime/executionProvider.js';
+import type { CheckTarget } from '../../../services/worker/src/pack/check.js';
 
 interface PackCheckFlags {
   generator?: string;
@@ -33,6 +30,13 @@ export function packCheckCommand(): Command {
     .option('--batch <n>', 'batch size of the timing runs', positiveInteger, 8)
     .option('--json', 'print the report as JSON')
     .action(async (packDir: string | undefined, flags: PackCheckFlags) => {
+      // Loaded on use, so that other commands (`brownian serve`) never load onnxruntime.
+      const [{ checkModels }, { formatCheckReport }, { parseReference }, { deviceRequestFromEnv }] = await Promise.all([
+        import('../../../services/worker/src/pack/check.js'),
+        import('../../../services/worker/src/pack/checkFormat.js'),
+        import('../../../services/worker/src/pack/referenceData.js'),
+        import('../../../services/worker/src/runtime/executionProvider.js'),
+      ]);
       const reference = flags.reference ? parseReference(await readFile(flags.reference, 'utf8')) : undefined;
       const usage = (message: string): void => {
         process.stderr.write(`pack check: ${message}\n`);

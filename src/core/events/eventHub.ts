@@ -3,12 +3,16 @@ import type { RunId } from '../ids/ids.js';
 import type { Logger } from '../logging/logger.js';
 import { listenForNotifications, type NotificationListener } from './notificationListener.js';
 import { AuditEventFeed, auditEventChannel, type AuditProgressEvent } from './auditEvents.js';
+import { EventFeed } from './eventFeed.js';
+import { packEventChannel, type PackStatusEvent } from './packEvents.js';
 import { runEventChannel, type RunEvent } from './runEvents.js';
 
 /** The one topic subscriptions listen on; a run id as topic id narrows it to that run. */
 export const runEventTopic = 'RUN_EVENT';
 /** Audit progress; an audit id as topic id narrows it to that audit. */
 export const auditEventTopic = 'AUDIT_EVENT';
+/** Model-pack status; a pack id as topic id narrows it to that pack. */
+export const packEventTopic = 'PACK_EVENT';
 
 /** What the hub had delivered when its connection was lost, so that the rest can be read from rows. */
 export interface CatchUpRequest {
@@ -38,12 +42,14 @@ export class EventHub {
   private readonly lastIteration = new Map<RunId, number>();
   private listener: NotificationListener | undefined;
   private readonly audits = new AuditEventFeed();
+  private readonly packs = new EventFeed<PackStatusEvent>((event) => event.packId);
 
   async listen(pool: pg.Pool, log: Logger, catchUp?: RunCatchUp): Promise<void> {
-    this.listener = await listenForNotifications(pool, [auditEventChannel, runEventChannel], log, {
+    this.listener = await listenForNotifications(pool, [auditEventChannel, packEventChannel, runEventChannel], log, {
       onNotification: (channel, payload) => {
         try {
-          this.publish(channel === auditEventChannel ? auditEventTopic : runEventTopic, JSON.parse(payload) as RunEvent | AuditProgressEvent);
+          const topic = channel === auditEventChannel ? auditEventTopic : channel === packEventChannel ? packEventTopic : runEventTopic;
+          this.publish(topic, JSON.parse(payload) as RunEvent | AuditProgressEvent | PackStatusEvent);
         } catch {
           log.warn({ payload }, 'ignoring malformed run event');
         }
@@ -63,6 +69,7 @@ export class EventHub {
 
   publish(routingKey: string, ...args: unknown[]): void {
     if (routingKey === auditEventTopic) this.audits.publish(args[0] as AuditProgressEvent);
+    if (routingKey === packEventTopic) this.packs.publish(args[0] as PackStatusEvent);
     if (routingKey !== runEventTopic) return;
     const event = args[0] as RunEvent;
     if (event.type === 'iteration') {
@@ -76,13 +83,19 @@ export class EventHub {
   }
 
   /** Events in arrival order; the iterator ends when the consumer returns (a client unsubscribes). */
-  subscribe(routingKey: string, id?: unknown): AsyncIterableIterator<RunEvent | AuditProgressEvent> {
+  subscribe(routingKey: string, id?: unknown): AsyncIterableIterator<RunEvent | AuditProgressEvent | PackStatusEvent> {
+    if (routingKey === packEventTopic) return this.packs.subscribe(id);
     return routingKey === auditEventTopic ? this.audits.subscribe(id) : this.subscribeRuns(routingKey, id);
   }
 
   /** The events of one run (or of every run), typed, for subscriptions that add to them. */
   runEvents(runId?: RunId): AsyncIterableIterator<RunEvent> {
     return this.subscribeRuns(runEventTopic, runId);
+  }
+
+  /** Status changes of one model pack, in arrival order. */
+  packEvents(packId: string): AsyncIterableIterator<PackStatusEvent> {
+    return this.packs.subscribe(packId);
   }
 
   private subscribeRuns(routingKey: string, runId?: unknown): AsyncIterableIterator<RunEvent> {
@@ -121,6 +134,7 @@ export class EventHub {
   async stop(): Promise<void> {
     this.listeners.clear();
     this.audits.clear();
+    this.packs.clear();
     await this.listener?.stop();
     this.listener = undefined;
   }

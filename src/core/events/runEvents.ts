@@ -45,6 +45,7 @@ export interface RunShardEvent {
 
 export type RunEvent = RunStatusEvent | RunIterationEvent | RunShardEvent;
 
+
 /** The event announcing `run`'s current status. */
 export function runStatusEvent(run: Pick<db.Run, 'id' | 'status' | 'iteration' | 'totalIterations' | 'error'>): RunStatusEvent {
   return {

@@ -1,6 +1,6 @@
 import PgBoss from 'pg-boss';
 import type { QueueSettings } from '../config/config.js';
-import type { AuditId, DatasetExportId, GalleryId, JobId, RunId, ShardId } from '../ids/ids.js';
+import type { AuditId, DatasetExportId, GalleryId, JobId, ModelPackId, RunId, ShardId } from '../ids/ids.js';
 
 /** Queue names, one per kind of work a worker can do. */
 export const JobName = {
@@ -11,6 +11,8 @@ export const JobName = {
   auditShard: 'audit-shard',
   galleryImages: 'gallery-images',
   datasetExport: 'export-dataset',
+  /** The dry run of a newly registered model pack. */
+  packCheck: 'check-pack',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 export const jobNames: JobName[] = Object.values(JobName);
@@ -47,6 +49,11 @@ export interface ExportJobData {
   exportId: DatasetExportId;
 }
 
+/** Dry-runs a PENDING model pack and settles it READY or REJECTED. */
+export interface PackCheckJobData {
+  packId: ModelPackId;
+}
+
 /** What each queue's jobs carry. */
 export interface JobPayloads {
   [JobName.langevin]: RunJobData;
@@ -55,6 +62,7 @@ export interface JobPayloads {
   [JobName.auditShard]: AuditShardJobData;
   [JobName.galleryImages]: GalleryImagesJobData;
   [JobName.datasetExport]: ExportJobData;
+  [JobName.packCheck]: PackCheckJobData;
 }
 
 export interface ClaimedJob<N extends JobName = JobName> {
@@ -222,6 +230,18 @@ export class JobQueue {
       [],
     );
     return result.rows as Array<{ exportId: DatasetExportId; message: string }>;
+  }
+
+  /** PENDING packs whose dry-run job failed for good (e.g. a model that crashes every worker that loads it). */
+  async abandonedPacks(): Promise<Array<{ packId: ModelPackId; message: string }>> {
+    const result = await this.db().executeSql(
+      `SELECT p.id AS "packId", coalesce(j.output->>'message', j.output->'value'->>'message', 'job failed') AS message
+       FROM "ModelPack" p JOIN ${schema}.job j ON j.name = '${JobName.packCheck}' AND j.singleton_key = p.id::text AND j.state = 'failed'
+       WHERE p.status = 'PENDING'
+         AND NOT EXISTS (SELECT 1 FROM ${schema}.job k WHERE k.singleton_key = j.singleton_key AND k.state < 'completed')`,
+      [],
+    );
+    return result.rows as Array<{ packId: ModelPackId; message: string }>;
   }
 
   /** Audits still QUEUED or RUNNING with a job that failed for good: like abandonedRuns, for audits. */

@@ -7,6 +7,7 @@ import type { GalleryId, ModelPackId, RunId } from '../../core/ids/ids.js';
 import { JobName } from '../../core/queue/jobQueue.js';
 import type { LangevinRunParameters } from '../../core/runs/langevinRunParameters.js';
 import { failOrCancel } from '../../core/runs/runLifecycle.js';
+import { packNotReady } from '../../core/packs/packLifecycle.js';
 import { jsonColumn } from '../../core/db/json.js';
 import { isRecord } from '../../core/packs/jsonSchema.js';
 import { langevinParams, validateLangevinParams } from '../../core/runs/langevinParams.js';
@@ -57,6 +58,8 @@ export class LangevinResolver {
 
     const pack = packId ? await prisma.modelPack.findUnique({ where: { id: packId } }) : null;
     if (packId && !pack) problems.push({ field: 'input.modelPackId', message: `no model pack ${packId}` });
+    const notReady = pack ? packNotReady(pack) : null;
+    if (notReady) problems.push({ field: 'input.modelPackId', message: notReady });
     const params = langevinParams({
       iterations: input.iterations,
       ict: input.ict,

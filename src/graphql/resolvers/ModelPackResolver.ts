@@ -1,21 +1,18 @@
-import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
 import type { ModelPackId } from '../../core/ids/ids.js';
-import { jsonColumn } from '../../core/db/json.js';
-import { manifestFileName, packFiles } from '../../core/packs/manifest.js';
+import { manifestFileName } from '../../core/packs/manifest.js';
 import { PackError } from '../../core/packs/PackError.js';
-import type { VerifiedPack } from '../../core/packs/packVerifier.js';
-import { packPrefix } from '../../core/store/keys.js';
-import { storePackSource } from '../../core/store/storePackSource.js';
+import { packStatusEvents, registerPack } from '../../packs/registerPack.js';
 import { parseId, parseUploadKey } from '../args.js';
 import { keysetPage, pageOf, pageRequest } from '../connections.js';
-import { auditEntry, authorize, type GraphQLContext } from '../context.js';
+import { authorize, type GraphQLContext } from '../context.js';
 import { badUserInput } from '../errors.js';
 import { ModelPackInput } from '../inputs/ModelPackInput.js';
 import { toModelPack } from '../mappers.js';
 import { ConnectionArguments } from '../types/ConnectionArgs.js';
 import { ModelPackConnection } from '../types/Connections.js';
-import { ModelPack } from '../types/ModelPack.js';
+import { ModelPack, ModelPackStatusEvent } from '../types/ModelPack.js';
 
 @Resolver(() => ModelPack)
 export class ModelPackResolver {
@@ -40,17 +37,16 @@ export class ModelPackResolver {
 
   @Mutation(() => ModelPack, {
     description:
-      'Checks an uploaded pack (manifest, file digests, dims, supported ops, a dry run) and registers it under its digest. ' +
-      'Registering the same pack again returns the existing one; a pack that fails a check registers nothing.',
+      'Checks an uploaded pack (manifest against its schema, every file present with its size and digest) and registers it ' +
+      'under its digest as PENDING; a worker dry-runs it and makes it READY or REJECTED (follow modelPackStatus). Runs start ' +
+      'only on READY packs. Registering the same pack again returns the existing one; a pack that fails a check registers nothing.',
   })
   async registerModelPack(@Ctx() context: GraphQLContext, @Arg('input', () => ModelPackInput) input: ModelPackInput): Promise<ModelPack> {
     authorize(context, Permission.Operate);
-    const { prisma, store, verifyPack } = context.services;
     const keys = new Map(input.files.map((f, i) => [f.file, parseUploadKey(f.key, `input.files.${i}.key`)]));
     keys.set(manifestFileName, parseUploadKey(input.manifestKey, 'input.manifestKey'));
-    let pack: VerifiedPack;
     try {
-      pack = await verifyPack(storePackSource(store, 'the uploaded files', (file) => keys.get(file)));
+      return toModelPack(await registerPack(context, keys));
     } catch (error) {
       if (error instanceof PackError) {
         const field = error.code === 'file-missing' ? 'input.files' : error.field === manifestFileName ? 'input.manifestKey' : `manifest.${error.field}`;
@@ -58,29 +54,16 @@ export class ModelPackResolver {
       }
       throw error;
     }
-    const existing = await prisma.modelPack.findUnique({ where: { digest: pack.digest } });
-    if (existing) return toModelPack(existing);
-    const prefix = packPrefix(pack.digest);
-    // The manifest's digests were just checked; recording them means a file swapped after the check fails every later read.
-    for (const { file, sha256 } of [...packFiles(pack.manifest), { file: manifestFileName, sha256: undefined }]) {
-      await store.copy(keys.get(file)!, `${prefix}${file}`, sha256);
-    }
-    const row = await prisma.$transaction(async (tx) => {
-      const created = await tx.modelPack.upsert({
-        where: { digest: pack.digest },
-        update: {},
-        create: {
-          name: pack.manifest.name,
-          digest: pack.digest,
-          manifest: jsonColumn(pack.manifest),
-          storagePrefix: prefix,
-          latentDim: pack.manifest.latentDim,
-          embeddingDim: pack.manifest.embeddingDim,
-        },
-      });
-      await tx.auditLogEntry.create({ data: auditEntry(context, 'registerModelPack', created.id, { digest: pack.digest, name: pack.manifest.name }) });
-      return created;
-    });
-    return toModelPack(row);
+  }
+
+  @Subscription(() => ModelPackStatusEvent, {
+    description: "A pack's status now, then its change from PENDING to READY or REJECTED; ends once it is settled",
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, { id: string }, GraphQLContext>) => {
+      authorize(context, Permission.Read);
+      return packStatusEvents(context, parseId<ModelPackId>(args.id, 'id'));
+    },
+  })
+  modelPackStatus(@Root() event: ModelPackStatusEvent, @Arg('id', () => ID) _id: string): ModelPackStatusEvent {
+    return event;
   }
 }

@@ -1,10 +1,11 @@
 import { registerEnumType } from 'type-graphql';
-import { AuditScope, AuditStatus, GalleryStatus, Role, RunKind, RunStatus, ThresholdSource, ExportFormat, ExportStatus } from '../../generated/prisma/enums.js';
+import { AuditScope, AuditStatus, GalleryStatus, PackStatus, Role, RunKind, RunStatus, ThresholdSource, ExportFormat, ExportStatus } from '../../generated/prisma/enums.js';
 
-export { AuditScope, AuditStatus, GalleryStatus, Role, RunKind, RunStatus, ThresholdSource, ExportFormat, ExportStatus };
+export { AuditScope, AuditStatus, GalleryStatus, PackStatus, Role, RunKind, RunStatus, ThresholdSource, ExportFormat, ExportStatus };
 
 registerEnumType(RunKind, { name: 'RunKind', description: 'Generation method of a run' });
 registerEnumType(RunStatus, { name: 'RunStatus' });
+registerEnumType(PackStatus, { name: 'PackStatus', description: 'Whether a model pack passed the dry run that runs need' });
 registerEnumType(Role, { name: 'Role', description: 'What an API key may do' });
 registerEnumType(AuditStatus, { name: 'AuditStatus' });
 registerEnumType(GalleryStatus, { name: 'GalleryStatus' });

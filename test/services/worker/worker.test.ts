@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role, RunStatus } from '../../../src/generated/prisma/enums.js';
 import { graphql } from '../../support/graphqlClient.js';
 import { registerMiniPack } from '../../support/miniPack.js';
+import { withPackChecker } from '../../support/packChecker.js';
 import { startTestPlatform, type TestPlatform } from '../../support/testPlatform.js';
 import { spawnWorker, waitFor, type WorkerProcess } from '../../support/workerProcess.js';
 
@@ -30,7 +31,7 @@ describe('worker', () => {
   });
 
   it('fails a run visibly when its job dies with no retries left', { timeout: 300_000 }, async () => {
-    const pack = await registerMiniPack(t.url, t.keys[Role.OPERATOR]);
+    const pack = await withPackChecker(t, () => registerMiniPack(t.url, t.keys[Role.OPERATOR]));
     const started = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', {
       input: { modelPackId: pack.id, numIdentities: 8, iterations: 500, seed: '9' },
     });

@@ -5,6 +5,7 @@ import type { JobHandlers } from './JobHandler.js';
 import { exportDatasetJob } from '../exports/exportDatasetJob.js';
 import { dispersionShardJob } from './dispersionShardJob.js';
 import { langevinJob } from './langevinJob.js';
+import { packCheckJob } from './packCheckJob.js';
 
 /** Which handler runs each queue's jobs; a worker only claims jobs it has a handler for. */
 export const jobHandlers: JobHandlers = {
@@ -13,4 +14,5 @@ export const jobHandlers: JobHandlers = {
   [JobName.auditShard]: auditShardJob,
   [JobName.dispersion]: dispersionShardJob,
   [JobName.datasetExport]: exportDatasetJob,
+  [JobName.packCheck]: packCheckJob,
 };

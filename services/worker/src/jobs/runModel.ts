@@ -28,7 +28,7 @@ export interface RunModel {
  */
 const loadedPacks = new Map<string, Promise<LoadedPack>>();
 
-function loadRegisteredPack(services: WorkerServices, pack: db.ModelPack): Promise<LoadedPack> {
+export function loadRegisteredPack(services: WorkerServices, pack: db.ModelPack): Promise<LoadedPack> {
   let loaded = loadedPacks.get(pack.digest);
   if (!loaded) {
     const prefix = packPrefix(pack.digest);

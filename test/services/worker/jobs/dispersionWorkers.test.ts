@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role, RunStatus } from '../../../../src/generated/prisma/enums.js';
 import { graphql } from '../../../support/graphqlClient.js';
 import { registerMiniPack } from '../../../support/miniPack.js';
+import { withPackChecker } from '../../../support/packChecker.js';
 import { startTestPlatform, type TestPlatform } from '../../../support/testPlatform.js';
 import { spawnWorker, waitFor, type WorkerProcess } from '../../../support/workerProcess.js';
 
@@ -28,7 +29,7 @@ async function stopAll(): Promise<void> {
 beforeAll(async () => {
   // Short leases, so that the shard of a killed worker expires within the test.
   t = await startTestPlatform({ api: true, worker: false }, { BROWNIAN_JOB_EXPIRE_SECONDS: '4' });
-  const pack = await registerMiniPack(t.url, t.keys[Role.OPERATOR]);
+  const pack = await withPackChecker(t, () => registerMiniPack(t.url, t.keys[Role.OPERATOR]));
   worker();
   const langevin = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', {
     input: { modelPackId: pack.id, numIdentities: 8, iterations: 10, seed: '31', batchSize: 8 },

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role, RunStatus } from '../../../../src/generated/prisma/enums.js';
 import { graphql } from '../../../support/graphqlClient.js';
 import { registerMiniPack } from '../../../support/miniPack.js';
+import { withPackChecker } from '../../../support/packChecker.js';
 import { startTestPlatform, type TestPlatform } from '../../../support/testPlatform.js';
 import { spawnWorker, waitFor, type WorkerProcess } from '../../../support/workerProcess.js';
 
@@ -13,7 +14,7 @@ const workers: WorkerProcess[] = [];
 beforeAll(async () => {
   // Short leases, so that the job of a killed worker expires within the test.
   t = await startTestPlatform({ api: true, worker: false }, { BROWNIAN_JOB_EXPIRE_SECONDS: '4' });
-  packId = (await registerMiniPack(t.url, t.keys[Role.OPERATOR])).id;
+  packId = (await withPackChecker(t, () => registerMiniPack(t.url, t.keys[Role.OPERATOR]))).id;
 });
 afterAll(async () => {
   for (const w of workers) w.child.kill('SIGKILL');
