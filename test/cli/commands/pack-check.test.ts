@@ -10,8 +10,8 @@ import { DataType, float32Tensor } from '../../../services/worker/src/onnx/tenso
 import { buildMiniPack } from '../../../services/worker/src/pack/builtin/index.js';
 import { checkModels } from '../../../services/worker/src/pack/check.js';
 import { parseReference } from '../../../services/worker/src/pack/referenceData.js';
+import { FIXTURE_DIR as fixtures } from '../../services/worker/onnx/torchFixtures.js';
 
-const fixtures = '/work/shared/fixtures/torch-export';
 const fixture = (name: string): string => join(fixtures, name);
 
 let dir: string;

@@ -1,5 +1,5 @@
 /**
- * Dispersion (and DisCo) variations (DESIGN.md, "The algorithms"): A latents per identity start
+ * Dispersion (and DisCo) variations (docs/algorithms.md, "Dispersion"): A latents per identity start
  * around the reference latent, are pulled back towards the reference embedding, repel each other
  * in latent space, are pulled towards w_avg and take random kicks. Identities never interact, so
  * each identity's time step is its own and its random numbers are addressed by its global index:

@@ -1,5 +1,5 @@
 /**
- * Langevin identity diffusion (DESIGN.md, "The algorithms"): N latents repel each other in
+ * Langevin identity diffusion (docs/algorithms.md, "Langevin"): N latents repel each other in
  * embedding space, are pulled towards w_avg, and take random kicks.
  */
 import type { EmbeddingModel } from '../engine/EmbeddingModel.js';

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { packageRoot } from '../../../../src/core/paths.js';
 import { loadModelFile } from '../../../../services/worker/src/onnx/model.js';
 import type { ModelProto } from '../../../../services/worker/src/onnx/proto.js';
 
-/** The torch.onnx exports and torch.autograd references shared by the team (see DESIGN.md). */
-export const FIXTURE_DIR = process.env.BROWNIAN_TORCH_FIXTURES ?? '/work/shared/fixtures/torch-export';
+/** torch.onnx exports and torch.autograd references made by test/fixtures/torch-export/generate.py. */
+export const FIXTURE_DIR = join(packageRoot, 'test', 'fixtures', 'torch-export');
 
 export interface FixtureTensor {
   shape: number[];
