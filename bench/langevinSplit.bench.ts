@@ -16,6 +16,7 @@ import { pairwiseEngine } from '../services/worker/src/pairwise/engine.js';
 import { engineLangevinPairs } from '../services/worker/src/pairwise/langevinPairs.js';
 import { langevinParams } from '../src/core/runs/langevinParams.js';
 import { memorySource } from '../src/core/packs/packSource.js';
+import { cpus, loadavg } from 'node:os';
 import type { BenchReport } from './report.js';
 
 const BATCH = 32;
@@ -55,6 +56,7 @@ function timedPairs(pairs: LangevinPairs, watch: Stopwatch): LangevinPairs {
 const round = (value: number, digits: number): number => Number(value.toFixed(digits));
 
 export async function bench(): Promise<BenchReport> {
+  const loadBefore = loadavg()[0]!;
   const counts = (process.env.BENCH_LANGEVIN_N ?? '1000,10000').split(',').map(Number);
   const pack = await loadPack(memorySource(miniPackFiles().files));
   const model = await PackModel.open(pack, { batchSize: BATCH, device: 'cpu' });
@@ -100,6 +102,7 @@ export async function bench(): Promise<BenchReport> {
     name: 'Langevin iteration: networks against pairwise work (built-in pack, CPU)',
     rows,
     notes: [
+      `load average of the machine (1 min): ${round(loadBefore, 1)} at the start, ${round(loadavg()[0]!, 1)} at the end, on ${cpus().length} cores`,
       `built-in pack: latents and embeddings of 32 dimensions, batch ${BATCH}; pairwise on the engine (float64 tiles); one iteration each, after a warm-up iteration at the first size`,
       'rest: random numbers, forces, the update and the statistics outside the pairwise kernels',
     ],

@@ -17,6 +17,7 @@ import { galleryExclusion, pairRepulsion } from '../services/worker/src/pairwise
 import { PairwiseEngine } from '../services/worker/src/pairwise/engine.js';
 import { packPanels } from '../services/worker/src/pairwise/panels.js';
 import { searchTopK } from '../services/worker/src/pairwise/topK.js';
+import { cpus, loadavg } from 'node:os';
 import type { BenchReport } from './report.js';
 
 const DIM = 512;
@@ -164,6 +165,7 @@ function caseRows(name: string, shape: string, pairs: number, js: { seconds: num
 }
 
 export async function bench(): Promise<BenchReport> {
+  const loadBefore = loadavg()[0]!;
   const engine = await PairwiseEngine.open('cpu');
   const rows: Row[] = [];
   const notes: string[] = [];
@@ -216,6 +218,7 @@ export async function bench(): Promise<BenchReport> {
     rows,
     notes: [
       ...notes,
+      `load average of the machine (1 min): ${round(loadBefore, 1)} at the start, ${round(loadavg()[0]!, 1)} at the end, on ${cpus().length} cores`,
       'engine: onnxruntime CPU (MLAS, default threads); repulsion and exclusion use float64 tiles, top-k float32 tiles with float64 recomputation within the error bound',
       'GEMM bound: the very Gemm calls the engine makes (similarity tiles, and for gradients the two weighted-row products per tile), timed alone',
       'peak RSS growth: rise of the process high-water mark during the engine call (0 when below an earlier peak); the inputs were resident before',

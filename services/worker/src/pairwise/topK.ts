@@ -47,6 +47,51 @@ function checkRequest(request: TopKRequest): void {
   }
 }
 
+/** Each query's best k so far, best first; equal similarities keep their arrival order. */
+class BestLists {
+  readonly best: Float64Array;
+  readonly index: Int32Array;
+  readonly filled: Int32Array;
+
+  constructor(
+    queryCount: number,
+    private readonly k: number,
+  ) {
+    this.best = new Float64Array(queryCount * k).fill(-Infinity);
+    this.index = new Int32Array(queryCount * k).fill(-1);
+    this.filled = new Int32Array(queryCount);
+  }
+
+  /**
+   * Offers gallery row `row` with exact similarity `similarity` to `query`'s list; returns the
+   * similarity a row must reach to enter it from now on (−∞ while the list is not full). Rows
+   * arrive in gallery order, so an equal similarity already listed has the lower index and stays
+   * ahead.
+   */
+  offer(query: number, row: number, similarity: number): number {
+    const { best, index, k } = this;
+    const base = query * k;
+    const last = base + k - 1;
+    let position: number;
+    if (this.filled[query]! < k) {
+      position = base + this.filled[query]!;
+      this.filled[query]!++;
+    } else if (similarity > best[last]!) {
+      position = last;
+    } else {
+      return best[last]!;
+    }
+    while (position > base && best[position - 1]! < similarity) {
+      best[position] = best[position - 1]!;
+      index[position] = index[position - 1]!;
+      position--;
+    }
+    best[position] = similarity;
+    index[position] = row;
+    return this.filled[query] === k ? best[last]! : -Infinity;
+  }
+}
+
 export async function searchTopK(engine: PairwiseEngine, request: TopKRequest): Promise<TopKMatches> {
   checkRequest(request);
   const { queryCount, dim, k } = request;
@@ -54,45 +99,24 @@ export async function searchTopK(engine: PairwiseEngine, request: TopKRequest): 
   const queries = unitRows(request.queries, queryCount, dim, 'query');
   const queryPanels = packPanels(queries.unit, queryCount, dim, tileRows, tileType);
   const bound = dotErrorBound(dim, tileType);
-  const best = new Float64Array(queryCount * k).fill(-Infinity);
-  const bestIndex = new Int32Array(queryCount * k).fill(-1);
-  const filled = new Int32Array(queryCount);
+  const lists = new BestLists(queryCount, k);
   let galleryCount = 0;
   for await (const block of galleryBlocks(request.gallery, dim, tileRows)) {
     const gallery = unitRows(block.rows, block.count, dim, 'gallery', block.start);
     const galleryPanel = packPanel(gallery.unit, 0, block.count, dim, tileType);
     galleryCount += block.count;
+    const rowsInBlock = block.count;
     for (const [p, panel] of queryPanels.entries()) {
       const tile = await engine.similarities(panel, galleryPanel);
       const stride = galleryPanel.rows;
       for (let r = 0; r < panel.count; r++) {
         const query = p * tileRows + r;
-        const base = query * k;
-        const last = base + k - 1;
-        let threshold = filled[query] === k ? best[last]! - bound : -Infinity;
+        let threshold = lists.filled[query] === k ? lists.best[query * k + k - 1]! - bound : -Infinity;
         const tileRow = r * stride;
-        for (let c = 0; c < block.count; c++) {
+        // The hot loop only compares; a candidate goes to a separate function.
+        for (let c = 0; c < rowsInBlock; c++) {
           if (tile[tileRow + c]! < threshold) continue;
-          const exact = unitDot(queries.unit, query, gallery.unit, c, dim);
-          let position: number;
-          if (filled[query]! < k) {
-            position = base + filled[query]!;
-            filled[query]!++;
-          } else if (exact > best[last]!) {
-            position = last;
-          } else {
-            continue;
-          }
-          // Rows arrive in gallery order, so an equal similarity already listed has the lower
-          // index and stays ahead.
-          while (position > base && best[position - 1]! < exact) {
-            best[position] = best[position - 1]!;
-            bestIndex[position] = bestIndex[position - 1]!;
-            position--;
-          }
-          best[position] = exact;
-          bestIndex[position] = block.start + c;
-          if (filled[query] === k) threshold = best[last]! - bound;
+          threshold = lists.offer(query, block.start + c, unitDot(queries.unit, query, gallery.unit, c, dim)) - bound;
         }
       }
     }
@@ -101,8 +125,8 @@ export async function searchTopK(engine: PairwiseEngine, request: TopKRequest): 
   const indices = new Int32Array(queryCount * matches);
   const similarities = new Float64Array(queryCount * matches);
   for (let q = 0; q < queryCount; q++) {
-    indices.set(bestIndex.subarray(q * k, q * k + matches), q * matches);
-    similarities.set(best.subarray(q * k, q * k + matches), q * matches);
+    indices.set(lists.index.subarray(q * k, q * k + matches), q * matches);
+    similarities.set(lists.best.subarray(q * k, q * k + matches), q * matches);
   }
   return { queryCount, k: matches, galleryCount, indices, similarities };
 }
