@@ -6,6 +6,7 @@ import { Role } from '../../src/generated/prisma/enums.js';
 import { encodeCursor } from '../../src/graphql/connections.js';
 import { errorCode, graphql } from '../support/graphqlClient.js';
 import { registerMiniPack } from '../support/miniPack.js';
+import { withPackChecker } from '../support/packChecker.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 
 let t: TestPlatform;
@@ -13,7 +14,7 @@ let packId: string;
 
 beforeAll(async () => {
   t = await startTestPlatform({ api: true, worker: false });
-  packId = (await registerMiniPack(t.url, t.keys[Role.OPERATOR])).id;
+  packId = (await withPackChecker(t, () => registerMiniPack(t.url, t.keys[Role.OPERATOR]))).id;
 });
 afterAll(async () => t?.stop());
 
