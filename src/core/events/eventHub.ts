@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { RunId } from '../ids/ids.js';
 import type { Logger } from '../logging/logger.js';
 import { listenForNotifications, type NotificationListener } from './notificationListener.js';
-import { AuditEventFeed, auditEventChannel, type AuditProgressEvent } from './auditEvents.js';
+import { auditEventChannel, type AuditProgressEvent } from './auditEvents.js';
 import { EventFeed } from './eventFeed.js';
 import { packEventChannel, type PackStatusEvent } from './packEvents.js';
 import { runEventChannel, type RunEvent } from './runEvents.js';
@@ -41,7 +41,7 @@ export class EventHub {
   private readonly listeners = new Set<Listener>();
   private readonly lastIteration = new Map<RunId, number>();
   private listener: NotificationListener | undefined;
-  private readonly audits = new AuditEventFeed();
+  private readonly audits = new EventFeed<AuditProgressEvent>((event) => event.auditId);
   private readonly packs = new EventFeed<PackStatusEvent>((event) => event.packId);
 
   async listen(pool: pg.Pool, log: Logger, catchUp?: RunCatchUp): Promise<void> {
