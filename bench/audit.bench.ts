@@ -32,7 +32,8 @@ function gaussianRows(rows: number, seed: number): Float32Array {
 }
 
 async function* galleryChunks(): AsyncGenerator<Float32Array> {
-  for (let start = 0; start < galleryCount; start += chunkRows) yield gaussianRows(Math.min(chunkRows, galleryCount - start), 1000 + start);
+  for (let start = 0; start < galleryCount; start += chunkRows)
+    yield gaussianRows(Math.min(chunkRows, galleryCount - start), 1000 + start);
 }
 
 function baselineScan(queries: Float32Array): { seconds: number; best: Int32Array } {
@@ -77,8 +78,24 @@ export async function bench(): Promise<BenchReport> {
   return {
     name: 'audit search: exact top-10, float32 gallery streamed in chunks',
     rows: [
-      { method: 'float64 scan, insertion top-10 (baseline)', queries: baselineQueries, gallery: galleryCount, dim, seconds: +baseline.seconds.toFixed(2), comparisonsPerSecond: Math.round(baselineRate), ratio: 1 },
-      { method: 'searchTopK, onnxruntime CPU tiles + float64 recompute', queries: queryCount, gallery: galleryCount, dim, seconds: +seconds.toFixed(2), comparisonsPerSecond: Math.round(rate), ratio: +(rate / baselineRate).toFixed(2) },
+      {
+        method: 'float64 scan, insertion top-10 (baseline)',
+        queries: baselineQueries,
+        gallery: galleryCount,
+        dim,
+        seconds: +baseline.seconds.toFixed(2),
+        comparisonsPerSecond: Math.round(baselineRate),
+        ratio: 1,
+      },
+      {
+        method: 'searchTopK, onnxruntime CPU tiles + float64 recompute',
+        queries: queryCount,
+        gallery: galleryCount,
+        dim,
+        seconds: +seconds.toFixed(2),
+        comparisonsPerSecond: Math.round(rate),
+        ratio: +(rate / baselineRate).toFixed(2),
+      },
     ],
     notes: [
       `top-10 of the first ${baselineQueries} queries equal between the two: ${agree}`,

@@ -88,7 +88,8 @@ export async function bench(): Promise<BenchReport> {
     const finished = (id: string) =>
       until(async () => {
         const run = await prisma.run.findUniqueOrThrow({ where: { id } });
-        if (run.status === 'FAILED' || run.status === 'CANCELLED') throw new Error(`run ${id} ${run.status}: ${run.error}`);
+        if (run.status === 'FAILED' || run.status === 'CANCELLED')
+          throw new Error(`run ${id} ${run.status}: ${run.error}`);
         return run.status === 'SUCCEEDED' ? run : undefined;
       }, `run ${id}`);
 
@@ -124,7 +125,13 @@ export async function bench(): Promise<BenchReport> {
     const samples = IDENTITIES * VARIATIONS;
     const baseline = Math.min(one.seconds, oneAgain.seconds);
     const rows: Array<Record<string, string | number>> = [
-      { setup: 'one worker process (baseline)', samples, seconds: round(baseline, 2), samplesPerSecond: round(samples / baseline, 1), speedup: 1 },
+      {
+        setup: 'one worker process (baseline)',
+        samples,
+        seconds: round(baseline, 2),
+        samplesPerSecond: round(samples / baseline, 1),
+        speedup: 1,
+      },
       {
         setup: 'two worker processes',
         samples,
@@ -154,14 +161,19 @@ export async function bench(): Promise<BenchReport> {
         return r.status === 'SUCCEEDED' ? r : undefined;
       }, 'the export');
       const seconds = (row.finishedAt!.getTime() - row.startedAt!.getTime()) / 1000;
-      rows.push({ setup: `export ${format}, ${crop.toLowerCase()} crops`, samples: row.total, seconds: round(seconds, 2), imagesPerSecond: round(row.total / seconds, 1) });
+      rows.push({
+        setup: `export ${format}, ${crop.toLowerCase()} crops`,
+        samples: row.total,
+        seconds: round(seconds, 2),
+        imagesPerSecond: round(row.total / seconds, 1),
+      });
     }
     return {
       name: 'dispersion and exports',
       rows,
       notes: [
         `${IDENTITIES} identities × ${VARIATIONS} variations, ${ITERATIONS} iterations, shards of ${SHARD_SIZE} identities, built-in pack on the CPU provider; seconds from startDispersionRun to SUCCEEDED (images and sample rows included).`,
-        'The one-worker figure is the faster of two runs after the worker had loaded the pack; the two-worker run follows in the same process. Workers share this machine\'s cores, so the speedup bounds what a second host would add.',
+        "The one-worker figure is the faster of two runs after the worker had loaded the pack; the two-worker run follows in the same process. Workers share this machine's cores, so the speedup bounds what a second host would add.",
         'Exports: one worker, seconds from the job starting to the tar stored; samples only.',
         `Load average ${round(loadBefore, 1)} before and ${round(loadavg()[0]!, 1)} after, on this machine's cores: figures taken on a busy machine measure the contention as much as the code.`,
       ],

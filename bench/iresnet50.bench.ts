@@ -35,8 +35,17 @@ export async function bench(): Promise<BenchReport> {
   const dir = await mkdtemp(join(tmpdir(), 'brownian-bench-r50-'));
   const rows: BenchReport['rows'] = [];
   try {
-    await makeNetworks({ generator: join(dir, 'g.pkl'), recognizer: join(dir, 'r50.pt'), arch: 'r50', embedding: 512, seed: 3 });
-    await exportPack(join(dir, 'pack'), join(dir, 'g.pkl'), join(dir, 'r50.pt'), 'r50', 512, ['--landmarks', landmarks32]);
+    await makeNetworks({
+      generator: join(dir, 'g.pkl'),
+      recognizer: join(dir, 'r50.pt'),
+      arch: 'r50',
+      embedding: 512,
+      seed: 3,
+    });
+    await exportPack(join(dir, 'pack'), join(dir, 'g.pkl'), join(dir, 'r50.pt'), 'r50', 512, [
+      '--landmarks',
+      landmarks32,
+    ]);
     const loadStart = performance.now();
     const pack = await loadPack(join(dir, 'pack'));
     const loadMs = performance.now() - loadStart;

@@ -6,7 +6,12 @@
  */
 import type { EmbeddingModel, EmbeddingVjp } from '../services/worker/src/engine/EmbeddingModel.js';
 import { unitRows } from '../services/worker/src/diffusion/angular.js';
-import { initialLatents, langevinStep, type LangevinState, type LangevinSystem } from '../services/worker/src/diffusion/langevin.js';
+import {
+  initialLatents,
+  langevinStep,
+  type LangevinState,
+  type LangevinSystem,
+} from '../services/worker/src/diffusion/langevin.js';
 import { langevinParams, type LangevinParams } from '../src/core/runs/langevinParams.js';
 import { latentPairDistances } from '../services/worker/src/diffusion/latentStats.js';
 import { pairDistanceStats, pairRepulsion } from '../services/worker/src/diffusion/repulsion.js';
@@ -115,7 +120,10 @@ async function packIterations(): Promise<Array<Record<string, string | number>>>
     });
     const start: LangevinState = { count: PACK_IDENTITIES, latentDim: model.latentDim, latents, iteration: 0 };
     const variants = [
-      { name: 'one VJP per identity: baseline', system: { model: new OneIdentityPerVjp(model), latentAverage: pack.wAvg, exclusionGallery: null } },
+      {
+        name: 'one VJP per identity: baseline',
+        system: { model: new OneIdentityPerVjp(model), latentAverage: pack.wAvg, exclusionGallery: null },
+      },
       { name: `batched VJP, batch ${PACK_BATCH}`, system: { model, latentAverage: pack.wAvg, exclusionGallery: null } },
     ];
     // The first step of each builds its onnxruntime sessions; rounds alternate the variants and the

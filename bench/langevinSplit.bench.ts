@@ -77,7 +77,12 @@ export async function bench(): Promise<BenchReport> {
       const state: LangevinState = { count, latentDim: model.latentDim, latents, iteration: 0 };
       const networks = new Stopwatch();
       const pairwise = new Stopwatch();
-      const system = { model: timedModel(model, networks), latentAverage: pack.wAvg, exclusionGallery: null, pairs: timedPairs(pairs, pairwise) };
+      const system = {
+        model: timedModel(model, networks),
+        latentAverage: pack.wAvg,
+        exclusionGallery: null,
+        pairs: timedPairs(pairs, pairwise),
+      };
       // The first size also runs one iteration to warm the sessions and the JIT.
       if (count === counts[0]) await langevinStep(state, system, params, new CounterRng(1n));
       networks.seconds = 0;

@@ -26,7 +26,10 @@ const TOP = 10;
 const MIB = 1024 * 1024;
 
 function sizes(name: string, fallback: string): string[] {
-  return (process.env[name] ?? fallback).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return (process.env[name] ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 const maxReferencePairs = Number(process.env.BENCH_REFERENCE_MAX_PAIRS ?? 5e7);
@@ -78,7 +81,15 @@ async function repulsionGemms(engine: PairwiseEngine, e: UnitRows): Promise<void
       const colUnits = e.unit.subarray(c * tileRows * DIM, (c * tileRows + cols.count) * DIM);
       const rowUnits = e.unit.subarray(r * tileRows * DIM, (r * tileRows + rows.count) * DIM);
       await engine.weightedRows(weights.subarray(0, rows.count * cols.count), rows.count, cols.count, colUnits, DIM);
-      if (c !== r) await engine.weightedRows(weights.subarray(0, rows.count * cols.count), cols.count, rows.count, rowUnits, DIM, true);
+      if (c !== r)
+        await engine.weightedRows(
+          weights.subarray(0, rows.count * cols.count),
+          cols.count,
+          rows.count,
+          rowUnits,
+          DIM,
+          true,
+        );
     }
   }
 }
@@ -147,9 +158,22 @@ function referenceRows(count: number, pairsOf: (rows: number) => number): { rows
   return { rows, scale: pairsOf(count) / pairsOf(rows) };
 }
 
-function caseRows(name: string, shape: string, pairs: number, js: { seconds: number; note: string }, engine: Timed<unknown>, bound: Timed<unknown>): Row[] {
+function caseRows(
+  name: string,
+  shape: string,
+  pairs: number,
+  js: { seconds: number; note: string },
+  engine: Timed<unknown>,
+  bound: Timed<unknown>,
+): Row[] {
   return [
-    { case: name, shape, kernel: `JavaScript float64 (today)${js.note}`, seconds: round(js.seconds, 2), nsPerPair: round((js.seconds * 1e9) / pairs, 2) },
+    {
+      case: name,
+      shape,
+      kernel: `JavaScript float64 (today)${js.note}`,
+      seconds: round(js.seconds, 2),
+      nsPerPair: round((js.seconds * 1e9) / pairs, 2),
+    },
     {
       case: name,
       shape,
@@ -160,7 +184,13 @@ function caseRows(name: string, shape: string, pairs: number, js: { seconds: num
       ratioToGemmBound: round(engine.seconds / bound.seconds, 2),
       peakRssGrowthMiB: round(engine.peakGrowthMiB, 0),
     },
-    { case: name, shape, kernel: 'GEMM bound (same onnxruntime Gemm calls, no per-pair work)', seconds: round(bound.seconds, 2), nsPerPair: round((bound.seconds * 1e9) / pairs, 2) },
+    {
+      case: name,
+      shape,
+      kernel: 'GEMM bound (same onnxruntime Gemm calls, no per-pair work)',
+      seconds: round(bound.seconds, 2),
+      nsPerPair: round((bound.seconds * 1e9) / pairs, 2),
+    },
   ];
 }
 
@@ -177,10 +207,23 @@ export async function bench(): Promise<BenchReport> {
       const got = await timed(() => pairRepulsion(engine, e, { coefficient: 1, radius: RADIUS }, RADIUS));
       const bound = await timed(() => repulsionGemms(engine, e));
       const sub = referenceRows(n, pairsOf);
-      const js = await timed(() => reference.pairRepulsion(firstRows(e, sub.rows), { coefficient: 1, radius: RADIUS, tileSize: 256 }, RADIUS));
+      const js = await timed(() =>
+        reference.pairRepulsion(firstRows(e, sub.rows), { coefficient: 1, radius: RADIUS, tileSize: 256 }, RADIUS),
+      );
       const note = sub.rows === n ? '' : ` (first ${sub.rows} rows, time × ${round(sub.scale, 1)})`;
-      rows.push(...caseRows('repulsion + pair statistics', `${n} × ${n}`, pairsOf(n), { seconds: js.seconds * sub.scale, note }, got, bound));
-      notes.push(`repulsion N = ${n}: ${round(1 - got.value.stats.propIct, 3)} of pairs within d0; N×N float64 would be ${round((n * n * 8) / MIB, 0)} MiB`);
+      rows.push(
+        ...caseRows(
+          'repulsion + pair statistics',
+          `${n} × ${n}`,
+          pairsOf(n),
+          { seconds: js.seconds * sub.scale, note },
+          got,
+          bound,
+        ),
+      );
+      notes.push(
+        `repulsion N = ${n}: ${round(1 - got.value.stats.propIct, 3)} of pairs within d0; N×N float64 would be ${round((n * n * 8) / MIB, 0)} MiB`,
+      );
     }
     for (const size of sizes('BENCH_EXCLUSION', '10000x100000')) {
       const [n, m] = size.split('x').map(Number) as [number, number];
@@ -189,7 +232,9 @@ export async function bench(): Promise<BenchReport> {
       const got = await timed(() => galleryExclusion(engine, e, gallery, { coefficient: 1, radius: RADIUS }));
       const bound = await timed(() => exclusionGemms(engine, e, gallery));
       const sub = referenceRows(n, (r) => r * m);
-      const js = await timed(() => reference.galleryExclusion(firstRows(e, sub.rows), gallery, { coefficient: 1, radius: RADIUS, tileSize: 256 }));
+      const js = await timed(() =>
+        reference.galleryExclusion(firstRows(e, sub.rows), gallery, { coefficient: 1, radius: RADIUS, tileSize: 256 }),
+      );
       const note = sub.rows === n ? '' : ` (first ${sub.rows} rows, time × ${round(sub.scale, 1)})`;
       rows.push(...caseRows('exclusion', `${n} × ${m}`, n * m, { seconds: js.seconds * sub.scale, note }, got, bound));
       notes.push(`exclusion ${n} × ${m}: ${got.value.stats.identitiesWithin} identities within c0 = ${RADIUS}`);
@@ -200,15 +245,21 @@ export async function bench(): Promise<BenchReport> {
       const queries = unitRows(raw, n, DIM);
       const galleryRaw = clustered(m, 3);
       const gallery = unitRows(galleryRaw, m, DIM);
-      const got = await timed(() => searchTopK(engine, { queries: raw, queryCount: n, dim: DIM, gallery: galleryRaw, k: TOP }));
+      const got = await timed(() =>
+        searchTopK(engine, { queries: raw, queryCount: n, dim: DIM, gallery: galleryRaw, k: TOP }),
+      );
       const bound = await timed(() => searchGemms(engine, queries, gallery));
       const sub = referenceRows(n, (r) => r * m);
       const js = await timed(() => referenceTopK(firstRows(queries, sub.rows), gallery, TOP));
       const note = sub.rows === n ? '' : ` (first ${sub.rows} queries, time × ${round(sub.scale, 1)})`;
-      rows.push(...caseRows(`top-${TOP} search`, `${n} × ${m}`, n * m, { seconds: js.seconds * sub.scale, note }, got, bound));
+      rows.push(
+        ...caseRows(`top-${TOP} search`, `${n} × ${m}`, n * m, { seconds: js.seconds * sub.scale, note }, got, bound),
+      );
       let agree = 0;
       for (let k = 0; k < sub.rows * TOP; k++) if (js.value[k] === got.value.indices[k]) agree++;
-      notes.push(`top-${TOP} ${n} × ${m}: engine and JavaScript agree on ${agree} of ${sub.rows * TOP} indices of the queries both ran`);
+      notes.push(
+        `top-${TOP} ${n} × ${m}: engine and JavaScript agree on ${agree} of ${sub.rows * TOP} indices of the queries both ran`,
+      );
     }
   } finally {
     await engine.release();

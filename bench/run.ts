@@ -10,7 +10,9 @@ import type { BenchReport } from './report.js';
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const compiled = join(packageRoot, 'dist', 'bench');
-  const files = (await readdir(compiled)).filter((f) => f.endsWith('.bench.js') && (only.length === 0 || only.some((o) => f.includes(o)))).sort();
+  const files = (await readdir(compiled))
+    .filter((f) => f.endsWith('.bench.js') && (only.length === 0 || only.some((o) => f.includes(o))))
+    .sort();
   const reports: BenchReport[] = [];
   for (const file of files) {
     process.stderr.write(`bench ${file}…\n`);
@@ -28,7 +30,10 @@ async function main(): Promise<void> {
   ];
   const path = join(packageRoot, 'bench', 'RESULTS.md');
   // Benchmarks not run this time keep their last results, so that a long one can be run alone.
-  const kept = only.length === 0 ? [] : previousSections(await readFile(path, 'utf8').catch(() => ''), new Set(reports.map((r) => r.name)));
+  const kept =
+    only.length === 0
+      ? []
+      : previousSections(await readFile(path, 'utf8').catch(() => ''), new Set(reports.map((r) => r.name)));
   await writeFile(path, `${[...header, ...kept, ...reports.map(renderReport)].join('\n')}\n`);
 }
 

@@ -33,7 +33,10 @@ export async function bench(): Promise<BenchReport> {
     const model = await PackModel.open(pack, { batchSize: batch, device: 'cpu' });
     try {
       const random = new SeededRandom(batch);
-      const w = await model.mapLatents(Float32Array.from(random.normals(batch * model.pack.manifest.mapping.zDim)), batch);
+      const w = await model.mapLatents(
+        Float32Array.from(random.normals(batch * model.pack.manifest.mapping.zDim)),
+        batch,
+      );
       const upstream = Float32Array.from(random.normals(batch * model.embeddingDim));
       await model.embed(w, batch);
       const buildMs = await time(() => model.vjp(w, upstream, batch));

@@ -25,10 +25,18 @@ export const auditReads = {
   },
 
   /** One keyset page of audits (newest first), of one run when runId is given. */
-  async auditPage(prisma: PrismaClient, runId: string | undefined, request: PageRequest): Promise<{ rows: AuditRow[]; totalCount: number }> {
+  async auditPage(
+    prisma: PrismaClient,
+    runId: string | undefined,
+    request: PageRequest,
+  ): Promise<{ rows: AuditRow[]; totalCount: number }> {
     const where = runId ? { runs: { some: { runId } } } : {};
     const [rows, totalCount] = await Promise.all([
-      prisma.leakageAudit.findMany({ ...keysetPage(request, where, 'desc'), take: request.limit, include: { runs: { select: { runId: true } } } }),
+      prisma.leakageAudit.findMany({
+        ...keysetPage(request, where, 'desc'),
+        take: request.limit,
+        include: { runs: { select: { runId: true } } },
+      }),
       prisma.leakageAudit.count({ where }),
     ]);
     return { rows, totalCount };
@@ -47,7 +55,9 @@ export const auditReads = {
         auditId,
         ...(filter.aboveThresholdOnly ? { aboveThreshold: true } : {}),
         ...(filter.identityId ? { identityId: filter.identityId } : {}),
-        ...(after ? { OR: [{ similarity: { lt: after.similarity } }, { similarity: after.similarity, id: { gt: after.id } }] } : {}),
+        ...(after
+          ? { OR: [{ similarity: { lt: after.similarity } }, { similarity: after.similarity, id: { gt: after.id } }] }
+          : {}),
       },
       orderBy: [{ similarity: 'desc' }, { id: 'asc' }],
       take: size + 1,
@@ -55,9 +65,17 @@ export const auditReads = {
     });
   },
 
-  matchCount(prisma: PrismaClient, auditId: string, filter: { aboveThresholdOnly: boolean; identityId?: IdentityId }): Promise<number> {
+  matchCount(
+    prisma: PrismaClient,
+    auditId: string,
+    filter: { aboveThresholdOnly: boolean; identityId?: IdentityId },
+  ): Promise<number> {
     return prisma.leakageMatch.count({
-      where: { auditId, ...(filter.aboveThresholdOnly ? { aboveThreshold: true } : {}), ...(filter.identityId ? { identityId: filter.identityId } : {}) },
+      where: {
+        auditId,
+        ...(filter.aboveThresholdOnly ? { aboveThreshold: true } : {}),
+        ...(filter.identityId ? { identityId: filter.identityId } : {}),
+      },
     });
   },
 };

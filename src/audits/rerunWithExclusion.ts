@@ -23,9 +23,13 @@ export async function rerunWithExclusion(
   if (!(Number.isFinite(exclusionDistance) && exclusionDistance > 0 && exclusionDistance <= Math.PI)) {
     throw badUserInput([{ field: 'exclusionDistance', message: 'must be an angle in (0, π] radians' }]);
   }
-  const audit = await prisma.leakageAudit.findUnique({ where: { id: auditId }, include: { runs: { include: { run: { include: { modelPack: true } } } }, gallery: true } });
+  const audit = await prisma.leakageAudit.findUnique({
+    where: { id: auditId },
+    include: { runs: { include: { run: { include: { modelPack: true } } } }, gallery: true },
+  });
   if (!audit) throw notFound('leakage audit', auditId);
-  if (audit.status !== AuditStatus.SUCCEEDED) throw conflict(`audit ${auditId} is ${audit.status}; only a finished audit can be answered`);
+  if (audit.status !== AuditStatus.SUCCEEDED)
+    throw conflict(`audit ${auditId} is ${audit.status}; only a finished audit can be answered`);
   if (!audit.gallery) throw conflict(`the gallery of audit ${auditId} was deleted`);
   if (audit.runs.length !== 1 || audit.runs[0]!.run.kind !== RunKind.LANGEVIN) {
     throw conflict(`audit ${auditId} covers ${audit.runs.length} runs; the loop reruns an audit of one Langevin run`);
@@ -54,13 +58,17 @@ export async function rerunWithExclusion(
         createdById: context.principal.keyId,
       },
     });
-    await tx.auditLogEntry.create({ data: auditEntry(context, 'rerunWithExclusion', row.id, { auditId, sourceRunId: source.id, exclusionDistance }) });
+    await tx.auditLogEntry.create({
+      data: auditEntry(context, 'rerunWithExclusion', row.id, { auditId, sourceRunId: source.id, exclusionDistance }),
+    });
     return row;
   });
   try {
     await queue.enqueueRun(JobName.langevin, run.id as RunId);
   } catch (error) {
-    await failOrCancel(prisma, run.id as RunId, RunStatus.FAILED, { error: `could not be queued: ${(error as Error).message}` });
+    await failOrCancel(prisma, run.id as RunId, RunStatus.FAILED, {
+      error: `could not be queued: ${(error as Error).message}`,
+    });
     throw conflict(`run ${run.id} could not be queued`);
   }
   const followUp = await createAudit(

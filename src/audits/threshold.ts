@@ -17,21 +17,40 @@ export interface ResolvedThreshold {
 }
 
 /** Exactly one form of threshold; the chosen cosine and the FMR it gives on the impostor sample are stored. */
-export function resolveThreshold(request: ThresholdRequest, impostors: Float32Array, field: string, problems: FieldProblem[]): ResolvedThreshold | undefined {
-  const given = (['cosine', 'angle', 'targetFalseMatchRate'] as const).filter((key) => request[key] !== undefined && request[key] !== null);
+export function resolveThreshold(
+  request: ThresholdRequest,
+  impostors: Float32Array,
+  field: string,
+  problems: FieldProblem[],
+): ResolvedThreshold | undefined {
+  const given = (['cosine', 'angle', 'targetFalseMatchRate'] as const).filter(
+    (key) => request[key] !== undefined && request[key] !== null,
+  );
   if (given.length !== 1) {
     problems.push({ field, message: 'give exactly one of cosine, angle or targetFalseMatchRate' });
     return undefined;
   }
   const fmr = (threshold: number) => (impostors.length === 0 ? null : falseMatchRate(impostors, threshold));
   if (request.cosine !== undefined && request.cosine !== null) {
-    if (!(request.cosine >= -1 && request.cosine <= 1)) problems.push({ field: `${field}.cosine`, message: 'must be in [-1, 1]' });
-    return { threshold: request.cosine, thresholdSource: ThresholdSource.COSINE, targetFalseMatchRate: null, falseMatchRate: fmr(request.cosine) };
+    if (!(request.cosine >= -1 && request.cosine <= 1))
+      problems.push({ field: `${field}.cosine`, message: 'must be in [-1, 1]' });
+    return {
+      threshold: request.cosine,
+      thresholdSource: ThresholdSource.COSINE,
+      targetFalseMatchRate: null,
+      falseMatchRate: fmr(request.cosine),
+    };
   }
   if (request.angle !== undefined && request.angle !== null) {
-    if (!(request.angle >= 0 && request.angle <= Math.PI)) problems.push({ field: `${field}.angle`, message: 'must be in [0, π] radians' });
+    if (!(request.angle >= 0 && request.angle <= Math.PI))
+      problems.push({ field: `${field}.angle`, message: 'must be in [0, π] radians' });
     const cosine = Math.cos(request.angle);
-    return { threshold: cosine, thresholdSource: ThresholdSource.ANGLE, targetFalseMatchRate: null, falseMatchRate: fmr(cosine) };
+    return {
+      threshold: cosine,
+      thresholdSource: ThresholdSource.ANGLE,
+      targetFalseMatchRate: null,
+      falseMatchRate: fmr(cosine),
+    };
   }
   const target = request.targetFalseMatchRate!;
   if (!(target > 0 && target < 1)) {
@@ -39,7 +58,10 @@ export function resolveThreshold(request: ThresholdRequest, impostors: Float32Ar
     return undefined;
   }
   if (impostors.length === 0) {
-    problems.push({ field: `${field}.targetFalseMatchRate`, message: 'the gallery has no impostor pairs (one subject): give cosine or angle' });
+    problems.push({
+      field: `${field}.targetFalseMatchRate`,
+      message: 'the gallery has no impostor pairs (one subject): give cosine or angle',
+    });
     return undefined;
   }
   const calibrated = thresholdForFalseMatchRate(impostors, target);

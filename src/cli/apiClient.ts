@@ -25,7 +25,10 @@ export async function reach(url: string, init?: RequestInit): Promise<Response> 
     return await fetch(url, init);
   } catch (error) {
     const cause = (error as Error).cause as (Error & { code?: string }) | undefined;
-    throw new ApiError(`cannot reach ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, 'NETWORK_ERROR');
+    throw new ApiError(
+      `cannot reach ${url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
+      'NETWORK_ERROR',
+    );
   }
 }
 
@@ -48,7 +51,10 @@ export class ApiClient {
     try {
       body = (await response.json()) as GraphQLBody<T>;
     } catch {
-      throw new ApiError(`${this.url} answered HTTP ${response.status} without a GraphQL response: is it a Brownian API?`, 'BAD_RESPONSE');
+      throw new ApiError(
+        `${this.url} answered HTTP ${response.status} without a GraphQL response: is it a Brownian API?`,
+        'BAD_RESPONSE',
+      );
     }
     const error = body.errors?.[0];
     if (error) throw new ApiError(error.message, error.extensions?.code);
@@ -81,7 +87,12 @@ export class ApiClient {
               resolveDone();
             }
           },
-          error: (error) => reject(error instanceof Error ? error : new ApiError(String((error as { reason?: string }).reason ?? error), undefined)),
+          error: (error) =>
+            reject(
+              error instanceof Error
+                ? error
+                : new ApiError(String((error as { reason?: string }).reason ?? error), undefined),
+            ),
           complete: () => resolveDone(),
         },
       );

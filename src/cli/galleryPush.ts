@@ -20,9 +20,15 @@ export interface PushedGallery {
 }
 
 /** Uploads an embeddings file (and labels file) through presigned URLs and registers the gallery. */
-export async function pushGallery(client: ApiClient, embeddingsFile: string, options: GalleryPushOptions): Promise<PushedGallery> {
+export async function pushGallery(
+  client: ApiClient,
+  embeddingsFile: string,
+  options: GalleryPushOptions,
+): Promise<PushedGallery> {
   const embeddingsKey = await client.upload(embeddingsFile, safeName(embeddingsFile));
-  const labelsKey = options.labelsFile ? await client.upload(options.labelsFile, safeName(options.labelsFile)) : undefined;
+  const labelsKey = options.labelsFile
+    ? await client.upload(options.labelsFile, safeName(options.labelsFile))
+    : undefined;
   const { createGallery } = await client.request<{ createGallery: PushedGallery }>(
     'mutation($input: GalleryInput!) { createGallery(input: $input) { id subjectCount embeddingDim recognizerDigest } }',
     {
@@ -42,5 +48,10 @@ export async function pushGallery(client: ApiClient, embeddingsFile: string, opt
 
 /** Upload names allow letters, digits, dots, dashes and underscores only. */
 function safeName(path: string): string {
-  return basename(path).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 200) || 'file';
+  return (
+    basename(path)
+      .replace(/[^A-Za-z0-9._-]/g, '_')
+      .replace(/^\.+/, '')
+      .slice(0, 200) || 'file'
+  );
 }

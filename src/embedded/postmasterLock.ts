@@ -41,7 +41,10 @@ export async function recoverStaleLock(databaseDir: string, log: Logger): Promis
         'stop that process first, or start this one with another --data-dir / BROWNIAN_DATA_DIR',
     );
   }
-  log.warn({ component: 'postgres', pid }, 'stopping a PostgreSQL left running by an unclean stop of an earlier process');
+  log.warn(
+    { component: 'postgres', pid },
+    'stopping a PostgreSQL left running by an unclean stop of an earlier process',
+  );
   try {
     process.kill(pid, 'SIGINT');
   } catch (error) {

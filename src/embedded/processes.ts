@@ -23,7 +23,10 @@ export function processIsAlive(pid: number): boolean {
 /** Parent and command line of a process, from /proc on Linux and `ps` elsewhere; undefined when it is gone. */
 export async function processInfo(pid: number): Promise<ProcessInfo | undefined> {
   try {
-    const [stat, cmdline] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile(`/proc/${pid}/cmdline`, 'utf8')]);
+    const [stat, cmdline] = await Promise.all([
+      readFile(`/proc/${pid}/stat`, 'utf8'),
+      readFile(`/proc/${pid}/cmdline`, 'utf8'),
+    ]);
     // The command name (field 2) is in parentheses and may hold spaces; the parent PID follows the state.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return { parentPid: Number(fields[1]), zombie: fields[0] === 'Z', command: cmdline.split('\0').join(' ').trim() };

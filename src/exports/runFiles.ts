@@ -8,7 +8,12 @@ import { runExportKey, type RunFileKind } from '../core/store/keys.js';
  * the rows (identities in index order, samples in label and variation order). A succeeded run
  * never changes, so the file, once written, is reused. Undefined while the run has no results.
  */
-export async function runFile(prisma: PrismaClient, store: ObjectStore, runId: string, kind: RunFileKind): Promise<string | undefined> {
+export async function runFile(
+  prisma: PrismaClient,
+  store: ObjectStore,
+  runId: string,
+  kind: RunFileKind,
+): Promise<string | undefined> {
   const run = await prisma.run.findUnique({ where: { id: runId }, select: { status: true, kind: true } });
   if (!run || run.status !== RunStatus.SUCCEEDED) return undefined;
   const key = runExportKey(runId, kind);
@@ -16,7 +21,11 @@ export async function runFile(prisma: PrismaClient, store: ObjectStore, runId: s
   const column = kind === 'latents' ? 'latent' : 'embedding';
   const rows =
     run.kind === RunKind.LANGEVIN
-      ? await prisma.identity.findMany({ where: { runId }, orderBy: { index: 'asc' }, select: { latent: true, embedding: true } })
+      ? await prisma.identity.findMany({
+          where: { runId },
+          orderBy: { index: 'asc' },
+          select: { latent: true, embedding: true },
+        })
       : await prisma.sample.findMany({
           where: { runId },
           orderBy: [{ label: 'asc' }, { variation: 'asc' }],

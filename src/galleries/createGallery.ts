@@ -21,37 +21,60 @@ const digestPattern = /^[0-9a-f]{64}$/;
  * impostor distribution written with the audit-log entry in one transaction. The uploaded files
  * are removed afterwards, so the embeddings live in one place only and deleteGallery removes them.
  */
-export async function createGallery(context: GraphQLContext, input: GalleryInput): Promise<{ gallery: db.Gallery; subjects: number }> {
+export async function createGallery(
+  context: GraphQLContext,
+  input: GalleryInput,
+): Promise<{ gallery: db.Gallery; subjects: number }> {
   const { store, prisma } = context.services;
   const problems: FieldProblem[] = [];
   if (input.name.trim().length === 0) problems.push({ field: 'input.name', message: 'must not be empty' });
-  if (input.embeddingDim !== undefined && input.embeddingDim !== null && (!Number.isInteger(input.embeddingDim) || input.embeddingDim < 1 || input.embeddingDim > maxEmbeddingDim)) {
+  if (
+    input.embeddingDim !== undefined &&
+    input.embeddingDim !== null &&
+    (!Number.isInteger(input.embeddingDim) || input.embeddingDim < 1 || input.embeddingDim > maxEmbeddingDim)
+  ) {
     problems.push({ field: 'input.embeddingDim', message: `must be an integer from 1 to ${maxEmbeddingDim}` });
   }
-  if (input.count !== undefined && input.count !== null && (!Number.isInteger(input.count) || input.count < 1 || input.count > maxSubjects)) {
+  if (
+    input.count !== undefined &&
+    input.count !== null &&
+    (!Number.isInteger(input.count) || input.count < 1 || input.count > maxSubjects)
+  ) {
     problems.push({ field: 'input.count', message: `must be an integer from 1 to ${maxSubjects}` });
   }
-  if (input.labels && input.labelsKey) problems.push({ field: 'input.labelsKey', message: 'give labels or labelsKey, not both' });
+  if (input.labels && input.labelsKey)
+    problems.push({ field: 'input.labelsKey', message: 'give labels or labelsKey, not both' });
   checkUploadKey(input.embeddingsKey, 'input.embeddingsKey', problems);
   if (input.labelsKey) checkUploadKey(input.labelsKey, 'input.labelsKey', problems);
   const { recognizerDigest, packEmbeddingDim } = await recognizerFromInput(context, input, problems);
   if (problems.length > 0) throw badUserInput(problems);
-  if (!(await store.exists(input.embeddingsKey))) throw badUserInput([{ field: 'input.embeddingsKey', message: `no object ${input.embeddingsKey}` }]);
-  if (input.labelsKey && !(await store.exists(input.labelsKey))) throw badUserInput([{ field: 'input.labelsKey', message: `no object ${input.labelsKey}` }]);
+  if (!(await store.exists(input.embeddingsKey)))
+    throw badUserInput([{ field: 'input.embeddingsKey', message: `no object ${input.embeddingsKey}` }]);
+  if (input.labelsKey && !(await store.exists(input.labelsKey)))
+    throw badUserInput([{ field: 'input.labelsKey', message: `no object ${input.labelsKey}` }]);
 
   const bytes = await store.getBytes(input.embeddingsKey);
   const file = decodeEmbeddingFile(bytes, input.embeddingDim ?? undefined, input.count ?? undefined);
   if (!file.ok) throw badUserInput([{ field: 'input.embeddingsKey', message: file.message }]);
   if (packEmbeddingDim !== undefined && file.dim !== packEmbeddingDim) {
-    throw badUserInput([{ field: 'input.embeddingsKey', message: `rows have ${file.dim} values; the pack's recognizer gives ${packEmbeddingDim}` }]);
+    throw badUserInput([
+      {
+        field: 'input.embeddingsKey',
+        message: `rows have ${file.dim} values; the pack's recognizer gives ${packEmbeddingDim}`,
+      },
+    ]);
   }
   const labels = input.labelsKey
     ? decodeLabelsFile(await store.getBytes(input.labelsKey))
     : (input.labels ?? Array.from({ length: file.rows }, (_, i) => String(i)));
   const labelField = input.labelsKey ? 'input.labelsKey' : 'input.labels';
-  if (labels.length !== file.rows) throw badUserInput([{ field: labelField, message: `has ${labels.length} labels for ${file.rows} embeddings` }]);
+  if (labels.length !== file.rows)
+    throw badUserInput([{ field: labelField, message: `has ${labels.length} labels for ${file.rows} embeddings` }]);
   const badLabel = labels.findIndex((label) => label.trim().length === 0 || label.length > maxLabelLength);
-  if (badLabel >= 0) throw badUserInput([{ field: labelField, message: `label ${badLabel} is empty or longer than ${maxLabelLength} characters` }]);
+  if (badLabel >= 0)
+    throw badUserInput([
+      { field: labelField, message: `label ${badLabel} is empty or longer than ${maxLabelLength} characters` },
+    ]);
 
   const digest = createHash('sha256').update(bytes).digest('hex');
   const rowsPerLabel = new Map<string, number>();
@@ -82,7 +105,13 @@ export async function createGallery(context: GraphQLContext, input: GalleryInput
         });
       }
       await tx.auditLogEntry.create({
-        data: auditEntry(context, 'createGallery', row.id, { name: row.name, rows: file.rows, subjects: rowsPerLabel.size, digest, recognizerDigest }),
+        data: auditEntry(context, 'createGallery', row.id, {
+          name: row.name,
+          rows: file.rows,
+          subjects: rowsPerLabel.size,
+          digest,
+          recognizerDigest,
+        }),
       });
       return row;
     },
@@ -101,11 +130,15 @@ async function recognizerFromInput(
   const hasPack = input.modelPackId !== undefined && input.modelPackId !== null;
   const hasDigest = input.recognizerDigest !== undefined && input.recognizerDigest !== null;
   if (hasPack === hasDigest) {
-    problems.push({ field: 'input.modelPackId', message: 'name the recognizer that made the embeddings: modelPackId or recognizerDigest, one of them' });
+    problems.push({
+      field: 'input.modelPackId',
+      message: 'name the recognizer that made the embeddings: modelPackId or recognizerDigest, one of them',
+    });
     return { recognizerDigest: '' };
   }
   if (hasDigest) {
-    if (!digestPattern.test(input.recognizerDigest!)) problems.push({ field: 'input.recognizerDigest', message: 'must be 64 lowercase hex digits (sha256)' });
+    if (!digestPattern.test(input.recognizerDigest!))
+      problems.push({ field: 'input.recognizerDigest', message: 'must be 64 lowercase hex digits (sha256)' });
     return { recognizerDigest: input.recognizerDigest! };
   }
   const packId = checkId<ModelPackId>(input.modelPackId!, 'input.modelPackId', problems);

@@ -15,7 +15,13 @@ export async function deleteGallery(context: GraphQLContext, id: GalleryId): Pro
     const gallery = await tx.gallery.findUnique({ where: { id }, include: { _count: { select: { subjects: true } } } });
     if (!gallery) return null;
     await tx.gallery.delete({ where: { id } });
-    await tx.auditLogEntry.create({ data: auditEntry(context, 'deleteGallery', id, { name: gallery.name, rows: gallery._count.subjects, digest: gallery.digest }) });
+    await tx.auditLogEntry.create({
+      data: auditEntry(context, 'deleteGallery', id, {
+        name: gallery.name,
+        rows: gallery._count.subjects,
+        digest: gallery.digest,
+      }),
+    });
     return gallery;
   });
   if (!deleted) throw notFound('gallery', id);

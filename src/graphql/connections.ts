@@ -34,7 +34,11 @@ export function decodeCursor(cursor: string, field: string, shape: readonly Curs
   try {
     if (cursor.length <= 512) {
       const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-      if (Array.isArray(key) && key.length === shape.length && key.every((part, i) => cursorPartChecks[shape[i]!](part))) {
+      if (
+        Array.isArray(key) &&
+        key.length === shape.length &&
+        key.every((part, i) => cursorPartChecks[shape[i]!](part))
+      ) {
         return key as (string | number)[];
       }
     }
@@ -78,7 +82,9 @@ export function pageRequest(args: ConnectionArgs, shape: readonly CursorPart[]):
   const forwardGiven = args.first != null || args.after != null;
   const backwardGiven = args.last != null || args.before != null;
   if (forwardGiven && backwardGiven) {
-    throw badUserInput([{ field: args.last != null ? 'last' : 'before', message: 'page with first/after or with last/before, not both' }]);
+    throw badUserInput([
+      { field: args.last != null ? 'last' : 'before', message: 'page with first/after or with last/before, not both' },
+    ]);
   }
   if (backwardGiven) {
     const size = pageSize(args.last, 'last');
@@ -114,7 +120,13 @@ export function pageOf<T>(rows: T[], request: PageRequest, totalCount: number, k
 }
 
 /** Builds a page from rows fetched with one extra row, which only tells whether a next page exists. */
-export function toPage<T>(rows: T[], size: number, totalCount: number, hasPrevious: boolean, keyOf: (row: T) => (string | number)[]): Page<T> {
+export function toPage<T>(
+  rows: T[],
+  size: number,
+  totalCount: number,
+  hasPrevious: boolean,
+  keyOf: (row: T) => (string | number)[],
+): Page<T> {
   const nodes = rows.slice(0, size);
   const edges = nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
   return {
@@ -147,7 +159,9 @@ export function keysetPage<W extends object>(
   const [createdAt, id] = request.cursor as [string, string];
   const at = new Date(createdAt);
   if (Number.isNaN(at.getTime())) {
-    throw badUserInput([{ field: request.direction === 'forward' ? 'after' : 'before', message: 'not a cursor returned by this API' }]);
+    throw badUserInput([
+      { field: request.direction === 'forward' ? 'after' : 'before', message: 'not a cursor returned by this API' },
+    ]);
   }
   const op = fetchOrder === 'desc' ? 'lt' : 'gt';
   // Every Prisma model with createdAt and id accepts this shape; W names the model's own input type.

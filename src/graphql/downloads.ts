@@ -10,7 +10,12 @@ const maxDownloadSeconds = 7 * 24 * 3600;
  * A GET URL for an object the caller has already been allowed to read: resolvers check the
  * permission of the object before they call this.
  */
-export function downloadUrl(context: GraphQLContext, key: string, expiresIn: number, field = 'expiresIn'): Promise<PresignedUrl> {
+export function downloadUrl(
+  context: GraphQLContext,
+  key: string,
+  expiresIn: number,
+  field = 'expiresIn',
+): Promise<PresignedUrl> {
   if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > maxDownloadSeconds) {
     throw badUserInput([{ field, message: `must be a number of seconds from 1 to ${maxDownloadSeconds}` }]);
   }

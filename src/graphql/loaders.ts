@@ -34,7 +34,11 @@ function bound(key: RunPageKey, side: 'forward' | 'backward', width: number): nu
 }
 
 /** Rows of each key, in the key's fetch order (connection order forward, reversed backward). */
-function rowsOfKeys<T extends { ord: number }>(keys: readonly RunPageKey[], rows: T[], compare: (a: T, b: T) => number): Omit<T, 'ord'>[][] {
+function rowsOfKeys<T extends { ord: number }>(
+  keys: readonly RunPageKey[],
+  rows: T[],
+  compare: (a: T, b: T) => number,
+): Omit<T, 'ord'>[][] {
   return keys.map((key, i) => {
     const own = rows.filter((row) => row.ord === i + 1).sort(compare);
     if (key.request.direction === 'backward') own.reverse();
@@ -58,19 +62,32 @@ export function createLoaders(prisma: PrismaClient) {
       byKey(ids, await prisma.identity.findMany({ where: { id: { in: [...ids] } } }), (r) => r.id),
     ),
     shardsOfRun: new DataLoader<string, db.RunShard[]>(async (ids) =>
-      groupBy(ids, await prisma.runShard.findMany({ where: { runId: { in: [...ids] } }, orderBy: [{ runId: 'asc' }, { index: 'asc' }] }), (r) => r.runId),
+      groupBy(
+        ids,
+        await prisma.runShard.findMany({
+          where: { runId: { in: [...ids] } },
+          orderBy: [{ runId: 'asc' }, { index: 'asc' }],
+        }),
+        (r) => r.runId,
+      ),
     ),
     childrenOfRun: new DataLoader<string, db.Run[]>(async (ids) =>
       groupBy(
         ids,
-        await prisma.run.findMany({ where: { parentRunId: { in: [...ids] } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
+        await prisma.run.findMany({
+          where: { parentRunId: { in: [...ids] } },
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        }),
         (r) => r.parentRunId ?? '',
       ),
     ),
     iterationsOfRun: new DataLoader<string, db.RunIteration[]>(async (ids) =>
       groupBy(
         ids,
-        await prisma.runIteration.findMany({ where: { runId: { in: [...ids] } }, orderBy: [{ runId: 'asc' }, { iteration: 'asc' }] }),
+        await prisma.runIteration.findMany({
+          where: { runId: { in: [...ids] } },
+          orderBy: [{ runId: 'asc' }, { iteration: 'asc' }],
+        }),
         (r) => r.runId,
       ),
     ),
@@ -89,12 +106,20 @@ export function createLoaders(prisma: PrismaClient) {
       ),
     ),
     identityCountOfRun: new DataLoader<string, number>(async (ids) => {
-      const counts = await prisma.identity.groupBy({ by: ['runId'], where: { runId: { in: [...ids] } }, _count: { _all: true } });
+      const counts = await prisma.identity.groupBy({
+        by: ['runId'],
+        where: { runId: { in: [...ids] } },
+        _count: { _all: true },
+      });
       const map = new Map(counts.map((c) => [c.runId, c._count._all]));
       return ids.map((id) => map.get(id) ?? 0);
     }),
     sampleCountOfRun: new DataLoader<string, number>(async (ids) => {
-      const counts = await prisma.sample.groupBy({ by: ['runId'], where: { runId: { in: [...ids] } }, _count: { _all: true } });
+      const counts = await prisma.sample.groupBy({
+        by: ['runId'],
+        where: { runId: { in: [...ids] } },
+        _count: { _all: true },
+      });
       const map = new Map(counts.map((c) => [c.runId, c._count._all]));
       return ids.map((id) => map.get(id) ?? 0);
     }),

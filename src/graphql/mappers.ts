@@ -88,7 +88,14 @@ export function toRunIteration(row: db.RunIteration): RunIteration {
 }
 
 export function toApiKey(row: db.ApiKey): ApiKey {
-  return { id: row.id, name: row.name, role: row.role, prefix: row.prefix, createdAt: row.createdAt, revokedAt: row.revokedAt };
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    prefix: row.prefix,
+    createdAt: row.createdAt,
+    revokedAt: row.revokedAt,
+  };
 }
 
 export function toDataset(row: db.Dataset): Dataset {

@@ -15,7 +15,10 @@ export function toProgress(event: RunEvent): RunProgress {
     totalIterations: event.totalIterations,
     stats: event.type === 'iteration' ? event.stats : null,
     error: event.type === 'status' ? event.error : null,
-    shard: event.type === 'shard' ? { index: event.shardIndex, status: event.shardStatus, iteration: event.shardIteration } : null,
+    shard:
+      event.type === 'shard'
+        ? { index: event.shardIndex, status: event.shardStatus, iteration: event.shardIteration }
+        : null,
     samplesDone: event.type === 'shard' ? (event.samplesDone ?? null) : null,
     shardsSucceeded: event.type === 'shard' ? (event.shardsSucceeded ?? null) : null,
     shardCount: event.type === 'shard' ? (event.shardCount ?? null) : null,
@@ -41,7 +44,14 @@ export async function runProgressStream(context: GraphQLContext, runId: RunId): 
     const latest = await prisma.runIteration.findFirst({ where: { runId }, orderBy: { iteration: 'desc' } });
     seenIteration = latest?.iteration ?? -1;
     snapshot = {
-      ...toProgress({ type: 'status', runId, status: run.status, iteration: run.iteration, totalIterations: run.totalIterations, error: run.error }),
+      ...toProgress({
+        type: 'status',
+        runId,
+        status: run.status,
+        iteration: run.iteration,
+        totalIterations: run.totalIterations,
+        error: run.error,
+      }),
       stats: latest ? decodeIterationStats(latest.stats) : null,
     };
   } catch (error) {

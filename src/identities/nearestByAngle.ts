@@ -15,7 +15,12 @@ function norm(v: Float32Array): number {
  * optimise, docs in README "Generating identities"), nearest first; `skip` (the target's own
  * position among the candidates) is left out. Linear in the candidates: one pass, a small sorted list.
  */
-export function nearestByAngle(target: Float32Array, candidates: readonly Float32Array[], k: number, skip = -1): Neighbour[] {
+export function nearestByAngle(
+  target: Float32Array,
+  candidates: readonly Float32Array[],
+  k: number,
+  skip = -1,
+): Neighbour[] {
   const targetNorm = norm(target);
   const best: Neighbour[] = [];
   candidates.forEach((candidate, index) => {

@@ -41,11 +41,14 @@ export async function registerPack(context: GraphQLContext, keys: ReadonlyMap<st
           status: PackStatus.PENDING,
         },
       });
-      await tx.auditLogEntry.create({ data: auditEntry(context, 'registerModelPack', created.id, { digest, name: manifest.name }) });
+      await tx.auditLogEntry.create({
+        data: auditEntry(context, 'registerModelPack', created.id, { digest, name: manifest.name }),
+      });
       return created;
     });
   }
-  if (pack.status === PackStatus.PENDING) await queue.enqueue(JobName.packCheck, { packId: pack.id as ModelPackId }, pack.id);
+  if (pack.status === PackStatus.PENDING)
+    await queue.enqueue(JobName.packCheck, { packId: pack.id as ModelPackId }, pack.id);
   return pack;
 }
 

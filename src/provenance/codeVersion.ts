@@ -8,10 +8,15 @@ function gitCommit(): string | undefined {
     if (!head.startsWith('ref: ')) return head.slice(0, 12);
     const ref = head.slice(5);
     try {
-      return readFileSync(join(packageRoot, '.git', ref), 'utf8').trim().slice(0, 12);
+      return readFileSync(join(packageRoot, '.git', ref), 'utf8')
+        .trim()
+        .slice(0, 12);
     } catch {
       const packed = readFileSync(join(packageRoot, '.git', 'packed-refs'), 'utf8');
-      return packed.split('\n').find((line) => line.endsWith(` ${ref}`))?.slice(0, 12);
+      return packed
+        .split('\n')
+        .find((line) => line.endsWith(` ${ref}`))
+        ?.slice(0, 12);
     }
   } catch {
     return undefined;

@@ -43,7 +43,8 @@ export function lineageToProvJson(records: LineageRecords): object {
       ...(run.finishedAt ? { 'prov:endTime': run.finishedAt.toISOString() } : {}),
     };
     used[id('u')] = { 'prov:activity': runKey, 'prov:entity': `brownian:pack/${run.modelPackId}` };
-    if (run.parentRunId) wasInformedBy[id('i')] = { 'prov:informed': runKey, 'prov:informant': `brownian:run/${run.parentRunId}` };
+    if (run.parentRunId)
+      wasInformedBy[id('i')] = { 'prov:informed': runKey, 'prov:informant': `brownian:run/${run.parentRunId}` };
     if (run.workerHost) {
       const agentKey = `brownian:worker/${run.workerHost}`;
       agent[agentKey] = { 'prov:type': 'prov:SoftwareAgent', 'brownian:host': run.workerHost };

@@ -33,7 +33,12 @@ export function corsMiddleware(allowedOrigins: readonly string[]) {
       }
     } else if (preflight) {
       res.status(403).json({
-        errors: [{ message: `origin ${origin} may not call this API: add it to BROWNIAN_CORS_ORIGINS`, extensions: { code: ErrorCode.Forbidden } }],
+        errors: [
+          {
+            message: `origin ${origin} may not call this API: add it to BROWNIAN_CORS_ORIGINS`,
+            extensions: { code: ErrorCode.Forbidden },
+          },
+        ],
       });
       return;
     }

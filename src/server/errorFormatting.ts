@@ -39,7 +39,12 @@ export function createErrorFormatter(log: Logger, exposeDetails: boolean): Error
     }
     if (isDatabaseUnavailable(original)) {
       log.warn({ err: original }, 'request failed: database unavailable');
-      return { message: 'the database is unavailable; retry shortly', path, locations, extensions: { code: ErrorCode.ServiceUnavailable } };
+      return {
+        message: 'the database is unavailable; retry shortly',
+        path,
+        locations,
+        extensions: { code: ErrorCode.ServiceUnavailable },
+      };
     }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && clientCodes.has(code)) {

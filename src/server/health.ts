@@ -32,7 +32,10 @@ class DatabaseProbe {
   async check(): Promise<void> {
     try {
       if (!this.client) {
-        const client = new pg.Client({ connectionString: this.connectionString, connectionTimeoutMillis: probeTimeoutMs });
+        const client = new pg.Client({
+          connectionString: this.connectionString,
+          connectionTimeoutMillis: probeTimeoutMs,
+        });
         client.on('error', () => this.drop(client));
         this.client = client;
         await withTimeout(client.connect());
@@ -74,14 +77,25 @@ export function healthEndpoint(services: ApiServices): HealthEndpoint {
   };
   return {
     async handle(_req, res) {
-      const [database, objectStore] = await Promise.all([check('database', () => probe.check()), check('objectStore', () => services.store.ping())]);
-      const workers = database === 'ok' ? await withTimeout(liveWorkers(services.prisma, services.config.queue.heartbeatSeconds)).catch(() => []) : [];
+      const [database, objectStore] = await Promise.all([
+        check('database', () => probe.check()),
+        check('objectStore', () => services.store.ping()),
+      ]);
+      const workers =
+        database === 'ok'
+          ? await withTimeout(liveWorkers(services.prisma, services.config.queue.heartbeatSeconds)).catch(() => [])
+          : [];
       const healthy = database === 'ok' && objectStore === 'ok';
       res.status(healthy ? 200 : 503).json({
         status: healthy ? 'ok' : 'unavailable',
         database,
         objectStore,
-        workers: workers.map((w) => ({ id: w.id, host: w.host, executionProvider: w.executionProvider, lastSeenAt: w.lastSeenAt })),
+        workers: workers.map((w) => ({
+          id: w.id,
+          host: w.host,
+          executionProvider: w.executionProvider,
+          lastSeenAt: w.lastSeenAt,
+        })),
       });
     },
     close: () => probe.close(),

@@ -57,7 +57,11 @@ function contextFor(services: ApiServices, principal: Principal): GraphQLContext
 }
 
 /** GraphQL over HTTP and WebSocket on /graphql, with /healthz and /metrics beside it. */
-export async function startApiServer(services: ApiServices, schema: GraphQLSchema, metrics: Registry): Promise<ApiServer> {
+export async function startApiServer(
+  services: ApiServices,
+  schema: GraphQLSchema,
+  metrics: Registry,
+): Promise<ApiServer> {
   const { config, log } = services;
   const app = express();
   app.use(corsMiddleware(config.corsOrigins));
@@ -89,16 +93,23 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       schema,
-      validate: (wsSchema, document) => validate(wsSchema, document, [...specifiedRules, ...validationRules], { maxErrors: 100 }),
+      validate: (wsSchema, document) =>
+        validate(wsSchema, document, [...specifiedRules, ...validationRules], { maxErrors: 100 }),
       onConnect: async (ctx) => {
         try {
-          const principal = await principalFor(services, ctx.connectionParams?.Authorization ?? ctx.connectionParams?.authorization);
+          const principal = await principalFor(
+            services,
+            ctx.connectionParams?.Authorization ?? ctx.connectionParams?.authorization,
+          );
           ctx.extra.principal = principal;
           sessions.add(principal.keyId, ctx.extra.socket);
           return true;
         } catch (error) {
           const code = error instanceof GraphQLError ? error.extensions.code : ErrorCode.Internal;
-          ctx.extra.socket.close(code === ErrorCode.Unauthenticated ? 4401 : 4503, `${String(code)}: ${(error as Error).message}`.slice(0, 120));
+          ctx.extra.socket.close(
+            code === ErrorCode.Unauthenticated ? 4401 : 4503,
+            `${String(code)}: ${(error as Error).message}`.slice(0, 120),
+          );
           return false;
         }
       },
@@ -106,7 +117,8 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
       // if the revocation's notification was missed.
       onSubscribe: async (ctx, _id, payload) => {
         const { principal } = ctx.extra;
-        if (!principal) return [new GraphQLError('not authenticated', { extensions: { code: ErrorCode.Unauthenticated } })];
+        if (!principal)
+          return [new GraphQLError('not authenticated', { extensions: { code: ErrorCode.Unauthenticated } })];
         const malformed = findMalformedText(payload.variables, 'variables');
         if (malformed) return [badUserInput([{ field: malformed, message: malformedTextMessage }])];
         let active: boolean;
@@ -149,7 +161,15 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
       mutationAuditPlugin(schema),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
-      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
       {
         async requestDidStart() {
           return {
@@ -162,7 +182,8 @@ export async function startApiServer(services: ApiServices, schema: GraphQLSchem
               }
             },
             async willSendResponse({ response }) {
-              const status = response.body.kind === 'single' ? statusForErrors(response.body.singleResult.errors) : undefined;
+              const status =
+                response.body.kind === 'single' ? statusForErrors(response.body.singleResult.errors) : undefined;
               if (status !== undefined) response.http.status = status;
             },
           };

@@ -17,7 +17,12 @@ export function createMetricsRegistry(): { registry: Registry; sqlStatements: Co
 }
 
 /** Cluster-wide figures, read from the database at scrape time. */
-export function registerClusterMetrics(registry: Registry, prisma: PrismaClient, queue: JobQueue, heartbeatSeconds: number): void {
+export function registerClusterMetrics(
+  registry: Registry,
+  prisma: PrismaClient,
+  queue: JobQueue,
+  heartbeatSeconds: number,
+): void {
   new Gauge({
     name: 'brownian_runs',
     help: 'Runs by status',

@@ -37,9 +37,13 @@ export function mutationAuditPlugin(schema: GraphQLSchema): ApolloServerPlugin<G
             const alias = selection.alias?.value ?? selection.name.value;
             let digest: string;
             try {
-              digest = createHash('sha256').update(canonical(getArgumentValues(field, selection, request.variables ?? {}))).digest('hex');
+              digest = createHash('sha256')
+                .update(canonical(getArgumentValues(field, selection, request.variables ?? {})))
+                .digest('hex');
             } catch {
-              digest = createHash('sha256').update(canonical({ invalidArguments: request.variables ?? {} })).digest('hex');
+              digest = createHash('sha256')
+                .update(canonical({ invalidArguments: request.variables ?? {} }))
+                .digest('hex');
             }
             const error = errors.find((e) => e.path?.[0] === alias);
             const outcome = error ? String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'OK';

@@ -53,7 +53,8 @@ export function graphqlBodyGuard(req: Request, res: Response, next: NextFunction
   let problem: string | undefined;
   if (!isPlainObject(body)) problem = 'the body must be one JSON object (batches are not accepted)';
   else if (typeof body.query !== 'string' || body.query.length === 0) problem = '`query` must be a non-empty string';
-  else if (body.variables !== undefined && body.variables !== null && !isPlainObject(body.variables)) problem = '`variables` must be an object';
+  else if (body.variables !== undefined && body.variables !== null && !isPlainObject(body.variables))
+    problem = '`variables` must be an object';
   else if (body.operationName !== undefined && body.operationName !== null && typeof body.operationName !== 'string') {
     problem = '`operationName` must be a string';
   }

@@ -17,12 +17,14 @@ const apiPaths = ['/graphql', '/healthz', '/metrics'];
 export function serveWebApp(app: Express, dir = webAppDir): void {
   const index = join(dir, 'index.html');
   app.get('/graphql', (req, res, next) => {
-    if (req.accepts(['application/json', 'text/html']) === 'text/html' && Object.keys(req.query).length === 0) res.redirect('/explorer');
+    if (req.accepts(['application/json', 'text/html']) === 'text/html' && Object.keys(req.query).length === 0)
+      res.redirect('/explorer');
     else next();
   });
   app.use(express.static(dir, { index: false, immutable: true, maxAge: '1y' }));
   app.get(/.*/, (req, res, next) => {
-    if (apiPaths.some((path) => req.path === path || req.path.startsWith(`${path}/`)) || !req.accepts('html')) return next();
+    if (apiPaths.some((path) => req.path === path || req.path.startsWith(`${path}/`)) || !req.accepts('html'))
+      return next();
     if (!existsSync(index)) {
       res.status(503).type('text').send('The dashboard is not built: run `npm run build` in the brownian package.');
       return;

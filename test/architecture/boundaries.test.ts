@@ -12,7 +12,11 @@ describe('the boundary between the API and the workers', () => {
   it('catches an API file importing the worker', () => {
     const text = "import { loadPack } from '../../../services/worker/src/pack/loadPack.js';";
     expect(violationsOf('src/graphql/resolvers/X.ts', text)).toEqual([
-      { file: 'src/graphql/resolvers/X.ts', specifier: '../../../services/worker/src/pack/loadPack.js', rule: 'API may not import services/' },
+      {
+        file: 'src/graphql/resolvers/X.ts',
+        specifier: '../../../services/worker/src/pack/loadPack.js',
+        rule: 'API may not import services/',
+      },
     ]);
   });
 
@@ -30,16 +34,23 @@ describe('the boundary between the API and the workers', () => {
   });
 
   it('catches the core loading onnxruntime or GraphQL, and the API loading onnxruntime', () => {
-    expect(violationsOf('src/core/runs/x.ts', "import * as ort from 'onnxruntime-node';\nimport { Field } from 'type-graphql';").map((v) => v.rule)).toEqual([
-      'core may not load onnxruntime-node',
-      'core may not load type-graphql',
+    expect(
+      violationsOf(
+        'src/core/runs/x.ts',
+        "import * as ort from 'onnxruntime-node';\nimport { Field } from 'type-graphql';",
+      ).map((v) => v.rule),
+    ).toEqual(['core may not load onnxruntime-node', 'core may not load type-graphql']);
+    expect(violationsOf('src/graphql/x.ts', "import 'onnxruntime-node';").map((v) => v.rule)).toEqual([
+      'API may not load onnxruntime-node',
     ]);
-    expect(violationsOf('src/graphql/x.ts', "import 'onnxruntime-node';").map((v) => v.rule)).toEqual(['API may not load onnxruntime-node']);
   });
 
   it('lets the composition roots import both sides', () => {
-    const text = "import { startWorker } from '../../services/worker/src/startWorker.js';\nimport { createSchema } from '../graphql/schema.js';";
+    const text =
+      "import { startWorker } from '../../services/worker/src/startWorker.js';\nimport { createSchema } from '../graphql/schema.js';";
     expect(violationsOf('src/platform/platform.ts', text)).toEqual([]);
-    expect(violationsOf('src/core/db/client.ts', "import { RunStatus } from '../../generated/prisma/enums.js';")).toEqual([]);
+    expect(
+      violationsOf('src/core/db/client.ts', "import { RunStatus } from '../../generated/prisma/enums.js';"),
+    ).toEqual([]);
   });
 });

@@ -66,7 +66,9 @@ export function violationsOf(file: string, text: string): Violation[] {
   const violations: Violation[] = [];
   for (const { fileName: specifier } of ts.preProcessFile(text, true, true).importedFiles) {
     if (specifier.startsWith('.')) {
-      const target = normalize(join(dirname(file), specifier)).split(sep).join('/');
+      const target = normalize(join(dirname(file), specifier))
+        .split(sep)
+        .join('/');
       const banned = layer.mayNotImport.find((prefix) => target.startsWith(prefix));
       if (banned) violations.push({ file, specifier, rule: `${layer.name} may not import ${banned}` });
     } else if (layer.mayNotLoad.includes(packageName(specifier.replace(/^node:/, '')))) {
@@ -79,7 +81,8 @@ export function violationsOf(file: string, text: string): Violation[] {
 function sourceFiles(root: string, dir: string): string[] {
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
     const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) return entry.name === 'generated' || entry.name === 'node_modules' ? [] : sourceFiles(root, path);
+    if (entry.isDirectory())
+      return entry.name === 'generated' || entry.name === 'node_modules' ? [] : sourceFiles(root, path);
     return /\.(ts|mts)$/.test(entry.name) && !entry.name.endsWith('.d.ts') ? [path] : [];
   });
 }
@@ -87,6 +90,8 @@ function sourceFiles(root: string, dir: string): string[] {
 /** Every violation in the sources under `root` (src/ and services/). */
 export function violationsUnder(root: string): { files: number; violations: Violation[] } {
   const files = ['src', 'services'].flatMap((dir) => sourceFiles(root, dir));
-  const violations = files.flatMap((file) => violationsOf(relative(root, join(root, file)).split(sep).join('/'), readFileSync(join(root, file), 'utf8')));
+  const violations = files.flatMap((file) =>
+    violationsOf(relative(root, join(root, file)).split(sep).join('/'), readFileSync(join(root, file), 'utf8')),
+  );
   return { files: files.length, violations };
 }

@@ -20,10 +20,16 @@ beforeAll(async () => {
   const pack = await t.platform.database.prisma.modelPack.findUniqueOrThrow({ where: { id: packId } });
   dim = pack.embeddingDim;
   recognizerDigest = (pack.manifest as { recognizer: { sha256: string } }).recognizer.sha256;
-  for (const role of Object.values(Role)) keyIds[role] = (await t.platform.database.prisma.apiKey.findFirstOrThrow({ where: { name: `test ${role}` } })).id;
-  const started = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', {
-    input: { modelPackId: packId, numIdentities: 4, iterations: 1, seed: '7', batchSize: 4 },
-  });
+  for (const role of Object.values(Role))
+    keyIds[role] = (await t.platform.database.prisma.apiKey.findFirstOrThrow({ where: { name: `test ${role}` } })).id;
+  const started = await graphql(
+    t.url,
+    t.keys[Role.OPERATOR],
+    'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }',
+    {
+      input: { modelPackId: packId, numIdentities: 4, iterations: 1, seed: '7', batchSize: 4 },
+    },
+  );
   runId = started.data!.startLangevinRun.id;
   expect(await finishedRun(t, runId)).toBe('SUCCEEDED');
 }, 180_000);
@@ -34,10 +40,15 @@ function randomRows(rows: number, seed: number): Float32Array {
   return new Float32Array(rows * dim).map(() => random() * 2 - 1);
 }
 
-const newGallery = (rows = 16, seed = 1) => createGallery(t, randomRows(rows, seed), dim, { modelPackId: packId }, t.keys[Role.ADMIN]);
+const newGallery = (rows = 16, seed = 1) =>
+  createGallery(t, randomRows(rows, seed), dim, { modelPackId: packId }, t.keys[Role.ADMIN]);
 
 async function finishedAuditOf(galleryId: string): Promise<string> {
-  const started = await startAudit(t, { runIds: [runId], galleryId, topK: 2, threshold: { cosine: 0.5 } }, t.keys[Role.ADMIN]);
+  const started = await startAudit(
+    t,
+    { runIds: [runId], galleryId, topK: 2, threshold: { cosine: 0.5 } },
+    t.keys[Role.ADMIN],
+  );
   expect(started.errors).toBeUndefined();
   const audit = await finishedAudit(t, started.data!.startLeakageAudit.id);
   expect(audit.status).toBe('SUCCEEDED');
@@ -62,8 +73,18 @@ describe('the role × operation matrix of galleries and audits', () => {
     const doomed = {} as Record<Role, string>;
     for (const role of Object.values(Role)) doomed[role] = await newGallery(4, 5);
     const operations: Operation[] = [
-      { name: 'galleries', logs: ['readGalleries'], allowed: auditors, call: (key) => graphql(t.url, key, '{ galleries { edges { node { id } } } }') },
-      { name: 'gallery', logs: ['readGallery'], allowed: auditors, call: (key) => graphql(t.url, key, 'query($id: ID!) { gallery(id: $id) { id } }', { id: galleryId }) },
+      {
+        name: 'galleries',
+        logs: ['readGalleries'],
+        allowed: auditors,
+        call: (key) => graphql(t.url, key, '{ galleries { edges { node { id } } } }'),
+      },
+      {
+        name: 'gallery',
+        logs: ['readGallery'],
+        allowed: auditors,
+        call: (key) => graphql(t.url, key, 'query($id: ID!) { gallery(id: $id) { id } }', { id: galleryId }),
+      },
       {
         name: 'createGallery',
         logs: ['createGallery'],
@@ -79,7 +100,8 @@ describe('the role × operation matrix of galleries and audits', () => {
         name: 'deleteGallery',
         logs: ['deleteGallery'],
         allowed: auditors,
-        call: (key) => graphql(t.url, key, 'mutation($id: ID!) { deleteGallery(id: $id) }', { id: doomed[roleOf(key)] }),
+        call: (key) =>
+          graphql(t.url, key, 'mutation($id: ID!) { deleteGallery(id: $id) }', { id: doomed[roleOf(key)] }),
       },
       {
         name: 'startLeakageAudit',
@@ -90,25 +112,50 @@ describe('the role × operation matrix of galleries and audits', () => {
             input: { runIds: [runId], galleryId, threshold: { targetFalseMatchRate: 0.05 } },
           }),
       },
-      { name: 'leakageAudit', logs: ['readLeakageAudit'], allowed: auditors, call: (key) => graphql(t.url, key, 'query($id: ID!) { leakageAudit(id: $id) { id } }', { id: auditId }) },
-      { name: 'leakageAudits', logs: ['readLeakageAudits'], allowed: auditors, call: (key) => graphql(t.url, key, '{ leakageAudits(first: 5) { totalCount edges { node { id } } } }') },
+      {
+        name: 'leakageAudit',
+        logs: ['readLeakageAudit'],
+        allowed: auditors,
+        call: (key) => graphql(t.url, key, 'query($id: ID!) { leakageAudit(id: $id) { id } }', { id: auditId }),
+      },
+      {
+        name: 'leakageAudits',
+        logs: ['readLeakageAudits'],
+        allowed: auditors,
+        call: (key) => graphql(t.url, key, '{ leakageAudits(first: 5) { totalCount edges { node { id } } } }'),
+      },
       {
         name: 'leakageAudit.matches',
         logs: ['readLeakageAudit', 'readLeakageMatches'],
         allowed: auditors,
-        call: (key) => graphql(t.url, key, 'query($id: ID!) { leakageAudit(id: $id) { matches(aboveThresholdOnly: false) { totalCount edges { node { subject { label } } } } } }', { id: auditId }),
+        call: (key) =>
+          graphql(
+            t.url,
+            key,
+            'query($id: ID!) { leakageAudit(id: $id) { matches(aboveThresholdOnly: false) { totalCount edges { node { subject { label } } } } } }',
+            { id: auditId },
+          ),
       },
       {
         name: 'leakageAudit.topPairs',
         logs: ['readLeakageAudit', 'readLeakageMatches'],
         allowed: auditors,
-        call: (key) => graphql(t.url, key, 'query($id: ID!) { leakageAudit(id: $id) { topPairs(first: 3) { similarity rank } } }', { id: auditId }),
+        call: (key) =>
+          graphql(t.url, key, 'query($id: ID!) { leakageAudit(id: $id) { topPairs(first: 3) { similarity rank } } }', {
+            id: auditId,
+          }),
       },
       {
         name: 'rerunWithExclusion',
         logs: ['rerunWithExclusion', 'startLeakageAudit'],
         allowed: auditors,
-        call: (key) => graphql(t.url, key, 'mutation($id: ID!) { rerunWithExclusion(auditId: $id, exclusionDistance: 0.3) { runId } }', { id: auditId }),
+        call: (key) =>
+          graphql(
+            t.url,
+            key,
+            'mutation($id: ID!) { rerunWithExclusion(auditId: $id, exclusionDistance: 0.3) { runId } }',
+            { id: auditId },
+          ),
       },
       {
         name: 'startLangevinRun with an exclusion gallery',
@@ -116,7 +163,14 @@ describe('the role × operation matrix of galleries and audits', () => {
         allowed: [Role.ADMIN],
         call: (key) =>
           graphql(t.url, key, 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', {
-            input: { modelPackId: packId, numIdentities: 2, iterations: 1, seed: '3', exclusionGalleryId: galleryId, exclusionDistance: 0.3 },
+            input: {
+              modelPackId: packId,
+              numIdentities: 2,
+              iterations: 1,
+              seed: '3',
+              exclusionGalleryId: galleryId,
+              exclusionDistance: 0.3,
+            },
           }),
       },
     ];
@@ -130,11 +184,17 @@ describe('the role × operation matrix of galleries and audits', () => {
           await t.platform.database.prisma.auditLogEntry.findMany({
             where: { apiKeyId: keyIds[role], createdAt: { gte: since }, operation: { not: 'createUploadUrl' } },
           })
-        ).filter((entry) => !(typeof entry.details === 'object' && entry.details !== null && 'outcome' in entry.details));
+        ).filter(
+          (entry) => !(typeof entry.details === 'object' && entry.details !== null && 'outcome' in entry.details),
+        );
         const allowed = operation.allowed.includes(role);
         const outcome = response.errors ? errorCode(response) : 'OK';
-        outcomes.push(`${operation.name} as ${role}: ${outcome}, logged ${[...new Set(logged.map((entry) => entry.operation))].sort().join(',') || 'nothing'}`);
-        expect(outcome, `${operation.name} as ${role}: ${response.errors?.[0]?.message}`).toBe(allowed ? 'OK' : 'FORBIDDEN');
+        outcomes.push(
+          `${operation.name} as ${role}: ${outcome}, logged ${[...new Set(logged.map((entry) => entry.operation))].sort().join(',') || 'nothing'}`,
+        );
+        expect(outcome, `${operation.name} as ${role}: ${response.errors?.[0]?.message}`).toBe(
+          allowed ? 'OK' : 'FORBIDDEN',
+        );
       }
     }
     const expected = operations.flatMap((operation) =>
@@ -151,10 +211,19 @@ describe('the role × operation matrix of galleries and audits', () => {
 describe('deleteGallery', () => {
   it('removes every row and object of the gallery; the audit keeps its summary and the synthetic side of its matches', async () => {
     const embeddingsKey = await upload(t, new Uint8Array(randomRows(12, 9).buffer), 'doomed.f32');
-    const labelsKey = await upload(t, new TextEncoder().encode(Array.from({ length: 12 }, (_, i) => `p${i % 6}`).join('\n')), 'labels.txt');
-    const created = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($input: GalleryInput!) { createGallery(input: $input) { id subjectCount } }', {
-      input: { name: 'doomed', embeddingDim: dim, count: 12, embeddingsKey, labelsKey, modelPackId: packId },
-    });
+    const labelsKey = await upload(
+      t,
+      new TextEncoder().encode(Array.from({ length: 12 }, (_, i) => `p${i % 6}`).join('\n')),
+      'labels.txt',
+    );
+    const created = await graphql(
+      t.url,
+      t.keys[Role.AUDITOR],
+      'mutation($input: GalleryInput!) { createGallery(input: $input) { id subjectCount } }',
+      {
+        input: { name: 'doomed', embeddingDim: dim, count: 12, embeddingsKey, labelsKey, modelPackId: packId },
+      },
+    );
     expect(created.errors).toBeUndefined();
     const galleryId = created.data!.createGallery.id;
     const auditId = await finishedAuditOf(galleryId);
@@ -162,7 +231,9 @@ describe('deleteGallery', () => {
     const matchCount = await t.platform.database.prisma.leakageMatch.count({ where: { auditId } });
     expect(matchCount).toBe(4 * 2);
 
-    const deleted = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($id: ID!) { deleteGallery(id: $id) }', { id: galleryId });
+    const deleted = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($id: ID!) { deleteGallery(id: $id) }', {
+      id: galleryId,
+    });
     expect(deleted.data!.deleteGallery).toBe(true);
 
     const keys = await t.platform.store.listKeys('');
@@ -175,10 +246,19 @@ describe('deleteGallery', () => {
     const matches = await prisma.leakageMatch.findMany({ where: { auditId } });
     expect(matches).toHaveLength(matchCount);
     expect(matches.every((match) => match.subjectId === null)).toBe(true);
-    const read = await graphql(t.url, t.keys[Role.AUDITOR], 'query($id: ID!) { leakageAudit(id: $id) { galleryId summary { identitiesAudited } topPairs { similarity subject { label } } } }', { id: auditId });
+    const read = await graphql(
+      t.url,
+      t.keys[Role.AUDITOR],
+      'query($id: ID!) { leakageAudit(id: $id) { galleryId summary { identitiesAudited } topPairs { similarity subject { label } } } }',
+      { id: auditId },
+    );
     expect(read.data!.leakageAudit).toMatchObject({ galleryId: null, summary: { identitiesAudited: 4 } });
     expect(read.data!.leakageAudit.topPairs.every((pair: { subject: unknown }) => pair.subject === null)).toBe(true);
-    expect(errorCode(await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($id: ID!) { deleteGallery(id: $id) }', { id: galleryId }))).toBe('NOT_FOUND');
+    expect(
+      errorCode(
+        await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($id: ID!) { deleteGallery(id: $id) }', { id: galleryId }),
+      ),
+    ).toBe('NOT_FOUND');
   }, 300_000);
 });
 
@@ -187,7 +267,9 @@ describe('startLeakageAudit input', () => {
     const other = await createGallery(t, randomRows(8, 4), dim, { recognizerDigest: 'b'.repeat(64) });
     const refused = await startAudit(t, { runIds: [runId], galleryId: other, threshold: { cosine: 0.5 } });
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.galleryId' });
-    expect(refused.errors?.[0]?.message).toContain(`recognizer ${'b'.repeat(64)}, run ${runId} uses recognizer ${recognizerDigest}`);
+    expect(refused.errors?.[0]?.message).toContain(
+      `recognizer ${'b'.repeat(64)}, run ${runId} uses recognizer ${recognizerDigest}`,
+    );
     const galleryId = await newGallery(8, 6);
     for (const threshold of [{}, { cosine: 0.5, angle: 1 }]) {
       const response = await startAudit(t, { runIds: [runId], galleryId, threshold });
@@ -203,13 +285,18 @@ describe('startLeakageAudit input', () => {
       const response = await startAudit(t, { runIds: [runId], galleryId, threshold: { cosine: 0.5 }, ...input });
       expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     }
-    expect(await t.platform.database.prisma.leakageAudit.count({ where: { galleryId: { in: [other, galleryId] } } })).toBe(0);
+    expect(
+      await t.platform.database.prisma.leakageAudit.count({ where: { galleryId: { in: [other, galleryId] } } }),
+    ).toBe(0);
   });
 
   it('calibrates a target false-match rate on the impostor pairs of the gallery and stores the threshold with the rate it gives', async () => {
     const rows = 40;
     const values = randomRows(rows, 8);
-    const galleryId = await createGallery(t, values, dim, { modelPackId: packId, labels: Array.from({ length: rows }, (_, i) => `s${Math.floor(i / 2)}`) });
+    const galleryId = await createGallery(t, values, dim, {
+      modelPackId: packId,
+      labels: Array.from({ length: rows }, (_, i) => `s${Math.floor(i / 2)}`),
+    });
     const started = await startAudit(t, { runIds: [runId], galleryId, threshold: { targetFalseMatchRate: 0.1 } });
     expect(started.errors).toBeUndefined();
     // Independently: every pair of rows with different labels, similarities rounded as stored.
@@ -225,13 +312,18 @@ describe('startLeakageAudit input', () => {
       return ab / Math.sqrt(aa * bb);
     };
     const impostors: number[] = [];
-    for (let a = 0; a < rows; a++) for (let b = a + 1; b < rows; b++) if (Math.floor(a / 2) !== Math.floor(b / 2)) impostors.push(Math.fround(cosine(a, b)));
+    for (let a = 0; a < rows; a++)
+      for (let b = a + 1; b < rows; b++)
+        if (Math.floor(a / 2) !== Math.floor(b / 2)) impostors.push(Math.fround(cosine(a, b)));
     impostors.sort((x, y) => y - x);
     const expectedThreshold = impostors[Math.floor(0.1 * impostors.length)]!;
     const audit = started.data!.startLeakageAudit;
     expect(audit.threshold).toBeCloseTo(expectedThreshold, 6);
     expect(audit.targetFalseMatchRate).toBe(0.1);
-    expect(audit.falseMatchRate).toBeCloseTo(impostors.filter((s) => s > audit.threshold).length / impostors.length, 12);
+    expect(audit.falseMatchRate).toBeCloseTo(
+      impostors.filter((s) => s > audit.threshold).length / impostors.length,
+      12,
+    );
     expect(audit.falseMatchRate).toBeLessThanOrEqual(0.1);
     expect((await finishedAudit(t, audit.id)).status).toBe('SUCCEEDED');
   });
@@ -252,27 +344,53 @@ describe('createGallery', () => {
       return new Uint8Array(bytes);
     };
     const embeddingsKey = await upload(t, npy(`(${rows}, ${dim})`, values), 'gallery.npy');
-    const labelsKey = await upload(t, new TextEncoder().encode(['ann', 'ann', 'bob', 'cy', 'dee', 'eve'].join('\r\n') + '\r\n'), 'labels.txt');
-    const created = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($input: GalleryInput!) { createGallery(input: $input) { id subjectCount embeddingDim recognizerDigest } }', {
-      input: { name: 'npy', embeddingsKey, labelsKey, modelPackId: packId },
-    });
+    const labelsKey = await upload(
+      t,
+      new TextEncoder().encode(['ann', 'ann', 'bob', 'cy', 'dee', 'eve'].join('\r\n') + '\r\n'),
+      'labels.txt',
+    );
+    const created = await graphql(
+      t.url,
+      t.keys[Role.AUDITOR],
+      'mutation($input: GalleryInput!) { createGallery(input: $input) { id subjectCount embeddingDim recognizerDigest } }',
+      {
+        input: { name: 'npy', embeddingsKey, labelsKey, modelPackId: packId },
+      },
+    );
     expect(created.errors).toBeUndefined();
     expect(created.data!.createGallery).toMatchObject({ subjectCount: rows, embeddingDim: dim, recognizerDigest });
-    const subjects = await t.platform.database.prisma.gallerySubject.findMany({ where: { galleryId: created.data!.createGallery.id }, orderBy: { row: 'asc' } });
+    const subjects = await t.platform.database.prisma.gallerySubject.findMany({
+      where: { galleryId: created.data!.createGallery.id },
+      orderBy: { row: 'asc' },
+    });
     expect(subjects.map((s) => s.label)).toEqual(['ann', 'ann', 'bob', 'cy', 'dee', 'eve']);
-    expect(Array.from(bytesToFloat32(subjects[2]!.embedding))).toEqual(values.slice(2 * dim, 3 * dim).map((v) => Math.fround(v)));
-    const gallery = await t.platform.database.prisma.gallery.findUniqueOrThrow({ where: { id: created.data!.createGallery.id } });
+    expect(Array.from(bytesToFloat32(subjects[2]!.embedding))).toEqual(
+      values.slice(2 * dim, 3 * dim).map((v) => Math.fround(v)),
+    );
+    const gallery = await t.platform.database.prisma.gallery.findUniqueOrThrow({
+      where: { id: created.data!.createGallery.id },
+    });
     expect(gallery.maxRowsPerSubject).toBe(2);
 
     const truncated = await upload(t, npy(`(${rows + 1}, ${dim})`, values), 'bad.npy');
-    const refused = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($input: GalleryInput!) { createGallery(input: $input) { id } }', {
-      input: { name: 'bad', embeddingsKey: truncated, modelPackId: packId },
-    });
+    const refused = await graphql(
+      t.url,
+      t.keys[Role.AUDITOR],
+      'mutation($input: GalleryInput!) { createGallery(input: $input) { id } }',
+      {
+        input: { name: 'bad', embeddingsKey: truncated, modelPackId: packId },
+      },
+    );
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.embeddingsKey' });
     expect(refused.errors?.[0]?.message).toContain(`.npy data has ${rows * dim * 8} bytes, not ${rows + 1}×${dim}×8`);
-    const noRecognizer = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($input: GalleryInput!) { createGallery(input: $input) { id } }', {
-      input: { name: 'who made it', embeddingsKey: truncated },
-    });
+    const noRecognizer = await graphql(
+      t.url,
+      t.keys[Role.AUDITOR],
+      'mutation($input: GalleryInput!) { createGallery(input: $input) { id } }',
+      {
+        input: { name: 'who made it', embeddingsKey: truncated },
+      },
+    );
     expect(noRecognizer.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.modelPackId' });
   });
 });

@@ -21,9 +21,14 @@ beforeAll(async () => {
 afterAll(async () => t?.stop());
 
 async function langevinRun(input: Record<string, unknown>): Promise<string> {
-  const response = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', {
-    input: { modelPackId: packId, batchSize: 8, ...input },
-  });
+  const response = await graphql(
+    t.url,
+    t.keys[Role.OPERATOR],
+    'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }',
+    {
+      input: { modelPackId: packId, batchSize: 8, ...input },
+    },
+  );
   expect(response.errors).toBeUndefined();
   const id = response.data!.startLangevinRun.id as string;
   expect(await finishedRun(t, id)).toBe('SUCCEEDED');
@@ -37,7 +42,8 @@ async function identityEmbeddings(runId: string): Promise<Array<{ id: string; em
 
 /** The top-k subjects of one query by a plain scan in float64: a subject scores its best row, ties to the lower row. */
 function bruteForce(query: Float32Array, gallery: Float32Array, labels: string[], k: number) {
-  const norm = (values: Float32Array, offset: number) => Math.sqrt(Array.from({ length: dim }, (_, d) => values[offset + d]! ** 2).reduce((a, b) => a + b, 0));
+  const norm = (values: Float32Array, offset: number) =>
+    Math.sqrt(Array.from({ length: dim }, (_, d) => values[offset + d]! ** 2).reduce((a, b) => a + b, 0));
   const qn = norm(query, 0);
   const best = new Map<string, { similarity: number; row: number }>();
   for (let r = 0; r < labels.length; r++) {
@@ -66,31 +72,58 @@ describe('exactness', () => {
     // identity 1 at 1500 and, scaled by 2 (the same direction, bit for bit), at 3000.
     for (const r of [50, 2100, 4400]) gallery.set(identities[0]!.embedding, r * dim);
     gallery.set(identities[1]!.embedding, 1500 * dim);
-    gallery.set(identities[1]!.embedding.map((v) => v * 2), 3000 * dim);
+    gallery.set(
+      identities[1]!.embedding.map((v) => v * 2),
+      3000 * dim,
+    );
     // A near copy of identity 2 in a subject of three rows.
-    gallery.set(identities[2]!.embedding.map((v) => v + (random() - 0.5) * 0.01), 100 * dim);
+    gallery.set(
+      identities[2]!.embedding.map((v) => v + (random() - 0.5) * 0.01),
+      100 * dim,
+    );
     const galleryId = await createGallery(t, gallery, dim, { labels, modelPackId: packId });
 
-    const started = await startAudit(t, { runIds: [runId], galleryId, topK: 5, threshold: { cosine: 0.95 }, shardSize: 16 });
+    const started = await startAudit(t, {
+      runIds: [runId],
+      galleryId,
+      topK: 5,
+      threshold: { cosine: 0.95 },
+      shardSize: 16,
+    });
     expect(started.errors).toBeUndefined();
     const audit = await finishedAudit(t, started.data!.startLeakageAudit.id);
     expect(audit).toMatchObject({ status: 'SUCCEEDED', shardCount: 3, shardsDone: 3, queryCount: 40 });
 
-    const matches = await t.platform.database.prisma.leakageMatch.findMany({ where: { auditId: audit.id }, include: { subject: true }, orderBy: { rank: 'asc' } });
+    const matches = await t.platform.database.prisma.leakageMatch.findMany({
+      where: { auditId: audit.id },
+      include: { subject: true },
+      orderBy: { rank: 'asc' },
+    });
     let flagged = 0;
     for (const identity of identities) {
       const expected = bruteForce(identity.embedding, gallery, labels, 5);
       const got = matches.filter((m) => m.identityId === identity.id);
-      expect(got.map((m) => [m.rank, m.subject!.label, m.subject!.row])).toEqual(expected.map((e, i) => [i + 1, e.label, e.row]));
+      expect(got.map((m) => [m.rank, m.subject!.label, m.subject!.row])).toEqual(
+        expected.map((e, i) => [i + 1, e.label, e.row]),
+      );
       got.forEach((m, i) => {
         expect(m.similarity).toBeCloseTo(expected[i]!.similarity, 12);
         expect(m.aboveThreshold).toBe(expected[i]!.similarity > 0.95);
       });
       if (expected[0]!.similarity > 0.95) flagged++;
     }
-    expect(matches.filter((m) => m.identityId === identities[0]!.id).map((m) => m.subject!.label).slice(0, 3)).toEqual(['m16', 's2100', 's4400']);
+    expect(
+      matches
+        .filter((m) => m.identityId === identities[0]!.id)
+        .map((m) => m.subject!.label)
+        .slice(0, 3),
+    ).toEqual(['m16', 's2100', 's4400']);
     expect(flagged).toBeGreaterThanOrEqual(3);
-    expect(audit.summary).toMatchObject({ identitiesAudited: 40, flaggedIdentities: flagged, leakageRate: flagged / 40 });
+    expect(audit.summary).toMatchObject({
+      identitiesAudited: 40,
+      flaggedIdentities: flagged,
+      leakageRate: flagged / 40,
+    });
     expect(audit.summary.histogram.identityMaxSimilarity.reduce((a: number, b: number) => a + b, 0)).toBe(40);
     expect(audit.summary.histogram.galleryImpostors.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 9);
   }, 400_000);
@@ -107,7 +140,10 @@ describe('the audit → exclusion loop on the built-in pack', () => {
     const faces = [...(await identityEmbeddings(plain)), ...(await identityEmbeddings(others))];
     const values = new Float32Array(faces.length * dim);
     faces.forEach((face, i) => values.set(face.embedding, i * dim));
-    const galleryId = await createGallery(t, values, dim, { modelPackId: packId, labels: faces.map((_, i) => `person ${i}`) });
+    const galleryId = await createGallery(t, values, dim, {
+      modelPackId: packId,
+      labels: faces.map((_, i) => `person ${i}`),
+    });
 
     const threshold = { angle: 0.5 };
     const started = await startAudit(t, { runIds: [plain], galleryId, topK: 3, threshold });
@@ -128,8 +164,17 @@ describe('the audit → exclusion loop on the built-in pack', () => {
     expect(audit).toMatchObject({ threshold: first.threshold, followsAuditId: first.id, runIds: [runId] });
     const run = await t.platform.database.prisma.run.findUniqueOrThrow({ where: { id: runId } });
     const source = await t.platform.database.prisma.run.findUniqueOrThrow({ where: { id: plain } });
-    expect(run).toMatchObject({ seed: source.seed, parentRunId: plain, exclusionGalleryId: galleryId, sourceAuditId: first.id });
-    expect(run.parameters).toMatchObject({ ...(source.parameters as object), exclusionGalleryId: galleryId, langevin: { exclusionDistance: 0.6 } });
+    expect(run).toMatchObject({
+      seed: source.seed,
+      parentRunId: plain,
+      exclusionGalleryId: galleryId,
+      sourceAuditId: first.id,
+    });
+    expect(run.parameters).toMatchObject({
+      ...(source.parameters as object),
+      exclusionGalleryId: galleryId,
+      langevin: { exclusionDistance: 0.6 },
+    });
 
     expect(await finishedRun(t, runId)).toBe('SUCCEEDED');
     const second = await finishedAudit(t, audit.id);
@@ -142,11 +187,49 @@ describe('the audit → exclusion loop on the built-in pack', () => {
       graphql(
         t.url,
         t.keys[Role.AUDITOR],
-        `query($id: ID!, $after: String) { leakageAudit(id: $id) { matches(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor }
-          edges { node { identityId rank similarity aboveThreshold subject { label } syntheticImageUrl { url } galleryImageUrl { url } lineage { run { id } } } } } } }`,
+        `
+          query ($id: ID!, $after: String) {
+            leakageAudit(id: $id) {
+              matches(first: 2, after: $after) {
+                totalCount
+                pageInfo {
+                  hasNextPage
+                  endCursor
+                }
+                edges {
+                  node {
+                    identityId
+                    rank
+                    similarity
+                    aboveThreshold
+                    subject {
+                      label
+                    }
+                    syntheticImageUrl {
+                      url
+                    }
+                    galleryImageUrl {
+                      url
+                    }
+                    lineage {
+                      run {
+                        id
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        `,
         { id: first.id, after },
       );
-    const seen: Array<{ similarity: number; aboveThreshold: boolean; lineage: { run: { id: string } }; syntheticImageUrl: { url: string } }> = [];
+    const seen: Array<{
+      similarity: number;
+      aboveThreshold: boolean;
+      lineage: { run: { id: string } };
+      syntheticImageUrl: { url: string };
+    }> = [];
     let after: string | undefined;
     for (;;) {
       const response = await page(after);
@@ -156,66 +239,131 @@ describe('the audit → exclusion loop on the built-in pack', () => {
       if (!matches.pageInfo.hasNextPage) break;
       after = matches.pageInfo.endCursor;
     }
-    expect(seen.length).toBe(await t.platform.database.prisma.leakageMatch.count({ where: { auditId: first.id, aboveThreshold: true } }));
+    expect(seen.length).toBe(
+      await t.platform.database.prisma.leakageMatch.count({ where: { auditId: first.id, aboveThreshold: true } }),
+    );
     expect(seen.every((m) => m.aboveThreshold && m.lineage.run.id === plain)).toBe(true);
     expect([...seen].sort((a, b) => b.similarity - a.similarity)).toEqual(seen);
     const image = await fetch(seen[0]!.syntheticImageUrl.url);
     expect(image.status).toBe(200);
-    expect(Buffer.from(await image.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    expect(
+      Buffer.from(await image.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
   }, 600_000);
 });
 
 describe('auditing a dataset', () => {
   it('audits the reference identities and samples of a dataset; a sample flags its identity', async () => {
     const langevin = await langevinRun({ numIdentities: 4, iterations: 1, seed: '31' });
-    const dispersion = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($input: DispersionRunInput!) { startDispersionRun(input: $input) { id } }', {
-      input: { parentRunId: langevin, numVariations: 3, iterations: 1, seed: '32', batchSize: 8 },
-    });
+    const dispersion = await graphql(
+      t.url,
+      t.keys[Role.OPERATOR],
+      'mutation($input: DispersionRunInput!) { startDispersionRun(input: $input) { id } }',
+      {
+        input: { parentRunId: langevin, numVariations: 3, iterations: 1, seed: '32', batchSize: 8 },
+      },
+    );
     expect(dispersion.errors).toBeUndefined();
     const dispersionId = dispersion.data!.startDispersionRun.id;
     expect(await finishedRun(t, dispersionId)).toBe('SUCCEEDED');
-    const dataset = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($runIds: [ID!]!) { createDataset(name: "audited", runIds: $runIds) { id } }', {
-      runIds: [langevin, dispersionId],
-    });
+    const dataset = await graphql(
+      t.url,
+      t.keys[Role.OPERATOR],
+      'mutation($runIds: [ID!]!) { createDataset(name: "audited", runIds: $runIds) { id } }',
+      {
+        runIds: [langevin, dispersionId],
+      },
+    );
     expect(dataset.errors).toBeUndefined();
     const datasetId = dataset.data!.createDataset.id;
 
     // The gallery holds one sample's own embedding among random faces: that sample, and through
     // it its identity, must be the only ones flagged.
-    const sample = await t.platform.database.prisma.sample.findFirstOrThrow({ where: { runId: dispersionId }, orderBy: [{ label: 'asc' }, { variation: 'asc' }] });
+    const sample = await t.platform.database.prisma.sample.findFirstOrThrow({
+      where: { runId: dispersionId },
+      orderBy: [{ label: 'asc' }, { variation: 'asc' }],
+    });
     const random = mulberry32(5);
     const gallery = new Float32Array(50 * dim).map(() => random() * 2 - 1);
     gallery.set(bytesToFloat32(sample.embedding), 17 * dim);
     const galleryId = await createGallery(t, gallery, dim, { modelPackId: packId });
-    const started = await startAudit(t, { datasetId, galleryId, scope: 'BOTH', topK: 2, threshold: { cosine: 0.999 }, shardSize: 5 });
+    const started = await startAudit(t, {
+      datasetId,
+      galleryId,
+      scope: 'BOTH',
+      topK: 2,
+      threshold: { cosine: 0.999 },
+      shardSize: 5,
+    });
     expect(started.errors).toBeUndefined();
     const audit = await finishedAudit(t, started.data!.startLeakageAudit.id);
     const members = await t.platform.database.prisma.datasetMember.count({ where: { datasetId } });
     expect(audit).toMatchObject({ status: 'SUCCEEDED', queryCount: members, shardCount: Math.ceil(members / 5) });
-    expect(audit.summary).toMatchObject({ identitiesAudited: 4, samplesAudited: members - 4, flaggedIdentities: 1, flaggedSamples: 1, leakageRate: 0.25 });
-    const flagged = await t.platform.database.prisma.leakageMatch.findMany({ where: { auditId: audit.id, aboveThreshold: true }, include: { subject: true } });
-    expect(flagged.map((m) => [m.sampleId, m.identityId, m.subject!.row, m.rank])).toEqual([[sample.id, sample.identityId, 17, 1]]);
-    const read = await graphql(t.url, t.keys[Role.AUDITOR], 'query($id: ID!) { leakageAudit(id: $id) { datasetId runIds matches { edges { node { sampleId lineage { sample { id } run { id } } } } } } }', { id: audit.id });
-    expect(read.data!.leakageAudit).toMatchObject({ datasetId, matches: { edges: [{ node: { sampleId: sample.id, lineage: { sample: { id: sample.id }, run: { id: dispersionId } } } }] } });
+    expect(audit.summary).toMatchObject({
+      identitiesAudited: 4,
+      samplesAudited: members - 4,
+      flaggedIdentities: 1,
+      flaggedSamples: 1,
+      leakageRate: 0.25,
+    });
+    const flagged = await t.platform.database.prisma.leakageMatch.findMany({
+      where: { auditId: audit.id, aboveThreshold: true },
+      include: { subject: true },
+    });
+    expect(flagged.map((m) => [m.sampleId, m.identityId, m.subject!.row, m.rank])).toEqual([
+      [sample.id, sample.identityId, 17, 1],
+    ]);
+    const read = await graphql(
+      t.url,
+      t.keys[Role.AUDITOR],
+      'query($id: ID!) { leakageAudit(id: $id) { datasetId runIds matches { edges { node { sampleId lineage { sample { id } run { id } } } } } } }',
+      { id: audit.id },
+    );
+    expect(read.data!.leakageAudit).toMatchObject({
+      datasetId,
+      matches: {
+        edges: [{ node: { sampleId: sample.id, lineage: { sample: { id: sample.id }, run: { id: dispersionId } } } }],
+      },
+    });
     expect([...read.data!.leakageAudit.runIds].sort()).toEqual([langevin, dispersionId].sort());
   }, 300_000);
 });
 
 describe('auditProgress over a real WebSocket', () => {
   it('waits for a run still generating, then streams every shard to the end', async () => {
-    const started = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', {
-      input: { modelPackId: packId, numIdentities: 12, iterations: 20, seed: '41', batchSize: 4 },
-    });
+    const started = await graphql(
+      t.url,
+      t.keys[Role.OPERATOR],
+      'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }',
+      {
+        input: { modelPackId: packId, numIdentities: 12, iterations: 20, seed: '41', batchSize: 4 },
+      },
+    );
     const runId = started.data!.startLangevinRun.id;
-    const galleryId = await createGallery(t, new Float32Array(10 * dim).map((_, i) => Math.sin(i)), dim, { modelPackId: packId });
+    const galleryId = await createGallery(
+      t,
+      new Float32Array(10 * dim).map((_, i) => Math.sin(i)),
+      dim,
+      { modelPackId: packId },
+    );
     const audit = await startAudit(t, { runIds: [runId], galleryId, threshold: { cosine: 0.9 }, shardSize: 4 });
     expect(audit.errors).toBeUndefined();
     const auditId = audit.data!.startLeakageAudit.id;
-    const client = createClient({ url: t.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${t.keys[Role.AUDITOR]}` }, retryAttempts: 0 });
+    const client = createClient({
+      url: t.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { Authorization: `Bearer ${t.keys[Role.AUDITOR]}` },
+      retryAttempts: 0,
+    });
     const events: Array<{ status: string; shardsDone: number; shardCount: number }> = [];
     await new Promise<void>((resolveDone, reject) => {
       client.subscribe<{ auditProgress: (typeof events)[number] }>(
-        { query: 'subscription($id: ID!) { auditProgress(auditId: $id) { status shardsDone shardCount } }', variables: { id: auditId } },
+        {
+          query: 'subscription($id: ID!) { auditProgress(auditId: $id) { status shardsDone shardCount } }',
+          variables: { id: auditId },
+        },
         {
           next: ({ data, errors }) => {
             if (errors) reject(new Error(errors[0]!.message));

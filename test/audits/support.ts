@@ -5,8 +5,18 @@ import { graphql } from '../support/graphqlClient.js';
 import type { TestPlatform } from '../support/testPlatform.js';
 import { waitFor } from '../support/workerProcess.js';
 
-export async function upload(t: TestPlatform, bytes: Uint8Array, fileName: string, key = t.keys[Role.AUDITOR]): Promise<string> {
-  const { data, errors } = await graphql(t.url, key, 'mutation($f: String!) { createUploadUrl(fileName: $f) { key url } }', { f: fileName });
+export async function upload(
+  t: TestPlatform,
+  bytes: Uint8Array,
+  fileName: string,
+  key = t.keys[Role.AUDITOR],
+): Promise<string> {
+  const { data, errors } = await graphql(
+    t.url,
+    key,
+    'mutation($f: String!) { createUploadUrl(fileName: $f) { key url } }',
+    { f: fileName },
+  );
   expect(errors).toBeUndefined();
   const put = await fetch(data!.createUploadUrl.url, { method: 'PUT', body: bytes });
   expect(put.status).toBe(200);
@@ -21,9 +31,14 @@ export async function createGallery(
   key = t.keys[Role.AUDITOR],
 ): Promise<string> {
   const embeddingsKey = await upload(t, float32ToBytes(values), 'gallery.f32');
-  const response = await graphql(t.url, key, 'mutation($input: GalleryInput!) { createGallery(input: $input) { id } }', {
-    input: { name: 'gallery', embeddingDim: dim, count: values.length / dim, embeddingsKey, ...extra },
-  });
+  const response = await graphql(
+    t.url,
+    key,
+    'mutation($input: GalleryInput!) { createGallery(input: $input) { id } }',
+    {
+      input: { name: 'gallery', embeddingDim: dim, count: values.length / dim, embeddingsKey, ...extra },
+    },
+  );
   expect(response.errors).toBeUndefined();
   return response.data!.createGallery.id;
 }
@@ -33,7 +48,12 @@ export const auditFields = `id status error threshold thresholdAngle falseMatchR
   histogram { binStarts identityMaxSimilarity galleryImpostors } }`;
 
 export async function startAudit(t: TestPlatform, input: Record<string, unknown>, key = t.keys[Role.AUDITOR]) {
-  return graphql(t.url, key, `mutation($input: LeakageAuditInput!) { startLeakageAudit(input: $input) { ${auditFields} } }`, { input });
+  return graphql(
+    t.url,
+    key,
+    `mutation($input: LeakageAuditInput!) { startLeakageAudit(input: $input) { ${auditFields} } }`,
+    { input },
+  );
 }
 
 export async function finishedAudit(t: TestPlatform, id: string, timeoutMs = 180_000): Promise<Record<string, any>> {
@@ -41,7 +61,12 @@ export async function finishedAudit(t: TestPlatform, id: string, timeoutMs = 180
     async () => {
       const row = await t.platform.database.prisma.leakageAudit.findUniqueOrThrow({ where: { id } });
       if (row.status !== 'SUCCEEDED' && row.status !== 'FAILED') return undefined;
-      const response = await graphql(t.url, t.keys[Role.AUDITOR], `query($id: ID!) { leakageAudit(id: $id) { ${auditFields} } }`, { id });
+      const response = await graphql(
+        t.url,
+        t.keys[Role.AUDITOR],
+        `query($id: ID!) { leakageAudit(id: $id) { ${auditFields} } }`,
+        { id },
+      );
       return response.data!.leakageAudit as Record<string, any>;
     },
     timeoutMs,

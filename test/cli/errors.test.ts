@@ -28,7 +28,9 @@ describe('the command line', () => {
   it('prints a local failure as one line', () => {
     const result = brownian(['pack', 'push', join(packDir, 'missing'), '--key', 'brn_x']);
     expect(result.code).toBe(1);
-    expect(result.stderr.trim().split('\n')).toEqual([`error: ENOENT: no such file or directory, open '${join(packDir, 'missing', 'manifest.json')}'`]);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `error: ENOENT: no such file or directory, open '${join(packDir, 'missing', 'manifest.json')}'`,
+    ]);
   });
 
   it('prints a failed network call as one line with its code and the URL tried; the stack only with --verbose', () => {
@@ -47,7 +49,8 @@ describe('the command line', () => {
     const help = brownian(['worker', '--help']).stdout;
     expect(help).toMatch(/DATABASE_URL/);
     expect(help).toMatch(/BROWNIAN_DEVICE/);
-    for (const apiOnly of ['--port', '--host', 'PORT,', 'HOST', '--data-dir', 'BROWNIAN_DATA_DIR']) expect(help).not.toContain(apiOnly);
+    for (const apiOnly of ['--port', '--host', 'PORT,', 'HOST', '--data-dir', 'BROWNIAN_DATA_DIR'])
+      expect(help).not.toContain(apiOnly);
     const start = brownian(['start', '--help']).stdout;
     for (const option of ['--port', '--data-dir', 'BROWNIAN_DEVICE']) expect(start).toContain(option);
   });

@@ -27,10 +27,27 @@ describe('brownian gallery push', () => {
     await writeFile(join(dir, 'faces.f32'), float32ToBytes(values));
     await writeFile(join(dir, 'labels.txt'), 'a\nb\nb\nc\nd\n');
     const recognizer = 'c'.repeat(64);
-    const args = [join(dir, 'faces.f32'), '--name', 'from the cli', '--dim', '8', '--count', '5', '--labels', join(dir, 'labels.txt'), '--recognizer', recognizer];
+    const args = [
+      join(dir, 'faces.f32'),
+      '--name',
+      'from the cli',
+      '--dim',
+      '8',
+      '--count',
+      '5',
+      '--labels',
+      join(dir, 'labels.txt'),
+      '--recognizer',
+      recognizer,
+    ];
     const { stdout } = await cli(t.keys[Role.AUDITOR], ...args);
-    const [, id] = /gallery from the cli registered: id (\S+), 5 embeddings of dimension 8, recognizer c{64}/.exec(stdout)!;
-    const subjects = await t.platform.database.prisma.gallerySubject.findMany({ where: { galleryId: id }, orderBy: { row: 'asc' } });
+    const [, id] = /gallery from the cli registered: id (\S+), 5 embeddings of dimension 8, recognizer c{64}/.exec(
+      stdout,
+    )!;
+    const subjects = await t.platform.database.prisma.gallerySubject.findMany({
+      where: { galleryId: id },
+      orderBy: { row: 'asc' },
+    });
     expect(subjects.map((s) => s.label)).toEqual(['a', 'b', 'b', 'c', 'd']);
     expect(Array.from(bytesToFloat32(subjects[4]!.embedding))).toEqual(Array.from(values.subarray(32, 40)));
 

@@ -75,46 +75,56 @@ describe('stopping and restarting brownian start', () => {
     await expectNothingLeft(dataDir, postgres.port);
   });
 
-  it('removes a lock file whose process is gone, or whose PID now belongs to another program, and starts', { timeout: 240_000 }, async () => {
-    const dataDir = await dataFolder();
-    const first = spawnPlatform(dataDir);
-    await first.ready;
-    const left = await postmasterOf(dataDir);
-    first.child.kill('SIGTERM');
-    expect(await first.exited).toBe(0);
+  it(
+    'removes a lock file whose process is gone, or whose PID now belongs to another program, and starts',
+    { timeout: 240_000 },
+    async () => {
+      const dataDir = await dataFolder();
+      const first = spawnPlatform(dataDir);
+      await first.ready;
+      const left = await postmasterOf(dataDir);
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
 
-    // The PID of a server that has exited, then a PID reused by a live process that is not PostgreSQL.
-    for (const pid of [left.pid, process.pid]) {
-      await writeFile(left.lockFile, left.text.replace(/^\d+/, String(pid)));
-      const next = spawnPlatform(dataDir);
-      await next.ready;
-      const postgres = await postmasterOf(dataDir);
-      expect(postgres.pid).not.toBe(pid);
-      next.child.kill('SIGINT');
-      expect(await next.exited, next.output()).toBe(0);
-      await expectNothingLeft(dataDir, postgres.port);
-    }
-  });
+      // The PID of a server that has exited, then a PID reused by a live process that is not PostgreSQL.
+      for (const pid of [left.pid, process.pid]) {
+        await writeFile(left.lockFile, left.text.replace(/^\d+/, String(pid)));
+        const next = spawnPlatform(dataDir);
+        await next.ready;
+        const postgres = await postmasterOf(dataDir);
+        expect(postgres.pid).not.toBe(pid);
+        next.child.kill('SIGINT');
+        expect(await next.exited, next.output()).toBe(0);
+        await expectNothingLeft(dataDir, postgres.port);
+      }
+    },
+  );
 
-  it('exits non-zero with one line naming a port in use and how to change it, leaving nothing running', { timeout: 180_000 }, async () => {
-    const dataDir = await dataFolder();
-    const blocker: Server = createServer();
-    await new Promise<void>((resolveListen) => blocker.listen(0, '127.0.0.1', resolveListen));
-    const port = (blocker.address() as { port: number }).port;
-    try {
-      const platform = spawnPlatform(dataDir, { PORT: String(port) });
-      const code = await platform.exited;
-      expect(code).not.toBe(0);
-      expect(typeof code).toBe('number');
-      const lines = platform.output().trim().split('\n');
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(new RegExp(`^error: PORT_IN_USE: port ${port} on 127\\.0\\.0\\.1 is already in use: .*PORT or --port`));
-      expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
-      expect(await processesNaming(dataDir)).toEqual([]);
-    } finally {
-      await new Promise((resolveClose) => blocker.close(resolveClose));
-    }
-  });
+  it(
+    'exits non-zero with one line naming a port in use and how to change it, leaving nothing running',
+    { timeout: 180_000 },
+    async () => {
+      const dataDir = await dataFolder();
+      const blocker: Server = createServer();
+      await new Promise<void>((resolveListen) => blocker.listen(0, '127.0.0.1', resolveListen));
+      const port = (blocker.address() as { port: number }).port;
+      try {
+        const platform = spawnPlatform(dataDir, { PORT: String(port) });
+        const code = await platform.exited;
+        expect(code).not.toBe(0);
+        expect(typeof code).toBe('number');
+        const lines = platform.output().trim().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(
+          new RegExp(`^error: PORT_IN_USE: port ${port} on 127\\.0\\.0\\.1 is already in use: .*PORT or --port`),
+        );
+        expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+        expect(await processesNaming(dataDir)).toEqual([]);
+      } finally {
+        await new Promise((resolveClose) => blocker.close(resolveClose));
+      }
+    },
+  );
 
   it.skipIf(process.getuid?.() !== 0)('names a data folder the postgres user cannot enter, and the fix', async () => {
     const parent = await mkdtemp(join(tmpdir(), 'brownian-private-'));
@@ -130,4 +140,3 @@ describe('stopping and restarting brownian start', () => {
     expect(await processesNaming(parent)).toEqual([]);
   });
 });
-

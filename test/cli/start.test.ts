@@ -20,11 +20,21 @@ interface Started {
 
 /** `brownian start` exactly as `npm start` runs it, with nothing configured but a data folder. */
 async function start(dataDir: string): Promise<Started> {
-  const env: Record<string, string | undefined> = { ...process.env, BROWNIAN_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn' };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    BROWNIAN_DATA_DIR: dataDir,
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+  };
   for (const name of ['DATABASE_URL', 'S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_BUCKET']) delete env[name];
-  const child = spawn(process.execPath, [join(packageRoot, 'bin', 'brownian.js'), 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(packageRoot, 'bin', 'brownian.js'), 'start'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
-  const exited = new Promise<number | string>((resolveExit) => child.once('exit', (code, signal) => resolveExit(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolveExit) =>
+    child.once('exit', (code, signal) => resolveExit(code ?? signal ?? -1)),
+  );
   const url = await new Promise<string>((resolveUrl, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -54,7 +64,11 @@ describe('brownian start', () => {
 
     const first = await start(dataDir);
     expect(first.adminKey).toMatch(/^brn_/);
-    const created = await graphql(first.url, first.adminKey, 'mutation { createApiKey(name: "lab", role: VIEWER) { secret } }');
+    const created = await graphql(
+      first.url,
+      first.adminKey,
+      'mutation { createApiKey(name: "lab", role: VIEWER) { secret } }',
+    );
     const viewerKey: string = created.data!.createApiKey.secret;
     const health = await (await fetch(first.url.replace(/\/graphql$/, '/healthz'))).json();
     expect(health).toMatchObject({ status: 'ok', database: 'ok', objectStore: 'ok' });

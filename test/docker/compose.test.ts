@@ -43,8 +43,15 @@ interface ComposeService {
 }
 
 function resolvedCompose(env: Record<string, string> = {}): { services: Record<string, ComposeService> } {
-  const yaml = execFileSync('docker-compose', ['-f', composeFile, 'config'], { encoding: 'utf8', env: { ...process.env, ...env } });
-  const json = execFileSync('/usr/bin/python3', ['-c', 'import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: yaml });
+  const yaml = execFileSync('docker-compose', ['-f', composeFile, 'config'], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  const json = execFileSync(
+    '/usr/bin/python3',
+    ['-c', 'import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'],
+    { input: yaml },
+  );
   return JSON.parse(json.toString()) as { services: Record<string, ComposeService> };
 }
 
@@ -52,9 +59,12 @@ describe('Dockerfiles', () => {
   it.each(dockerfiles)('%s copies only paths that exist, and copies everything its commands run', (file) => {
     const copied = copiedPaths(file);
     for (const source of copied) expect(existsSync(join(packageRoot, source)), `${file}: COPY ${source}`).toBe(true);
-    const isCopied = (path: string) => copied.some((source) => normalize(path).startsWith(normalize(source).replace(/\/$/, '')));
+    const isCopied = (path: string) =>
+      copied.some((source) => normalize(path).startsWith(normalize(source).replace(/\/$/, '')));
 
-    const cmd = instructions(file).filter((i) => i.keyword === 'CMD').at(-1);
+    const cmd = instructions(file)
+      .filter((i) => i.keyword === 'CMD')
+      .at(-1);
     expect(cmd, `${file} has a CMD`).toBeDefined();
     const [program, script, subcommand] = JSON.parse(cmd!.args) as string[];
     expect(program).toBe('node');
@@ -63,11 +73,22 @@ describe('Dockerfiles', () => {
     expect(buildProgram().commands.map((c) => c.name())).toContain(subcommand);
 
     // npm ci builds dist/ from the sources through the prepare script: what it reads must be copied too.
-    const scripts = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const scripts = (
+      JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts;
     for (const run of instructions(file).filter((i) => i.keyword === 'RUN')) {
-      for (const match of run.args.matchAll(/npm run (\S+)/g)) expect(scripts[match[1]!], `${file}: npm run ${match[1]}`).toBeDefined();
+      for (const match of run.args.matchAll(/npm run (\S+)/g))
+        expect(scripts[match[1]!], `${file}: npm run ${match[1]}`).toBeDefined();
     }
-    for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'prisma', 'scripts/prisma-generate.mjs', 'src', 'services']) {
+    for (const path of [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'prisma',
+      'scripts/prisma-generate.mjs',
+      'src',
+      'services',
+    ]) {
       expect(isCopied(path), `${file}: ${path} is copied`).toBe(true);
     }
   });
@@ -80,7 +101,9 @@ describe('Dockerfiles', () => {
         expect(image, `${file}: FROM ${image}`).toMatch(/:\d+\.\d+\.\d+/);
       }
     }
-    expect(readFileSync(join(packageRoot, 'docker', 'worker.Dockerfile'), 'utf8')).toMatch(/ONNXRUNTIME_NODE_INSTALL=cuda12/);
+    expect(readFileSync(join(packageRoot, 'docker', 'worker.Dockerfile'), 'utf8')).toMatch(
+      /ONNXRUNTIME_NODE_INSTALL=cuda12/,
+    );
   });
 });
 
@@ -92,11 +115,16 @@ describe('docker/compose.yaml', () => {
       if (service.build) expect(existsSync(join(packageRoot, service.build.dockerfile)), name).toBe(true);
       if (service.image) expect(service.image, name).not.toMatch(/:latest$|^[^:]+$/);
     }
-    expect(execFileSync('docker-compose', ['-f', composeFile, 'config'], { encoding: 'utf8' })).toMatch(/capabilities:\s*\n\s*- gpu/);
+    expect(execFileSync('docker-compose', ['-f', composeFile, 'config'], { encoding: 'utf8' })).toMatch(
+      /capabilities:\s*\n\s*- gpu/,
+    );
   });
 
   it.skipIf(!hasCompose)('gives clients outside the network an S3 endpoint that presigned URLs can point at', () => {
-    const settings: Array<Record<string, string>> = [{}, { BROWNIAN_S3_PUBLIC_ENDPOINT: 'http://brownian.lab.example:9000' }];
+    const settings: Array<Record<string, string>> = [
+      {},
+      { BROWNIAN_S3_PUBLIC_ENDPOINT: 'http://brownian.lab.example:9000' },
+    ];
     for (const env of settings) {
       const { services } = resolvedCompose(env);
       for (const name of ['api', 'worker']) {

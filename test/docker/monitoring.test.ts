@@ -14,7 +14,11 @@ const dashboard = JSON.parse(readFileSync(join(docker, 'grafana', 'dashboards', 
 const hasCompose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
 
 function yamlFile(path: string): any {
-  const json = execFileSync('/usr/bin/python3', ['-c', 'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))', path]);
+  const json = execFileSync('/usr/bin/python3', [
+    '-c',
+    'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))',
+    path,
+  ]);
   return JSON.parse(json.toString());
 }
 
@@ -23,7 +27,8 @@ type Volume = string | { type: string; source: string; target: string };
 /** Bind mounts of a service, in either of the forms docker-compose versions print (`src:dst:ro` or objects). */
 function binds(volumes: Volume[] = []): { source: string; target: string }[] {
   return volumes.flatMap((volume) => {
-    if (typeof volume !== 'string') return volume.type === 'bind' ? [{ source: volume.source, target: volume.target }] : [];
+    if (typeof volume !== 'string')
+      return volume.type === 'bind' ? [{ source: volume.source, target: volume.target }] : [];
     const [source, target] = volume.split(':') as [string, string];
     return source.startsWith('/') ? [{ source, target }] : [];
   });
@@ -39,11 +44,15 @@ describe('the Grafana dashboard', () => {
   it('queries only metrics the API exposes on /metrics', async () => {
     const exposed = await (await fetch(new URL('/metrics', t.url))).text();
     const names = new Set(exposed.split('\n').flatMap((line) => line.match(/^# TYPE (\S+)/)?.[1] ?? []));
-    const used = dashboard.panels.flatMap((panel) => panel.targets.flatMap((target) => target.expr.match(/\bbrownian_[a-z_]+/g) ?? []));
+    const used = dashboard.panels.flatMap((panel) =>
+      panel.targets.flatMap((target) => target.expr.match(/\bbrownian_[a-z_]+/g) ?? []),
+    );
     expect(used.length).toBeGreaterThanOrEqual(dashboard.panels.length);
     for (const metric of used) expect(names, metric).toContain(metric);
     const titles = dashboard.panels.map((panel) => panel.title);
-    expect(titles).toEqual(expect.arrayContaining(['Runs by status', 'Iterations per second', 'Queue depth', 'Worker heartbeats']));
+    expect(titles).toEqual(
+      expect.arrayContaining(['Runs by status', 'Iterations per second', 'Queue depth', 'Worker heartbeats']),
+    );
   });
 
   it.skipIf(!hasCompose)('is provisioned by the compose file with the Prometheus that scrapes the API', () => {
@@ -60,16 +69,20 @@ describe('the Grafana dashboard', () => {
     }
     const mountOf = (target: string) => binds(grafana!.volumes).find((v) => v.target === target)!;
 
-    const datasource = yamlFile(join(mountOf('/etc/grafana/provisioning').source, 'datasources', 'prometheus.yaml')).datasources[0];
+    const datasource = yamlFile(join(mountOf('/etc/grafana/provisioning').source, 'datasources', 'prometheus.yaml'))
+      .datasources[0];
     expect(new URL(datasource.url).hostname).toBe('prometheus');
     for (const panel of dashboard.panels) {
       expect(panel.datasource.uid, panel.title).toBe(datasource.uid);
       for (const target of panel.targets) expect(target.datasource.uid, panel.title).toBe(datasource.uid);
     }
-    const provider = yamlFile(join(mountOf('/etc/grafana/provisioning').source, 'dashboards', 'brownian.yaml')).providers[0];
+    const provider = yamlFile(join(mountOf('/etc/grafana/provisioning').source, 'dashboards', 'brownian.yaml'))
+      .providers[0];
     expect(existsSync(join(mountOf(provider.options.path).source, 'brownian.json'))).toBe(true);
 
-    const scrape = yamlFile(binds(prometheus!.volumes).find((v) => v.target === '/etc/prometheus/prometheus.yml')!.source).scrape_configs[0];
+    const scrape = yamlFile(
+      binds(prometheus!.volumes).find((v) => v.target === '/etc/prometheus/prometheus.yml')!.source,
+    ).scrape_configs[0];
     expect(scrape.metrics_path).toBe('/metrics');
     const [host, port] = (scrape.static_configs[0].targets[0] as string).split(':');
     expect(host).toBe('api');

@@ -31,7 +31,15 @@ let packId: string;
 const databaseUrl = () => `postgresql://${credentials.user}:${credentials.password}@127.0.0.1:${port}/brownian`;
 
 function newPostgres(): EmbeddedPostgres {
-  return new EmbeddedPostgres({ databaseDir: join(dataDir, 'pg'), port, ...credentials, persistent: true, createPostgresUser: true, onLog: () => undefined, onError: () => undefined });
+  return new EmbeddedPostgres({
+    databaseDir: join(dataDir, 'pg'),
+    port,
+    ...credentials,
+    persistent: true,
+    createPostgresUser: true,
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
 }
 
 async function postmasterPid(): Promise<number> {
@@ -52,13 +60,17 @@ async function childrenOf(parent: number): Promise<number[]> {
 
 /** Postgres may refuse to start while the killed server's backends still hold its shared memory. */
 async function restartPostgres(): Promise<void> {
-  await waitFor(async () => {
-    postgres = newPostgres();
-    return postgres.start().then(
-      () => true,
-      () => false,
-    );
-  }, 60_000, 'Postgres to start again');
+  await waitFor(
+    async () => {
+      postgres = newPostgres();
+      return postgres.start().then(
+        () => true,
+        () => false,
+      );
+    },
+    60_000,
+    'Postgres to start again',
+  );
 }
 
 const health = async () => {
@@ -67,22 +79,43 @@ const health = async () => {
   return { status: response.status, ms: Date.now() - started, body: (await response.json()) as { database: string } };
 };
 
-const input = (seed: string) => ({ modelPackId: packId, numIdentities: 8, iterations: 40, seed, batchSize: 8, checkpointEvery: 3 });
+const input = (seed: string) => ({
+  modelPackId: packId,
+  numIdentities: 8,
+  iterations: 40,
+  seed,
+  batchSize: 8,
+  checkpointEvery: 3,
+});
 
 async function startRun(seed: string): Promise<string> {
-  const response = await graphql(url, operatorKey, 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', { input: input(seed) });
+  const response = await graphql(
+    url,
+    operatorKey,
+    'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }',
+    { input: input(seed) },
+  );
   expect(response.errors).toBeUndefined();
   return response.data!.startLangevinRun.id as string;
 }
 
 async function runState(id: string): Promise<{ status: string; iteration: number } | undefined> {
-  const response = await graphql(url, operatorKey, 'query($id: ID!) { run(id: $id) { status iteration } }', { id }).catch(() => undefined);
+  const response = await graphql(url, operatorKey, 'query($id: ID!) { run(id: $id) { status iteration } }', {
+    id,
+  }).catch(() => undefined);
   return response?.data?.run ?? undefined;
 }
 
 async function latentsOf(id: string): Promise<string[]> {
-  const response = await graphql(url, operatorKey, 'query($id: ID!) { run(id: $id) { identities(first: 50) { edges { node { index latent } } } } }', { id });
-  return (response.data!.run.identities.edges as Array<{ node: { latent: number[] } }>).map((edge) => JSON.stringify(edge.node.latent));
+  const response = await graphql(
+    url,
+    operatorKey,
+    'query($id: ID!) { run(id: $id) { identities(first: 50) { edges { node { index latent } } } } }',
+    { id },
+  );
+  return (response.data!.run.identities.edges as Array<{ node: { latent: number[] } }>).map((edge) =>
+    JSON.stringify(edge.node.latent),
+  );
 }
 
 beforeAll(async () => {
@@ -118,7 +151,11 @@ beforeAll(async () => {
   platform.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   platform.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   url = `http://127.0.0.1:${apiPort}/graphql`;
-  await waitFor(async () => (await fetch(url.replace(/\/graphql$/, '/healthz')).catch(() => undefined))?.ok, 120_000, `the platform to serve:\n${output}`);
+  await waitFor(
+    async () => (await fetch(url.replace(/\/graphql$/, '/healthz')).catch(() => undefined))?.ok,
+    120_000,
+    `the platform to serve:\n${output}`,
+  );
   const database = openDatabase(databaseUrl());
   operatorKey = (await issueApiKey(database.prisma, 'outage test', Role.OPERATOR)).secret;
   await database.close();
@@ -138,13 +175,21 @@ describe('a database outage under a running platform', () => {
     const expected = await latentsOf(reference);
 
     const interrupted = await startRun('77');
-    await waitFor(async () => ((await runState(interrupted))?.iteration ?? 0) >= 7, 240_000, 'the run to pass iteration 7');
+    await waitFor(
+      async () => ((await runState(interrupted))?.iteration ?? 0) >= 7,
+      240_000,
+      'the run to pass iteration 7',
+    );
     process.kill(await postmasterPid(), 'SIGKILL');
 
-    const down = await waitFor(async () => {
-      const h = await health();
-      return h.status === 503 ? h : undefined;
-    }, 30_000, '/healthz to answer 503');
+    const down = await waitFor(
+      async () => {
+        const h = await health();
+        return h.status === 503 ? h : undefined;
+      },
+      30_000,
+      '/healthz to answer 503',
+    );
     expect(down.body.database).not.toBe('ok');
     const refused = await graphql(url, operatorKey, '{ runs(first: 1) { totalCount } }');
     expect(refused.status).toBe(503);
@@ -154,7 +199,11 @@ describe('a database outage under a running platform', () => {
 
     await restartPostgres();
     await waitFor(async () => (await health()).status === 200, 60_000, '/healthz to recover');
-    await waitFor(async () => (await runState(interrupted))?.status === 'SUCCEEDED', 300_000, `the interrupted run to succeed:\n${output.slice(-3000)}`);
+    await waitFor(
+      async () => (await runState(interrupted))?.status === 'SUCCEEDED',
+      300_000,
+      `the interrupted run to succeed:\n${output.slice(-3000)}`,
+    );
     expect(await latentsOf(interrupted)).toEqual(expected);
     expect(platform.exitCode).toBeNull();
   }, 600_000);

@@ -18,7 +18,12 @@ const workers: WorkerProcess[] = [];
 beforeAll(async () => {
   t = await startTestPlatform({ api: true, worker: false }, { BROWNIAN_JOB_EXPIRE_SECONDS: '4' });
   raw = new ObjectStore(
-    { endpoint: t.env.S3_ENDPOINT!, accessKey: t.env.S3_ACCESS_KEY!, secretKey: t.env.S3_SECRET_KEY!, region: 'us-east-1' },
+    {
+      endpoint: t.env.S3_ENDPOINT!,
+      accessKey: t.env.S3_ACCESS_KEY!,
+      secretKey: t.env.S3_SECRET_KEY!,
+      region: 'us-east-1',
+    },
     t.config.bucket,
   );
 });
@@ -71,14 +76,23 @@ describe('objects are checked against the digest recorded when they were written
   // spawns never records a checkpoint within its limit; the cause is not yet found (see issue 8's closing note).
   it.skip('fails a run resumed from a tampered checkpoint, naming the object, instead of finishing it', async () => {
     const packId = (await withPackChecker(t, () => registerMiniPack(t.url, t.keys[Role.OPERATOR]))).id;
-    const started = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', {
-      input: { modelPackId: packId, numIdentities: 6, iterations: 400, seed: '5', batchSize: 6, checkpointEvery: 2 },
-    });
+    const started = await graphql(
+      t.url,
+      t.keys[Role.OPERATOR],
+      'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }',
+      {
+        input: { modelPackId: packId, numIdentities: 6, iterations: 400, seed: '5', batchSize: 6, checkpointEvery: 2 },
+      },
+    );
     const runId: string = started.data!.startLangevinRun.id;
     const { prisma } = t.platform.database;
     const first = spawnWorker(t.env);
     workers.push(first);
-    await waitFor(async () => (await prisma.storedObject.findUnique({ where: { key: checkpointKey(runId) } })) !== null, 180_000, 'a checkpoint');
+    await waitFor(
+      async () => (await prisma.storedObject.findUnique({ where: { key: checkpointKey(runId) } })) !== null,
+      180_000,
+      'a checkpoint',
+    );
     first.child.kill('SIGKILL');
     await first.exited;
     const original = await raw.getBytes(checkpointKey(runId));

@@ -7,7 +7,10 @@ import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js
 let t: TestPlatform;
 
 beforeAll(async () => {
-  t = await startTestPlatform({ api: true, worker: false }, { BROWNIAN_MAX_QUERY_DEPTH: '8', BROWNIAN_MAX_BODY_BYTES: '20000' });
+  t = await startTestPlatform(
+    { api: true, worker: false },
+    { BROWNIAN_MAX_QUERY_DEPTH: '8', BROWNIAN_MAX_BODY_BYTES: '20000' },
+  );
 });
 afterAll(async () => t?.stop());
 
@@ -22,22 +25,37 @@ describe('authentication and roles', () => {
 
   it('refuses a role without the permission with FORBIDDEN, and changes nothing', async () => {
     const before = await t.platform.database.prisma.apiKey.count();
-    const response = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation { createApiKey(name: "x", role: VIEWER) { secret } }');
+    const response = await graphql(
+      t.url,
+      t.keys[Role.OPERATOR],
+      'mutation { createApiKey(name: "x", role: VIEWER) { secret } }',
+    );
     expect(errorCode(response)).toBe('FORBIDDEN');
     expect(await t.platform.database.prisma.apiKey.count()).toBe(before);
   });
 
   it('issues keys that work at once and stop working when revoked, with an audit trail', async () => {
-    const created = await graphql(t.url, t.keys[Role.ADMIN], 'mutation { createApiKey(name: "dashboard", role: VIEWER) { secret apiKey { id role } } }');
+    const created = await graphql(
+      t.url,
+      t.keys[Role.ADMIN],
+      'mutation { createApiKey(name: "dashboard", role: VIEWER) { secret apiKey { id role } } }',
+    );
     const { secret, apiKey } = created.data!.createApiKey;
     expect(apiKey.role).toBe('VIEWER');
     const stored = await t.platform.database.prisma.apiKey.findUniqueOrThrow({ where: { id: apiKey.id } });
     expect(stored.keyHash).not.toContain(secret);
     expect((await graphql(t.url, secret, '{ modelPacks { totalCount } }')).errors).toBeUndefined();
-    const revoked = await graphql(t.url, t.keys[Role.ADMIN], 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id: apiKey.id });
+    const revoked = await graphql(
+      t.url,
+      t.keys[Role.ADMIN],
+      'mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }',
+      { id: apiKey.id },
+    );
     expect(revoked.data!.revokeApiKey.revokedAt).toBeTruthy();
     expect(errorCode(await graphql(t.url, secret, '{ modelPacks { totalCount } }'))).toBe('UNAUTHENTICATED');
-    const again = await graphql(t.url, t.keys[Role.ADMIN], 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: apiKey.id });
+    const again = await graphql(t.url, t.keys[Role.ADMIN], 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }', {
+      id: apiKey.id,
+    });
     expect(errorCode(again)).toBe('CONFLICT');
     const audit = await t.platform.database.prisma.auditLogEntry.findMany({ where: { target: apiKey.id } });
     expect(audit.map((a) => a.operation).sort()).toEqual(['createApiKey', 'revokeApiKey']);
@@ -52,18 +70,30 @@ describe('bad input', () => {
   });
 
   it('answers NOT_FOUND for a well-formed id that does not exist', async () => {
-    const response = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation { cancelRun(id: "00000000-0000-4000-8000-000000000000") { id } }');
+    const response = await graphql(
+      t.url,
+      t.keys[Role.OPERATOR],
+      'mutation { cancelRun(id: "00000000-0000-4000-8000-000000000000") { id } }',
+    );
     expect(errorCode(response)).toBe('NOT_FOUND');
   });
 
   it('refuses queries deeper than the limit', async () => {
-    const response = await graphql(t.url, t.keys[Role.VIEWER], '{ runs { edges { node { parent { parent { parent { parent { parent { parent { id } } } } } } } } } }');
+    const response = await graphql(
+      t.url,
+      t.keys[Role.VIEWER],
+      '{ runs { edges { node { parent { parent { parent { parent { parent { parent { id } } } } } } } } } }',
+    );
     expect(errorCode(response)).toBe('QUERY_TOO_COMPLEX');
     expect(response.errors![0]!.message).toMatch(/depth \d+ exceeds the limit of 8/);
   });
 
   it('refuses queries whose estimated cost is too high', async () => {
-    const response = await graphql(t.url, t.keys[Role.VIEWER], '{ runs(first: 200) { edges { node { identities(first: 200) { edges { node { id latent embedding } } } } } } }');
+    const response = await graphql(
+      t.url,
+      t.keys[Role.VIEWER],
+      '{ runs(first: 200) { edges { node { identities(first: 200) { edges { node { id latent embedding } } } } } } }',
+    );
     expect(errorCode(response)).toBe('QUERY_TOO_COMPLEX');
     expect(response.errors![0]!.message).toMatch(/cost \d+ exceeds/);
   });
@@ -87,7 +117,10 @@ describe('reading runs and lineage', () => {
     const pack = await seedModelPack(prisma, 'paging');
     const created = [];
     for (let i = 0; i < 5; i++) created.push(await seedRun(prisma, pack));
-    const query = 'query($after: String) { runs(first: 2, after: $after, filter: { modelPackId: "' + pack.id + '" }) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }';
+    const query =
+      'query($after: String) { runs(first: 2, after: $after, filter: { modelPackId: "' +
+      pack.id +
+      '" }) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }';
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
@@ -111,18 +144,50 @@ describe('reading runs and lineage', () => {
     const response = await graphql(
       t.url,
       t.keys[Role.VIEWER],
-      `query($id: ID!) { lineage(id: $id) {
-        identity { index latent }
-        run { id seed parameters provenance { codeVersion workerHost executionProvider } children { id } parent { id } }
-        ancestors { id }
-        modelPack { digest }
-        prov } }`,
+      `
+        query ($id: ID!) {
+          lineage(id: $id) {
+            identity {
+              index
+              latent
+            }
+            run {
+              id
+              seed
+              parameters
+              provenance {
+                codeVersion
+                workerHost
+                executionProvider
+              }
+              children {
+                id
+              }
+              parent {
+                id
+              }
+            }
+            ancestors {
+              id
+            }
+            modelPack {
+              digest
+            }
+            prov
+          }
+        }
+      `,
       { id: identity.id },
     );
     expect(response.errors).toBeUndefined();
     const lineage = response.data!.lineage;
     expect(lineage.identity).toEqual({ index: 3, latent: [3, 1, 2, 3] });
-    expect(lineage.run).toMatchObject({ id: child.id, seed: '7', parent: { id: parent.id }, provenance: { workerHost: 'test-host', executionProvider: 'cpu' } });
+    expect(lineage.run).toMatchObject({
+      id: child.id,
+      seed: '7',
+      parent: { id: parent.id },
+      provenance: { workerHost: 'test-host', executionProvider: 'cpu' },
+    });
     expect(lineage.ancestors).toEqual([{ id: parent.id }]);
     expect(lineage.modelPack.digest).toBe(pack.digest);
     expect(lineage.prov.wasInformedBy).toBeDefined();
@@ -132,14 +197,24 @@ describe('reading runs and lineage', () => {
 
 describe('uploads', () => {
   it('hands out presigned PUT URLs that a plain HTTP client can use', async () => {
-    const response = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation { createUploadUrl(fileName: "latents.f32") { key url } }');
+    const response = await graphql(
+      t.url,
+      t.keys[Role.OPERATOR],
+      'mutation { createUploadUrl(fileName: "latents.f32") { key url } }',
+    );
     const { key, url } = response.data!.createUploadUrl;
     const put = await fetch(url, { method: 'PUT', body: new Uint8Array(16) });
     expect(put.status).toBe(200);
     expect(await t.platform.store.exists(key)).toBe(true);
-    const bad = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation { createUploadUrl(fileName: "../etc/passwd") { key } }');
+    const bad = await graphql(
+      t.url,
+      t.keys[Role.OPERATOR],
+      'mutation { createUploadUrl(fileName: "../etc/passwd") { key } }',
+    );
     expect(errorCode(bad)).toBe('BAD_USER_INPUT');
-    expect(errorCode(await graphql(t.url, t.keys[Role.VIEWER], 'mutation { createUploadUrl(fileName: "a.bin") { key } }'))).toBe('FORBIDDEN');
+    expect(
+      errorCode(await graphql(t.url, t.keys[Role.VIEWER], 'mutation { createUploadUrl(fileName: "a.bin") { key } }')),
+    ).toBe('FORBIDDEN');
   });
 });
 
@@ -152,7 +227,12 @@ describe('operations endpoints', () => {
     expect(metrics).toMatch(/^brownian_runs\{status="SUCCEEDED"\} \d+$/m);
     expect(metrics).toMatch(/^brownian_queue_depth\{queue="run-langevin"\} 0$/m);
     expect(metrics).toMatch(/^brownian_sql_statements_total \d+$/m);
-    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+    ]) {
       expect(metrics).toMatch(new RegExp(`^${name} [\\d.e+-]+$`, 'm'));
     }
   });

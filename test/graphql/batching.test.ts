@@ -25,15 +25,30 @@ const nestedQuery = `query($pack: ID!, $first: Int!) {
   }
 }`;
 
-async function statementsFor(packId: string, first: number): Promise<{ count: number; runs: number; samples: unknown[] }> {
+async function statementsFor(
+  packId: string,
+  first: number,
+): Promise<{ count: number; runs: number; samples: unknown[] }> {
   const metricsUrl = t.url.replace(/\/graphql$/, '/metrics');
-  const read = async () => Number(/^brownian_sql_statements_total (\d+)$/m.exec(await (await fetch(metricsUrl)).text())![1]);
+  const read = async () =>
+    Number(/^brownian_sql_statements_total (\d+)$/m.exec(await (await fetch(metricsUrl)).text())![1]);
   const before = await read();
   const response = await graphql(t.url, t.keys[Role.VIEWER], nestedQuery, { pack: packId, first });
   expect(response.errors).toBeUndefined();
   const after = await read();
-  const edges = response.data!.runs.edges as Array<{ node: { samples: { totalCount: number; edges: Array<{ node: { label: number; variation: number } }> } } }>;
-  const samples = [...new Set(edges.map((e) => JSON.stringify({ totalCount: e.node.samples.totalCount, labels: e.node.samples.edges.map((s) => [s.node.label, s.node.variation]) })))];
+  const edges = response.data!.runs.edges as Array<{
+    node: { samples: { totalCount: number; edges: Array<{ node: { label: number; variation: number } }> } };
+  }>;
+  const samples = [
+    ...new Set(
+      edges.map((e) =>
+        JSON.stringify({
+          totalCount: e.node.samples.totalCount,
+          labels: e.node.samples.edges.map((s) => [s.node.label, s.node.variation]),
+        }),
+      ),
+    ),
+  ];
   return { count: after - before, runs: edges.length, samples: samples.map((text) => JSON.parse(text)) };
 }
 
@@ -54,7 +69,15 @@ describe('nested queries', () => {
     const many = await statementsFor(pack.id, 50);
     expect(few.runs).toBe(5);
     expect(many.runs).toBe(50);
-    expect(many.samples).toEqual([{ totalCount: 3, labels: [[0, 0], [0, 1]] }]);
+    expect(many.samples).toEqual([
+      {
+        totalCount: 3,
+        labels: [
+          [0, 0],
+          [0, 1],
+        ],
+      },
+    ]);
     expect(many.count).toBe(few.count);
     // one statement per relation plus the page and its count, and the metrics scrape itself
     expect(many.count).toBeLessThan(20);

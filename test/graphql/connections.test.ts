@@ -12,7 +12,8 @@ interface Connection {
   edges: Array<{ cursor: string; node: { id: string } }>;
 }
 
-const selection = 'totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id } }';
+const selection =
+  'totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id } }';
 
 let t: TestPlatform;
 let pack: db.ModelPack;
@@ -37,7 +38,12 @@ beforeAll(async () => {
   }
   for (let i = 0; i < 5; i++) {
     await prisma.gallery.create({
-      data: { name: `g${i}`, embeddingDim: 3, digest: randomBytes(32).toString('hex'), recognizerDigest: randomBytes(32).toString('hex') },
+      data: {
+        name: `g${i}`,
+        embeddingDim: 3,
+        digest: randomBytes(32).toString('hex'),
+        recognizerDigest: randomBytes(32).toString('hex'),
+      },
     });
   }
 });
@@ -54,46 +60,68 @@ interface Case {
 
 function cases(): Case[] {
   const prisma = t.platform.database.prisma;
-  const ofRun = (runId: string, field: 'identities' | 'samples'): Fetch => async (args) => {
-    const response = await graphql(t.url, t.keys[Role.VIEWER], `query($id: ID!) { run(id: $id) { ${field}${args ? `(${args})` : ''} { ${selection} } } }`, {
-      id: runId,
-    });
-    expect(response.errors).toBeUndefined();
-    return response.data!.run[field];
-  };
-  const query = (key: Role, field: string, filter = ''): Fetch => async (args) => {
-    const all = [filter, args].filter((part) => part !== '').join(', ');
-    const response = await graphql(t.url, t.keys[key], `{ ${field}${all ? `(${all})` : ''} { ${selection} } }`);
-    expect(response.errors).toBeUndefined();
-    return response.data![field];
-  };
+  const ofRun =
+    (runId: string, field: 'identities' | 'samples'): Fetch =>
+    async (args) => {
+      const response = await graphql(
+        t.url,
+        t.keys[Role.VIEWER],
+        `query($id: ID!) { run(id: $id) { ${field}${args ? `(${args})` : ''} { ${selection} } } }`,
+        {
+          id: runId,
+        },
+      );
+      expect(response.errors).toBeUndefined();
+      return response.data!.run[field];
+    };
+  const query =
+    (key: Role, field: string, filter = ''): Fetch =>
+    async (args) => {
+      const all = [filter, args].filter((part) => part !== '').join(', ');
+      const response = await graphql(t.url, t.keys[key], `{ ${field}${all ? `(${all})` : ''} { ${selection} } }`);
+      expect(response.errors).toBeUndefined();
+      return response.data![field];
+    };
   return [
     {
       name: 'runs (newest first, filtered)',
       fetch: query(Role.VIEWER, 'runs', `filter: { modelPackId: "${pack.id}" }`),
       expected: async () =>
-        (await prisma.run.findMany({ where: { modelPackId: pack.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] })).map((r) => r.id),
+        (
+          await prisma.run.findMany({
+            where: { modelPackId: pack.id },
+            orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          })
+        ).map((r) => r.id),
     },
     {
       name: 'run.identities',
       fetch: ofRun(langevin.id, 'identities'),
-      expected: async () => (await prisma.identity.findMany({ where: { runId: langevin.id }, orderBy: { index: 'asc' } })).map((r) => r.id),
+      expected: async () =>
+        (await prisma.identity.findMany({ where: { runId: langevin.id }, orderBy: { index: 'asc' } })).map((r) => r.id),
     },
     {
       name: 'run.samples',
       fetch: ofRun(dispersion.id, 'samples'),
       expected: async () =>
-        (await prisma.sample.findMany({ where: { runId: dispersion.id }, orderBy: [{ label: 'asc' }, { variation: 'asc' }] })).map((r) => r.id),
+        (
+          await prisma.sample.findMany({
+            where: { runId: dispersion.id },
+            orderBy: [{ label: 'asc' }, { variation: 'asc' }],
+          })
+        ).map((r) => r.id),
     },
     {
       name: 'modelPacks',
       fetch: query(Role.VIEWER, 'modelPacks'),
-      expected: async () => (await prisma.modelPack.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })).map((r) => r.id),
+      expected: async () =>
+        (await prisma.modelPack.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })).map((r) => r.id),
     },
     {
       name: 'galleries',
       fetch: query(Role.AUDITOR, 'galleries'),
-      expected: async () => (await prisma.gallery.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })).map((r) => r.id),
+      expected: async () =>
+        (await prisma.gallery.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })).map((r) => r.id),
     },
   ];
 }
@@ -105,47 +133,65 @@ function expectConsistent(page: Connection, total: number): void {
 }
 
 describe('every connection', () => {
-  it.each([2, 3, 50])('pages forward with first/after and backward with last/before, %i at a time, totals as the database counts', async (size) => {
-    for (const c of cases()) {
-      const expected = await c.expected();
-      expect(expected.length, c.name).toBeGreaterThan(3);
+  it.each([2, 3, 50])(
+    'pages forward with first/after and backward with last/before, %i at a time, totals as the database counts',
+    async (size) => {
+      for (const c of cases()) {
+        const expected = await c.expected();
+        expect(expected.length, c.name).toBeGreaterThan(3);
 
-      const forward: string[] = [];
-      let after: string | null = null;
-      for (let page = 0; ; page++) {
-        const connection: Connection = await c.fetch(`first: ${size}${after ? `, after: "${after}"` : ''}`);
-        expectConsistent(connection, expected.length);
-        expect(connection.pageInfo.hasPreviousPage, `${c.name}: hasPreviousPage of forward page ${page}`).toBe(page > 0);
-        forward.push(...connection.edges.map((edge) => edge.node.id));
-        if (!connection.pageInfo.hasNextPage) break;
-        after = connection.pageInfo.endCursor;
+        const forward: string[] = [];
+        let after: string | null = null;
+        for (let page = 0; ; page++) {
+          const connection: Connection = await c.fetch(`first: ${size}${after ? `, after: "${after}"` : ''}`);
+          expectConsistent(connection, expected.length);
+          expect(connection.pageInfo.hasPreviousPage, `${c.name}: hasPreviousPage of forward page ${page}`).toBe(
+            page > 0,
+          );
+          forward.push(...connection.edges.map((edge) => edge.node.id));
+          if (!connection.pageInfo.hasNextPage) break;
+          after = connection.pageInfo.endCursor;
+        }
+        expect(forward, `${c.name} forward`).toEqual(expected);
+
+        const backward: string[][] = [];
+        let before: string | null = null;
+        for (let page = 0; ; page++) {
+          const connection: Connection = await c.fetch(`last: ${size}${before ? `, before: "${before}"` : ''}`);
+          expectConsistent(connection, expected.length);
+          expect(connection.pageInfo.hasNextPage, `${c.name}: hasNextPage of backward page ${page}`).toBe(page > 0);
+          backward.unshift(connection.edges.map((edge) => edge.node.id));
+          if (!connection.pageInfo.hasPreviousPage) break;
+          before = connection.pageInfo.startCursor;
+        }
+        expect(backward.flat(), `${c.name} backward`).toEqual(expected);
+
+        // The default page is the first one; its cursors lead both ways.
+        const firstPage = await c.fetch('');
+        expect(firstPage.pageInfo.hasPreviousPage, c.name).toBe(false);
+        const middle = await c.fetch(`first: 2, after: "${firstPage.edges[1]!.cursor}"`);
+        const back = await c.fetch(`last: 2, before: "${middle.edges[0]!.cursor}"`);
+        expect(
+          back.edges.map((e) => e.node.id),
+          c.name,
+        ).toEqual(expected.slice(0, 2));
       }
-      expect(forward, `${c.name} forward`).toEqual(expected);
-
-      const backward: string[][] = [];
-      let before: string | null = null;
-      for (let page = 0; ; page++) {
-        const connection: Connection = await c.fetch(`last: ${size}${before ? `, before: "${before}"` : ''}`);
-        expectConsistent(connection, expected.length);
-        expect(connection.pageInfo.hasNextPage, `${c.name}: hasNextPage of backward page ${page}`).toBe(page > 0);
-        backward.unshift(connection.edges.map((edge) => edge.node.id));
-        if (!connection.pageInfo.hasPreviousPage) break;
-        before = connection.pageInfo.startCursor;
-      }
-      expect(backward.flat(), `${c.name} backward`).toEqual(expected);
-
-      // The default page is the first one; its cursors lead both ways.
-      const firstPage = await c.fetch('');
-      expect(firstPage.pageInfo.hasPreviousPage, c.name).toBe(false);
-      const middle = await c.fetch(`first: 2, after: "${firstPage.edges[1]!.cursor}"`);
-      const back = await c.fetch(`last: 2, before: "${middle.edges[0]!.cursor}"`);
-      expect(back.edges.map((e) => e.node.id), c.name).toEqual(expected.slice(0, 2));
-    }
-  });
+    },
+  );
 
   it('refuses first with last, a foreign cursor and an out-of-range size, naming the argument', async () => {
     const key = t.keys[Role.VIEWER];
-    const both = await graphql(t.url, key, `{ runs(first: 2, last: 2) { totalCount } }`);
+    const both = await graphql(
+      t.url,
+      key,
+      `
+        {
+          runs(first: 2, last: 2) {
+            totalCount
+          }
+        }
+      `,
+    );
     expect(both.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'last' });
     const garbage = await graphql(t.url, key, '{ modelPacks(before: "zzz") { totalCount } }');
     expect(garbage.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'before' });
@@ -160,12 +206,33 @@ describe('every connection', () => {
 describe('aliased connections on one parent', () => {
   it('answer each alias with its own arguments, batched, without mixing their rows', async () => {
     const prisma = t.platform.database.prisma;
-    const ids = (await prisma.identity.findMany({ where: { runId: langevin.id }, orderBy: { index: 'asc' } })).map((r) => r.id);
-    const smallIds = (await prisma.identity.findMany({ where: { runId: small.id }, orderBy: { index: 'asc' } })).map((r) => r.id);
+    const ids = (await prisma.identity.findMany({ where: { runId: langevin.id }, orderBy: { index: 'asc' } })).map(
+      (r) => r.id,
+    );
+    const smallIds = (await prisma.identity.findMany({ where: { runId: small.id }, orderBy: { index: 'asc' } })).map(
+      (r) => r.id,
+    );
     const nodes = 'edges { node { id } } pageInfo { hasNextPage hasPreviousPage }';
-    const cursorOfSecond = (await graphql(t.url, t.keys[Role.VIEWER], `query($id: ID!) { run(id: $id) { identities(first: 2) { edges { cursor } } } }`, {
-      id: langevin.id,
-    })).data!.run.identities.edges[1].cursor;
+    const cursorOfSecond = (
+      await graphql(
+        t.url,
+        t.keys[Role.VIEWER],
+        `
+          query ($id: ID!) {
+            run(id: $id) {
+              identities(first: 2) {
+                edges {
+                  cursor
+                }
+              }
+            }
+          }
+        `,
+        {
+          id: langevin.id,
+        },
+      )
+    ).data!.run.identities.edges[1].cursor;
     const response = await graphql(
       t.url,
       t.keys[Role.VIEWER],
@@ -182,7 +249,8 @@ describe('aliased connections on one parent', () => {
       { a: langevin.id, b: small.id, c: cursorOfSecond },
     );
     expect(response.errors).toBeUndefined();
-    const idsOf = (connection: { edges: Array<{ node: { id: string } }> }) => connection.edges.map((edge) => edge.node.id);
+    const idsOf = (connection: { edges: Array<{ node: { id: string } }> }) =>
+      connection.edges.map((edge) => edge.node.id);
     const { one, two } = response.data!;
     expect(idsOf(one.all)).toEqual(ids);
     expect(idsOf(one.five)).toEqual(ids.slice(0, 5));
@@ -206,8 +274,26 @@ describe('node(id:)', () => {
     const response = await graphql(
       t.url,
       t.keys[Role.VIEWER],
-      `query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Run { kind } ... on Identity { index } ... on Sample { variation }
-        ... on ModelPack { digest } } }`,
+      `
+        query ($ids: [ID!]!) {
+          nodes(ids: $ids) {
+            __typename
+            id
+            ... on Run {
+              kind
+            }
+            ... on Identity {
+              index
+            }
+            ... on Sample {
+              variation
+            }
+            ... on ModelPack {
+              digest
+            }
+          }
+        }
+      `,
       { ids: [langevin.id, identity.id, sample.id, pack.id, unknown] },
     );
     expect(response.errors).toBeUndefined();
@@ -218,7 +304,21 @@ describe('node(id:)', () => {
       { __typename: 'ModelPack', id: pack.id, digest: pack.digest },
       null,
     ]);
-    const single = await graphql(t.url, t.keys[Role.VIEWER], `query($id: ID!) { node(id: $id) { id ... on Run { status } } }`, { id: langevin.id });
+    const single = await graphql(
+      t.url,
+      t.keys[Role.VIEWER],
+      `
+        query ($id: ID!) {
+          node(id: $id) {
+            id
+            ... on Run {
+              status
+            }
+          }
+        }
+      `,
+      { id: langevin.id },
+    );
     expect(single.data!.node).toEqual({ id: langevin.id, status: 'SUCCEEDED' });
     expect(errorCode(await graphql(t.url, t.keys[Role.VIEWER], '{ node(id: "nope") { id } }'))).toBe('BAD_USER_INPUT');
     expect(errorCode(await graphql(t.url, undefined, `{ node(id: "${unknown}") { id } }`))).toBe('UNAUTHENTICATED');

@@ -13,12 +13,18 @@ let runId: string;
 beforeAll(async () => {
   t = await startTestPlatform({ api: true, worker: true });
   const pack = await registerMiniPack(t.url, t.keys[Role.OPERATOR]);
-  const { data } = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($i: LangevinRunInput!) { startLangevinRun(input: $i) { id } }', {
-    i: { modelPackId: pack.id, numIdentities: 7, iterations: 3, seed: '5', batchSize: 4 },
-  });
+  const { data } = await graphql(
+    t.url,
+    t.keys[Role.OPERATOR],
+    'mutation($i: LangevinRunInput!) { startLangevinRun(input: $i) { id } }',
+    {
+      i: { modelPackId: pack.id, numIdentities: 7, iterations: 3, seed: '5', batchSize: 4 },
+    },
+  );
   runId = data!.startLangevinRun.id;
   await waitFor(
-    async () => (await t.platform.database.prisma.run.findUniqueOrThrow({ where: { id: runId } })).status === RunStatus.SUCCEEDED,
+    async () =>
+      (await t.platform.database.prisma.run.findUniqueOrThrow({ where: { id: runId } })).status === RunStatus.SUCCEEDED,
     120_000,
     'the run to succeed',
   );
@@ -43,9 +49,14 @@ describe('fields the dashboard reads', () => {
   });
 
   it('imageUrl: a presigned URL that serves the identity PNG without an API key', async () => {
-    const { data } = await graphql<{ identity: IdentityNode }>(t.url, t.keys[Role.VIEWER], 'query($id: ID!) { identity(id: $id) { imageUrl { url } imageSha256 } }', {
-      id: (await t.platform.database.prisma.identity.findFirstOrThrow({ where: { runId } })).id,
-    });
+    const { data } = await graphql<{ identity: IdentityNode }>(
+      t.url,
+      t.keys[Role.VIEWER],
+      'query($id: ID!) { identity(id: $id) { imageUrl { url } imageSha256 } }',
+      {
+        id: (await t.platform.database.prisma.identity.findFirstOrThrow({ where: { runId } })).id,
+      },
+    );
     const response = await fetch(data!.identity.imageUrl.url);
     expect(response.status).toBe(200);
     const bytes = Buffer.from(await response.arrayBuffer());
@@ -78,9 +89,14 @@ describe('fields the dashboard reads', () => {
   });
 
   it('nearestIdentities refuses a count outside 1..100, naming the argument', async () => {
-    const response = await graphql(t.url, t.keys[Role.VIEWER], 'query($id: ID!) { identity(id: $id) { nearestIdentities(first: 0) { angle } } }', {
-      id: (await t.platform.database.prisma.identity.findFirstOrThrow({ where: { runId } })).id,
-    });
+    const response = await graphql(
+      t.url,
+      t.keys[Role.VIEWER],
+      'query($id: ID!) { identity(id: $id) { nearestIdentities(first: 0) { angle } } }',
+      {
+        id: (await t.platform.database.prisma.identity.findFirstOrThrow({ where: { runId } })).id,
+      },
+    );
     expect(errorCode(response)).toBe('BAD_USER_INPUT');
     expect(response.errors![0]!.extensions!.field).toBe('first');
   });
@@ -89,7 +105,11 @@ describe('fields the dashboard reads', () => {
     const introspection = await graphql(t.url, t.keys[Role.VIEWER], getIntrospectionQuery());
     expect(introspection.errors).toBeUndefined();
     expect(introspection.data!.__schema.types.length).toBeGreaterThan(10);
-    const deep = await graphql(t.url, t.keys[Role.VIEWER], `{ runs { edges { node { ${'parent { '.repeat(12)}id${' }'.repeat(12)} } } } }`);
+    const deep = await graphql(
+      t.url,
+      t.keys[Role.VIEWER],
+      `{ runs { edges { node { ${'parent { '.repeat(12)}id${' }'.repeat(12)} } } } }`,
+    );
     expect(errorCode(deep)).toBe('QUERY_TOO_COMPLEX');
   });
 });

@@ -22,12 +22,19 @@ let dispersionId: string;
 let dataset: { id: string; digest: string; identityCount: number; sampleCount: number; manifestUrl: string };
 let manifest: {
   format: string;
-  identities: Array<{ label: number; id: string; sha256: string; samples: Array<{ id: string; runId: string; variation: number; sha256: string }> }>;
+  identities: Array<{
+    label: number;
+    id: string;
+    sha256: string;
+    samples: Array<{ id: string; runId: string; variation: number; sha256: string }>;
+  }>;
 };
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
-const operate = (query: string, variables: Record<string, unknown> = {}) => graphql(t.url, t.keys[Role.OPERATOR], query, variables);
-const runStatus = async (id: string) => (await t.platform.database.prisma.run.findUniqueOrThrow({ where: { id } })).status;
+const operate = (query: string, variables: Record<string, unknown> = {}) =>
+  graphql(t.url, t.keys[Role.OPERATOR], query, variables);
+const runStatus = async (id: string) =>
+  (await t.platform.database.prisma.run.findUniqueOrThrow({ where: { id } })).status;
 
 beforeAll(async () => {
   t = await startTestPlatform({ api: true, worker: true });
@@ -37,27 +44,45 @@ beforeAll(async () => {
   });
   langevinId = langevin.data!.startLangevinRun.id;
   await waitFor(async () => (await runStatus(langevinId)) === RunStatus.SUCCEEDED, 120_000, 'the Langevin run');
-  const dispersion = await operate('mutation($input: DispersionRunInput!) { startDispersionRun(input: $input) { id } }', {
-    input: { parentRunId: langevinId, numVariations: 3, iterations: 1, seed: '9', shardSize: 3, batchSize: 8 },
-  });
+  const dispersion = await operate(
+    'mutation($input: DispersionRunInput!) { startDispersionRun(input: $input) { id } }',
+    {
+      input: { parentRunId: langevinId, numVariations: 3, iterations: 1, seed: '9', shardSize: 3, batchSize: 8 },
+    },
+  );
   dispersionId = dispersion.data!.startDispersionRun.id;
   await waitFor(async () => (await runStatus(dispersionId)) === RunStatus.SUCCEEDED, 120_000, 'the Dispersion run');
 }, 240_000);
 afterAll(async () => t?.stop());
 
-async function exportAndDownload(format: string, options: Record<string, unknown>): Promise<{ tar: Buffer; sha256: string; total: number }> {
-  const started = await operate('mutation($d: ID!, $f: ExportFormat!, $o: ExportOptionsInput) { exportDataset(datasetId: $d, format: $f, options: $o) { id total status } }', {
-    d: dataset.id,
-    f: format,
-    o: options,
-  });
+async function exportAndDownload(
+  format: string,
+  options: Record<string, unknown>,
+): Promise<{ tar: Buffer; sha256: string; total: number }> {
+  const started = await operate(
+    'mutation($d: ID!, $f: ExportFormat!, $o: ExportOptionsInput) { exportDataset(datasetId: $d, format: $f, options: $o) { id total status } }',
+    {
+      d: dataset.id,
+      f: format,
+      o: options,
+    },
+  );
   expect(started.errors).toBeUndefined();
   const id = started.data!.exportDataset.id;
-  const done = await waitFor(async () => {
-    const r = await graphql(t.url, t.keys[Role.VIEWER], 'query($id: ID!) { datasetExport(id: $id) { status done total sha256 size downloadUrl error } }', { id });
-    const row = r.data!.datasetExport;
-    return ['SUCCEEDED', 'FAILED'].includes(row.status) ? row : undefined;
-  }, 120_000, `the ${format} export`);
+  const done = await waitFor(
+    async () => {
+      const r = await graphql(
+        t.url,
+        t.keys[Role.VIEWER],
+        'query($id: ID!) { datasetExport(id: $id) { status done total sha256 size downloadUrl error } }',
+        { id },
+      );
+      const row = r.data!.datasetExport;
+      return ['SUCCEEDED', 'FAILED'].includes(row.status) ? row : undefined;
+    },
+    120_000,
+    `the ${format} export`,
+  );
   expect(done.error).toBeNull();
   expect(done.status).toBe('SUCCEEDED');
   expect(done.done).toBe(done.total);
@@ -82,7 +107,10 @@ describe('createDataset', () => {
     [{ name: 'x', runIds: () => [dispersionId, dispersionId] }, 'runIds'],
   ])('refuses %j naming %s, and writes nothing', async (input, field) => {
     const before = await t.platform.database.prisma.dataset.count();
-    const response = await operate('mutation($n: String!, $r: [ID!]!) { createDataset(name: $n, runIds: $r) { id } }', { n: input.name, r: input.runIds() });
+    const response = await operate('mutation($n: String!, $r: [ID!]!) { createDataset(name: $n, runIds: $r) { id } }', {
+      n: input.name,
+      r: input.runIds(),
+    });
     expect(errorCode(response)).toBe('BAD_USER_INPUT');
     expect(response.errors![0]!.extensions!.field).toBe(field);
     expect(await t.platform.database.prisma.dataset.count()).toBe(before);
@@ -96,25 +124,36 @@ describe('createDataset', () => {
     expect(created.errors).toBeUndefined();
     dataset = created.data!.createDataset;
     expect(dataset).toMatchObject({ identityCount: 4, sampleCount: 12 });
-    expect(created.data!.createDataset.runs).toEqual([{ id: dispersionId, kind: 'DISPERSION', parent: { id: langevinId } }]);
+    expect(created.data!.createDataset.runs).toEqual([
+      { id: dispersionId, kind: 'DISPERSION', parent: { id: langevinId } },
+    ]);
     const text = await (await fetch(dataset.manifestUrl)).text();
     expect(sha256(text)).toBe(dataset.digest);
     manifest = JSON.parse(text);
     expect(canonicalJson(manifest)).toBe(text);
     const samples = await t.platform.database.prisma.sample.findMany({ where: { runId: dispersionId } });
-    const identities = await t.platform.database.prisma.identity.findMany({ where: { runId: langevinId }, orderBy: { index: 'asc' } });
+    const identities = await t.platform.database.prisma.identity.findMany({
+      where: { runId: langevinId },
+      orderBy: { index: 'asc' },
+    });
     expect(manifest.identities.map((i) => i.id)).toEqual(identities.map((i) => i.id));
     expect(manifest.identities.map((i) => i.sha256)).toEqual(identities.map((i) => i.imageSha256));
     for (const identity of manifest.identities) {
       expect(identity.samples.map((s) => s.variation)).toEqual([0, 1, 2]);
       for (const s of identity.samples) expect(s.sha256).toBe(samples.find((row) => row.id === s.id)!.imageSha256);
     }
-    const listed = await graphql(t.url, t.keys[Role.VIEWER], '{ datasets(first: 5) { totalCount edges { node { id name digest } } } }');
+    const listed = await graphql(
+      t.url,
+      t.keys[Role.VIEWER],
+      '{ datasets(first: 5) { totalCount edges { node { id name digest } } } }',
+    );
     expect(listed.data!.datasets.edges[0].node).toEqual({ id: dataset.id, name: 'first', digest: dataset.digest });
   });
 
   it('gives the same content the same digest', async () => {
-    const again = await operate('mutation($r: [ID!]!) { createDataset(name: "again", runIds: $r) { digest } }', { r: [dispersionId] });
+    const again = await operate('mutation($r: [ID!]!) { createDataset(name: "again", runIds: $r) { digest } }', {
+      r: [dispersionId],
+    });
     expect(again.data!.createDataset.digest).toBe(dataset.digest);
   });
 });
@@ -127,7 +166,10 @@ describe('exportDataset', () => {
     const expected: string[] = [];
     for (const identity of manifest.identities) {
       const folder = `train/${String(identity.label).padStart(6, '0')}`;
-      expected.push(`${folder}/identity.png`, ...identity.samples.map((s) => `${folder}/${s.runId}-${String(s.variation).padStart(5, '0')}.png`));
+      expected.push(
+        `${folder}/identity.png`,
+        ...identity.samples.map((s) => `${folder}/${s.runId}-${String(s.variation).padStart(5, '0')}.png`),
+      );
     }
     expect(members.map((m) => m.name)).toEqual([...expected, 'manifest.json', 'digest.txt']);
     const hashes = manifest.identities.flatMap((i) => [i.sha256, ...i.samples.map((s) => s.sha256)]);
@@ -138,23 +180,34 @@ describe('exportDataset', () => {
   it('writes WebDataset shards of aligned crops at the recognizer input size', async () => {
     const { tar } = await exportAndDownload('WEBDATASET', { crop: 'ALIGNED', content: 'SAMPLES', shardSize: 5 });
     const members = readTar(tar);
-    expect(members.map((m) => m.name)).toEqual(['shards/shard-000000.tar', 'shards/shard-000001.tar', 'shards/shard-000002.tar', 'manifest.json', 'digest.txt']);
+    expect(members.map((m) => m.name)).toEqual([
+      'shards/shard-000000.tar',
+      'shards/shard-000001.tar',
+      'shards/shard-000002.tar',
+      'manifest.json',
+      'digest.txt',
+    ]);
     const inner = members.slice(0, 3).flatMap((m) => readTar(m.bytes));
     const keys = Array.from({ length: 12 }, (_, k) => String(k).padStart(9, '0'));
     expect(inner.map((m) => m.name)).toEqual(keys.flatMap((key) => [`${key}.png`, `${key}.cls`, `${key}.json`]));
     const pack = await t.platform.database.prisma.modelPack.findFirstOrThrow();
-    const { outputSize } = (pack.manifest as { alignment: { outputSize: { width: number; height: number } } }).alignment;
+    const { outputSize } = (pack.manifest as { alignment: { outputSize: { width: number; height: number } } })
+      .alignment;
     const samples = manifest.identities.flatMap((i) => i.samples.map((s) => ({ label: i.label, ...s })));
     samples.forEach((sample, k) => {
       const png = PNG.sync.read(inner[3 * k]!.bytes);
       expect([png.width, png.height]).toEqual([outputSize.width, outputSize.height]);
       expect(inner[3 * k + 1]!.bytes.toString()).toBe(String(sample.label));
-      expect(JSON.parse(inner[3 * k + 2]!.bytes.toString())).toMatchObject({ label: sample.label, sampleId: sample.id, sha256: sample.sha256 });
+      expect(JSON.parse(inner[3 * k + 2]!.bytes.toString())).toMatchObject({
+        label: sample.label,
+        sampleId: sample.id,
+        sha256: sample.sha256,
+      });
     });
     expectManifestAndDigest(members);
   });
 
-  it('writes an InsightFace RecordIO set that reads back with the manifest\'s images and labels', async () => {
+  it("writes an InsightFace RecordIO set that reads back with the manifest's images and labels", async () => {
     const { tar } = await exportAndDownload('INSIGHTFACE_REC', { crop: 'FULL', content: 'SAMPLES' });
     const members = readTar(tar);
     expect(members.map((m) => m.name)).toEqual(['train.rec', 'train.idx', 'property', 'manifest.json', 'digest.txt']);
@@ -176,7 +229,11 @@ describe('exportDataset', () => {
       const first = 1 + 3 * c;
       expect(records[1 + n + c]!.labels).toEqual([first, first + 3]);
     });
-    const index = members[1]!.bytes.toString().trim().split('\n').map((line) => line.split('\t').map(Number));
+    const index = members[1]!.bytes
+      .toString()
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t').map(Number));
     expect(index.map(([idx]) => idx)).toEqual(Array.from({ length: 1 + n + classes }, (_, k) => k));
     expect(index.map(([, offset]) => offset)).toEqual(records.map((r) => r.offset));
     const image = PNG.sync.read(records[1]!.body);
@@ -185,9 +242,14 @@ describe('exportDataset', () => {
   });
 
   it('refuses an unknown dataset and a bad shard size', async () => {
-    const unknown = await operate('mutation { exportDataset(datasetId: "00000000-0000-4000-8000-000000000000", format: IMAGE_FOLDER) { id } }');
+    const unknown = await operate(
+      'mutation { exportDataset(datasetId: "00000000-0000-4000-8000-000000000000", format: IMAGE_FOLDER) { id } }',
+    );
     expect(unknown.errors![0]!.extensions!.field).toBe('datasetId');
-    const bad = await operate('mutation($d: ID!) { exportDataset(datasetId: $d, format: WEBDATASET, options: { shardSize: 0 }) { id } }', { d: dataset.id });
+    const bad = await operate(
+      'mutation($d: ID!) { exportDataset(datasetId: $d, format: WEBDATASET, options: { shardSize: 0 }) { id } }',
+      { d: dataset.id },
+    );
     expect(bad.errors![0]!.extensions!.field).toBe('options.shardSize');
   });
 });
@@ -202,7 +264,8 @@ describe('brownian dataset', () => {
 
   it('creates, exports with progress and downloads a dataset, checking the sha256', async () => {
     const created = await cli('create', 'from the cli', dispersionId, langevinId);
-    const [, id, identities, samples, digest] = /dataset from the cli: id (\S+), (\d+) identities, (\d+) samples, digest (\w+)/.exec(created)!;
+    const [, id, identities, samples, digest] =
+      /dataset from the cli: id (\S+), (\d+) identities, (\d+) samples, digest (\w+)/.exec(created)!;
     expect([Number(identities), Number(samples), digest]).toEqual([4, 12, expect.stringMatching(/^[0-9a-f]{64}$/)]);
     const dir = await mkdtemp(join(tmpdir(), 'brownian-export-'));
     const out = join(dir, 'set.tar');
@@ -224,7 +287,7 @@ describe('RecordIO records holding the magic number', () => {
     payload.write('ab', 36);
     const bytes = encodeRecord(payload);
     const flags: number[] = [];
-    for (let at = 0; at < bytes.length; ) {
+    for (let at = 0; at < bytes.length;) {
       const word = bytes.readUInt32LE(at + 4);
       flags.push(word >>> 29);
       at += 8 + Math.ceil((word & 0x1fffffff) / 4) * 4;
@@ -232,6 +295,10 @@ describe('RecordIO records holding the magic number', () => {
     expect(flags).toEqual([1, 2, 3]);
     const [record] = readRecordIo(bytes);
     expect(record!.label).toBe(7);
-    expect(Buffer.concat([Buffer.alloc(24), record!.body]).subarray(24).equals(payload.subarray(24))).toBe(true);
+    expect(
+      Buffer.concat([Buffer.alloc(24), record!.body])
+        .subarray(24)
+        .equals(payload.subarray(24)),
+    ).toBe(true);
   });
 });

@@ -19,18 +19,27 @@ let latentDim: number;
 const prisma = () => t.platform.database.prisma;
 const runRow = (id: string) => prisma().run.findUniqueOrThrow({ where: { id } });
 const finished = (id: string, timeoutMs = 120_000) =>
-  waitFor(async () => {
-    const row = await runRow(id);
-    return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(row.status) ? row : undefined;
-  }, timeoutMs, `run ${id} to end`);
+  waitFor(
+    async () => {
+      const row = await runRow(id);
+      return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(row.status) ? row : undefined;
+    },
+    timeoutMs,
+    `run ${id} to end`,
+  );
 
 beforeAll(async () => {
   t = await startTestPlatform({ api: true, worker: true });
   const pack = await registerMiniPack(t.url, t.keys[Role.OPERATOR]);
   latentDim = (await prisma().modelPack.findUniqueOrThrow({ where: { id: pack.id } })).latentDim;
-  const langevin = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', {
-    input: { modelPackId: pack.id, numIdentities: 5, iterations: 3, seed: '11', batchSize: 8 },
-  });
+  const langevin = await graphql(
+    t.url,
+    t.keys[Role.OPERATOR],
+    'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }',
+    {
+      input: { modelPackId: pack.id, numIdentities: 5, iterations: 3, seed: '11', batchSize: 8 },
+    },
+  );
   parentId = langevin.data!.startLangevinRun.id;
   expect((await finished(parentId)).status).toBe(RunStatus.SUCCEEDED);
 }, 180_000);
@@ -39,11 +48,22 @@ afterAll(async () => t?.stop());
 const mutation = (name: 'startDispersionRun' | 'startDiscoRun') =>
   `mutation($input: DispersionRunInput!) { ${name}(input: $input) { id kind status totalIterations parameters } }`;
 
-const start = (input: Record<string, unknown>, name: 'startDispersionRun' | 'startDiscoRun' = 'startDispersionRun', key = t.keys[Role.OPERATOR]) =>
-  graphql(t.url, key, mutation(name), { input: { parentRunId: parentId, numVariations: 3, iterations: 2, seed: '4', shardSize: 2, batchSize: 8, ...input } });
+const start = (
+  input: Record<string, unknown>,
+  name: 'startDispersionRun' | 'startDiscoRun' = 'startDispersionRun',
+  key = t.keys[Role.OPERATOR],
+) =>
+  graphql(t.url, key, mutation(name), {
+    input: { parentRunId: parentId, numVariations: 3, iterations: 2, seed: '4', shardSize: 2, batchSize: 8, ...input },
+  });
 
 async function uploadFloats(values: Float32Array): Promise<string> {
-  const { data } = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($f: String!) { createUploadUrl(fileName: $f) { key url } }', { f: 'latents.f32' });
+  const { data } = await graphql(
+    t.url,
+    t.keys[Role.OPERATOR],
+    'mutation($f: String!) { createUploadUrl(fileName: $f) { key url } }',
+    { f: 'latents.f32' },
+  );
   expect((await fetch(data!.createUploadUrl.url, { method: 'PUT', body: float32ToBytes(values) })).status).toBe(200);
   return data!.createUploadUrl.key;
 }
@@ -114,7 +134,13 @@ describe('startDispersionRun and startDiscoRun', () => {
   });
 
   it("fills in the paper's settings, and the pack's r0 where the paper's does not suit its W", async () => {
-    const response = await start({ numVariations: undefined, iterations: undefined, shardSize: undefined, batchSize: undefined, seed: undefined });
+    const response = await start({
+      numVariations: undefined,
+      iterations: undefined,
+      shardSize: undefined,
+      batchSize: undefined,
+      seed: undefined,
+    });
     expect(response.errors).toBeUndefined();
     const run = response.data!.startDispersionRun;
     expect(run.kind).toBe(RunKind.DISPERSION);
@@ -131,7 +157,12 @@ describe('startDispersionRun and startDiscoRun', () => {
       initialNoise: 0.2,
       batchSize: 32,
     });
-    expect(run.parameters).toMatchObject({ shardSize: 16, checkpointEvery: 5, packDefaults: ['latentRadius'], identityIndices: [0, 1, 2, 3, 4] });
+    expect(run.parameters).toMatchObject({
+      shardSize: 16,
+      checkpointEvery: 5,
+      packDefaults: ['latentRadius'],
+      identityIndices: [0, 1, 2, 3, 4],
+    });
     await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($id: ID!) { cancelRun(id: $id) { status } }', { id: run.id });
     expect((await finished(run.id)).status).toBe(RunStatus.CANCELLED);
   });
@@ -148,34 +179,89 @@ describe('a Dispersion run', () => {
     const query = await graphql(
       t.url,
       t.keys[Role.VIEWER],
-      `query($id: ID!) { run(id: $id) { kind iteration summary
-         shards { index identityIndices status iteration attempts }
-         iterations { iteration stats { dt dtSpread { min max } distanceToReference { min avg max } embeddingDistance { avg } } }
-         samples(first: 100) { totalCount edges { node { label variation shardId imageSha256 covariateCoefficients } } } } }`,
+      `
+        query ($id: ID!) {
+          run(id: $id) {
+            kind
+            iteration
+            summary
+            shards {
+              index
+              identityIndices
+              status
+              iteration
+              attempts
+            }
+            iterations {
+              iteration
+              stats {
+                dt
+                dtSpread {
+                  min
+                  max
+                }
+                distanceToReference {
+                  min
+                  avg
+                  max
+                }
+                embeddingDistance {
+                  avg
+                }
+              }
+            }
+            samples(first: 100) {
+              totalCount
+              edges {
+                node {
+                  label
+                  variation
+                  shardId
+                  imageSha256
+                  covariateCoefficients
+                }
+              }
+            }
+          }
+        }
+      `,
       { id },
     );
     const run = query.data!.run;
     expect(run.kind).toBe('DISPERSION');
     expect(run.shards.map((s: { identityIndices: number[] }) => s.identityIndices)).toEqual([[0, 1], [2, 3], [4]]);
-    expect(run.shards.every((s: { status: string; iteration: number }) => s.status === 'SUCCEEDED' && s.iteration === 2)).toBe(true);
+    expect(
+      run.shards.every((s: { status: string; iteration: number }) => s.status === 'SUCCEEDED' && s.iteration === 2),
+    ).toBe(true);
     expect(run.iterations.map((i: { iteration: number }) => i.iteration)).toEqual([0, 1, 2]);
     expect(run.iterations[0].stats.dt).toBeCloseTo(0.05, 12);
     expect(run.iterations[2].stats.dt).toBeNull();
     expect(run.samples.totalCount).toBe(15);
     const shardIds = new Set(run.samples.edges.map((e: { node: { shardId: string } }) => e.node.shardId));
     expect(shardIds.size).toBe(3);
-    expect(run.samples.edges.every((e: { node: { covariateCoefficients: number[] } }) => e.node.covariateCoefficients.length === 0)).toBe(true);
+    expect(
+      run.samples.edges.every(
+        (e: { node: { covariateCoefficients: number[] } }) => e.node.covariateCoefficients.length === 0,
+      ),
+    ).toBe(true);
     expect(run.summary.verification.eer).toBeGreaterThanOrEqual(0);
     expect(run.summary.verification.eer).toBeLessThanOrEqual(0.5);
     expect(run.summary.samples).toBe(15);
   });
 
   it('DisCo with principal directions of W records them and gives each sample its coefficients', async () => {
-    const response = await start({ covariates: 'PRINCIPAL_DIRECTIONS', principalDirections: 2, identityIds: undefined }, 'startDiscoRun');
+    const response = await start(
+      { covariates: 'PRINCIPAL_DIRECTIONS', principalDirections: 2, identityIds: undefined },
+      'startDiscoRun',
+    );
     expect(response.errors).toBeUndefined();
     const { id, kind, parameters } = response.data!.startDiscoRun;
     expect(kind).toBe(RunKind.DISCO);
-    expect(parameters.covariates).toEqual({ source: 'PRINCIPAL_DIRECTIONS', names: ['pc1', 'pc2'], principalSamples: 4096 });
+    expect(parameters.covariates).toEqual({
+      source: 'PRINCIPAL_DIRECTIONS',
+      names: ['pc1', 'pc2'],
+      principalSamples: 4096,
+    });
     expect((await finished(id)).status).toBe(RunStatus.SUCCEEDED);
     const samples = await prisma().sample.findMany({ where: { runId: id } });
     expect(samples).toHaveLength(15);
@@ -193,7 +279,18 @@ async function perIdentityReference(
   wAvg: Float32Array,
   reference: Float32Array,
   identityIndex: number,
-  p: { variations: number; iterations: number; ke: number; kw: number; r0: number; kg: number; dt: number; mu: number; sigma: number; seed: string },
+  p: {
+    variations: number;
+    iterations: number;
+    ke: number;
+    kw: number;
+    r0: number;
+    kg: number;
+    dt: number;
+    mu: number;
+    sigma: number;
+    seed: string;
+  },
 ): Promise<Float64Array> {
   const W = reference.length;
   const A = p.variations;
@@ -201,7 +298,12 @@ async function perIdentityReference(
   const w = new Float64Array(A * W);
   const noise = new Float64Array(W);
   for (let a = 0; a < A; a++) {
-    rng.normalRow({ stream: RandomStream.dispersionNoise, iteration: 0, index: identityIndex, subindex: a }, noise, 0, W);
+    rng.normalRow(
+      { stream: RandomStream.dispersionNoise, iteration: 0, index: identityIndex, subindex: a },
+      noise,
+      0,
+      W,
+    );
     for (let d = 0; d < W; d++) w[a * W + d] = reference[d]! + p.sigma * noise[d]!;
   }
   const eRef = await model.embed(reference, 1);
@@ -264,12 +366,23 @@ describe('η = 0 trajectories', () => {
     const model = await PackModel.open(pack, { batchSize: p.variations, device: 'cpu' });
     try {
       for (const identity of chosen) {
-        const expected = await perIdentityReference(model, pack.wAvg, bytesToFloat32(identity.latent), identity.index, p);
-        const rows = await prisma().sample.findMany({ where: { runId: id, identityId: identity.id }, orderBy: { variation: 'asc' } });
+        const expected = await perIdentityReference(
+          model,
+          pack.wAvg,
+          bytesToFloat32(identity.latent),
+          identity.index,
+          p,
+        );
+        const rows = await prisma().sample.findMany({
+          where: { runId: id, identityId: identity.id },
+          orderBy: { variation: 'asc' },
+        });
         expect(rows.map((row) => row.label)).toEqual([identity.index, identity.index, identity.index]);
         const actual = rows.flatMap((row) => Array.from(bytesToFloat32(row.latent)));
         let worst = 0;
-        actual.forEach((value, k) => (worst = Math.max(worst, Math.abs(value - expected[k]!) / Math.max(1, Math.abs(expected[k]!)))));
+        actual.forEach(
+          (value, k) => (worst = Math.max(worst, Math.abs(value - expected[k]!) / Math.max(1, Math.abs(expected[k]!)))),
+        );
         expect(worst).toBeLessThan(1e-5);
       }
     } finally {

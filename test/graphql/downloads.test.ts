@@ -20,9 +20,14 @@ const dirs: string[] = [];
 const runRow = (id: string) => t.platform.database.prisma.run.findUniqueOrThrow({ where: { id } });
 
 async function startRun(input: Record<string, unknown>): Promise<string> {
-  const response = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', {
-    input: { modelPackId: packId, numIdentities: 5, iterations: 2, seed: '11', batchSize: 4, ...input },
-  });
+  const response = await graphql(
+    t.url,
+    t.keys[Role.OPERATOR],
+    'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }',
+    {
+      input: { modelPackId: packId, numIdentities: 5, iterations: 2, seed: '11', batchSize: 4, ...input },
+    },
+  );
   expect(response.errors).toBeUndefined();
   return response.data!.startLangevinRun.id;
 }
@@ -58,8 +63,31 @@ describe('downloads', () => {
     const response = await graphql(
       t.url,
       t.keys[Role.VIEWER],
-      `query($id: ID!) { run(id: $id) { latentsUrl(expiresIn: 600) { url expiresAt } embeddingsUrl { url }
-        identities { edges { node { index imageSha256 imageUrl { url expiresAt } } } } } }`,
+      `
+        query ($id: ID!) {
+          run(id: $id) {
+            latentsUrl(expiresIn: 600) {
+              url
+              expiresAt
+            }
+            embeddingsUrl {
+              url
+            }
+            identities {
+              edges {
+                node {
+                  index
+                  imageSha256
+                  imageUrl {
+                    url
+                    expiresAt
+                  }
+                }
+              }
+            }
+          }
+        }
+      `,
       { id: runId },
     );
     expect(response.errors).toBeUndefined();
@@ -79,11 +107,28 @@ describe('downloads', () => {
 
   it('has no files for an unfinished run, and refuses an expiry out of range naming it', async () => {
     const queued = await t.platform.database.prisma.run.create({
-      data: { kind: 'LANGEVIN', status: RunStatus.QUEUED, parameters: {}, seed: 1n, modelPackId: packId, totalIterations: 1 },
+      data: {
+        kind: 'LANGEVIN',
+        status: RunStatus.QUEUED,
+        parameters: {},
+        seed: 1n,
+        modelPackId: packId,
+        totalIterations: 1,
+      },
     });
-    const none = await graphql(t.url, t.keys[Role.VIEWER], 'query($id: ID!) { run(id: $id) { latentsUrl { url } embeddingsUrl { url } } }', { id: queued.id });
+    const none = await graphql(
+      t.url,
+      t.keys[Role.VIEWER],
+      'query($id: ID!) { run(id: $id) { latentsUrl { url } embeddingsUrl { url } } }',
+      { id: queued.id },
+    );
     expect(none.data!.run).toEqual({ latentsUrl: null, embeddingsUrl: null });
-    const bad = await graphql(t.url, t.keys[Role.VIEWER], 'query($id: ID!) { run(id: $id) { latentsUrl(expiresIn: 0) { url } } }', { id: runId });
+    const bad = await graphql(
+      t.url,
+      t.keys[Role.VIEWER],
+      'query($id: ID!) { run(id: $id) { latentsUrl(expiresIn: 0) { url } } }',
+      { id: runId },
+    );
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'expiresIn' });
   });
 
@@ -91,10 +136,18 @@ describe('downloads', () => {
     const cancelled = await startRun({ iterations: 400, checkpointEvery: 1, seed: '12' });
     await waitFor(async () => (await runRow(cancelled)).iteration >= 2, 120_000, 'two iterations');
     await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($id: ID!) { cancelRun(id: $id) { id } }', { id: cancelled });
-    await waitFor(async () => (await runRow(cancelled)).status === RunStatus.CANCELLED, 120_000, 'the run to be cancelled');
+    await waitFor(
+      async () => (await runRow(cancelled)).status === RunStatus.CANCELLED,
+      120_000,
+      'the run to be cancelled',
+    );
     const query = 'query($id: ID!) { run(id: $id) { checkpointUrl { url } } }';
     const operator = await graphql(t.url, t.keys[Role.OPERATOR], query, { id: cancelled });
-    expect((await bytesAt(operator.data!.run.checkpointUrl.url)).equals(await t.platform.store.getBytes(checkpointKey(cancelled)))).toBe(true);
+    expect(
+      (await bytesAt(operator.data!.run.checkpointUrl.url)).equals(
+        await t.platform.store.getBytes(checkpointKey(cancelled)),
+      ),
+    ).toBe(true);
     expect(errorCode(await graphql(t.url, t.keys[Role.VIEWER], query, { id: cancelled }))).toBe('FORBIDDEN');
     expect((await graphql(t.url, t.keys[Role.OPERATOR], query, { id: runId })).data!.run.checkpointUrl).toBeNull();
   });
@@ -107,7 +160,9 @@ describe('downloads', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`5 images, latents.f32 and embeddings.f32 written to ${join(out, runId)}`);
     const rows = await t.platform.database.prisma.identity.findMany({ where: { runId }, orderBy: { index: 'asc' } });
-    expect((await readFile(join(out, runId, 'latents.f32'))).equals(Buffer.concat(rows.map((row) => row.latent)))).toBe(true);
+    expect((await readFile(join(out, runId, 'latents.f32'))).equals(Buffer.concat(rows.map((row) => row.latent)))).toBe(
+      true,
+    );
     const images = (await readdir(join(out, runId, 'images'))).sort();
     expect(images).toEqual(rows.map((row) => `identity-${String(row.index).padStart(5, '0')}.png`));
     for (const row of rows) {
@@ -115,7 +170,14 @@ describe('downloads', () => {
       expect(createHash('sha256').update(png).digest('hex')).toBe(row.imageSha256);
     }
 
-    const missing = await brownian(['download', '00000000-0000-4000-8000-000000000000', '--url', t.url, '--key', t.keys[Role.VIEWER]]);
+    const missing = await brownian([
+      'download',
+      '00000000-0000-4000-8000-000000000000',
+      '--url',
+      t.url,
+      '--key',
+      t.keys[Role.VIEWER],
+    ]);
     expect(missing.status).toBe(1);
     expect(missing.stderr.trim()).toBe('error: NOT_FOUND: run 00000000-0000-4000-8000-000000000000 does not exist');
   });

@@ -11,16 +11,25 @@ beforeAll(async () => {
 afterAll(async () => t?.stop());
 
 async function upload(values: Float32Array): Promise<string> {
-  const { data } = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation { createUploadUrl(fileName: "gallery.f32") { key url } }');
+  const { data } = await graphql(
+    t.url,
+    t.keys[Role.AUDITOR],
+    'mutation { createUploadUrl(fileName: "gallery.f32") { key url } }',
+  );
   expect((await fetch(data!.createUploadUrl.url, { method: 'PUT', body: float32ToBytes(values) })).status).toBe(200);
   return data!.createUploadUrl.key;
 }
 
 const recognizerDigest = 'a'.repeat(64);
 const create = (input: Record<string, unknown>) =>
-  graphql(t.url, t.keys[Role.AUDITOR], 'mutation($input: GalleryInput!) { createGallery(input: $input) { id subjectCount embeddingDim } }', {
-    input: { recognizerDigest, ...input },
-  });
+  graphql(
+    t.url,
+    t.keys[Role.AUDITOR],
+    'mutation($input: GalleryInput!) { createGallery(input: $input) { id subjectCount embeddingDim } }',
+    {
+      input: { recognizerDigest, ...input },
+    },
+  );
 
 describe('createGallery', () => {
   it('refuses a file whose size is not count × embeddingDim × 4, naming both sizes, and registers nothing', async () => {
@@ -31,7 +40,9 @@ describe('createGallery', () => {
       code: 'BAD_USER_INPUT',
       field: 'input.embeddingsKey',
     });
-    expect(wrong.errors?.[0]?.message).toContain('file has 1280 bytes; 10 embeddings of dimension 64 need 10 × 64 × 4 = 2560 bytes');
+    expect(wrong.errors?.[0]?.message).toContain(
+      'file has 1280 bytes; 10 embeddings of dimension 64 need 10 × 64 × 4 = 2560 bytes',
+    );
     expect(await t.platform.database.prisma.gallery.count()).toBe(0);
 
     const right = await create({ name: 'ten by 32', embeddingDim: 32, count: 10, embeddingsKey: key });

@@ -22,14 +22,24 @@ beforeAll(async () => {
 afterAll(async () => t?.stop());
 
 const start = (input: Record<string, unknown>, key = t.keys[Role.OPERATOR]) =>
-  graphql(t.url, key, 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id status totalIterations parameters } }', {
-    input: { modelPackId: pack.id, numIdentities: 6, iterations: 4, seed: '3', batchSize: 4, ...input },
-  });
+  graphql(
+    t.url,
+    key,
+    'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id status totalIterations parameters } }',
+    {
+      input: { modelPackId: pack.id, numIdentities: 6, iterations: 4, seed: '3', batchSize: 4, ...input },
+    },
+  );
 
 const runRow = (id: string) => t.platform.database.prisma.run.findUniqueOrThrow({ where: { id } });
 
 async function uploadFloats(values: Float32Array, fileName: string): Promise<string> {
-  const { data } = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($f: String!) { createUploadUrl(fileName: $f) { key url } }', { f: fileName });
+  const { data } = await graphql(
+    t.url,
+    t.keys[Role.AUDITOR],
+    'mutation($f: String!) { createUploadUrl(fileName: $f) { key url } }',
+    { f: fileName },
+  );
   const put = await fetch(data!.createUploadUrl.url, { method: 'PUT', body: float32ToBytes(values) });
   expect(put.status).toBe(200);
   return data!.createUploadUrl.key;
@@ -71,18 +81,40 @@ describe('startLangevinRun', () => {
     const wrongShape = await start({ initialLatents: latents });
     expect(response(wrongShape)).toMatch(/input.initialLatents: has \d+ bytes; 6×\d+ float32 latents need/);
     const galleryKey = await uploadFloats(new Float32Array(2 * (embeddingDim + 1)).fill(1), 'gallery.f32');
-    const gallery = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($input: GalleryInput!) { createGallery(input: $input) { id } }', {
-      input: { name: 'wrong dim', embeddingDim: embeddingDim + 1, count: 2, embeddingsKey: galleryKey, recognizerDigest: pack.recognizerDigest },
-    });
+    const gallery = await graphql(
+      t.url,
+      t.keys[Role.AUDITOR],
+      'mutation($input: GalleryInput!) { createGallery(input: $input) { id } }',
+      {
+        input: {
+          name: 'wrong dim',
+          embeddingDim: embeddingDim + 1,
+          count: 2,
+          embeddingsKey: galleryKey,
+          recognizerDigest: pack.recognizerDigest,
+        },
+      },
+    );
     const wrongDim = await start({ exclusionGalleryId: gallery.data!.createGallery.id }, t.keys[Role.ADMIN]);
     expect(response(wrongDim)).toMatch(/input.exclusionGalleryId: gallery embeddings have dimension/);
   });
 
-  it('fills in the paper\'s defaults and records them', async () => {
+  it("fills in the paper's defaults and records them", async () => {
     const started = await start({ iterations: undefined, numIdentities: 2 });
     const parameters = started.data!.startLangevinRun.parameters;
-    expect(parameters.langevin).toMatchObject({ iterations: 100, ict: 1.4, repulsionCoefficient: 1, repulsionRadius: 1.4, timestep: -0.3, viscosity: 1, randomForce: 0.01, latentForce: 0.1 });
-    await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($id: ID!) { cancelRun(id: $id) { status } }', { id: started.data!.startLangevinRun.id });
+    expect(parameters.langevin).toMatchObject({
+      iterations: 100,
+      ict: 1.4,
+      repulsionCoefficient: 1,
+      repulsionRadius: 1.4,
+      timestep: -0.3,
+      viscosity: 1,
+      randomForce: 0.01,
+      latentForce: 0.1,
+    });
+    await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($id: ID!) { cancelRun(id: $id) { status } }', {
+      id: started.data!.startLangevinRun.id,
+    });
   });
 });
 
@@ -95,30 +127,49 @@ describe('running', () => {
     const started = await start({ iterations: 400, checkpointEvery: 2, numIdentities: 8 });
     const id = started.data!.startLangevinRun.id;
     await waitFor(async () => (await runRow(id)).iteration >= 3, 60_000, 'the run to pass iteration 3');
-    const cancelled = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($id: ID!) { cancelRun(id: $id) { cancelRequested } }', { id });
+    const cancelled = await graphql(
+      t.url,
+      t.keys[Role.OPERATOR],
+      'mutation($id: ID!) { cancelRun(id: $id) { cancelRequested } }',
+      { id },
+    );
     expect(cancelled.data!.cancelRun.cancelRequested).toBe(true);
-    const row = await waitFor(async () => {
-      const r = await runRow(id);
-      return r.status === RunStatus.CANCELLED ? r : undefined;
-    }, 60_000, 'the run to stop');
+    const row = await waitFor(
+      async () => {
+        const r = await runRow(id);
+        return r.status === RunStatus.CANCELLED ? r : undefined;
+      },
+      60_000,
+      'the run to stop',
+    );
     expect(row.iteration).toBeLessThan(400);
     expect(await t.platform.store.exists(`runs/${id}/checkpoint.bin`)).toBe(true);
     expect(await t.platform.database.prisma.identity.count({ where: { runId: id } })).toBe(0);
-    const again = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($id: ID!) { cancelRun(id: $id) { id } }', { id });
+    const again = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($id: ID!) { cancelRun(id: $id) { id } }', {
+      id,
+    });
     expect(errorCode(again)).toBe('CONFLICT');
   });
 
-  it('keeps every identity beyond c0 of an exclusion gallery made from the pack\'s own embeddings', async () => {
+  it("keeps every identity beyond c0 of an exclusion gallery made from the pack's own embeddings", async () => {
     // The gallery: embeddings of identities of a first run, i.e. faces the pack itself draws.
     const first = (await start({ numIdentities: 8, iterations: 1, seed: '21' })).data!.startLangevinRun.id;
     await waitFor(async () => (await runRow(first)).status === RunStatus.SUCCEEDED, 60_000, 'the gallery run');
-    const rows = await t.platform.database.prisma.identity.findMany({ where: { runId: first }, orderBy: { index: 'asc' } });
+    const rows = await t.platform.database.prisma.identity.findMany({
+      where: { runId: first },
+      orderBy: { index: 'asc' },
+    });
     const embeddings = new Float32Array(rows.length * embeddingDim);
     rows.forEach((row, i) => embeddings.set(bytesToFloat32(row.embedding), i * embeddingDim));
     const key = await uploadFloats(embeddings, 'gallery.f32');
-    const gallery = await graphql(t.url, t.keys[Role.AUDITOR], 'mutation($input: GalleryInput!) { createGallery(input: $input) { id subjectCount } }', {
-      input: { name: 'own faces', embeddingDim, count: rows.length, embeddingsKey: key, modelPackId: pack.id },
-    });
+    const gallery = await graphql(
+      t.url,
+      t.keys[Role.AUDITOR],
+      'mutation($input: GalleryInput!) { createGallery(input: $input) { id subjectCount } }',
+      {
+        input: { name: 'own faces', embeddingDim, count: rows.length, embeddingsKey: key, modelPackId: pack.id },
+      },
+    );
     expect(gallery.data!.createGallery.subjectCount).toBe(8);
 
     // Starting from the very latents of the gallery faces, the exclusion must push them away.
@@ -126,22 +177,32 @@ describe('running', () => {
     rows.forEach((row, i) => latents.set(bytesToFloat32(row.latent), i * latentDim));
     const initial = await uploadFloats(latents, 'latents.f32');
     const c0 = 0.6;
-    const excluded = await start({
-      numIdentities: 8,
-      iterations: 30,
-      seed: '22',
-      initialLatents: initial,
-      exclusionGalleryId: gallery.data!.createGallery.id,
-      exclusionDistance: c0,
-      repulsionCoefficient: 4,
-      parentRunId: first,
-    }, t.keys[Role.ADMIN]);
+    const excluded = await start(
+      {
+        numIdentities: 8,
+        iterations: 30,
+        seed: '22',
+        initialLatents: initial,
+        exclusionGalleryId: gallery.data!.createGallery.id,
+        exclusionDistance: c0,
+        repulsionCoefficient: 4,
+        parentRunId: first,
+      },
+      t.keys[Role.ADMIN],
+    );
     expect(excluded.errors).toBeUndefined();
     const id = excluded.data!.startLangevinRun.id;
     await waitFor(async () => ['SUCCEEDED', 'FAILED'].includes((await runRow(id)).status), 120_000, 'the excluded run');
-    const run = await graphql(t.url, t.keys[Role.VIEWER], 'query($id: ID!) { run(id: $id) { status error parent { id } iterations { iteration stats { exclusion { minDistance identitiesWithin } } } } }', { id });
+    const run = await graphql(
+      t.url,
+      t.keys[Role.VIEWER],
+      'query($id: ID!) { run(id: $id) { status error parent { id } iterations { iteration stats { exclusion { minDistance identitiesWithin } } } } }',
+      { id },
+    );
     expect(run.data!.run).toMatchObject({ status: 'SUCCEEDED', parent: { id: first } });
-    const stats = run.data!.run.iterations.map((i: { stats: { exclusion: { minDistance: number; identitiesWithin: number } } }) => i.stats.exclusion);
+    const stats = run.data!.run.iterations.map(
+      (i: { stats: { exclusion: { minDistance: number; identitiesWithin: number } } }) => i.stats.exclusion,
+    );
     expect(stats[0].minDistance).toBeLessThan(0.05);
     expect(stats[0].identitiesWithin).toBe(8);
     expect(stats.at(-1).identitiesWithin).toBe(0);
@@ -153,10 +214,14 @@ describe('a run that diverges', () => {
   it('fails with the reason and the iteration, and shows no identities', async () => {
     const started = await start({ timestep: 1e30, iterations: 5 });
     const id = started.data!.startLangevinRun.id;
-    const row = await waitFor(async () => {
-      const r = await runRow(id);
-      return ['SUCCEEDED', 'FAILED'].includes(r.status) ? r : undefined;
-    }, 60_000, 'the run to end');
+    const row = await waitFor(
+      async () => {
+        const r = await runRow(id);
+        return ['SUCCEEDED', 'FAILED'].includes(r.status) ? r : undefined;
+      },
+      60_000,
+      'the run to end',
+    );
     expect(row.status).toBe(RunStatus.FAILED);
     expect(row.error).toMatch(/non-finite latents after iteration \d/);
     expect(row.errorIteration).not.toBeNull();
@@ -166,7 +231,15 @@ describe('a run that diverges', () => {
   it('with zero iterations, still records the statistics of its starting point and writes the identities', async () => {
     const id = (await start({ iterations: 0 })).data!.startLangevinRun.id;
     await waitFor(async () => (await runRow(id)).status === RunStatus.SUCCEEDED, 60_000, 'the run to succeed');
-    const run = await graphql(t.url, t.keys[Role.VIEWER], 'query($id: ID!) { run(id: $id) { iterations { iteration stats { dt } } identities { totalCount } } }', { id });
-    expect(run.data!.run).toEqual({ iterations: [{ iteration: 0, stats: { dt: null } }], identities: { totalCount: 6 } });
+    const run = await graphql(
+      t.url,
+      t.keys[Role.VIEWER],
+      'query($id: ID!) { run(id: $id) { iterations { iteration stats { dt } } identities { totalCount } } }',
+      { id },
+    );
+    expect(run.data!.run).toEqual({
+      iterations: [{ iteration: 0, stats: { dt: null } }],
+      identities: { totalCount: 6 },
+    });
   });
 });

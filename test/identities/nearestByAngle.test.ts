@@ -6,7 +6,10 @@ import { mulberry32 } from '../support/mulberry32.js';
 function bruteForce(target: Float32Array, candidates: Float32Array[], k: number, skip: number) {
   const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + v * b[i]!, 0);
   return candidates
-    .map((c, index) => ({ index, angle: Math.acos(Math.max(-1, Math.min(1, dot(target, c) / Math.sqrt(dot(target, target) * dot(c, c))))) }))
+    .map((c, index) => ({
+      index,
+      angle: Math.acos(Math.max(-1, Math.min(1, dot(target, c) / Math.sqrt(dot(target, target) * dot(c, c))))),
+    }))
     .filter((n) => n.index !== skip)
     .sort((a, b) => a.angle - b.angle)
     .slice(0, k);
@@ -16,7 +19,11 @@ describe('nearestByAngle', () => {
   it('finds the same neighbours, in the same order, as sorting every angle', () => {
     const random = mulberry32(11);
     const candidates = Array.from({ length: 300 }, () => Float32Array.from({ length: 16 }, () => random() * 2 - 1));
-    for (const [self, k] of [[0, 1], [17, 5], [299, 40]] as const) {
+    for (const [self, k] of [
+      [0, 1],
+      [17, 5],
+      [299, 40],
+    ] as const) {
       const got = nearestByAngle(candidates[self]!, candidates, k, self);
       const want = bruteForce(candidates[self]!, candidates, k, self);
       expect(got.map((n) => n.index)).toEqual(want.map((n) => n.index));

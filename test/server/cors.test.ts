@@ -7,14 +7,21 @@ let t: TestPlatform;
 const dashboard = 'https://dashboard.lab.example:8443';
 
 beforeAll(async () => {
-  t = await startTestPlatform({ api: true, worker: false }, { BROWNIAN_CORS_ORIGINS: `${dashboard}, http://localhost:3000` });
+  t = await startTestPlatform(
+    { api: true, worker: false },
+    { BROWNIAN_CORS_ORIGINS: `${dashboard}, http://localhost:3000` },
+  );
 });
 afterAll(async () => t?.stop());
 
 function preflight(origin: string): Promise<Response> {
   return fetch(t.url, {
     method: 'OPTIONS',
-    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+    headers: {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization, content-type',
+    },
   });
 }
 
@@ -29,7 +36,11 @@ describe('CORS', () => {
 
     const response = await fetch(t.url, {
       method: 'POST',
-      headers: { origin: dashboard, 'content-type': 'application/json', authorization: `Bearer ${t.keys[Role.VIEWER]}` },
+      headers: {
+        origin: dashboard,
+        'content-type': 'application/json',
+        authorization: `Bearer ${t.keys[Role.VIEWER]}`,
+      },
       body: JSON.stringify({ query: '{ runs { totalCount } }' }),
     });
     expect(response.headers.get('access-control-allow-origin')).toBe(dashboard);
@@ -48,7 +59,9 @@ describe('CORS', () => {
       message: 'origin https://evil.example may not call this API: add it to BROWNIAN_CORS_ORIGINS',
       extensions: { code: 'FORBIDDEN' },
     });
-    const simple = await fetch(t.url.replace(/\/graphql$/, '/healthz'), { headers: { origin: 'https://evil.example' } });
+    const simple = await fetch(t.url.replace(/\/graphql$/, '/healthz'), {
+      headers: { origin: 'https://evil.example' },
+    });
     expect(simple.headers.get('access-control-allow-origin')).toBeNull();
   });
 

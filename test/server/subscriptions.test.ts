@@ -22,7 +22,12 @@ afterAll(async () => {
 });
 
 function wsClient(key: string) {
-  return createClient({ url: t.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${key}` }, retryAttempts: 0 });
+  return createClient({
+    url: t.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { Authorization: `Bearer ${key}` },
+    retryAttempts: 0,
+  });
 }
 
 interface Progress {
@@ -34,9 +39,14 @@ interface Progress {
 describe('runProgress over a real WebSocket', () => {
   it('delivers every iteration a worker process computes, in order, then the final status', async () => {
     const iterations = 6;
-    const started = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id status } }', {
-      input: { modelPackId: packId, numIdentities: 6, iterations, seed: '11', batchSize: 4 },
-    });
+    const started = await graphql(
+      t.url,
+      t.keys[Role.OPERATOR],
+      'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id status } }',
+      {
+        input: { modelPackId: packId, numIdentities: 6, iterations, seed: '11', batchSize: 4 },
+      },
+    );
     expect(started.errors).toBeUndefined();
     const runId: string = started.data!.startLangevinRun.id;
 
@@ -45,12 +55,17 @@ describe('runProgress over a real WebSocket', () => {
     const allStatuses: string[] = [];
     const done = new Promise<void>((resolveDone, reject) => {
       client.subscribe<{ runProgress: Progress }>(
-        { query: 'subscription($runId: ID!) { runProgress(runId: $runId) { status iteration stats { propIct dt embeddingDistance { min } } } }', variables: { runId } },
+        {
+          query:
+            'subscription($runId: ID!) { runProgress(runId: $runId) { status iteration stats { propIct dt embeddingDistance { min } } } }',
+          variables: { runId },
+        },
         {
           next: ({ data, errors }) => {
             if (errors) reject(new Error(errors[0]!.message));
             events.push(data!.runProgress);
-            if (['SUCCEEDED', 'FAILED'].includes(data!.runProgress.status) && data!.runProgress.stats === null) resolveDone();
+            if (['SUCCEEDED', 'FAILED'].includes(data!.runProgress.status) && data!.runProgress.stats === null)
+              resolveDone();
           },
           error: reject,
           complete: () => undefined,
@@ -74,15 +89,23 @@ describe('runProgress over a real WebSocket', () => {
     expect(events.filter((e) => e.stats === null).map((e) => e.status)).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
     expect(allStatuses).toEqual(['RUNNING', 'SUCCEEDED']);
 
-    const stored = await t.platform.database.prisma.runIteration.findMany({ where: { runId }, orderBy: { iteration: 'asc' } });
-    expect(stored.map((row) => (row.stats as { propIct: number }).propIct)).toEqual(iterationEvents.map((e) => e.stats!.propIct));
+    const stored = await t.platform.database.prisma.runIteration.findMany({
+      where: { runId },
+      orderBy: { iteration: 'asc' },
+    });
+    expect(stored.map((row) => (row.stats as { propIct: number }).propIct)).toEqual(
+      iterationEvents.map((e) => e.stats!.propIct),
+    );
   });
 
   it('closes a connection whose key is wrong', async () => {
     const client = wsClient('brn_wrong_key');
     const closed = await new Promise<{ code: number; reason: string }>((resolveClose) => {
       client.on('closed', (event) => resolveClose(event as { code: number; reason: string }));
-      client.subscribe({ query: 'subscription { runUpdated { runId } }' }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+      client.subscribe(
+        { query: 'subscription { runUpdated { runId } }' },
+        { next: () => undefined, error: () => undefined, complete: () => undefined },
+      );
     });
     await client.dispose();
     expect(closed.code).toBe(4401);

@@ -36,7 +36,11 @@ describe('the dashboard served by the API', () => {
     const browser = await fetch(t.url, { headers: html, redirect: 'manual' });
     expect(browser.status).toBe(302);
     expect(browser.headers.get('location')).toBe('/explorer');
-    const api = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ me { role } }"}' });
+    const api = await fetch(t.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ me { role } }"}',
+    });
     expect(api.status).toBe(401);
     expect((await fetch(`${origin}/healthz`, { headers: html })).headers.get('content-type')).toMatch(/json/);
     expect((await fetch(`${origin}/metrics`, { headers: html })).headers.get('content-type')).toMatch(/text\/plain/);

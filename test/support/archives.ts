@@ -12,7 +12,11 @@ export function readTar(archive: Buffer): TarMember[] {
   while (at + 512 <= archive.length) {
     const header = archive.subarray(at, at + 512);
     if (header.every((byte) => byte === 0)) break;
-    const text = (start: number, length: number) => header.subarray(start, start + length).toString('utf8').replace(/\0.*$/s, '');
+    const text = (start: number, length: number) =>
+      header
+        .subarray(start, start + length)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
     let checksum = 0;
     for (let k = 0; k < 512; k++) checksum += k >= 148 && k < 156 ? 32 : header[k]!;
     if (checksum !== parseInt(text(148, 8).trim(), 8)) throw new Error(`bad tar header checksum at ${at}`);

@@ -44,9 +44,15 @@ export async function launchBrowser(): Promise<Browser> {
     page.on('pageerror', (error) => problems.push(`page error on ${page.url()}: ${error.message}`));
     // ERR_ABORTED is the page itself cancelling a request (a query superseded by a newer one, or
     // torn down when its page is left), not a failure; images are checked for loading separately.
-    page.on('requestfailed', (request) => request.failure()?.errorText === 'net::ERR_ABORTED' || problems.push(`request failed: ${request.method()} ${request.url()}: ${request.failure()?.errorText}`));
+    page.on(
+      'requestfailed',
+      (request) =>
+        request.failure()?.errorText === 'net::ERR_ABORTED' ||
+        problems.push(`request failed: ${request.method()} ${request.url()}: ${request.failure()?.errorText}`),
+    );
     page.on('response', (response) => {
-      if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
+      if (response.status() >= 400)
+        problems.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
     });
   };
   context.on('page', watch);

@@ -13,11 +13,23 @@ export interface PlatformProcess {
 
 /** `brownian <command>` as a user runs it, on the embedded default under `dataDir`. */
 export function spawnPlatform(dataDir: string, env: Record<string, string> = {}, command = 'start'): PlatformProcess {
-  const childEnv: Record<string, string | undefined> = { ...process.env, BROWNIAN_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', ...env };
-  for (const name of ['DATABASE_URL', 'S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_BUCKET', 'NODE_ENV']) delete childEnv[name];
-  const child = spawn(process.execPath, [join(packageRoot, 'bin', 'brownian.js'), command], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const childEnv: Record<string, string | undefined> = {
+    ...process.env,
+    BROWNIAN_DATA_DIR: dataDir,
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    ...env,
+  };
+  for (const name of ['DATABASE_URL', 'S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_BUCKET', 'NODE_ENV'])
+    delete childEnv[name];
+  const child = spawn(process.execPath, [join(packageRoot, 'bin', 'brownian.js'), command], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
-  const exited = new Promise<number | string>((resolveExit) => child.once('exit', (code, signal) => resolveExit(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolveExit) =>
+    child.once('exit', (code, signal) => resolveExit(code ?? signal ?? -1)),
+  );
   const ready = new Promise<string>((resolveUrl, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -46,7 +58,9 @@ export async function processesNaming(path: string): Promise<number[]> {
 }
 
 /** PID and port of the embedded PostgreSQL, from the lock file it writes while it runs. */
-export async function postmasterOf(dataDir: string): Promise<{ pid: number; port: number; lockFile: string; text: string }> {
+export async function postmasterOf(
+  dataDir: string,
+): Promise<{ pid: number; port: number; lockFile: string; text: string }> {
   const lockFile = join(dataDir, 'postgres', 'postmaster.pid');
   const text = await readFile(lockFile, 'utf8');
   const lines = text.split('\n');

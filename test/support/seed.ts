@@ -26,11 +26,23 @@ const seededStats: IterationStatsRecord = {
 export async function seedModelPack(prisma: PrismaClient, name = 'seeded'): Promise<db.ModelPack> {
   const digest = randomBytes(32).toString('hex');
   return prisma.modelPack.create({
-    data: { name, digest, manifest: { name }, storagePrefix: `packs/${digest}/`, latentDim: 4, embeddingDim: 3, status: PackStatus.READY },
+    data: {
+      name,
+      digest,
+      manifest: { name },
+      storagePrefix: `packs/${digest}/`,
+      latentDim: 4,
+      embeddingDim: 3,
+      status: PackStatus.READY,
+    },
   });
 }
 
-export async function seedRun(prisma: PrismaClient, pack: db.ModelPack, parentRunId: string | null = null): Promise<db.Run> {
+export async function seedRun(
+  prisma: PrismaClient,
+  pack: db.ModelPack,
+  parentRunId: string | null = null,
+): Promise<db.Run> {
   return prisma.run.create({
     data: {
       kind: parentRunId ? RunKind.DISPERSION : RunKind.LANGEVIN,
@@ -63,7 +75,12 @@ export async function seedIdentity(prisma: PrismaClient, run: db.Run, index: num
 }
 
 /** A sample in shard 0 of its run, created with the first sample of the run. */
-export async function seedSample(prisma: PrismaClient, run: db.Run, identity: db.Identity, variation: number): Promise<db.Sample> {
+export async function seedSample(
+  prisma: PrismaClient,
+  run: db.Run,
+  identity: db.Identity,
+  variation: number,
+): Promise<db.Sample> {
   const shard = await prisma.runShard.upsert({
     where: { runId_index: { runId: run.id, index: 0 } },
     create: { runId: run.id, index: 0, identityIndices: [identity.index], status: RunStatus.SUCCEEDED },

@@ -46,7 +46,9 @@ async function signIn(role: Role): Promise<Page> {
     .waitFor()
     .catch(async (error: Error) => {
       await shot(page, `sign-in-failed-${role}`);
-      throw new Error(`${error.message}\nproblems: ${browser.problems.join('\n')}\npage: ${await page.locator('body').innerText()}`);
+      throw new Error(
+        `${error.message}\nproblems: ${browser.problems.join('\n')}\npage: ${await page.locator('body').innerText()}`,
+      );
     });
   return page;
 }
@@ -76,24 +78,55 @@ type Img = { complete: boolean; naturalWidth: number };
  */
 async function auditFirstRunAgainstItself(): Promise<string> {
   const auditor = t.keys[Role.AUDITOR];
-  const identities = await t.platform.database.prisma.identity.findMany({ where: { runId: firstRun }, orderBy: { index: 'asc' } });
+  const identities = await t.platform.database.prisma.identity.findMany({
+    where: { runId: firstRun },
+    orderBy: { index: 'asc' },
+  });
   const embeddings = Buffer.concat(identities.map((identity) => Buffer.from(identity.embedding)));
   const upload = await graphql(t.url, auditor, 'mutation { createUploadUrl(fileName: "gallery.f32") { key url } }');
   expect((await fetch(upload.data!.createUploadUrl.url, { method: 'PUT', body: embeddings })).status).toBe(200);
-  const gallery = await graphql(t.url, auditor, 'mutation($input: GalleryInput!) { createGallery(input: $input) { id } }', {
-    input: { name: 'first run', embeddingsKey: upload.data!.createUploadUrl.key, count: 12, embeddingDim: embeddings.length / 48, modelPackId: pack.id },
-  });
+  const gallery = await graphql(
+    t.url,
+    auditor,
+    'mutation($input: GalleryInput!) { createGallery(input: $input) { id } }',
+    {
+      input: {
+        name: 'first run',
+        embeddingsKey: upload.data!.createUploadUrl.key,
+        count: 12,
+        embeddingDim: embeddings.length / 48,
+        modelPackId: pack.id,
+      },
+    },
+  );
   const galleryId = gallery.data!.createGallery.id as string;
-  await waitFor(async () => (await t.platform.database.prisma.gallery.findUniqueOrThrow({ where: { id: galleryId } })).status === 'READY', 120_000, 'the gallery');
-  const audit = await graphql(t.url, auditor, 'mutation($input: LeakageAuditInput!) { startLeakageAudit(input: $input) { id } }', {
-    input: { galleryId, runIds: [firstRun], threshold: { cosine: 0.99 } },
-  });
+  await waitFor(
+    async () =>
+      (await t.platform.database.prisma.gallery.findUniqueOrThrow({ where: { id: galleryId } })).status === 'READY',
+    120_000,
+    'the gallery',
+  );
+  const audit = await graphql(
+    t.url,
+    auditor,
+    'mutation($input: LeakageAuditInput!) { startLeakageAudit(input: $input) { id } }',
+    {
+      input: { galleryId, runIds: [firstRun], threshold: { cosine: 0.99 } },
+    },
+  );
   const auditId = audit.data!.startLeakageAudit.id as string;
-  await waitFor(async () => (await t.platform.database.prisma.leakageAudit.findUniqueOrThrow({ where: { id: auditId } })).status === 'SUCCEEDED', 120_000, 'the audit');
+  await waitFor(
+    async () =>
+      (await t.platform.database.prisma.leakageAudit.findUniqueOrThrow({ where: { id: auditId } })).status ===
+      'SUCCEEDED',
+    120_000,
+    'the audit',
+  );
   return auditId;
 }
 
-const runStatus = async (id: string) => (await t.platform.database.prisma.run.findUniqueOrThrow({ where: { id } })).status;
+const runStatus = async (id: string) =>
+  (await t.platform.database.prisma.run.findUniqueOrThrow({ where: { id } })).status;
 
 let firstRun: string;
 
@@ -103,11 +136,19 @@ describe('the dashboard in a real browser', { timeout: 240_000 }, () => {
     await shot(page, 'runs-empty');
     firstRun = await startRunFromForm(page, 12, 40);
     // The chart grows from live runProgress events, without a reload.
-    const early = await waitFor(async () => (await points(page).catch(() => 0)) >= 2 && points(page), 120_000, 'first points');
-    const later = await waitFor(async () => {
-      const now = await points(page);
-      return now > early && (await runStatus(firstRun)) === RunStatus.RUNNING && now;
-    }, 120_000, 'the chart to gain points while the run iterates');
+    const early = await waitFor(
+      async () => (await points(page).catch(() => 0)) >= 2 && points(page),
+      120_000,
+      'first points',
+    );
+    const later = await waitFor(
+      async () => {
+        const now = await points(page);
+        return now > early && (await runStatus(firstRun)) === RunStatus.RUNNING && now;
+      },
+      120_000,
+      'the chart to gain points while the run iterates',
+    );
     expect(later).toBeGreaterThan(early);
     await shot(page, 'run-live');
     await page.getByText(RunStatus.SUCCEEDED).first().waitFor({ timeout: 180_000 });
@@ -116,7 +157,10 @@ describe('the dashboard in a real browser', { timeout: 240_000 }, () => {
     const images = page.getByTestId('identity-grid').locator('img');
     expect(await images.count()).toBe(12);
     await waitFor(
-      () => images.evaluateAll((all) => all.every((img) => (img as unknown as Img).complete && (img as unknown as Img).naturalWidth > 0)),
+      () =>
+        images.evaluateAll((all) =>
+          all.every((img) => (img as unknown as Img).complete && (img as unknown as Img).naturalWidth > 0),
+        ),
       60_000,
       'identity images to load',
     );
@@ -165,7 +209,10 @@ describe('the dashboard in a real browser', { timeout: 240_000 }, () => {
     await page.getByTestId('nearest').locator('img').first().waitFor();
     expect(await page.getByTestId('nearest').locator('img').count()).toBe(8);
     await waitFor(
-      () => page.getByTestId('identity-image').evaluate((img) => (img as unknown as Img).complete && (img as unknown as Img).naturalWidth > 0),
+      () =>
+        page
+          .getByTestId('identity-image')
+          .evaluate((img) => (img as unknown as Img).complete && (img as unknown as Img).naturalWidth > 0),
       60_000,
       'the identity image to load',
     );
@@ -184,14 +231,20 @@ describe('the dashboard in a real browser', { timeout: 240_000 }, () => {
     await page.getByTestId('galleries-table').getByText('READY').waitFor();
     await shot(page, 'galleries');
     await page.getByRole('link', { name: 'Audits' }).click();
-    await page.getByTestId('audits-table').getByRole('link', { name: auditId.slice(0, 8) }).click();
+    await page
+      .getByTestId('audits-table')
+      .getByRole('link', { name: auditId.slice(0, 8) })
+      .click();
     await page.getByTestId('audit-summary').getByText('12 of 12').waitFor();
     await page.getByTestId('audit-histogram').locator('canvas').waitFor();
     const pairs = page.getByTestId('flagged-pairs').locator('img');
     await pairs.first().waitFor();
     expect(await pairs.count()).toBe(12);
     await waitFor(
-      () => pairs.evaluateAll((all) => all.every((img) => (img as unknown as Img).complete && (img as unknown as Img).naturalWidth > 0)),
+      () =>
+        pairs.evaluateAll((all) =>
+          all.every((img) => (img as unknown as Img).complete && (img as unknown as Img).naturalWidth > 0),
+        ),
       60_000,
       'flagged synthetic images to load',
     );
@@ -209,7 +262,10 @@ describe('the dashboard in a real browser', { timeout: 240_000 }, () => {
     await waitFor(
       async () => {
         await page.locator('.graphiql-execute-button').click();
-        return result.waitFor({ timeout: 3000 }).then(() => true, () => false);
+        return result.waitFor({ timeout: 3000 }).then(
+          () => true,
+          () => false,
+        );
       },
       90_000,
       'a result in the explorer',

@@ -51,7 +51,8 @@ export function App() {
 
 function SignedIn({ apiKey, onSignOut }: { apiKey: string; onSignOut: (reason: string | null) => void }) {
   const [{ data, error }] = useQuery<{ me: Me }>({ query: meQuery, requestPolicy: 'cache-first' });
-  const unauthenticated = error?.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED') || error?.response?.status === 401;
+  const unauthenticated =
+    error?.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED') || error?.response?.status === 401;
   useEffect(() => {
     if (unauthenticated) onSignOut('That API key is not valid or was revoked.');
   }, [unauthenticated, onSignOut]);
@@ -93,7 +94,9 @@ function SignedIn({ apiKey, onSignOut }: { apiKey: string; onSignOut: (reason: s
             <ModelPacksPage />
           </Route>
           <Route path="/galleries">{canAudit(me.role) ? <GalleriesPage /> : <Forbidden />}</Route>
-          <Route path="/audits/:id?">{(params) => (canAudit(me.role) ? <AuditsPage id={params.id} /> : <Forbidden />)}</Route>
+          <Route path="/audits/:id?">
+            {(params) => (canAudit(me.role) ? <AuditsPage id={params.id} /> : <Forbidden />)}
+          </Route>
           <Route path="/explorer">
             <Suspense fallback={<p className="muted">Loading the explorer…</p>}>
               <ExplorerPage apiKey={apiKey} />

@@ -33,7 +33,11 @@ export class Worker {
     }, this.services.config.queue.heartbeatSeconds * 1000);
     for (let slot = 0; slot < this.services.config.queue.workerConcurrency; slot++) this.loops.push(this.loop());
     this.services.log.info(
-      { workerId: this.id, executionProvider: this.services.worker.executionProvider, queues: Object.keys(this.handlers) },
+      {
+        workerId: this.id,
+        executionProvider: this.services.worker.executionProvider,
+        queues: Object.keys(this.handlers),
+      },
       'worker started',
     );
   }
@@ -57,23 +61,38 @@ export class Worker {
     const attempts = this.services.config.queue.retryLimit + 1;
     for (const { runId, shardId, message } of await this.queue.abandonedRuns()) {
       const reason = `job failed after ${attempts} attempts: ${message}`;
-      if (shardId) await new ShardLifecycle(this.services.prisma, this.services.pool, runId, shardId).fail(reason, null);
-      else await new RunLifecycle(this.services.prisma, this.services.pool, runId).finish(RunStatus.FAILED, { error: reason });
+      if (shardId)
+        await new ShardLifecycle(this.services.prisma, this.services.pool, runId, shardId).fail(reason, null);
+      else
+        await new RunLifecycle(this.services.prisma, this.services.pool, runId).finish(RunStatus.FAILED, {
+          error: reason,
+        });
       this.services.log.error({ runId, shardId, reason: message }, 'run failed: its job has no retries left');
     }
     for (const { exportId, message } of await this.queue.abandonedExports()) {
       await this.services.prisma.datasetExport.update({
         where: { id: exportId },
-        data: { status: ExportStatus.FAILED, error: `job failed after ${attempts} attempts: ${message}`, finishedAt: new Date() },
+        data: {
+          status: ExportStatus.FAILED,
+          error: `job failed after ${attempts} attempts: ${message}`,
+          finishedAt: new Date(),
+        },
       });
       this.services.log.error({ exportId, reason: message }, 'export failed: its job has no retries left');
     }
     for (const { packId, message } of await this.queue.abandonedPacks()) {
-      await settlePack(this.services.prisma, packId, { status: PackStatus.REJECTED, error: `dry run failed after ${attempts} attempts: ${message}` });
+      await settlePack(this.services.prisma, packId, {
+        status: PackStatus.REJECTED,
+        error: `dry run failed after ${attempts} attempts: ${message}`,
+      });
       this.services.log.error({ packId, reason: message }, 'model pack rejected: its check has no retries left');
     }
     for (const { auditId, message } of await this.queue.abandonedAudits()) {
-      await failAbandonedAudit(this.services, auditId, `job failed after ${this.services.config.queue.retryLimit + 1} attempts: ${message}`);
+      await failAbandonedAudit(
+        this.services,
+        auditId,
+        `job failed after ${this.services.config.queue.retryLimit + 1} attempts: ${message}`,
+      );
     }
   }
 

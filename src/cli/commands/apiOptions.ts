@@ -9,7 +9,9 @@ export interface ApiFlags {
 /** --url and --key for commands that talk to a running API (BROWNIAN_URL, BROWNIAN_API_KEY). */
 export function withApiOptions(command: Command): Command {
   return command
-    .addOption(new Option('--url <url>', 'GraphQL endpoint').env('BROWNIAN_URL').default('http://127.0.0.1:4000/graphql'))
+    .addOption(
+      new Option('--url <url>', 'GraphQL endpoint').env('BROWNIAN_URL').default('http://127.0.0.1:4000/graphql'),
+    )
     .addOption(new Option('--key <key>', 'API key').env('BROWNIAN_API_KEY'));
 }
 

@@ -51,17 +51,31 @@ async function download(state: Awaited<ReturnType<typeof exportState>>, path: st
 function exportCommand(): Command {
   return withApiOptions(
     new Command('export')
-      .description('export a dataset in a trainer\'s format, with a progress bar; --out also downloads it')
+      .description("export a dataset in a trainer's format, with a progress bar; --out also downloads it")
       .argument('<datasetId>', 'the dataset')
-      .addOption(new Option('--format <format>', 'archive layout').choices(['IMAGE_FOLDER', 'INSIGHTFACE_REC', 'WEBDATASET']).default('IMAGE_FOLDER'))
-      .addOption(new Option('--crop <crop>', 'aligned recognizer crops or full generator images').choices(['ALIGNED', 'FULL']).default('ALIGNED'))
-      .addOption(new Option('--content <content>', 'which images').choices(['IDENTITIES', 'SAMPLES', 'BOTH']).default('SAMPLES'))
+      .addOption(
+        new Option('--format <format>', 'archive layout')
+          .choices(['IMAGE_FOLDER', 'INSIGHTFACE_REC', 'WEBDATASET'])
+          .default('IMAGE_FOLDER'),
+      )
+      .addOption(
+        new Option('--crop <crop>', 'aligned recognizer crops or full generator images')
+          .choices(['ALIGNED', 'FULL'])
+          .default('ALIGNED'),
+      )
+      .addOption(
+        new Option('--content <content>', 'which images').choices(['IDENTITIES', 'SAMPLES', 'BOTH']).default('SAMPLES'),
+      )
       .option('--shard-size <n>', 'WEBDATASET: images per tar shard')
       .option('--out <file>', 'download the finished export to this file'),
   ).action(async (datasetId: string, flags: ExportFlags) => {
     const client = apiClient(flags);
     try {
-      const options = { crop: flags.crop, content: flags.content, ...(flags.shardSize ? { shardSize: Number(flags.shardSize) } : {}) };
+      const options = {
+        crop: flags.crop,
+        content: flags.content,
+        ...(flags.shardSize ? { shardSize: Number(flags.shardSize) } : {}),
+      };
       const started = await startExport(client, datasetId, flags.format, options);
       const progress = bar('images');
       progress.start(started.total, 0, { task: 'export' });
@@ -71,7 +85,9 @@ function exportCommand(): Command {
       } finally {
         progress.stop();
       }
-      process.stdout.write(`export ${state.id} SUCCEEDED: ${state.total} images, ${state.size} bytes, sha256 ${state.sha256}\n`);
+      process.stdout.write(
+        `export ${state.id} SUCCEEDED: ${state.total} images, ${state.size} bytes, sha256 ${state.sha256}\n`,
+      );
       if (flags.out) await download(state, flags.out);
     } finally {
       await client.close();

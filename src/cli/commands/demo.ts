@@ -41,7 +41,9 @@ function describeStats(label: string, stats: Stats): string {
 async function runDemo(flags: DemoFlags): Promise<void> {
   const config = loadConfig(process.env);
   const log = createLogger(process.env.LOG_LEVEL ? config.logLevel : 'warn');
-  const termination = watchTermination(() => process.stderr.write('Still shutting down; the embedded servers stop last…\n'));
+  const termination = watchTermination(() =>
+    process.stderr.write('Still shutting down; the embedded servers stop last…\n'),
+  );
   try {
     const platform = await startPlatform(config, log, { api: true, worker: true });
     try {
@@ -72,13 +74,22 @@ async function demonstrate(platform: Platform, config: Config, flags: DemoFlags)
 
   const { startLangevinRun: run } = await client.request<{ startLangevinRun: { id: string; totalIterations: number } }>(
     'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id totalIterations } }',
-    { input: { modelPackId: pack.id, numIdentities: Number(flags.identities), iterations: Number(flags.iterations), seed: flags.seed } },
+    {
+      input: {
+        modelPackId: pack.id,
+        numIdentities: Number(flags.identities),
+        iterations: Number(flags.iterations),
+        seed: flags.seed,
+      },
+    },
   );
   out(`Langevin run ${run.id}: ${flags.identities} identities, ${run.totalIterations} iterations`);
   const bar = iterationBar(run.totalIterations);
   let status = 'QUEUED';
   let error: string | null = null;
-  await client.subscribe<{ runProgress: { status: string; iteration: number; error: string | null; stats: Stats | null } }>(
+  await client.subscribe<{
+    runProgress: { status: string; iteration: number; error: string | null; stats: Stats | null };
+  }>(
     `subscription($runId: ID!) { runProgress(runId: $runId) { status iteration error stats { ${statsFields} } } }`,
     { runId: run.id },
     ({ runProgress: event }) => {
@@ -97,8 +108,14 @@ async function demonstrate(platform: Platform, config: Config, flags: DemoFlags)
   if (status !== 'SUCCEEDED') throw new Error(`run ended ${status}${error ? `: ${error}` : ''}`);
 
   const { run: done } = await client.request<{
-    run: { iterations: Array<{ iteration: number; stats: Stats }>; identities: { totalCount: number; edges: Array<{ node: { id: string; imageKey: string } }> } };
-  }>(`query($id: ID!) { run(id: $id) { iterations { iteration stats { ${statsFields} } } identities(first: 1) { totalCount edges { node { id imageKey } } } } }`, { id: run.id });
+    run: {
+      iterations: Array<{ iteration: number; stats: Stats }>;
+      identities: { totalCount: number; edges: Array<{ node: { id: string; imageKey: string } }> };
+    };
+  }>(
+    `query($id: ID!) { run(id: $id) { iterations { iteration stats { ${statsFields} } } identities(first: 1) { totalCount edges { node { id imageKey } } } } }`,
+    { id: run.id },
+  );
   const first = done.iterations[0]!;
   const last = done.iterations.at(-1)!;
   out();
@@ -109,15 +126,22 @@ async function demonstrate(platform: Platform, config: Config, flags: DemoFlags)
   await mkdir(imageDir, { recursive: true });
   const all = await platform.database.prisma.identity.findMany({ where: { runId: run.id }, orderBy: { index: 'asc' } });
   for (const identity of all) {
-    await writeFile(join(imageDir, `identity-${String(identity.index).padStart(4, '0')}.png`), await platform.store.getBytes(identity.imageKey));
+    await writeFile(
+      join(imageDir, `identity-${String(identity.index).padStart(4, '0')}.png`),
+      await platform.store.getBytes(identity.imageKey),
+    );
   }
-  out(`${done.identities.totalCount} identity images: stored content-addressed in bucket "${config.bucket}" (e.g. ${done.identities.edges[0]!.node.imageKey}),`);
+  out(
+    `${done.identities.totalCount} identity images: stored content-addressed in bucket "${config.bucket}" (e.g. ${done.identities.edges[0]!.node.imageKey}),`,
+  );
   out(`  copied as PNG files to ${imageDir}`);
   const identityId = done.identities.edges[0]!.node.id;
   out();
   out(`GraphQL: ${platform.apiUrl}   (header  Authorization: Bearer ${key})`);
   out('Lineage of one identity, ready to paste:');
-  out(`  query { lineage(id: "${identityId}") { identity { index imageSha256 } run { id kind seed parameters provenance { codeVersion workerHost executionProvider } } ancestors { id } modelPack { name digest } } }`);
+  out(
+    `  query { lineage(id: "${identityId}") { identity { index imageSha256 } run { id kind seed parameters provenance { codeVersion workerHost executionProvider } } ancestors { id } modelPack { name digest } } }`,
+  );
   out(`API key (operator): ${key}`);
   if (platform.initialAdminKey) out(`Admin API key (first start, shown once): ${platform.initialAdminKey}`);
   await client.close();
@@ -125,7 +149,9 @@ async function demonstrate(platform: Platform, config: Config, flags: DemoFlags)
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('start the embedded platform, register the built-in pack, run Langevin with a progress bar, print the results')
+    .description(
+      'start the embedded platform, register the built-in pack, run Langevin with a progress bar, print the results',
+    )
     .option('--identities <n>', 'identities to generate', '32')
     .option('--iterations <n>', 'Langevin iterations', '30')
     .option('--seed <seed>', 'random seed', '1')

@@ -20,7 +20,9 @@ function positiveInteger(value: string): number {
 function galleryPushCommand(): Command {
   return withApiOptions(
     new Command('push')
-      .description('upload a gallery of real-face embeddings (raw float32 N×dim, or NumPy .npy) and register it; needs an AUDITOR or ADMIN key')
+      .description(
+        'upload a gallery of real-face embeddings (raw float32 N×dim, or NumPy .npy) and register it; needs an AUDITOR or ADMIN key',
+      )
       .argument('<embeddings>', 'float32 embeddings file: .npy, or raw little-endian with --dim and --count')
       .requiredOption('--name <name>', 'gallery name')
       .option('--dim <n>', 'embedding length (raw files)', positiveInteger)
@@ -49,5 +51,7 @@ function galleryPushCommand(): Command {
 }
 
 export function galleryCommand(): Command {
-  return new Command('gallery').description('galleries of real faces for leakage audits').addCommand(galleryPushCommand());
+  return new Command('gallery')
+    .description('galleries of real faces for leakage audits')
+    .addCommand(galleryPushCommand());
 }

@@ -3,7 +3,9 @@ import { buildMiniPack } from '../../../services/worker/src/pack/builtin/miniPac
 
 export function packBuildMiniCommand(): Command {
   return new Command('build-mini')
-    .description('write the built-in model pack (small generator and recognizer built from a fixed seed, no download) into <dir>')
+    .description(
+      'write the built-in model pack (small generator and recognizer built from a fixed seed, no download) into <dir>',
+    )
     .argument('<dir>', 'folder to write the pack into (created if missing)')
     .action(async (dir: string) => {
       const pack = await buildMiniPack(dir);

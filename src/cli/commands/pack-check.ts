@@ -44,10 +44,12 @@ export function packCheckCommand(): Command {
       };
       let target: CheckTarget;
       if (packDir !== undefined) {
-        if (flags.generator || flags.recognizer || flags.mapping) return usage('give either a pack folder or --generator/--recognizer, not both');
+        if (flags.generator || flags.recognizer || flags.mapping)
+          return usage('give either a pack folder or --generator/--recognizer, not both');
         target = { pack: packDir };
       } else {
-        if (!flags.generator || !flags.recognizer) return usage('give a pack folder, or both --generator and --recognizer');
+        if (!flags.generator || !flags.recognizer)
+          return usage('give a pack folder, or both --generator and --recognizer');
         target = {
           models: {
             generator: await readFile(flags.generator),

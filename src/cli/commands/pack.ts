@@ -7,7 +7,9 @@ import { packCheckCommand } from './pack-check.js';
 function packPushCommand(): Command {
   return withApiOptions(
     new Command('push')
-      .description('upload a pack folder through presigned URLs and register it (idempotent: the same pack returns its existing id)')
+      .description(
+        'upload a pack folder through presigned URLs and register it (idempotent: the same pack returns its existing id)',
+      )
       .argument('<dir>', 'pack folder with manifest.json'),
   ).action(async (dir: string, flags: ApiFlags) => {
     const client = apiClient(flags);

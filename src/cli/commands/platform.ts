@@ -53,10 +53,13 @@ async function runPlatform(flags: PlatformFlags, options: PlatformOptions): Prom
     throw error;
   }
   const log = createLogger(config.logLevel);
-  const termination = watchTermination(() => process.stderr.write('Still shutting down; the embedded servers stop last…\n'));
+  const termination = watchTermination(() =>
+    process.stderr.write('Still shutting down; the embedded servers stop last…\n'),
+  );
   try {
     const platform = await startPlatform(config, log, options);
-    if (platform.apiUrl) process.stderr.write(`\nBrownian GraphQL API: ${platform.apiUrl} (WebSocket subscriptions on the same URL)\n`);
+    if (platform.apiUrl)
+      process.stderr.write(`\nBrownian GraphQL API: ${platform.apiUrl} (WebSocket subscriptions on the same URL)\n`);
     if (platform.initialAdminKey) {
       process.stderr.write(`Admin API key (shown once, keep it): ${platform.initialAdminKey}\n`);
     }
@@ -83,8 +86,15 @@ function platformCommand(name: string, description: string, options: PlatformOpt
 
 export function platformCommands(): Command[] {
   return [
-    platformCommand('start', 'API and one worker in this process (embedded database and S3 unless configured)', { api: true, worker: true }),
+    platformCommand('start', 'API and one worker in this process (embedded database and S3 unless configured)', {
+      api: true,
+      worker: true,
+    }),
     platformCommand('serve', 'the GraphQL API only', { api: true, worker: false }),
-    platformCommand('worker', 'a worker only, for extra hosts: needs DATABASE_URL and S3_* to reach the shared servers', { api: false, worker: true }),
+    platformCommand(
+      'worker',
+      'a worker only, for extra hosts: needs DATABASE_URL and S3_* to reach the shared servers',
+      { api: false, worker: true },
+    ),
   ];
 }

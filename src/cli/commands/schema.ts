@@ -10,7 +10,9 @@ const packSchemaFile = join(packageRoot, 'schema', 'model-pack.schema.json');
 
 export function schemaCommand(): Command {
   return new Command('schema')
-    .description(`print the GraphQL schema generated from the code, or write it (and the model pack JSON Schema) under schema/`)
+    .description(
+      `print the GraphQL schema generated from the code, or write it (and the model pack JSON Schema) under schema/`,
+    )
     .option('--write', 'write schema/schema.graphql')
     .option('--check', 'exit 1 when schema/schema.graphql differs from the code')
     .action(async (flags: { write?: boolean; check?: boolean }) => {

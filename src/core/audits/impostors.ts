@@ -8,7 +8,13 @@ export const maxImpostorPairs = 400_000;
  * descending. Every pair when there are few enough, otherwise a sample drawn with a generator
  * seeded by the gallery's digest, so the same gallery always gives the same distribution.
  */
-export function impostorSimilarities(values: Float32Array, rows: number, dim: number, labels: readonly string[], digest: string): Float32Array {
+export function impostorSimilarities(
+  values: Float32Array,
+  rows: number,
+  dim: number,
+  labels: readonly string[],
+  digest: string,
+): Float32Array {
   const norms = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     let sum = 0;
@@ -23,7 +29,8 @@ export function impostorSimilarities(values: Float32Array, rows: number, dim: nu
   const out: number[] = [];
   const allPairs = (rows * (rows - 1)) / 2;
   if (allPairs <= maxImpostorPairs) {
-    for (let a = 0; a < rows; a++) for (let b = a + 1; b < rows; b++) if (labels[a] !== labels[b]) out.push(cosine(a, b));
+    for (let a = 0; a < rows; a++)
+      for (let b = a + 1; b < rows; b++) if (labels[a] !== labels[b]) out.push(cosine(a, b));
   } else {
     const random = seededUniform(digest);
     // Same-label draws are skipped; the attempt cap ends galleries that are almost one subject.
@@ -61,7 +68,10 @@ export function falseMatchRate(sortedDescending: Float32Array, threshold: number
  * The lowest threshold whose false-match rate on the impostor pairs is at most `target`: the
  * (⌊target·n⌋+1)-th largest impostor similarity, since only pairs strictly above it match.
  */
-export function thresholdForFalseMatchRate(sortedDescending: Float32Array, target: number): { threshold: number; falseMatchRate: number } {
+export function thresholdForFalseMatchRate(
+  sortedDescending: Float32Array,
+  target: number,
+): { threshold: number; falseMatchRate: number } {
   const allowed = Math.floor(target * sortedDescending.length);
   const threshold = allowed >= sortedDescending.length ? -1 : sortedDescending[allowed]!;
   return { threshold, falseMatchRate: falseMatchRate(sortedDescending, threshold) };

@@ -166,15 +166,20 @@ class Reader {
     const raw = this.env[name];
     if (raw === undefined || raw.trim() === '') return [];
     const origins: string[] = [];
-    for (const entry of raw.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    for (const entry of raw
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '')) {
       let origin: string | undefined;
       try {
         const url = new URL(entry);
-        if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === entry.replace(/\/$/, '')) origin = url.origin;
+        if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === entry.replace(/\/$/, ''))
+          origin = url.origin;
       } catch {
         // reported below
       }
-      if (origin === undefined) this.problems.push(`${name}: "${entry}" is not an origin like https://dashboard.example.org:8443`);
+      if (origin === undefined)
+        this.problems.push(`${name}: "${entry}" is not an origin like https://dashboard.example.org:8443`);
       else origins.push(origin);
     }
     return origins;

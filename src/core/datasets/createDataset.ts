@@ -4,14 +4,21 @@ import type * as db from '../../generated/prisma/client.js';
 import { isUuid } from '../ids/ids.js';
 import type { ParameterProblem } from '../runs/parameterProblems.js';
 import type { ObjectStore } from '../store/objectStore.js';
-import { datasetDigest, datasetFormat, manifestText, type DatasetManifest, type ManifestIdentity } from './datasetManifest.js';
+import {
+  datasetDigest,
+  datasetFormat,
+  manifestText,
+  type DatasetManifest,
+  type ManifestIdentity,
+} from './datasetManifest.js';
 
 export interface DatasetServices {
   prisma: PrismaClient;
   store: ObjectStore;
 }
 
-export type CreateDatasetResult = { dataset: db.Dataset; problems?: undefined } | { dataset?: undefined; problems: ParameterProblem[] };
+export type CreateDatasetResult =
+  { dataset: db.Dataset; problems?: undefined } | { dataset?: undefined; problems: ParameterProblem[] };
 
 const maxNameLength = 200;
 const maxRuns = 1000;
@@ -36,12 +43,16 @@ async function checkRuns(prisma: PrismaClient, runIds: string[], problems: Param
     problems.push({ field, message: 'names a run more than once' });
     return [];
   }
-  const runs = await prisma.run.findMany({ where: { id: { in: ids } }, include: { modelPack: { select: { digest: true } } } });
+  const runs = await prisma.run.findMany({
+    where: { id: { in: ids } },
+    include: { modelPack: { select: { digest: true } } },
+  });
   const byId = new Map(runs.map((run) => [run.id, run]));
   for (const id of ids) {
     const run = byId.get(id);
     if (!run) problems.push({ field, message: `no run ${id}` });
-    else if (run.status !== RunStatus.SUCCEEDED) problems.push({ field, message: `run ${id} is ${run.status}; only SUCCEEDED runs can be frozen` });
+    else if (run.status !== RunStatus.SUCCEEDED)
+      problems.push({ field, message: `run ${id} is ${run.status}; only SUCCEEDED runs can be frozen` });
   }
   return ids.map((id) => byId.get(id)!).filter(Boolean);
 }
@@ -50,8 +61,14 @@ async function checkRuns(prisma: PrismaClient, runIds: string[], problems: Param
  * Identities ordered by (run, index) are labelled 0, 1, …; each carries its samples by (run, variation).
  * Identities of Langevin runs come whole; a Dispersion or DisCo run brings its samples and their identities.
  */
-function buildManifest(runs: Awaited<ReturnType<typeof checkRuns>>, identities: IdentityRow[], samples: SampleRow[]): DatasetManifest {
-  const ordered = [...identities].sort((a, b) => (a.runId === b.runId ? a.index - b.index : a.runId < b.runId ? -1 : 1));
+function buildManifest(
+  runs: Awaited<ReturnType<typeof checkRuns>>,
+  identities: IdentityRow[],
+  samples: SampleRow[],
+): DatasetManifest {
+  const ordered = [...identities].sort((a, b) =>
+    a.runId === b.runId ? a.index - b.index : a.runId < b.runId ? -1 : 1,
+  );
   const samplesOf = new Map<string, SampleRow[]>();
   for (const sample of samples) {
     const list = samplesOf.get(sample.identityId) ?? [];
@@ -66,13 +83,23 @@ function buildManifest(runs: Awaited<ReturnType<typeof checkRuns>>, identities: 
     sha256: identity.imageSha256,
     samples: (samplesOf.get(identity.id) ?? [])
       .sort((a, b) => (a.runId === b.runId ? a.variation - b.variation : a.runId < b.runId ? -1 : 1))
-      .map((sample) => ({ id: sample.id, runId: sample.runId, variation: sample.variation, sha256: sample.imageSha256 })),
+      .map((sample) => ({
+        id: sample.id,
+        runId: sample.runId,
+        variation: sample.variation,
+        sha256: sample.imageSha256,
+      })),
   }));
   return {
     format: datasetFormat,
     runs: [...runs]
       .sort((a, b) => (a.id < b.id ? -1 : 1))
-      .map((run) => ({ id: run.id, kind: run.kind, modelPackDigest: run.modelPack.digest, parentRunId: run.parentRunId })),
+      .map((run) => ({
+        id: run.id,
+        kind: run.kind,
+        modelPackDigest: run.modelPack.digest,
+        parentRunId: run.parentRunId,
+      })),
     identities: manifestIdentities,
   };
 }
@@ -90,7 +117,8 @@ export async function createDataset(
   const { prisma, store } = services;
   const problems: ParameterProblem[] = [];
   const name = input.name.trim();
-  if (name.length === 0 || name.length > maxNameLength) problems.push({ field: 'name', message: `must have 1 to ${maxNameLength} characters` });
+  if (name.length === 0 || name.length > maxNameLength)
+    problems.push({ field: 'name', message: `must have 1 to ${maxNameLength} characters` });
   const runs = await checkRuns(prisma, input.runIds, problems);
   if (problems.length > 0) return { problems };
 
@@ -104,16 +132,29 @@ export async function createDataset(
     where: { OR: [{ runId: { in: langevinIds } }, { id: { in: [...new Set(samples.map((s) => s.identityId))] } }] },
     select: { id: true, runId: true, index: true, imageSha256: true },
   });
-  if (identities.length === 0) return { problems: [{ field: 'runIds', message: 'the runs hold no identities or samples' }] };
+  if (identities.length === 0)
+    return { problems: [{ field: 'runIds', message: 'the runs hold no identities or samples' }] };
 
   const manifest = buildManifest(runs, identities, samples);
   const digest = datasetDigest(manifest);
   const blob = await store.putContent(new TextEncoder().encode(manifestText(manifest)), 'application/json');
   const members: Array<Omit<db.DatasetMember, 'datasetId'>> = [];
   for (const identity of manifest.identities) {
-    members.push({ position: members.length, label: identity.label, identityId: identity.id, sampleId: null, imageSha256: identity.sha256 });
+    members.push({
+      position: members.length,
+      label: identity.label,
+      identityId: identity.id,
+      sampleId: null,
+      imageSha256: identity.sha256,
+    });
     for (const sample of identity.samples) {
-      members.push({ position: members.length, label: identity.label, identityId: identity.id, sampleId: sample.id, imageSha256: sample.sha256 });
+      members.push({
+        position: members.length,
+        label: identity.label,
+        identityId: identity.id,
+        sampleId: sample.id,
+        imageSha256: sample.sha256,
+      });
     }
   }
   const dataset = await prisma.$transaction(
@@ -130,10 +171,17 @@ export async function createDataset(
         },
       });
       for (let start = 0; start < members.length; start += memberChunk) {
-        await tx.datasetMember.createMany({ data: members.slice(start, start + memberChunk).map((m) => ({ ...m, datasetId: row.id })) });
+        await tx.datasetMember.createMany({
+          data: members.slice(start, start + memberChunk).map((m) => ({ ...m, datasetId: row.id })),
+        });
       }
       await tx.auditLogEntry.create({
-        data: { apiKeyId, operation: 'createDataset', target: row.id, details: { name, runIds: runs.map((run) => run.id), digest } },
+        data: {
+          apiKeyId,
+          operation: 'createDataset',
+          target: row.id,
+          details: { name, runIds: runs.map((run) => run.id), digest },
+        },
       });
       return row;
     },

@@ -16,7 +16,11 @@ export interface ExportOptions {
   shardSize: number;
 }
 
-export const defaultExportOptions: Readonly<ExportOptions> = Object.freeze({ crop: ExportCrop.aligned, content: ExportContent.samples, shardSize: 1000 });
+export const defaultExportOptions: Readonly<ExportOptions> = Object.freeze({
+  crop: ExportCrop.aligned,
+  content: ExportContent.samples,
+  shardSize: 1000,
+});
 
 export function exportOptions(input: Partial<ExportOptions>, problems: ParameterProblem[]): ExportOptions {
   const options: ExportOptions = {

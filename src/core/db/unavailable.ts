@@ -1,9 +1,18 @@
 /** SQLSTATE classes and codes that mean "the server is not there", not "the statement is wrong". */
 const unavailableSqlStates = new Set(['57P01', '57P02', '57P03', '53300']);
-const unavailableSocketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
+const unavailableSocketCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+]);
 /** Prisma's codes for an unreachable server, a closed connection and a pool timeout. */
 const unavailablePrismaCodes = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
-const unavailableMessages = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery mode)|Can't reach database server|Query read timeout/i;
+const unavailableMessages =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery mode)|Can't reach database server|Query read timeout/i;
 
 /**
  * Whether an error (or any error it wraps) says the database cannot be reached: such errors are
@@ -21,7 +30,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     };
     for (const value of [code, originalCode]) {
       if (typeof value !== 'string') continue;
-      if (unavailableSqlStates.has(value) || value.startsWith('08') || unavailableSocketCodes.has(value) || unavailablePrismaCodes.has(value)) return true;
+      if (
+        unavailableSqlStates.has(value) ||
+        value.startsWith('08') ||
+        unavailableSocketCodes.has(value) ||
+        unavailablePrismaCodes.has(value)
+      )
+        return true;
     }
     if (kind === 'DatabaseNotReachable' || kind === 'ConnectionClosed' || kind === 'SocketTimeout') return true;
     if (typeof message === 'string' && unavailableMessages.test(message)) return true;

@@ -9,7 +9,8 @@ export class EventFeed<E> {
 
   publish(event: E): void {
     const subject = this.subjectOf(event);
-    for (const listener of this.listeners) if (listener.subject === undefined || listener.subject === subject) listener.deliver(event);
+    for (const listener of this.listeners)
+      if (listener.subject === undefined || listener.subject === subject) listener.deliver(event);
   }
 
   /** Events in arrival order; the iterator ends when the consumer returns (a client unsubscribes). */

@@ -48,7 +48,12 @@ export class EventHub {
     this.listener = await listenForNotifications(pool, [auditEventChannel, packEventChannel, runEventChannel], log, {
       onNotification: (channel, payload) => {
         try {
-          const topic = channel === auditEventChannel ? auditEventTopic : channel === packEventChannel ? packEventTopic : runEventTopic;
+          const topic =
+            channel === auditEventChannel
+              ? auditEventTopic
+              : channel === packEventChannel
+                ? packEventTopic
+                : runEventTopic;
           this.publish(topic, JSON.parse(payload) as RunEvent | AuditProgressEvent | PackStatusEvent);
         } catch {
           log.warn({ payload }, 'ignoring malformed run event');

@@ -48,7 +48,8 @@ export async function listenForNotifications(
     next.on('error', onLost);
     next.on('end', () => onLost());
     next.on('notification', (message) => {
-      if (message.payload !== undefined && channels.includes(message.channel)) handlers.onNotification(message.channel, message.payload);
+      if (message.payload !== undefined && channels.includes(message.channel))
+        handlers.onNotification(message.channel, message.payload);
     });
     try {
       for (const channel of channels) await next.query(`LISTEN ${channel}`);

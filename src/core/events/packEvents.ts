@@ -13,6 +13,9 @@ export interface PackStatusEvent {
 }
 
 /** NOTIFY inside the caller's Prisma transaction: delivered at its commit. */
-export async function publishPackEvent(tx: Pick<db.Prisma.TransactionClient, '$executeRaw'>, event: PackStatusEvent): Promise<void> {
+export async function publishPackEvent(
+  tx: Pick<db.Prisma.TransactionClient, '$executeRaw'>,
+  event: PackStatusEvent,
+): Promise<void> {
   await tx.$executeRaw`SELECT pg_notify(${packEventChannel}, ${JSON.stringify(event)})`;
 }

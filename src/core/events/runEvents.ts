@@ -45,9 +45,10 @@ export interface RunShardEvent {
 
 export type RunEvent = RunStatusEvent | RunIterationEvent | RunShardEvent;
 
-
 /** The event announcing `run`'s current status. */
-export function runStatusEvent(run: Pick<db.Run, 'id' | 'status' | 'iteration' | 'totalIterations' | 'error'>): RunStatusEvent {
+export function runStatusEvent(
+  run: Pick<db.Run, 'id' | 'status' | 'iteration' | 'totalIterations' | 'error'>,
+): RunStatusEvent {
   return {
     type: 'status',
     runId: run.id as RunId,
@@ -59,7 +60,10 @@ export function runStatusEvent(run: Pick<db.Run, 'id' | 'status' | 'iteration' |
 }
 
 /** NOTIFY through Prisma, inside the caller's interactive transaction: delivered at its commit. */
-export async function publishRunEventInTransaction(tx: Pick<db.Prisma.TransactionClient, '$executeRaw'>, event: RunEvent): Promise<void> {
+export async function publishRunEventInTransaction(
+  tx: Pick<db.Prisma.TransactionClient, '$executeRaw'>,
+  event: RunEvent,
+): Promise<void> {
   await tx.$executeRaw`SELECT pg_notify(${runEventChannel}, ${JSON.stringify(event)})`;
 }
 

@@ -54,7 +54,9 @@ function hasType(value: unknown, type: NonNullable<JsonSchema['type']>): boolean
 export function validateJson(schema: JsonSchema, value: unknown, path = ''): SchemaViolation[] {
   const fail = (message: string): SchemaViolation[] => [{ path, message }];
   if (schema.type && !hasType(value, schema.type)) {
-    return fail(`must be ${schema.type === 'integer' ? 'an integer' : `a${/^[aeiou]/.test(schema.type) ? 'n' : ''} ${schema.type}`}, got ${typeOf(value)}`);
+    return fail(
+      `must be ${schema.type === 'integer' ? 'an integer' : `a${/^[aeiou]/.test(schema.type) ? 'n' : ''} ${schema.type}`}, got ${typeOf(value)}`,
+    );
   }
   if (schema.const !== undefined && JSON.stringify(value) !== JSON.stringify(schema.const)) {
     return fail(`must be ${JSON.stringify(schema.const)}`);
@@ -82,7 +84,10 @@ function validateOneOf(options: JsonSchema[], value: unknown, path: string): Sch
 function validateString(schema: JsonSchema, value: string, path: string): SchemaViolation[] {
   const violations: SchemaViolation[] = [];
   if (schema.minLength !== undefined && value.length < schema.minLength) {
-    violations.push({ path, message: schema.minLength === 1 ? 'must not be empty' : `must have at least ${schema.minLength} characters` });
+    violations.push({
+      path,
+      message: schema.minLength === 1 ? 'must not be empty' : `must have at least ${schema.minLength} characters`,
+    });
   }
   if (schema.maxLength !== undefined && value.length > schema.maxLength) {
     violations.push({ path, message: `must have at most ${schema.maxLength} characters` });
@@ -95,8 +100,10 @@ function validateString(schema: JsonSchema, value: string, path: string): Schema
 
 function validateNumber(schema: JsonSchema, value: number, path: string): SchemaViolation[] {
   const violations: SchemaViolation[] = [];
-  if (schema.minimum !== undefined && value < schema.minimum) violations.push({ path, message: `must be at least ${schema.minimum}` });
-  if (schema.maximum !== undefined && value > schema.maximum) violations.push({ path, message: `must be at most ${schema.maximum}` });
+  if (schema.minimum !== undefined && value < schema.minimum)
+    violations.push({ path, message: `must be at least ${schema.minimum}` });
+  if (schema.maximum !== undefined && value > schema.maximum)
+    violations.push({ path, message: `must be at most ${schema.maximum}` });
   if (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum) {
     violations.push({ path, message: `must be greater than ${schema.exclusiveMinimum}` });
   }
@@ -105,8 +112,10 @@ function validateNumber(schema: JsonSchema, value: number, path: string): Schema
 
 function validateArray(schema: JsonSchema, value: unknown[], path: string): SchemaViolation[] {
   const violations: SchemaViolation[] = [];
-  if (schema.minItems !== undefined && value.length < schema.minItems) violations.push({ path, message: `must have at least ${schema.minItems} items` });
-  if (schema.maxItems !== undefined && value.length > schema.maxItems) violations.push({ path, message: `must have at most ${schema.maxItems} items` });
+  if (schema.minItems !== undefined && value.length < schema.minItems)
+    violations.push({ path, message: `must have at least ${schema.minItems} items` });
+  if (schema.maxItems !== undefined && value.length > schema.maxItems)
+    violations.push({ path, message: `must have at most ${schema.maxItems} items` });
   if (schema.items) {
     const items = schema.items;
     value.forEach((item, index) => violations.push(...validateJson(items, item, `${path}[${index}]`)));
@@ -123,7 +132,8 @@ function validateObject(schema: JsonSchema, value: Record<string, unknown>, path
   for (const [key, item] of Object.entries(value)) {
     const property = Object.hasOwn(properties, key) ? properties[key] : undefined;
     if (property) violations.push(...validateJson(property, item, childPath(path, key)));
-    else if (schema.additionalProperties === false) violations.push({ path: childPath(path, key), message: 'is not an allowed field' });
+    else if (schema.additionalProperties === false)
+      violations.push({ path: childPath(path, key), message: 'is not an allowed field' });
   }
   return violations;
 }

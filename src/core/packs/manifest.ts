@@ -159,9 +159,12 @@ export function packFiles(manifest: PackManifest): Array<{ field: string; file: 
   ];
   if ('file' in manifest.wAvg) files.push({ field: 'wAvg', ...pick(manifest.wAvg) });
   (manifest.generator.constantInputs ?? []).forEach((input, index) => {
-    if (input.file !== undefined && input.sha256 !== undefined) files.push({ field: `generator.constantInputs[${index}]`, file: input.file, sha256: input.sha256 });
+    if (input.file !== undefined && input.sha256 !== undefined)
+      files.push({ field: `generator.constantInputs[${index}]`, file: input.file, sha256: input.sha256 });
   });
-  (manifest.covariates ?? []).forEach((covariate, index) => files.push({ field: `covariates[${index}]`, ...pick(covariate) }));
+  (manifest.covariates ?? []).forEach((covariate, index) =>
+    files.push({ field: `covariates[${index}]`, ...pick(covariate) }),
+  );
   return files;
 }
 
@@ -174,7 +177,9 @@ export function parseManifest(text: string): PackManifest {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new PackError('manifest-not-json', manifestFileName, `is not valid JSON (${(error as Error).message})`, { cause: error });
+    throw new PackError('manifest-not-json', manifestFileName, `is not valid JSON (${(error as Error).message})`, {
+      cause: error,
+    });
   }
   return validateManifest(value);
 }
@@ -185,7 +190,10 @@ export function validateManifest(value: unknown): PackManifest {
   if (conformsToSchema(value, violations)) violations.push(...semanticViolations(value));
   const first = violations[0];
   if (first) {
-    const more = violations.length > 1 ? ` (and ${violations.length - 1} more: ${violations.slice(1).map(describe).join('; ')})` : '';
+    const more =
+      violations.length > 1
+        ? ` (and ${violations.length - 1} more: ${violations.slice(1).map(describe).join('; ')})`
+        : '';
     throw new PackError('manifest-invalid', first.path || manifestFileName, `${first.message}${more}`);
   }
   return value as PackManifest;
@@ -204,8 +212,15 @@ function semanticViolations(manifest: PackManifest): SchemaViolation[] {
   const violations: SchemaViolation[] = [];
   for (const { field, file } of packFiles(manifest)) {
     const path = `${field}.file`;
-    if (file.startsWith('/') || file.includes('\\') || file.split('/').some((part) => part === '..' || part === '.' || part === '')) {
-      violations.push({ path, message: "must be a relative path inside the pack ('/' separated, no '.', '..' or empty parts)" });
+    if (
+      file.startsWith('/') ||
+      file.includes('\\') ||
+      file.split('/').some((part) => part === '..' || part === '.' || part === '')
+    ) {
+      violations.push({
+        path,
+        message: "must be a relative path inside the pack ('/' separated, no '.', '..' or empty parts)",
+      });
     }
   }
   for (const [path, range] of [
@@ -214,13 +229,21 @@ function semanticViolations(manifest: PackManifest): SchemaViolation[] {
   ] as const) {
     if (!(range[0] < range[1])) violations.push({ path, message: `low must be below high, got [${range.join(', ')}]` });
   }
-  violations.push(...alignmentViolations(manifest), ...constantInputViolations(manifest), ...recognizerViolations(manifest));
+  violations.push(
+    ...alignmentViolations(manifest),
+    ...constantInputViolations(manifest),
+    ...recognizerViolations(manifest),
+  );
   if ('values' in manifest.wAvg && manifest.wAvg.values.length !== manifest.latentDim) {
-    violations.push({ path: 'wAvg.values', message: `has ${manifest.wAvg.values.length} values, latentDim is ${manifest.latentDim}` });
+    violations.push({
+      path: 'wAvg.values',
+      message: `has ${manifest.wAvg.values.length} values, latentDim is ${manifest.latentDim}`,
+    });
   }
   const seen = new Set<string>();
   (manifest.covariates ?? []).forEach((covariate, index) => {
-    if (seen.has(covariate.name)) violations.push({ path: `covariates[${index}].name`, message: `repeats "${covariate.name}"` });
+    if (seen.has(covariate.name))
+      violations.push({ path: `covariates[${index}].name`, message: `repeats "${covariate.name}"` });
     seen.add(covariate.name);
   });
   return violations;
@@ -230,7 +253,9 @@ function alignmentViolations(manifest: PackManifest): SchemaViolation[] {
   const { crop, landmarks } = manifest.alignment;
   const { width, height } = manifest.generator;
   if ((crop === undefined) === (landmarks === undefined)) {
-    return [{ path: 'alignment', message: 'give exactly one of crop (crop and resize) and landmarks (similarity transform)' }];
+    return [
+      { path: 'alignment', message: 'give exactly one of crop (crop and resize) and landmarks (similarity transform)' },
+    ];
   }
   if (crop && (crop.x + crop.width > width || crop.y + crop.height > height)) {
     return [
@@ -248,15 +273,25 @@ function constantInputViolations(manifest: PackManifest): SchemaViolation[] {
   const names = new Set([manifest.generator.input]);
   (manifest.generator.constantInputs ?? []).forEach((input, index) => {
     const path = `generator.constantInputs[${index}]`;
-    if (names.has(input.name)) violations.push({ path: `${path}.name`, message: `"${input.name}" is already the generator input or another constant input` });
+    if (names.has(input.name))
+      violations.push({
+        path: `${path}.name`,
+        message: `"${input.name}" is already the generator input or another constant input`,
+      });
     names.add(input.name);
     const hasFile = input.file !== undefined || input.sha256 !== undefined;
-    if ((input.values !== undefined) === hasFile || (hasFile && (input.file === undefined || input.sha256 === undefined))) {
+    if (
+      (input.values !== undefined) === hasFile ||
+      (hasFile && (input.file === undefined || input.sha256 === undefined))
+    ) {
       violations.push({ path, message: 'give either values, or file with sha256' });
     }
     const count = input.dims.reduce((a, b) => a * b, 1);
     if (input.values !== undefined && input.values.length !== count) {
-      violations.push({ path: `${path}.values`, message: `has ${input.values.length} values, dims [${input.dims.join(', ')}] need ${count}` });
+      violations.push({
+        path: `${path}.values`,
+        message: `has ${input.values.length} values, dims [${input.dims.join(', ')}] need ${count}`,
+      });
     }
   });
   return violations;
@@ -269,9 +304,13 @@ function recognizerViolations(manifest: PackManifest): SchemaViolation[] {
   const violations: SchemaViolation[] = [];
   for (const key of ['mean', 'std'] as const) {
     if (normalization[key].length !== channels && normalization[key].length !== 1) {
-      violations.push({ path: `recognizer.normalization.${key}`, message: `has ${normalization[key].length} values; give 1 or one per channel (${channels})` });
+      violations.push({
+        path: `recognizer.normalization.${key}`,
+        message: `has ${normalization[key].length} values; give 1 or one per channel (${channels})`,
+      });
     }
   }
-  if (normalization.std.some((s) => s === 0)) violations.push({ path: 'recognizer.normalization.std', message: 'must not contain 0' });
+  if (normalization.std.some((s) => s === 0))
+    violations.push({ path: 'recognizer.normalization.std', message: 'must not contain 0' });
   return violations;
 }

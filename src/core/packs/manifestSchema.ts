@@ -18,9 +18,21 @@ const tensorName: JsonSchema = { type: 'string', minLength: 1 };
 
 const dimension: JsonSchema = { type: 'integer', minimum: 1 };
 
-const point: JsonSchema = { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2, description: '[x, y] in pixels, pixel centres at integers' };
+const point: JsonSchema = {
+  type: 'array',
+  items: { type: 'number' },
+  minItems: 2,
+  maxItems: 2,
+  description: '[x, y] in pixels, pixel centres at integers',
+};
 
-const fivePoints = (description: string): JsonSchema => ({ type: 'array', items: point, minItems: 5, maxItems: 5, description });
+const fivePoints = (description: string): JsonSchema => ({
+  type: 'array',
+  items: point,
+  minItems: 5,
+  maxItems: 5,
+  description,
+});
 
 const constantInput: JsonSchema = {
   type: 'object',
@@ -30,12 +42,23 @@ const constantInput: JsonSchema = {
   additionalProperties: false,
   properties: {
     name: { ...tensorName, description: 'the generator input it feeds' },
-    dims: { type: 'array', items: { type: 'integer', minimum: 1 }, description: 'dims of one sample when perSample, else of the whole input' },
-    perSample: { type: 'boolean', description: 'the input has a leading batch axis; every sample gets the same values' },
+    dims: {
+      type: 'array',
+      items: { type: 'integer', minimum: 1 },
+      description: 'dims of one sample when perSample, else of the whole input',
+    },
+    perSample: {
+      type: 'boolean',
+      description: 'the input has a leading batch axis; every sample gets the same values',
+    },
     values: { type: 'array', items: { type: 'number' } },
     file: { ...relativeFile, description: 'float32 values, row-major' },
     sha256,
-    runParameter: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]*$', description: 'key of the run parameter generatorInputs that may replace the values, e.g. camera' },
+    runParameter: {
+      type: 'string',
+      pattern: '^[A-Za-z][A-Za-z0-9_]*$',
+      description: 'key of the run parameter generatorInputs that may replace the values, e.g. camera',
+    },
   },
 };
 
@@ -57,7 +80,18 @@ export const modelPackSchema: JsonSchema = {
   description:
     'A generator (w -> image), its mapping network (z -> w), an alignment step and a face-recognition network (aligned image -> embedding), with w_avg, the default truncation and optional covariate directions. Vector files hold little-endian float32 values. The pack digest is the sha256 of this manifest serialised as canonical JSON (keys sorted, no whitespace).',
   type: 'object',
-  required: ['format', 'name', 'latentDim', 'embeddingDim', 'mapping', 'generator', 'alignment', 'recognizer', 'wAvg', 'truncation'],
+  required: [
+    'format',
+    'name',
+    'latentDim',
+    'embeddingDim',
+    'mapping',
+    'generator',
+    'alignment',
+    'recognizer',
+    'wAvg',
+    'truncation',
+  ],
   additionalProperties: false,
   properties: {
     format: { const: packFormat },
@@ -120,7 +154,8 @@ export const modelPackSchema: JsonSchema = {
         },
         landmarks: {
           type: 'object',
-          description: 'similarity alignment (least-squares rotation, scale and shift, as insightface norm_crop): the five points of the generator images onto the template',
+          description:
+            'similarity alignment (least-squares rotation, scale and shift, as insightface norm_crop): the five points of the generator images onto the template',
           required: ['points', 'template'],
           additionalProperties: false,
           properties: {
@@ -154,10 +189,14 @@ export const modelPackSchema: JsonSchema = {
         sha256,
         input: tensorName,
         output: tensorName,
-        channelOrder: { enum: ['RGB', 'BGR'], description: 'channel order the recognizer expects; the generator gives RGB. Default RGB' },
+        channelOrder: {
+          enum: ['RGB', 'BGR'],
+          description: 'channel order the recognizer expects; the generator gives RGB. Default RGB',
+        },
         normalization: {
           type: 'object',
-          description: 'per-channel (x - mean) / std in the recognizer channel order; insightface: pixelRange [0, 255], mean 127.5, std 127.5',
+          description:
+            'per-channel (x - mean) / std in the recognizer channel order; insightface: pixelRange [0, 255], mean 127.5, std 127.5',
           required: ['mean', 'std'],
           additionalProperties: false,
           properties: {
@@ -166,7 +205,10 @@ export const modelPackSchema: JsonSchema = {
           },
         },
         layout: { enum: ['NCHW', 'NHWC'], description: 'input layout. Default NCHW' },
-        outputNormalized: { type: 'boolean', description: 'the embedding already has unit norm (checked at load). Default false' },
+        outputNormalized: {
+          type: 'boolean',
+          description: 'the embedding already has unit norm (checked at load). Default false',
+        },
       },
     },
     wAvg: {
@@ -209,10 +251,15 @@ export const modelPackSchema: JsonSchema = {
     },
     dispersion: {
       type: 'object',
-      description: "Dispersion defaults where the paper's do not suit this pack's latent space; a run's input still wins",
+      description:
+        "Dispersion defaults where the paper's do not suit this pack's latent space; a run's input still wins",
       additionalProperties: false,
       properties: {
-        latentRadius: { type: 'number', exclusiveMinimum: 0, description: 'r0, Euclidean radius of the latent repulsion (paper: 12 for 512-d W)' },
+        latentRadius: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          description: 'r0, Euclidean radius of the latent repulsion (paper: 12 for 512-d W)',
+        },
         initialNoise: { type: 'number', minimum: 0, description: 'sigma of the initial variations (paper: 0.2)' },
         embeddingCoefficient: { type: 'number', minimum: 0, description: 'k_e (paper: 20)' },
         latentCoefficient: { type: 'number', minimum: 0, description: 'k_w (paper: 1)' },

@@ -21,7 +21,11 @@ export function packNotReady(pack: Pick<db.ModelPack, 'id' | 'status' | 'error'>
  * event channel, for modelPackStatus subscribers) in one transaction. False when the pack is not
  * PENDING (a retried job finding the work done): nothing is written.
  */
-export async function settlePack(prisma: PrismaClient, packId: ModelPackId, outcome: { status: 'READY' } | { status: 'REJECTED'; error: string }): Promise<boolean> {
+export async function settlePack(
+  prisma: PrismaClient,
+  packId: ModelPackId,
+  outcome: { status: 'READY' } | { status: 'REJECTED'; error: string },
+): Promise<boolean> {
   const error = outcome.status === PackStatus.REJECTED ? outcome.error : null;
   return prisma.$transaction(async (tx) => {
     const { count } = await tx.modelPack.updateMany({

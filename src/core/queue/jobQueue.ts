@@ -140,7 +140,12 @@ export class JobQueue {
    * Queues a job other than a run's. `singletonKey` makes a second enqueue of the same work while
    * one is pending a no-op (returns undefined); `startAfterSeconds` delays it, for polling jobs.
    */
-  async enqueue<N extends JobName>(name: N, data: JobPayloads[N], singletonKey: string, startAfterSeconds = 0): Promise<JobId | undefined> {
+  async enqueue<N extends JobName>(
+    name: N,
+    data: JobPayloads[N],
+    singletonKey: string,
+    startAfterSeconds = 0,
+  ): Promise<JobId | undefined> {
     const id = await this.boss.send(name, data as object, {
       singletonKey,
       retryLimit: this.settings.retryLimit,

@@ -1,4 +1,11 @@
-import { checkNumber, nonNegative, nonZero, positive, positiveInteger, type ParameterProblem } from './parameterProblems.js';
+import {
+  checkNumber,
+  nonNegative,
+  nonZero,
+  positive,
+  positiveInteger,
+  type ParameterProblem,
+} from './parameterProblems.js';
 
 /** Settings of a Dispersion or DisCo run. */
 export interface DispersionParams {

@@ -1,4 +1,13 @@
-import { atMost, checkNumber, nonNegative, nonNegativeInteger, nonZero, positive, positiveInteger, type ParameterProblem } from './parameterProblems.js';
+import {
+  atMost,
+  checkNumber,
+  nonNegative,
+  nonNegativeInteger,
+  nonZero,
+  positive,
+  positiveInteger,
+  type ParameterProblem,
+} from './parameterProblems.js';
 
 /** Settings of a Langevin run; names follow the API's LangevinRunInput. */
 export interface LangevinParams {

@@ -19,7 +19,8 @@ function nullableString(value: unknown, path: string): string | null {
 
 /** Run.parameters of a Langevin run read back, checked as the API checked them before storing. */
 export function decodeLangevinRunParameters(value: unknown): LangevinRunParameters {
-  if (!isRecord(value) || !isRecord(value.langevin)) throw new StoredJsonError('parameters should be an object with a langevin object');
+  if (!isRecord(value) || !isRecord(value.langevin))
+    throw new StoredJsonError('parameters should be an object with a langevin object');
   const stored = value.langevin;
   const langevin = { ...DEFAULT_LANGEVIN_PARAMS };
   for (const field of Object.keys(langevin) as Array<keyof LangevinParams>) {
@@ -28,7 +29,8 @@ export function decodeLangevinRunParameters(value: unknown): LangevinRunParamete
     langevin[field] = item;
   }
   const problems = validateLangevinParams(langevin);
-  if (problems.length > 0) throw new StoredJsonError(`parameters.langevin.${problems[0]!.field} ${problems[0]!.message}`);
+  if (problems.length > 0)
+    throw new StoredJsonError(`parameters.langevin.${problems[0]!.field} ${problems[0]!.message}`);
   const { numIdentities, checkpointEvery } = value;
   if (typeof numIdentities !== 'number' || !Number.isInteger(numIdentities) || numIdentities < 1) {
     throw new StoredJsonError('parameters.numIdentities should be a positive integer');

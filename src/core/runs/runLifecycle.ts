@@ -25,7 +25,12 @@ interface StatusChange extends StatusWrite {
 }
 
 /** writeRunStatus in a Prisma transaction, with what goes with it; the run as it is afterwards. */
-async function changeStatus(prisma: PrismaClient, runId: RunId, status: RunStatus, change: StatusChange = {}): Promise<db.Run | null> {
+async function changeStatus(
+  prisma: PrismaClient,
+  runId: RunId,
+  status: RunStatus,
+  change: StatusChange = {},
+): Promise<db.Run | null> {
   return prisma.$transaction(async (tx) => {
     if (!(await writeRunStatus(prismaSql(tx), runId, status, change))) return null;
     await change.alongside?.(tx);
@@ -155,7 +160,10 @@ export async function cancelRun(
   });
   if (cancelled) return { outcome: 'cancelled', run: cancelled };
   return prisma.$transaction(async (tx) => {
-    const { count } = await tx.run.updateMany({ where: { id: runId, status: RunStatus.RUNNING }, data: { cancelRequested: true } });
+    const { count } = await tx.run.updateMany({
+      where: { id: runId, status: RunStatus.RUNNING },
+      data: { cancelRequested: true },
+    });
     const run = await tx.run.findUnique({ where: { id: runId } });
     if (!run) return { outcome: 'not-found' };
     if (count === 0) return { outcome: 'already-finished', status: run.status };

@@ -56,7 +56,12 @@ type StatusRow = Pick<db.Run, 'id' | 'status' | 'iteration' | 'totalIterations' 
  * run does not exist or may not make that move (e.g. a worker finishing a run an operator
  * cancelled meanwhile).
  */
-export async function writeRunStatus(sql: Sql, runId: RunId, status: RunStatus, write: StatusWrite = {}): Promise<StatusRow | null> {
+export async function writeRunStatus(
+  sql: Sql,
+  runId: RunId,
+  status: RunStatus,
+  write: StatusWrite = {},
+): Promise<StatusRow | null> {
   const from = allowedFrom[status].filter((s) => !write.from || write.from.includes(s));
   const params: unknown[] = [runId, from, status];
   const sets = ['status = $3::"RunStatus"'];

@@ -44,14 +44,22 @@ export class ShardLifecycle {
       );
       await writeRunStatus(pgSql(client), this.runId, RunStatus.RUNNING, {
         from: [RunStatus.QUEUED],
-        fields: { startedAt: 'now', workerHost: worker.host, executionProvider: worker.executionProvider, codeVersion: worker.codeVersion },
+        fields: {
+          startedAt: 'now',
+          workerHost: worker.host,
+          executionProvider: worker.executionProvider,
+          codeVersion: worker.codeVersion,
+        },
       });
     });
   }
 
   /** The run's status and whether it was asked to stop, read on every iteration. */
   async runState(): Promise<{ status: RunStatus; cancelRequested: boolean }> {
-    const row = await this.prisma.run.findUnique({ where: { id: this.runId }, select: { status: true, cancelRequested: true } });
+    const row = await this.prisma.run.findUnique({
+      where: { id: this.runId },
+      select: { status: true, cancelRequested: true },
+    });
     return row ?? { status: RunStatus.CANCELLED, cancelRequested: true };
   }
 
@@ -67,7 +75,10 @@ export class ShardLifecycle {
          ON CONFLICT ("shardId", iteration) DO UPDATE SET stats = EXCLUDED.stats, "createdAt" = now()`,
         [this.shardId, iteration, JSON.stringify(stats)],
       );
-      await client.query(`UPDATE "RunShard" SET iteration = greatest(iteration, $2) WHERE id = $1`, [this.shardId, completed]);
+      await client.query(`UPDATE "RunShard" SET iteration = greatest(iteration, $2) WHERE id = $1`, [
+        this.shardId,
+        completed,
+      ]);
       const run = await this.lockRun(client);
       const shard = await client.query<{ index: number }>(`SELECT index FROM "RunShard" WHERE id = $1`, [this.shardId]);
       await publishRunEvent(client, {
@@ -113,7 +124,8 @@ export class ShardLifecycle {
     return this.transaction(async (client) => {
       const run = await this.lockRun(client);
       if (isTerminal(run.status)) return { runSucceeded: false };
-      for (let start = 0; start < rows.length; start += 500) await insertSamples(client, rows.slice(start, start + 500));
+      for (let start = 0; start < rows.length; start += 500)
+        await insertSamples(client, rows.slice(start, start + 500));
       const shard = await client.query<{ index: number }>(
         `UPDATE "RunShard" SET status = 'SUCCEEDED', "finishedAt" = now(), error = NULL, "errorIteration" = NULL WHERE id = $1 RETURNING index`,
         [this.shardId],
@@ -159,7 +171,9 @@ export class ShardLifecycle {
       const shard = rows[0]!;
       if (isTerminal(run.status)) return;
       const error = `shard ${shard.index} failed at iteration ${shard.iteration}: ${reason}`;
-      await writeRunStatus(pgSql(client), this.runId, RunStatus.FAILED, { fields: { finishedAt: 'now', error, errorIteration: shard.iteration } });
+      await writeRunStatus(pgSql(client), this.runId, RunStatus.FAILED, {
+        fields: { finishedAt: 'now', error, errorIteration: shard.iteration },
+      });
     });
   }
 
@@ -167,9 +181,10 @@ export class ShardLifecycle {
   async cancel(): Promise<void> {
     await this.transaction(async (client) => {
       const run = await this.lockRun(client);
-      await client.query(`UPDATE "RunShard" SET status = 'CANCELLED', "finishedAt" = now() WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')`, [
-        this.shardId,
-      ]);
+      await client.query(
+        `UPDATE "RunShard" SET status = 'CANCELLED', "finishedAt" = now() WHERE id = $1 AND status IN ('QUEUED', 'RUNNING')`,
+        [this.shardId],
+      );
       if (isTerminal(run.status)) return;
       await writeRunStatus(pgSql(client), this.runId, RunStatus.CANCELLED, { fields: { finishedAt: 'now' } });
     });
@@ -207,10 +222,32 @@ export class ShardLifecycle {
 
 async function insertSamples(client: Client, rows: NewSample[]): Promise<void> {
   if (rows.length === 0) return;
-  const columns = ['identityId', 'runId', 'shardId', 'label', 'variation', 'latent', 'embedding', 'imageKey', 'imageSha256', 'covariateCoefficients'];
+  const columns = [
+    'identityId',
+    'runId',
+    'shardId',
+    'label',
+    'variation',
+    'latent',
+    'embedding',
+    'imageKey',
+    'imageSha256',
+    'covariateCoefficients',
+  ];
   const values: unknown[] = [];
   const tuples = rows.map((row, r) => {
-    values.push(row.identityId, row.runId, row.shardId, row.label, row.variation, Buffer.from(row.latent), Buffer.from(row.embedding), row.imageKey, row.imageSha256, row.covariateCoefficients);
+    values.push(
+      row.identityId,
+      row.runId,
+      row.shardId,
+      row.label,
+      row.variation,
+      Buffer.from(row.latent),
+      Buffer.from(row.embedding),
+      row.imageKey,
+      row.imageSha256,
+      row.covariateCoefficients,
+    );
     return `(gen_random_uuid(), ${columns.map((_, c) => `$${r * columns.length + c + 1}`).join(', ')})`;
   });
   await client.query(

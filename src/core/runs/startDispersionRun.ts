@@ -66,9 +66,16 @@ const defaultPrincipalDirections = 3;
 /** Input names of the parameters whose API name differs from DispersionParams'. */
 const inputField: Partial<Record<keyof DispersionParams, string>> = { variations: 'numVariations' };
 
-function positiveInteger(value: number | undefined, fallback: number, field: string, max: number, problems: ParameterProblem[]): number {
+function positiveInteger(
+  value: number | undefined,
+  fallback: number,
+  field: string,
+  max: number,
+  problems: ParameterProblem[],
+): number {
   const resolved = value ?? fallback;
-  if (!Number.isInteger(resolved) || resolved < 1 || resolved > max) problems.push({ field, message: `must be an integer from 1 to ${max}` });
+  if (!Number.isInteger(resolved) || resolved < 1 || resolved > max)
+    problems.push({ field, message: `must be an integer from 1 to ${max}` });
   return resolved;
 }
 
@@ -89,19 +96,33 @@ async function checkParent(prisma: PrismaClient, parentRunId: string, problems: 
     problems.push({ field, message: `"${parentRunId}" is not a valid id` });
     return null;
   }
-  const parent = await prisma.run.findUnique({ where: { id: parentRunId.toLowerCase() }, include: { modelPack: true } });
+  const parent = await prisma.run.findUnique({
+    where: { id: parentRunId.toLowerCase() },
+    include: { modelPack: true },
+  });
   if (!parent) problems.push({ field, message: `no run ${parentRunId}` });
-  else if (parent.kind !== RunKind.LANGEVIN) problems.push({ field, message: `run ${parent.id} is a ${parent.kind} run, not LANGEVIN` });
-  else if (parent.status !== RunStatus.SUCCEEDED) problems.push({ field, message: `run ${parent.id} is ${parent.status}, not SUCCEEDED` });
+  else if (parent.kind !== RunKind.LANGEVIN)
+    problems.push({ field, message: `run ${parent.id} is a ${parent.kind} run, not LANGEVIN` });
+  else if (parent.status !== RunStatus.SUCCEEDED)
+    problems.push({ field, message: `run ${parent.id} is ${parent.status}, not SUCCEEDED` });
   else return parent;
   return null;
 }
 
 /** The parent's identity indices the run covers, in the caller's order. */
-async function checkIdentities(prisma: PrismaClient, parent: db.Run, ids: string[] | undefined, problems: ParameterProblem[]): Promise<number[]> {
+async function checkIdentities(
+  prisma: PrismaClient,
+  parent: db.Run,
+  ids: string[] | undefined,
+  problems: ParameterProblem[],
+): Promise<number[]> {
   const field = 'input.identityIds';
   if (ids === undefined) {
-    const rows = await prisma.identity.findMany({ where: { runId: parent.id }, select: { index: true }, orderBy: { index: 'asc' } });
+    const rows = await prisma.identity.findMany({
+      where: { runId: parent.id },
+      select: { index: true },
+      orderBy: { index: 'asc' },
+    });
     return rows.map((row) => row.index);
   }
   if (ids.length === 0) {
@@ -118,7 +139,10 @@ async function checkIdentities(prisma: PrismaClient, parent: db.Run, ids: string
     problems.push({ field, message: 'names an identity more than once' });
     return [];
   }
-  const rows = await prisma.identity.findMany({ where: { runId: parent.id, id: { in: wanted } }, select: { id: true, index: true } });
+  const rows = await prisma.identity.findMany({
+    where: { runId: parent.id, id: { in: wanted } },
+    select: { id: true, index: true },
+  });
   const indexOf = new Map(rows.map((row) => [row.id, row.index]));
   const missing = wanted.find((id) => !indexOf.has(id));
   if (missing !== undefined) {
@@ -151,13 +175,23 @@ function checkCovariates(
   }
   const count = request.principalDirections ?? defaultPrincipalDirections;
   if (!Number.isInteger(count) || count < 1 || count > manifest.latentDim) {
-    problems.push({ field: 'input.principalDirections', message: `must be an integer from 1 to the latent dimension ${manifest.latentDim}` });
+    problems.push({
+      field: 'input.principalDirections',
+      message: `must be an integer from 1 to the latent dimension ${manifest.latentDim}`,
+    });
   }
-  return { source, names: Array.from({ length: count }, (_, i) => `pc${i + 1}`), principalSamples: defaultPrincipalSamples };
+  return {
+    source,
+    names: Array.from({ length: count }, (_, i) => `pc${i + 1}`),
+    principalSamples: defaultPrincipalSamples,
+  };
 }
 
 /** Input, else the pack's own default, else the paper's; records which settings came from the pack. */
-function resolveParams(request: DispersionRunRequest, packDefaults: DispersionDefaults): { params: DispersionParams; fromPack: string[] } {
+function resolveParams(
+  request: DispersionRunRequest,
+  packDefaults: DispersionDefaults,
+): { params: DispersionParams; fromPack: string[] } {
   const fromPack: string[] = [];
   const pick = <K extends keyof DispersionDefaults>(field: K, value: number | undefined): number | undefined => {
     if (value !== undefined) return value;
@@ -200,18 +234,29 @@ export async function startDispersionRun(
   }
   const manifest = (parent?.modelPack.manifest ?? null) as PackManifest | null;
   const { params, fromPack } = resolveParams(request, manifest?.dispersion ?? {});
-  if (params.variations > maxVariations) problems.push({ field: 'input.numVariations', message: `must be at most ${maxVariations}` });
+  if (params.variations > maxVariations)
+    problems.push({ field: 'input.numVariations', message: `must be at most ${maxVariations}` });
   for (const problem of validateDispersionParams(params)) {
-    problems.push({ field: `input.${inputField[problem.field as keyof DispersionParams] ?? problem.field}`, message: problem.message });
+    problems.push({
+      field: `input.${inputField[problem.field as keyof DispersionParams] ?? problem.field}`,
+      message: problem.message,
+    });
   }
   const shardSize = positiveInteger(request.shardSize, defaultShardSize, 'input.shardSize', maxShardSize, problems);
-  const checkpointEvery = positiveInteger(request.checkpointEvery, defaultDispersionCheckpointEvery, 'input.checkpointEvery', 1_000_000, problems);
+  const checkpointEvery = positiveInteger(
+    request.checkpointEvery,
+    defaultDispersionCheckpointEvery,
+    'input.checkpointEvery',
+    1_000_000,
+    problems,
+  );
   const seed = checkSeed(request.seed, problems);
   const covariates = manifest ? checkCovariates(request, options.disco, manifest, problems) : null;
   if (request.initialLatents !== undefined) {
     const size = await store.size(request.initialLatents);
     const expected = identityIndices.length * params.variations * (manifest?.latentDim ?? 0) * 4;
-    if (size === undefined) problems.push({ field: 'input.initialLatents', message: `no object ${request.initialLatents}` });
+    if (size === undefined)
+      problems.push({ field: 'input.initialLatents', message: `no object ${request.initialLatents}` });
     else if (manifest && size !== expected) {
       problems.push({
         field: 'input.initialLatents',
@@ -231,7 +276,8 @@ export async function startDispersionRun(
     packDefaults: fromPack,
   };
   const shards: number[][] = [];
-  for (let start = 0; start < identityIndices.length; start += shardSize) shards.push(identityIndices.slice(start, start + shardSize));
+  for (let start = 0; start < identityIndices.length; start += shardSize)
+    shards.push(identityIndices.slice(start, start + shardSize));
   const { run, shardRows } = await prisma.$transaction(async (tx) => {
     const run = await tx.run.create({
       data: {
@@ -250,15 +296,23 @@ export async function startDispersionRun(
     // A new run is a status change too (to QUEUED): runUpdated subscribers hear of it at the commit.
     await publishRunEventInTransaction(tx, runStatusEvent(run));
     await tx.auditLogEntry.create({
-      data: { apiKeyId: options.requester.apiKeyId, operation: options.requester.operation, target: run.id, details: jsonColumn({ input: { ...request } }) },
+      data: {
+        apiKeyId: options.requester.apiKeyId,
+        operation: options.requester.operation,
+        target: run.id,
+        details: jsonColumn({ input: { ...request } }),
+      },
     });
     return { run, shardRows };
   });
   try {
-    for (const shard of shardRows) await queue.enqueueShard({ runId: run.id as RunId, shardId: shard.id as ShardId, shardIndex: shard.index });
+    for (const shard of shardRows)
+      await queue.enqueueShard({ runId: run.id as RunId, shardId: shard.id as ShardId, shardIndex: shard.index });
   } catch (error) {
     await queue.cancelRunJobs(run.id as RunId).catch(() => undefined);
-    const failed = await failOrCancel(prisma, run.id as RunId, RunStatus.FAILED, { error: `could not be queued: ${(error as Error).message}` });
+    const failed = await failOrCancel(prisma, run.id as RunId, RunStatus.FAILED, {
+      error: `could not be queued: ${(error as Error).message}`,
+    });
     return { run: failed ?? run };
   }
   return { run };

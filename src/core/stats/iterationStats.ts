@@ -74,7 +74,10 @@ function nullableSpread(value: unknown, path: string): SpreadValues | null {
 function exclusion(value: unknown, path: string): ExclusionValues | null {
   if (value === null || value === undefined) return null;
   if (!isRecord(value)) fail(path, 'an object {minDistance, identitiesWithin}');
-  return { minDistance: num(value.minDistance, `${path}.minDistance`), identitiesWithin: num(value.identitiesWithin, `${path}.identitiesWithin`) };
+  return {
+    minDistance: num(value.minDistance, `${path}.minDistance`),
+    identitiesWithin: num(value.identitiesWithin, `${path}.identitiesWithin`),
+  };
 }
 
 /** RunIteration.stats read back, checked field by field. */

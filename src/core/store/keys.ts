@@ -19,7 +19,8 @@ export function uploadKey(token: string, fileName: string): string {
 }
 
 const uploadFileNamePattern = /^[A-Za-z0-9._-]{1,200}$/;
-const uploadKeyPattern = /^uploads\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/[A-Za-z0-9._-]{1,200}$/;
+const uploadKeyPattern =
+  /^uploads\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/[A-Za-z0-9._-]{1,200}$/;
 
 /** A name a client may give an uploaded file: no path separators, no leading dot. */
 export function isUploadFileName(fileName: string): boolean {

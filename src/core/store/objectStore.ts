@@ -35,7 +35,7 @@ function minioClient(config: S3Config, endpoint: string): Minio.Client {
     pathStyle: true,
     // One PUT up to S3's single-object limit: multipart needs upload listing, which s3rver lacks.
     partSize: 5 * 1024 * 1024 * 1024,
-    });
+  });
 }
 
 const contentKeyPattern = /^sha256\/([0-9a-f]{64})$/;
@@ -73,9 +73,15 @@ export class ObjectStore {
   }
 
   async putBytes(key: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
-    await this.client.putObject(this.bucket, key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), bytes.byteLength, {
-      'Content-Type': contentType,
-    });
+    await this.client.putObject(
+      this.bucket,
+      key,
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      bytes.byteLength,
+      {
+        'Content-Type': contentType,
+      },
+    );
     if (!contentKeyPattern.test(key)) await this.ledger?.record(key, sha256Of(bytes), bytes.byteLength);
   }
 

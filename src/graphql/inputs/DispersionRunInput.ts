@@ -2,12 +2,14 @@ import { Field, Float, ID, InputType, Int } from 'type-graphql';
 import { CovariateSourceEnum } from '../types/enums.js';
 
 /** Fields left out take the paper's settings, or the pack manifest's where it sets its own. */
-@InputType({ description: 'A Dispersion run (or DisCo, with covariates): variations around the identities of a Langevin run' })
+@InputType({
+  description: 'A Dispersion run (or DisCo, with covariates): variations around the identities of a Langevin run',
+})
 export class DispersionRunInput {
   @Field(() => ID, { description: 'A SUCCEEDED Langevin run; its identities are the references' })
   parentRunId!: string;
 
-  @Field(() => [ID], { nullable: true, description: 'A subset of the parent run\'s identities; default all' })
+  @Field(() => [ID], { nullable: true, description: "A subset of the parent run's identities; default all" })
   identityIds?: string[];
 
   @Field(() => Int, { nullable: true, description: 'A, variations per identity (at least 2); default 64' })
@@ -22,7 +24,10 @@ export class DispersionRunInput {
   @Field(() => Float, { nullable: true, description: 'k_w, latent repulsion between variations; default 1' })
   latentCoefficient?: number;
 
-  @Field(() => Float, { nullable: true, description: 'r0, Euclidean radius of the latent repulsion; default 12, or the pack\'s' })
+  @Field(() => Float, {
+    nullable: true,
+    description: "r0, Euclidean radius of the latent repulsion; default 12, or the pack's",
+  })
   latentRadius?: number;
 
   @Field(() => Float, { nullable: true, description: 'k_g, pull towards w_avg; default 1' })
@@ -34,10 +39,13 @@ export class DispersionRunInput {
   @Field(() => Float, { nullable: true, description: 'μ; default 1' })
   viscosity?: number;
 
-  @Field(() => Float, { nullable: true, description: 'Positive: fixed step; negative: adaptive step of that factor; default 0.05' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Positive: fixed step; negative: adaptive step of that factor; default 0.05',
+  })
   timestep?: number;
 
-  @Field(() => Float, { nullable: true, description: 'σ of the initial variations; default 0.2, or the pack\'s' })
+  @Field(() => Float, { nullable: true, description: "σ of the initial variations; default 0.2, or the pack's" })
   initialNoise?: number;
 
   @Field(() => String, { nullable: true, description: 'Unsigned 64-bit seed, as a string; default random' })
@@ -52,7 +60,10 @@ export class DispersionRunInput {
   @Field(() => Int, { nullable: true, description: 'Each shard checkpoints every this many iterations; default 5' })
   checkpointEvery?: number;
 
-  @Field(() => String, { nullable: true, description: 'Object key of float32 identities × variations × W latents, identity-major' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Object key of float32 identities × variations × W latents, identity-major',
+  })
   initialLatents?: string;
 
   @Field(() => CovariateSourceEnum, {
@@ -61,6 +72,9 @@ export class DispersionRunInput {
   })
   covariates?: CovariateSourceEnum;
 
-  @Field(() => Int, { nullable: true, description: 'PRINCIPAL_DIRECTIONS: how many principal directions of W; default 3' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'PRINCIPAL_DIRECTIONS: how many principal directions of W; default 3',
+  })
   principalDirections?: number;
 }

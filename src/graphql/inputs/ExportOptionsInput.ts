@@ -1,7 +1,9 @@
 import { Field, InputType, Int } from 'type-graphql';
 import { ExportContentEnum, ExportCropEnum } from '../types/enums.js';
 
-@InputType({ description: 'What an export holds; fields left out: aligned crops of the samples, 1000 images per WebDataset shard' })
+@InputType({
+  description: 'What an export holds; fields left out: aligned crops of the samples, 1000 images per WebDataset shard',
+})
 export class ExportOptionsInput {
   @Field(() => ExportCropEnum, { nullable: true })
   crop?: ExportCropEnum;

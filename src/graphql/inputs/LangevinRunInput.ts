@@ -33,7 +33,7 @@ export class LangevinRunInput {
   @Field(() => Float, { nullable: true, description: 'k_l, pull towards w_avg; default 0.1' })
   latentForce?: number;
 
-  @Field(() => Float, { nullable: true, description: 'ψ of the initial latents; default: the pack\'s' })
+  @Field(() => Float, { nullable: true, description: "ψ of the initial latents; default: the pack's" })
   truncationPsi?: number;
 
   @Field(() => String, { nullable: true, description: 'Unsigned 64-bit seed, as a string; default random' })

@@ -21,7 +21,8 @@ export class AuditLogResolver {
   async auditLog(
     @Ctx() context: GraphQLContext,
     @Args(() => ConnectionArguments) page: ConnectionArguments,
-    @Arg('operation', () => String, { nullable: true, description: 'Only entries of this operation' }) operation?: string | null,
+    @Arg('operation', () => String, { nullable: true, description: 'Only entries of this operation' })
+    operation?: string | null,
     @Arg('apiKeyId', () => ID, { nullable: true, description: 'Only entries of this key' }) apiKeyId?: string | null,
   ): Promise<AuditLogConnection> {
     authorize(context, Permission.Admin);
@@ -41,7 +42,12 @@ export class AuditLogResolver {
       cursor === undefined ? where : { AND: [where, { id: forward ? { lt: cursor } : { gt: cursor } }] };
     const { prisma } = context.services;
     const [rows, totalCount] = await Promise.all([
-      prisma.auditLogEntry.findMany({ where: pageWhere, orderBy: { id: forward ? 'desc' : 'asc' }, take: request.limit, include: { apiKey: true } }),
+      prisma.auditLogEntry.findMany({
+        where: pageWhere,
+        orderBy: { id: forward ? 'desc' : 'asc' },
+        take: request.limit,
+        include: { apiKey: true },
+      }),
       prisma.auditLogEntry.count({ where }),
     ]);
     const entries: AuditLogEntry[] = rows.map((row) => ({

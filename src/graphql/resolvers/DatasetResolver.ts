@@ -20,7 +20,9 @@ const downloadUrlSeconds = 3600;
 
 @Resolver(() => Dataset)
 export class DatasetResolver {
-  @Mutation(() => Dataset, { description: 'Freezes the identities and samples of SUCCEEDED runs into a named, immutable dataset' })
+  @Mutation(() => Dataset, {
+    description: 'Freezes the identities and samples of SUCCEEDED runs into a named, immutable dataset',
+  })
   async createDataset(
     @Ctx() context: GraphQLContext,
     @Arg('name', () => String) name: string,
@@ -40,7 +42,10 @@ export class DatasetResolver {
   }
 
   @Query(() => DatasetConnection, { description: 'Datasets, newest first' })
-  async datasets(@Ctx() context: GraphQLContext, @Args(() => ConnectionArguments) page: ConnectionArguments): Promise<DatasetConnection> {
+  async datasets(
+    @Ctx() context: GraphQLContext,
+    @Args(() => ConnectionArguments) page: ConnectionArguments,
+  ): Promise<DatasetConnection> {
     authorize(context, Permission.Read);
     const request = pageRequest(page, ['timestamp', 'id']);
     const { prisma } = context.services;
@@ -53,7 +58,11 @@ export class DatasetResolver {
 
   @FieldResolver(() => [Run], { description: 'The runs frozen into it; their parents and packs give the lineage' })
   async runs(@Root() dataset: Dataset, @Ctx() context: GraphQLContext): Promise<Run[]> {
-    const rows = await context.services.prisma.datasetRun.findMany({ where: { datasetId: dataset.id }, include: { run: true }, orderBy: { runId: 'asc' } });
+    const rows = await context.services.prisma.datasetRun.findMany({
+      where: { datasetId: dataset.id },
+      include: { run: true },
+      orderBy: { runId: 'asc' },
+    });
     return rows.map((row) => toRun(row.run));
   }
 
@@ -64,14 +73,20 @@ export class DatasetResolver {
 
   @FieldResolver(() => [DatasetExport], { description: 'Its exports, newest first' })
   async exports(@Root() dataset: Dataset, @Ctx() context: GraphQLContext): Promise<DatasetExport[]> {
-    const rows = await context.services.prisma.datasetExport.findMany({ where: { datasetId: dataset.id }, orderBy: { createdAt: 'desc' } });
+    const rows = await context.services.prisma.datasetExport.findMany({
+      where: { datasetId: dataset.id },
+      orderBy: { createdAt: 'desc' },
+    });
     return rows.map(toDatasetExport);
   }
 }
 
 @Resolver(() => DatasetExport)
 export class DatasetExportResolver {
-  @Mutation(() => DatasetExport, { description: 'Queues an export of a dataset; follow it with datasetExport(id) until SUCCEEDED, then fetch downloadUrl' })
+  @Mutation(() => DatasetExport, {
+    description:
+      'Queues an export of a dataset; follow it with datasetExport(id) until SUCCEEDED, then fetch downloadUrl',
+  })
   async exportDataset(
     @Ctx() context: GraphQLContext,
     @Arg('datasetId', () => ID) datasetId: string,
@@ -79,7 +94,11 @@ export class DatasetExportResolver {
     @Arg('options', () => ExportOptionsInput, { nullable: true }) options: ExportOptionsInput | null,
   ): Promise<DatasetExport> {
     authorize(context, Permission.Operate);
-    const result = await requestExport(context.services, { datasetId, format, options: { ...options } }, context.principal.keyId);
+    const result = await requestExport(
+      context.services,
+      { datasetId, format, options: { ...options } },
+      context.principal.keyId,
+    );
     if (result.problems) throw badUserInput(result.problems);
     return toDatasetExport(result.export);
   }
@@ -87,11 +106,16 @@ export class DatasetExportResolver {
   @Query(() => DatasetExport, { nullable: true })
   async datasetExport(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<DatasetExport | null> {
     authorize(context, Permission.Read);
-    const row = await context.services.prisma.datasetExport.findUnique({ where: { id: parseId<DatasetExportId>(id, 'id') } });
+    const row = await context.services.prisma.datasetExport.findUnique({
+      where: { id: parseId<DatasetExportId>(id, 'id') },
+    });
     return row ? toDatasetExport(row) : null;
   }
 
-  @FieldResolver(() => String, { nullable: true, description: 'Presigned URL of the tar, valid one hour, once SUCCEEDED' })
+  @FieldResolver(() => String, {
+    nullable: true,
+    description: 'Presigned URL of the tar, valid one hour, once SUCCEEDED',
+  })
   async downloadUrl(@Root() row: DatasetExport, @Ctx() context: GraphQLContext): Promise<string | null> {
     if (row.status !== ExportStatus.SUCCEEDED || !row.objectKey) return null;
     return (await context.services.store.presignedUrl('GET', row.objectKey, downloadUrlSeconds)).url;

@@ -7,10 +7,18 @@ import { DispersionRunInput } from '../inputs/DispersionRunInput.js';
 import { toRun } from '../mappers.js';
 import { Run } from '../types/Run.js';
 
-async function start(context: GraphQLContext, input: DispersionRunInput, disco: boolean, operation: string): Promise<Run> {
+async function start(
+  context: GraphQLContext,
+  input: DispersionRunInput,
+  disco: boolean,
+  operation: string,
+): Promise<Run> {
   authorize(context, Permission.Operate);
   const request: DispersionRunRequest = { ...input };
-  const result = await startDispersionRun(context.services, request, { disco, requester: { apiKeyId: context.principal.keyId, operation } });
+  const result = await startDispersionRun(context.services, request, {
+    disco,
+    requester: { apiKeyId: context.principal.keyId, operation },
+  });
   if (result.problems) throw badUserInput(result.problems);
   return toRun(result.run);
 }
@@ -21,12 +29,20 @@ export class DispersionResolver {
     description:
       'Validates and queues a Dispersion run (DisCo when covariates is set), one job per shard; nothing is queued when any field is invalid',
   })
-  startDispersionRun(@Ctx() context: GraphQLContext, @Arg('input', () => DispersionRunInput) input: DispersionRunInput): Promise<Run> {
+  startDispersionRun(
+    @Ctx() context: GraphQLContext,
+    @Arg('input', () => DispersionRunInput) input: DispersionRunInput,
+  ): Promise<Run> {
     return start(context, input, false, 'startDispersionRun');
   }
 
-  @Mutation(() => Run, { description: 'startDispersionRun with covariate directions: the pack\'s unless covariates says otherwise' })
-  startDiscoRun(@Ctx() context: GraphQLContext, @Arg('input', () => DispersionRunInput) input: DispersionRunInput): Promise<Run> {
+  @Mutation(() => Run, {
+    description: "startDispersionRun with covariate directions: the pack's unless covariates says otherwise",
+  })
+  startDiscoRun(
+    @Ctx() context: GraphQLContext,
+    @Arg('input', () => DispersionRunInput) input: DispersionRunInput,
+  ): Promise<Run> {
     return start(context, input, true, 'startDiscoRun');
   }
 }

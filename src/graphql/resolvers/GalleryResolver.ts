@@ -31,15 +31,27 @@ function toGallery(row: db.Gallery, subjectCount: number): Gallery {
 @Resolver(() => Gallery)
 export class GalleryResolver {
   @Query(() => GalleryConnection, { description: 'Galleries, oldest first' })
-  async galleries(@Ctx() context: GraphQLContext, @Args(() => ConnectionArguments) page: ConnectionArguments): Promise<GalleryConnection> {
+  async galleries(
+    @Ctx() context: GraphQLContext,
+    @Args(() => ConnectionArguments) page: ConnectionArguments,
+  ): Promise<GalleryConnection> {
     authorize(context, Permission.Audit);
     const request = pageRequest(page, ['timestamp', 'id']);
     const { prisma } = context.services;
     const [rows, totalCount] = await Promise.all([
-      prisma.gallery.findMany({ ...keysetPage(request, {}, 'asc'), take: request.limit, include: { _count: { select: { subjects: true } } } }),
+      prisma.gallery.findMany({
+        ...keysetPage(request, {}, 'asc'),
+        take: request.limit,
+        include: { _count: { select: { subjects: true } } },
+      }),
       prisma.gallery.count(),
     ]);
-    const galleries = pageOf(rows.map((row) => toGallery(row, row._count.subjects)), request, totalCount, (g) => [g.createdAt.toISOString(), g.id]);
+    const galleries = pageOf(
+      rows.map((row) => toGallery(row, row._count.subjects)),
+      request,
+      totalCount,
+      (g) => [g.createdAt.toISOString(), g.id],
+    );
     await prisma.auditLogEntry.create({
       data: auditEntry(context, 'readGalleries', null, { galleries: galleries.edges.map((edge) => edge.node.id) }),
     });
@@ -51,19 +63,30 @@ export class GalleryResolver {
     authorize(context, Permission.Audit);
     const galleryId = parseId<GalleryId>(id, 'id');
     const { prisma } = context.services;
-    const row = await prisma.gallery.findUnique({ where: { id: galleryId }, include: { _count: { select: { subjects: true } } } });
+    const row = await prisma.gallery.findUnique({
+      where: { id: galleryId },
+      include: { _count: { select: { subjects: true } } },
+    });
     await prisma.auditLogEntry.create({ data: auditEntry(context, 'readGallery', galleryId, { found: row !== null }) });
     return row ? toGallery(row, row._count.subjects) : null;
   }
 
-  @Mutation(() => Gallery, { description: 'Registers a gallery from an uploaded embedding file (raw float32 or .npy); the upload is removed once read' })
-  async createGallery(@Ctx() context: GraphQLContext, @Arg('input', () => GalleryInput) input: GalleryInput): Promise<Gallery> {
+  @Mutation(() => Gallery, {
+    description:
+      'Registers a gallery from an uploaded embedding file (raw float32 or .npy); the upload is removed once read',
+  })
+  async createGallery(
+    @Ctx() context: GraphQLContext,
+    @Arg('input', () => GalleryInput) input: GalleryInput,
+  ): Promise<Gallery> {
     authorize(context, Permission.Audit);
     const { gallery, subjects } = await createGallery(context, input);
     return toGallery(gallery, subjects);
   }
 
-  @Mutation(() => Boolean, { description: 'Deletes every row and object of a gallery; audits that used it keep their summaries' })
+  @Mutation(() => Boolean, {
+    description: 'Deletes every row and object of a gallery; audits that used it keep their summaries',
+  })
   async deleteGallery(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<boolean> {
     authorize(context, Permission.Audit);
     await deleteGallery(context, parseId<GalleryId>(id, 'id'));

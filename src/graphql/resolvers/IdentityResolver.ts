@@ -78,12 +78,15 @@ export class IdentityResolver {
   imageUrl(
     @Root() subject: Identity,
     @Ctx() context: GraphQLContext,
-    @Arg('expiresIn', () => Int, { defaultValue: defaultDownloadSeconds, description: 'seconds the URL stays valid' }) expiresIn: number,
+    @Arg('expiresIn', () => Int, { defaultValue: defaultDownloadSeconds, description: 'seconds the URL stays valid' })
+    expiresIn: number,
   ): Promise<DownloadUrl> {
     return downloadUrl(context, subject.imageKey, expiresIn);
   }
 
-  @FieldResolver(() => [Sample], { description: 'Variations of this identity made by Dispersion or DisCo runs, oldest run first' })
+  @FieldResolver(() => [Sample], {
+    description: 'Variations of this identity made by Dispersion or DisCo runs, oldest run first',
+  })
   async samples(
     @Root() identity: Identity,
     @Ctx() context: GraphQLContext,
@@ -100,7 +103,9 @@ export class IdentityResolver {
     return rows.map(toSample);
   }
 
-  @FieldResolver(() => [IdentityNeighbour], { description: 'Identities of the same run nearest by embedding angle, nearest first' })
+  @FieldResolver(() => [IdentityNeighbour], {
+    description: 'Identities of the same run nearest by embedding angle, nearest first',
+  })
   async nearestIdentities(
     @Root() identity: Identity,
     @Ctx() context: GraphQLContext,
@@ -111,7 +116,12 @@ export class IdentityResolver {
     }
     const others = await context.loaders.embeddingsOfRun.load(identity.runId);
     const self = others.findIndex((other) => other.id === identity.id);
-    const nearest = nearestByAngle(Float32Array.from(identity.embedding), others.map((other) => other.embedding), first, self);
+    const nearest = nearestByAngle(
+      Float32Array.from(identity.embedding),
+      others.map((other) => other.embedding),
+      first,
+      self,
+    );
     const rows = await context.loaders.identity.loadMany(nearest.map((n) => others[n.index]!.id));
     return nearest.flatMap((neighbour, i) => {
       const row = rows[i];
@@ -147,7 +157,8 @@ export class SampleResolver {
   imageUrl(
     @Root() subject: Sample,
     @Ctx() context: GraphQLContext,
-    @Arg('expiresIn', () => Int, { defaultValue: defaultDownloadSeconds, description: 'seconds the URL stays valid' }) expiresIn: number,
+    @Arg('expiresIn', () => Int, { defaultValue: defaultDownloadSeconds, description: 'seconds the URL stays valid' })
+    expiresIn: number,
   ): Promise<DownloadUrl> {
     return downloadUrl(context, subject.imageKey, expiresIn);
   }

@@ -36,16 +36,26 @@ function checkSeed(value: string | undefined, problems: FieldProblem[]): bigint 
 
 @Resolver()
 export class LangevinResolver {
-  @Mutation(() => Run, { description: 'Validates and queues a Langevin run; nothing is queued when any field is invalid' })
-  async startLangevinRun(@Ctx() context: GraphQLContext, @Arg('input', () => LangevinRunInput) input: LangevinRunInput): Promise<Run> {
+  @Mutation(() => Run, {
+    description: 'Validates and queues a Langevin run; nothing is queued when any field is invalid',
+  })
+  async startLangevinRun(
+    @Ctx() context: GraphQLContext,
+    @Arg('input', () => LangevinRunInput) input: LangevinRunInput,
+  ): Promise<Run> {
     authorize(context, Permission.Operate);
     // An exclusion gallery is biometric data: using one needs the audit permission as well.
-    if (input.exclusionGalleryId !== undefined && input.exclusionGalleryId !== null) authorize(context, Permission.Audit);
+    if (input.exclusionGalleryId !== undefined && input.exclusionGalleryId !== null)
+      authorize(context, Permission.Audit);
     const { prisma, store, queue } = context.services;
     const problems: FieldProblem[] = [];
     const packId = checkId<ModelPackId>(input.modelPackId, 'input.modelPackId', problems);
-    const galleryId = input.exclusionGalleryId === undefined ? undefined : checkId<GalleryId>(input.exclusionGalleryId, 'input.exclusionGalleryId', problems);
-    const parentId = input.parentRunId === undefined ? undefined : checkId<RunId>(input.parentRunId, 'input.parentRunId', problems);
+    const galleryId =
+      input.exclusionGalleryId === undefined
+        ? undefined
+        : checkId<GalleryId>(input.exclusionGalleryId, 'input.exclusionGalleryId', problems);
+    const parentId =
+      input.parentRunId === undefined ? undefined : checkId<RunId>(input.parentRunId, 'input.parentRunId', problems);
 
     if (!Number.isInteger(input.numIdentities) || input.numIdentities < 2 || input.numIdentities > maxIdentities) {
       problems.push({ field: 'input.numIdentities', message: `must be an integer from 2 to ${maxIdentities}` });
@@ -73,7 +83,8 @@ export class LangevinResolver {
       batchSize: input.batchSize,
       exclusionDistance: input.exclusionDistance,
     });
-    for (const problem of validateLangevinParams(params)) problems.push({ field: `input.${problem.field}`, message: problem.message });
+    for (const problem of validateLangevinParams(params))
+      problems.push({ field: `input.${problem.field}`, message: problem.message });
 
     if (galleryId) {
       const gallery = await prisma.gallery.findUnique({ where: { id: galleryId } });
@@ -95,7 +106,10 @@ export class LangevinResolver {
     if (parentId && !(await prisma.run.findUnique({ where: { id: parentId }, select: { id: true } }))) {
       problems.push({ field: 'input.parentRunId', message: `no run ${parentId}` });
     }
-    const initialLatents = input.initialLatents === undefined ? undefined : checkUploadKey(input.initialLatents, 'input.initialLatents', problems);
+    const initialLatents =
+      input.initialLatents === undefined
+        ? undefined
+        : checkUploadKey(input.initialLatents, 'input.initialLatents', problems);
     if (initialLatents !== undefined) {
       const size = await store.size(initialLatents);
       if (size === undefined) problems.push({ field: 'input.initialLatents', message: `no object ${initialLatents}` });
@@ -136,7 +150,9 @@ export class LangevinResolver {
     try {
       await queue.enqueueRun(JobName.langevin, run.id as RunId);
     } catch (error) {
-      const failed = await failOrCancel(prisma, run.id as RunId, RunStatus.FAILED, { error: `could not be queued: ${(error as Error).message}` });
+      const failed = await failOrCancel(prisma, run.id as RunId, RunStatus.FAILED, {
+        error: `could not be queued: ${(error as Error).message}`,
+      });
       return toRun(failed ?? run);
     }
     return toRun(run);

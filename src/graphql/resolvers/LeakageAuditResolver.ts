@@ -1,4 +1,17 @@
-import { Arg, Args, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Ctx,
+  FieldResolver,
+  Float,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+} from 'type-graphql';
 import { auditEventTopic } from '../../core/events/eventHub.js';
 import type { AuditProgressEvent } from '../../core/events/auditEvents.js';
 import { auditReads, summaryOf, type AuditRow, type MatchRow } from '../../audits/auditReads.js';
@@ -11,7 +24,14 @@ import { decodeCursor, pageOf, pageRequest, pageSize, toPage } from '../connecti
 import { ConnectionArguments } from '../types/ConnectionArgs.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
 import { LeakageAuditInput } from '../inputs/LeakageAuditInput.js';
-import { AuditProgress, ExclusionRerun, LeakageAudit, LeakageAuditConnection, LeakageMatch, LeakageMatchConnection } from '../types/LeakageAudit.js';
+import {
+  AuditProgress,
+  ExclusionRerun,
+  LeakageAudit,
+  LeakageAuditConnection,
+  LeakageMatch,
+  LeakageMatchConnection,
+} from '../types/LeakageAudit.js';
 import { Lineage } from '../types/Lineage.js';
 import { lineageOf } from './IdentityResolver.js';
 import { downloadUrl } from '../downloads.js';
@@ -32,7 +52,9 @@ function toAudit(row: AuditRow): LeakageAudit {
 function toMatch(row: MatchRow): LeakageMatch {
   return {
     ...row,
-    subject: row.subject ? { id: row.subject.id, row: row.subject.row, label: row.subject.label, imageKey: row.subject.imageKey } : null,
+    subject: row.subject
+      ? { id: row.subject.id, row: row.subject.row, label: row.subject.label, imageKey: row.subject.imageKey }
+      : null,
     syntheticImageKey: row.sample?.imageKey ?? row.identity.imageKey,
   };
 }
@@ -57,20 +79,32 @@ export class LeakageAuditResolver {
   ): Promise<LeakageAuditConnection> {
     authorize(context, Permission.Audit);
     const request = pageRequest(page, ['timestamp', 'id']);
-    const { rows, totalCount } = await auditReads.auditPage(context.services.prisma, runId ? parseId<RunId>(runId, 'runId') : undefined, request);
+    const { rows, totalCount } = await auditReads.auditPage(
+      context.services.prisma,
+      runId ? parseId<RunId>(runId, 'runId') : undefined,
+      request,
+    );
     const audits = pageOf(rows.map(toAudit), request, totalCount, (audit) => [audit.createdAt.toISOString(), audit.id]);
     await log(context, 'readLeakageAudits', runId ?? null, { audits: audits.edges.map((edge) => edge.node.id) });
     return audits;
   }
 
-  @Mutation(() => LeakageAudit, { description: 'Checks the request, records the audit and queues it; nothing is queued when a field is invalid' })
-  async startLeakageAudit(@Ctx() context: GraphQLContext, @Arg('input', () => LeakageAuditInput) input: LeakageAuditInput): Promise<LeakageAudit> {
+  @Mutation(() => LeakageAudit, {
+    description: 'Checks the request, records the audit and queues it; nothing is queued when a field is invalid',
+  })
+  async startLeakageAudit(
+    @Ctx() context: GraphQLContext,
+    @Arg('input', () => LeakageAuditInput) input: LeakageAuditInput,
+  ): Promise<LeakageAudit> {
     authorize(context, Permission.Audit);
     const audit = await startLeakageAudit(context, input);
     return toAudit((await auditReads.audit(context.services.prisma, audit.id as AuditId))!);
   }
 
-  @Mutation(() => ExclusionRerun, { description: 'Reruns the audited Langevin run with the gallery excluded, and audits the new run at the same threshold' })
+  @Mutation(() => ExclusionRerun, {
+    description:
+      'Reruns the audited Langevin run with the gallery excluded, and audits the new run at the same threshold',
+  })
   async rerunWithExclusion(
     @Ctx() context: GraphQLContext,
     @Arg('auditId', () => ID) auditId: string,
@@ -86,12 +120,18 @@ export class LeakageAuditResolver {
     topics: auditEventTopic,
     topicId: ({ args }) => parseId<AuditId>(String(args.auditId), 'auditId'),
   })
-  auditProgress(@Root() event: AuditProgressEvent, @Ctx() context: GraphQLContext, @Arg('auditId', () => ID) _auditId: string): AuditProgress {
+  auditProgress(
+    @Root() event: AuditProgressEvent,
+    @Ctx() context: GraphQLContext,
+    @Arg('auditId', () => ID) _auditId: string,
+  ): AuditProgress {
     authorize(context, Permission.Audit);
     return event;
   }
 
-  @FieldResolver(() => LeakageMatchConnection, { description: 'Matches by similarity, best first; above the threshold only unless told' })
+  @FieldResolver(() => LeakageMatchConnection, {
+    description: 'Matches by similarity, best first; above the threshold only unless told',
+  })
   async matches(
     @Root() audit: LeakageAudit,
     @Ctx() context: GraphQLContext,
@@ -101,12 +141,25 @@ export class LeakageAuditResolver {
     @Arg('identityId', () => ID, { nullable: true }) identityId?: string,
   ): Promise<LeakageMatchConnection> {
     const size = pageSize(first);
-    const filter = { aboveThresholdOnly, identityId: identityId ? parseId<IdentityId>(identityId, 'identityId') : undefined };
+    const filter = {
+      aboveThresholdOnly,
+      identityId: identityId ? parseId<IdentityId>(identityId, 'identityId') : undefined,
+    };
     const key = after ? decodeCursor(after, 'after', ['finite', 'id']) : undefined;
     const { prisma } = context.services;
-    const rows = await auditReads.matchPage(prisma, audit.id, filter, size, key ? { similarity: key[0] as number, id: key[1] as string } : undefined);
+    const rows = await auditReads.matchPage(
+      prisma,
+      audit.id,
+      filter,
+      size,
+      key ? { similarity: key[0] as number, id: key[1] as string } : undefined,
+    );
     const total = await auditReads.matchCount(prisma, audit.id, filter);
-    await log(context, 'readLeakageMatches', audit.id, { ...filter, rows: Math.min(rows.length, size), after: after ?? null });
+    await log(context, 'readLeakageMatches', audit.id, {
+      ...filter,
+      rows: Math.min(rows.length, size),
+      after: after ?? null,
+    });
     return toPage(rows.map(toMatch), size, total, after !== undefined, (match) => [match.similarity, match.id]);
   }
 
@@ -117,7 +170,13 @@ export class LeakageAuditResolver {
     @Arg('first', () => Int, { defaultValue: 10 }) first = 10,
   ): Promise<LeakageMatch[]> {
     const size = pageSize(first);
-    const rows = await auditReads.matchPage(context.services.prisma, audit.id, { aboveThresholdOnly: false }, size, undefined);
+    const rows = await auditReads.matchPage(
+      context.services.prisma,
+      audit.id,
+      { aboveThresholdOnly: false },
+      size,
+      undefined,
+    );
     await log(context, 'readLeakageMatches', audit.id, { topPairs: Math.min(rows.length, size) });
     return rows.slice(0, size).map(toMatch);
   }
@@ -125,29 +184,43 @@ export class LeakageAuditResolver {
 
 @Resolver(() => LeakageMatch)
 export class LeakageMatchResolver {
-  @FieldResolver(() => DownloadUrl, { description: 'Presigned GET URL of the synthetic image (the sample\'s, else the identity\'s)' })
+  @FieldResolver(() => DownloadUrl, {
+    description: "Presigned GET URL of the synthetic image (the sample's, else the identity's)",
+  })
   syntheticImageUrl(
     @Root() match: LeakageMatch,
     @Ctx() context: GraphQLContext,
-    @Arg('expiresIn', () => Int, { defaultValue: imageUrlSeconds, description: 'seconds the URL stays valid' }) expiresIn: number,
+    @Arg('expiresIn', () => Int, { defaultValue: imageUrlSeconds, description: 'seconds the URL stays valid' })
+    expiresIn: number,
   ): Promise<DownloadUrl> {
     return downloadUrl(context, match.syntheticImageKey, expiresIn);
   }
 
-  @FieldResolver(() => DownloadUrl, { nullable: true, description: 'Presigned GET URL of the gallery face, for review; null without an image or once the gallery is deleted' })
+  @FieldResolver(() => DownloadUrl, {
+    nullable: true,
+    description:
+      'Presigned GET URL of the gallery face, for review; null without an image or once the gallery is deleted',
+  })
   async galleryImageUrl(
     @Root() match: LeakageMatch,
     @Ctx() context: GraphQLContext,
-    @Arg('expiresIn', () => Int, { defaultValue: imageUrlSeconds, description: 'seconds the URL stays valid' }) expiresIn: number,
+    @Arg('expiresIn', () => Int, { defaultValue: imageUrlSeconds, description: 'seconds the URL stays valid' })
+    expiresIn: number,
   ): Promise<DownloadUrl | null> {
     const key = match.subject?.imageKey;
     if (!key) return null;
     const url = await downloadUrl(context, key, expiresIn);
-    await log(context, 'presignGalleryImage', match.subject!.id, { auditId: match.auditId, matchId: match.id, expiresAt: url.expiresAt });
+    await log(context, 'presignGalleryImage', match.subject!.id, {
+      auditId: match.auditId,
+      matchId: match.id,
+      expiresAt: url.expiresAt,
+    });
     return url;
   }
 
-  @FieldResolver(() => Lineage, { description: 'Provenance of the synthetic side: sample or identity, run, parents, pack' })
+  @FieldResolver(() => Lineage, {
+    description: 'Provenance of the synthetic side: sample or identity, run, parents, pack',
+  })
   async lineage(@Root() match: LeakageMatch, @Ctx() context: GraphQLContext): Promise<Lineage> {
     return lineageOf(context, match.sampleId ?? match.identityId);
   }
@@ -156,4 +229,3 @@ export class LeakageMatchResolver {
 async function log(context: GraphQLContext, operation: string, target: string | null, details: object): Promise<void> {
   await context.services.prisma.auditLogEntry.create({ data: auditEntry(context, operation, target, details) });
 }
-

@@ -1,4 +1,15 @@
-import { Arg, Args, Ctx, ID, Mutation, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Ctx,
+  ID,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  Subscription,
+  type SubscribeResolverData,
+} from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
 import type { ModelPackId } from '../../core/ids/ids.js';
 import { manifestFileName } from '../../core/packs/manifest.js';
@@ -17,7 +28,10 @@ import { ModelPack, ModelPackStatusEvent } from '../types/ModelPack.js';
 @Resolver(() => ModelPack)
 export class ModelPackResolver {
   @Query(() => ModelPackConnection, { description: 'Registered model packs, oldest first' })
-  async modelPacks(@Ctx() context: GraphQLContext, @Args(() => ConnectionArguments) page: ConnectionArguments): Promise<ModelPackConnection> {
+  async modelPacks(
+    @Ctx() context: GraphQLContext,
+    @Args(() => ConnectionArguments) page: ConnectionArguments,
+  ): Promise<ModelPackConnection> {
     authorize(context, Permission.Read);
     const request = pageRequest(page, ['timestamp', 'id']);
     const { prisma } = context.services;
@@ -41,7 +55,10 @@ export class ModelPackResolver {
       'under its digest as PENDING; a worker dry-runs it and makes it READY or REJECTED (follow modelPackStatus). Runs start ' +
       'only on READY packs. Registering the same pack again returns the existing one; a pack that fails a check registers nothing.',
   })
-  async registerModelPack(@Ctx() context: GraphQLContext, @Arg('input', () => ModelPackInput) input: ModelPackInput): Promise<ModelPack> {
+  async registerModelPack(
+    @Ctx() context: GraphQLContext,
+    @Arg('input', () => ModelPackInput) input: ModelPackInput,
+  ): Promise<ModelPack> {
     authorize(context, Permission.Operate);
     const keys = new Map(input.files.map((f, i) => [f.file, parseUploadKey(f.key, `input.files.${i}.key`)]));
     keys.set(manifestFileName, parseUploadKey(input.manifestKey, 'input.manifestKey'));
@@ -49,7 +66,12 @@ export class ModelPackResolver {
       return toModelPack(await registerPack(context, keys));
     } catch (error) {
       if (error instanceof PackError) {
-        const field = error.code === 'file-missing' ? 'input.files' : error.field === manifestFileName ? 'input.manifestKey' : `manifest.${error.field}`;
+        const field =
+          error.code === 'file-missing'
+            ? 'input.files'
+            : error.field === manifestFileName
+              ? 'input.manifestKey'
+              : `manifest.${error.field}`;
         throw badUserInput([{ field, message: `${error.message} [${error.code}]` }]);
       }
       throw error;

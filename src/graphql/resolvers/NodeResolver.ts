@@ -27,13 +27,19 @@ const maxNodes = 100;
 
 @Resolver()
 export class NodeResolver {
-  @Query(() => Node, { nullable: true, description: 'The run, identity, sample or model pack with this id; null when there is none' })
+  @Query(() => Node, {
+    nullable: true,
+    description: 'The run, identity, sample or model pack with this id; null when there is none',
+  })
   async node(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Node | null> {
     authorize(context, Permission.Read);
     return findNode(context, parseId<string>(id, 'id'));
   }
 
-  @Query(() => [Node], { nullable: 'items', description: `node(id:) for up to ${maxNodes} ids at once, in their order` })
+  @Query(() => [Node], {
+    nullable: 'items',
+    description: `node(id:) for up to ${maxNodes} ids at once, in their order`,
+  })
   async nodes(@Ctx() context: GraphQLContext, @Arg('ids', () => [ID]) ids: string[]): Promise<Array<Node | null>> {
     authorize(context, Permission.Read);
     if (ids.length > maxNodes) throw badUserInput([{ field: 'ids', message: `at most ${maxNodes} ids` }]);

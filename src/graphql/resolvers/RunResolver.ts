@@ -121,7 +121,9 @@ export class RunResolver {
     return pageOf(rows.map(toIdentity), request, totalCount, (identity) => [identity.index]);
   }
 
-  @FieldResolver(() => SampleConnection, { description: 'Samples of a Dispersion or DisCo run, by label and variation' })
+  @FieldResolver(() => SampleConnection, {
+    description: 'Samples of a Dispersion or DisCo run, by label and variation',
+  })
   async samples(
     @Root() run: Run,
     @Ctx() context: GraphQLContext,
@@ -137,7 +139,8 @@ export class RunResolver {
 
   @FieldResolver(() => DownloadUrl, {
     nullable: true,
-    description: 'Presigned GET URL of the latents of a succeeded run: one little-endian float32 row per identity (or sample), in order',
+    description:
+      'Presigned GET URL of the latents of a succeeded run: one little-endian float32 row per identity (or sample), in order',
   })
   latentsUrl(
     @Root() run: Run,
@@ -158,7 +161,8 @@ export class RunResolver {
 
   @FieldResolver(() => DownloadUrl, {
     nullable: true,
-    description: 'Presigned GET URL of the last checkpoint of an unfinished run (operators only); null when there is none',
+    description:
+      'Presigned GET URL of the last checkpoint of an unfinished run (operators only); null when there is none',
   })
   async checkpointUrl(
     @Root() run: Run,
@@ -171,7 +175,12 @@ export class RunResolver {
   }
 }
 
-async function runFileUrl(context: GraphQLContext, runId: string, kind: RunFileKind, expiresIn: number): Promise<DownloadUrl | null> {
+async function runFileUrl(
+  context: GraphQLContext,
+  runId: string,
+  kind: RunFileKind,
+  expiresIn: number,
+): Promise<DownloadUrl | null> {
   const key = await runFile(context.services.prisma, context.services.store, runId, kind);
   return key ? downloadUrl(context, key, expiresIn) : null;
 }

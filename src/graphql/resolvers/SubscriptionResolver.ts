@@ -13,7 +13,8 @@ export class SubscriptionResolver {
     description:
       'The run as it is now, then its status changes and every iteration, in order; completes after the final status. ' +
       'An unknown run is a NOT_FOUND error',
-    subscribe: ({ args, context }) => runProgressStream(context as GraphQLContext, parseId<RunId>(String(args.runId), 'runId')),
+    subscribe: ({ args, context }) =>
+      runProgressStream(context as GraphQLContext, parseId<RunId>(String(args.runId), 'runId')),
   })
   runProgress(@Root() progress: RunProgress, @Arg('runId', () => ID) _runId: string): RunProgress {
     return progress;

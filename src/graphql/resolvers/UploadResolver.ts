@@ -11,7 +11,10 @@ const uploadExpirySeconds = 3600;
 @Resolver()
 export class UploadResolver {
   @Mutation(() => UploadUrl, { description: 'A presigned PUT URL for a pack file, gallery or latent file' })
-  async createUploadUrl(@Ctx() context: GraphQLContext, @Arg('fileName', () => String) fileName: string): Promise<UploadUrl> {
+  async createUploadUrl(
+    @Ctx() context: GraphQLContext,
+    @Arg('fileName', () => String) fileName: string,
+  ): Promise<UploadUrl> {
     authorize(context, Permission.Operate, Permission.Audit);
     if (!isUploadFileName(fileName)) {
       throw badUserInput([{ field: 'fileName', message: 'use 1 to 200 letters, digits, dots, dashes or underscores' }]);

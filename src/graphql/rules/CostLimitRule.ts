@@ -65,7 +65,8 @@ export function CostLimitRule(maxCost: number) {
           const fields = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields() : undefined;
           const type = fields?.[selection.name.value]?.type;
           total += 1;
-          if (selection.selectionSet) total += fanOut(selection, type) * costOf(selection.selectionSet, type && getNamedType(type));
+          if (selection.selectionSet)
+            total += fanOut(selection, type) * costOf(selection.selectionSet, type && getNamedType(type));
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
           const condition = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
           total += costOf(selection.selectionSet, condition ?? undefined);

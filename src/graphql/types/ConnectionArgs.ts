@@ -9,7 +9,10 @@ export class ConnectionArguments implements ConnectionArgs {
   @Field(() => String, { nullable: true, description: 'Page forward: items after this cursor' })
   after?: string | null;
 
-  @Field(() => Int, { nullable: true, description: 'Page backward: this many items, ending before `before` (or at the end)' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Page backward: this many items, ending before `before` (or at the end)',
+  })
   last?: number | null;
 
   @Field(() => String, { nullable: true, description: 'Page backward: items before this cursor' })

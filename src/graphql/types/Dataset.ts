@@ -26,7 +26,7 @@ export class Dataset {
   createdAt!: Date;
 }
 
-@ObjectType({ description: 'One export of a dataset in a trainer\'s format, written by a background job' })
+@ObjectType({ description: "One export of a dataset in a trainer's format, written by a background job" })
 export class DatasetExport {
   @Field(() => ID)
   id!: string;

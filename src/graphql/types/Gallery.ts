@@ -2,7 +2,9 @@ import { GraphQLDateTime } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { GalleryStatus } from './enums.js';
 
-@ObjectType({ description: 'Embeddings of real faces (biometric data): readable by AUDITOR and ADMIN keys only, every read logged' })
+@ObjectType({
+  description: 'Embeddings of real faces (biometric data): readable by AUDITOR and ADMIN keys only, every read logged',
+})
 export class Gallery {
   @Field(() => ID)
   id!: string;
@@ -49,7 +51,7 @@ export class GallerySubject {
   imageKey!: string | null;
 }
 
-@ObjectType({ description: 'A threshold and the share of the gallery\'s impostor pairs above it' })
+@ObjectType({ description: "A threshold and the share of the gallery's impostor pairs above it" })
 export class ThresholdCalibration {
   @Field(() => Float, { description: 'Cosine similarity; a pair matches when its similarity is above it' })
   cosine!: number;

@@ -57,7 +57,10 @@ export class Sample {
   @Field(() => String)
   imageSha256!: string;
 
-  @Field(() => [Float], { description: 'DisCo: u_d·s_d along each covariate direction of the run (parameters.covariates.names); empty for Dispersion' })
+  @Field(() => [Float], {
+    description:
+      'DisCo: u_d·s_d along each covariate direction of the run (parameters.covariates.names); empty for Dispersion',
+  })
   covariateCoefficients!: number[];
 
   @Field(() => GraphQLDateTime)

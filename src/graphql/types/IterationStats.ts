@@ -27,7 +27,10 @@ export class IterationStats implements IterationStatsRecord {
   @Field(() => Spread, { description: 'Angular distance between embeddings, over pairs' })
   embeddingDistance!: Spread;
 
-  @Field(() => Spread, { nullable: true, description: 'Dispersion: angular distance of each variation to its reference embedding' })
+  @Field(() => Spread, {
+    nullable: true,
+    description: 'Dispersion: angular distance of each variation to its reference embedding',
+  })
   distanceToReference!: Spread | null;
 
   @Field(() => Float, { nullable: true, description: 'Share of embedding pairs farther apart than the ICT' })
@@ -51,13 +54,22 @@ export class IterationStats implements IterationStatsRecord {
   @Field(() => Spread, { nullable: true })
   totalForce!: Spread | null;
 
-  @Field(() => Float, { nullable: true, description: 'Time step of the update after these statistics; null after the last' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Time step of the update after these statistics; null after the last',
+  })
   dt!: number | null;
 
-  @Field(() => Spread, { nullable: true, description: 'Dispersion: time steps over identities (each takes its own); dt is their mean' })
+  @Field(() => Spread, {
+    nullable: true,
+    description: 'Dispersion: time steps over identities (each takes its own); dt is their mean',
+  })
   dtSpread!: Spread | null;
 
-  @Field(() => ExclusionStats, { nullable: true, description: 'Distance to the exclusion gallery, when the run has one' })
+  @Field(() => ExclusionStats, {
+    nullable: true,
+    description: 'Distance to the exclusion gallery, when the run has one',
+  })
   exclusion!: ExclusionStats | null;
 }
 

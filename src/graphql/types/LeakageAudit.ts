@@ -12,7 +12,7 @@ export class AuditHistogram {
   @Field(() => [Int], { description: 'Audited identities whose maximum similarity to the gallery falls in each bin' })
   identityMaxSimilarity!: number[];
 
-  @Field(() => [Float], { description: 'Share of the gallery\'s impostor pairs in each bin' })
+  @Field(() => [Float], { description: "Share of the gallery's impostor pairs in each bin" })
   galleryImpostors!: number[];
 }
 
@@ -90,7 +90,7 @@ export class LeakageAudit {
   @Field(() => Float, { nullable: true })
   targetFalseMatchRate!: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'Share of the gallery\'s impostor pairs above the threshold' })
+  @Field(() => Float, { nullable: true, description: "Share of the gallery's impostor pairs above the threshold" })
   falseMatchRate!: number | null;
 
   @Field(() => Int)
@@ -155,7 +155,7 @@ export class LeakageMatchConnection extends Connection('LeakageMatch', LeakageMa
 @ObjectType()
 export class LeakageAuditConnection extends Connection('LeakageAudit', LeakageAudit) {}
 
-@ObjectType({ description: 'An audit\'s status and how many of its shards are done' })
+@ObjectType({ description: "An audit's status and how many of its shards are done" })
 export class AuditProgress {
   @Field(() => ID)
   auditId!: string;

@@ -3,7 +3,10 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { PackStatus } from './enums.js';
 import { Node } from './Node.js';
 
-@ObjectType({ description: 'A generator, mapping and recognizer with their manifest; identified by its digest', implements: Node })
+@ObjectType({
+  description: 'A generator, mapping and recognizer with their manifest; identified by its digest',
+  implements: Node,
+})
 export class ModelPack {
   @Field(() => ID)
   id!: string;
@@ -26,10 +29,15 @@ export class ModelPack {
   @Field(() => Int)
   embeddingDim!: number;
 
-  @Field(() => PackStatus, { description: 'PENDING until a worker has dry-run the pack; runs start only on READY packs' })
+  @Field(() => PackStatus, {
+    description: 'PENDING until a worker has dry-run the pack; runs start only on READY packs',
+  })
   status!: PackStatus;
 
-  @Field(() => String, { nullable: true, description: 'Why the dry run rejected the pack: the manifest field, the reason and a stable code' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why the dry run rejected the pack: the manifest field, the reason and a stable code',
+  })
   error!: string | null;
 
   @Field(() => GraphQLDateTime)

@@ -6,7 +6,8 @@ export const nodeType = Symbol('nodeType');
 export type NodeTypeName = 'Run' | 'Identity' | 'Sample' | 'ModelPack';
 
 @InterfaceType({
-  description: 'An object that can be fetched again by its id alone with node(id:) (Relay Global Object Identification)',
+  description:
+    'An object that can be fetched again by its id alone with node(id:) (Relay Global Object Identification)',
   resolveType: (value: { [nodeType]?: NodeTypeName }) => value[nodeType],
 })
 export abstract class Node {

@@ -15,7 +15,7 @@ export class RunProvenance {
   executionProvider!: string | null;
 }
 
-@ObjectType({ description: 'One job\'s share of a Dispersion or DisCo run: a slice of its identities' })
+@ObjectType({ description: "One job's share of a Dispersion or DisCo run: a slice of its identities" })
 export class RunShard {
   @Field(() => ID)
   id!: string;
@@ -51,7 +51,10 @@ export class RunShard {
   finishedAt!: Date | null;
 }
 
-@ObjectType({ description: 'One generation run (Langevin identities, or Dispersion / DisCo variations)', implements: Node })
+@ObjectType({
+  description: 'One generation run (Langevin identities, or Dispersion / DisCo variations)',
+  implements: Node,
+})
 export class Run {
   @Field(() => ID)
   id!: string;

@@ -37,10 +37,16 @@ export class RunProgress {
   @Field(() => ShardProgress, { nullable: true, description: 'Dispersion and DisCo: the shard this event is about' })
   shard!: ShardProgress | null;
 
-  @Field(() => Int, { nullable: true, description: 'Dispersion and DisCo: samples written so far, when a shard succeeds' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Dispersion and DisCo: samples written so far, when a shard succeeds',
+  })
   samplesDone!: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Dispersion and DisCo: shards succeeded so far, when a shard succeeds' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Dispersion and DisCo: shards succeeded so far, when a shard succeeds',
+  })
   shardsSucceeded!: number | null;
 
   @Field(() => Int, { nullable: true, description: 'Dispersion and DisCo: shards of the run, when a shard succeeds' })

@@ -1,15 +1,43 @@
 import { registerEnumType } from 'type-graphql';
-import { AuditScope, AuditStatus, GalleryStatus, PackStatus, Role, RunKind, RunStatus, ThresholdSource, ExportFormat, ExportStatus } from '../../generated/prisma/enums.js';
+import {
+  AuditScope,
+  AuditStatus,
+  GalleryStatus,
+  PackStatus,
+  Role,
+  RunKind,
+  RunStatus,
+  ThresholdSource,
+  ExportFormat,
+  ExportStatus,
+} from '../../generated/prisma/enums.js';
 
-export { AuditScope, AuditStatus, GalleryStatus, PackStatus, Role, RunKind, RunStatus, ThresholdSource, ExportFormat, ExportStatus };
+export {
+  AuditScope,
+  AuditStatus,
+  GalleryStatus,
+  PackStatus,
+  Role,
+  RunKind,
+  RunStatus,
+  ThresholdSource,
+  ExportFormat,
+  ExportStatus,
+};
 
 registerEnumType(RunKind, { name: 'RunKind', description: 'Generation method of a run' });
 registerEnumType(RunStatus, { name: 'RunStatus' });
-registerEnumType(PackStatus, { name: 'PackStatus', description: 'Whether a model pack passed the dry run that runs need' });
+registerEnumType(PackStatus, {
+  name: 'PackStatus',
+  description: 'Whether a model pack passed the dry run that runs need',
+});
 registerEnumType(Role, { name: 'Role', description: 'What an API key may do' });
 registerEnumType(AuditStatus, { name: 'AuditStatus' });
 registerEnumType(GalleryStatus, { name: 'GalleryStatus' });
-registerEnumType(AuditScope, { name: 'AuditScope', description: 'Which synthetic embeddings an audit compares: identities, samples, or both' });
+registerEnumType(AuditScope, {
+  name: 'AuditScope',
+  description: 'Which synthetic embeddings an audit compares: identities, samples, or both',
+});
 registerEnumType(ThresholdSource, { name: 'ThresholdSource', description: 'How an audit threshold was given' });
 
 /** DisCo's covariate directions: the pack's named ones, or principal directions of W. */
@@ -19,12 +47,14 @@ export enum CovariateSourceEnum {
 }
 registerEnumType(CovariateSourceEnum, {
   name: 'CovariateSource',
-  description: 'PACK: directions with names and scales from the manifest; PRINCIPAL_DIRECTIONS: GANSpace-style PCA of W',
+  description:
+    'PACK: directions with names and scales from the manifest; PRINCIPAL_DIRECTIONS: GANSpace-style PCA of W',
 });
 
 registerEnumType(ExportFormat, {
   name: 'ExportFormat',
-  description: 'IMAGE_FOLDER: a .tar of train/<label>/*.png (torchvision ImageFolder); INSIGHTFACE_REC: MXNet RecordIO train.rec, train.idx and property (arcface_torch); WEBDATASET: tar shards of <key>.png, .cls and .json',
+  description:
+    'IMAGE_FOLDER: a .tar of train/<label>/*.png (torchvision ImageFolder); INSIGHTFACE_REC: MXNet RecordIO train.rec, train.idx and property (arcface_torch); WEBDATASET: tar shards of <key>.png, .cls and .json',
 });
 registerEnumType(ExportStatus, { name: 'ExportStatus' });
 
@@ -32,11 +62,17 @@ export enum ExportCropEnum {
   ALIGNED = 'ALIGNED',
   FULL = 'FULL',
 }
-registerEnumType(ExportCropEnum, { name: 'ExportCrop', description: "ALIGNED: the recognizer's input crop, what FR trainers read; FULL: the generator's image" });
+registerEnumType(ExportCropEnum, {
+  name: 'ExportCrop',
+  description: "ALIGNED: the recognizer's input crop, what FR trainers read; FULL: the generator's image",
+});
 
 export enum ExportContentEnum {
   IDENTITIES = 'IDENTITIES',
   SAMPLES = 'SAMPLES',
   BOTH = 'BOTH',
 }
-registerEnumType(ExportContentEnum, { name: 'ExportContent', description: "Identities' reference images, samples, or both" });
+registerEnumType(ExportContentEnum, {
+  name: 'ExportContent',
+  description: "Identities' reference images, samples, or both",
+});

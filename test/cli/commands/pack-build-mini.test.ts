@@ -14,13 +14,22 @@ describe('brownian pack build-mini', () => {
     const dir = await mkdtemp(join(tmpdir(), 'brownian-build-mini-'));
     try {
       let out = '';
-      vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
+      vi.spyOn(process.stdout, 'write').mockImplementation(
+        (chunk: string | Uint8Array) => ((out += String(chunk)), true),
+      );
       const target = join(dir, 'nested', 'pack');
       await packBuildMiniCommand().parseAsync([target], { from: 'user' });
       vi.restoreAllMocks();
       const pack = await loadPack(target);
       expect(out).toBe(`brownian-mini written to ${target}\npack digest ${pack.digest}\n`);
-      expect((await readdir(target)).sort()).toEqual(['covariates', 'generator.onnx', 'manifest.json', 'mapping.onnx', 'recognizer.onnx', 'w_avg.f32']);
+      expect((await readdir(target)).sort()).toEqual([
+        'covariates',
+        'generator.onnx',
+        'manifest.json',
+        'mapping.onnx',
+        'recognizer.onnx',
+        'w_avg.f32',
+      ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -44,20 +44,39 @@ async function runCommand(args: string[]): Promise<{ out: string; err: string; e
 function generatorWithSin(): Uint8Array {
   const builder = GraphBuilder.empty('broken_generator');
   builder.input('w', DataType.FLOAT, ['batch', 4]);
-  const weight = builder.initializer(float32Tensor('fc', [48, 4], Array.from({ length: 192 }, (_, k) => Math.cos(k))));
+  const weight = builder.initializer(
+    float32Tensor(
+      'fc',
+      [48, 4],
+      Array.from({ length: 192 }, (_, k) => Math.cos(k)),
+    ),
+  );
   const hidden = builder.op('Sin', [builder.op('Gemm', ['w', weight], { transB: 1 })]);
   builder.node('Reshape', [hidden, builder.constantInt64([-1, 3, 4, 4])], { outputs: ['image'] });
   builder.output('image', DataType.FLOAT, ['batch', 3, 4, 4]);
-  return encodeModel(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: builder.graph }));
+  return encodeModel(
+    onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: builder.graph }),
+  );
 }
 
 function smallRecognizer(): Uint8Array {
   const builder = GraphBuilder.empty('small_recognizer');
   builder.input('x', DataType.FLOAT, ['batch', 3, 4, 4]);
-  const weight = builder.initializer(float32Tensor('fc', [8, 48], Array.from({ length: 384 }, (_, k) => Math.sin(k))));
-  builder.node('Gemm', [builder.op('Flatten', ['x'], { axis: 1 }), weight], { outputs: ['e'], attributes: { transB: 1 } });
+  const weight = builder.initializer(
+    float32Tensor(
+      'fc',
+      [8, 48],
+      Array.from({ length: 384 }, (_, k) => Math.sin(k)),
+    ),
+  );
+  builder.node('Gemm', [builder.op('Flatten', ['x'], { axis: 1 }), weight], {
+    outputs: ['e'],
+    attributes: { transB: 1 },
+  });
   builder.output('e', DataType.FLOAT, ['batch', 8]);
-  return encodeModel(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: builder.graph }));
+  return encodeModel(
+    onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: builder.graph }),
+  );
 }
 
 describe('checkModels', () => {
@@ -76,7 +95,13 @@ describe('checkModels', () => {
     );
     expect(report.problems).toEqual([]);
     expect(report.passed).toBe(true);
-    expect(report.dims).toEqual({ zDim: 32, latentDim: 32, image: [3, 16, 16], recognizerInput: [3, 16, 16], embeddingDim: 32 });
+    expect(report.dims).toEqual({
+      zDim: 32,
+      latentDim: 32,
+      image: [3, 16, 16],
+      recognizerInput: [3, 16, 16],
+      embeddingDim: 32,
+    });
     expect(report.reference.map((r) => r.name)).toEqual([
       'mapping output',
       'generator image',
@@ -99,19 +124,32 @@ describe('checkModels', () => {
     const dx = reference.recognizer!.dx.data;
     dx.forEach((v, k) => (dx[k] = -v));
     const report = await checkModels(
-      { models: { generator: await readFile(fixture('generator.onnx')), recognizer: await readFile(fixture('recognizer.onnx')), wAvg: reference.wAvg?.data } },
+      {
+        models: {
+          generator: await readFile(fixture('generator.onnx')),
+          recognizer: await readFile(fixture('recognizer.onnx')),
+          wAvg: reference.wAvg?.data,
+        },
+      },
       { batch: 2, reference, device: 'cpu' },
     );
     expect(report.passed).toBe(false);
-    expect(report.problems).toEqual([expect.stringMatching(/^reference recognizer VJP: relative error 2\.00e\+0 exceeds 0\.0001$/)]);
+    expect(report.problems).toEqual([
+      expect.stringMatching(/^reference recognizer VJP: relative error 2\.00e\+0 exceeds 0\.0001$/),
+    ]);
     // Without --mapping the identity mapping stands in, so the mapping output is not compared.
     expect(report.reference.map((r) => r.name)).not.toContain('mapping output');
   });
 
   it('fails a model with an operator that has no gradient rule, naming the operator', async () => {
-    const report = await checkModels({ models: { generator: generatorWithSin(), recognizer: smallRecognizer() } }, { batch: 2, device: 'cpu' });
+    const report = await checkModels(
+      { models: { generator: generatorWithSin(), recognizer: smallRecognizer() } },
+      { batch: 2, device: 'cpu' },
+    );
     expect(report.passed).toBe(false);
-    expect(report.problems).toEqual(['generator.file: uses operators without a gradient rule on the path to its output: Sin (1 node)']);
+    expect(report.problems).toEqual([
+      'generator.file: uses operators without a gradient rule on the path to its output: Sin (1 node)',
+    ]);
     const ops = report.models.find((m) => m.role === 'generator')!.ops;
     expect(ops.find((op) => op.opType === 'Sin')).toMatchObject({ supported: false, onGradientPath: 1 });
     expect(ops.find((op) => op.opType === 'Gemm')).toMatchObject({ supported: true });
@@ -134,8 +172,14 @@ describe('brownian pack check', () => {
       '2',
     ]);
     expect(exitCode).toBe(0);
-    expect(out.startsWith('mapping (forward only): opset 13; inputs input [batch, 32] FLOAT; outputs output [batch, 32] FLOAT\n')).toBe(true);
-    expect(out).toContain('generator: opset 13; inputs input [batch, 32] FLOAT; outputs output [batch, 3, Addoutput_dim_2, Addoutput_dim_3] FLOAT\n');
+    expect(
+      out.startsWith(
+        'mapping (forward only): opset 13; inputs input [batch, 32] FLOAT; outputs output [batch, 32] FLOAT\n',
+      ),
+    ).toBe(true);
+    expect(out).toContain(
+      'generator: opset 13; inputs input [batch, 32] FLOAT; outputs output [batch, 3, Addoutput_dim_2, Addoutput_dim_3] FLOAT\n',
+    );
     expect(out).toContain('ConvTranspose x2 ok');
     expect(out).toContain('dims: z 32 -> w 32 -> image 3x16x16 -> aligned 3x16x16 -> embedding 32');
     expect(out).toMatch(/^timing \(cpu, batch 2\): forward [\d.]+ ms, forward\+VJP [\d.]+ ms \(x[\d.]+\)/m);
@@ -156,10 +200,17 @@ describe('brownian pack check', () => {
   it('exits 1 and names the operator for a broken model', async () => {
     await writeFile(join(dir, 'broken.onnx'), generatorWithSin());
     await writeFile(join(dir, 'small.onnx'), smallRecognizer());
-    const { out, exitCode } = await runCommand(['--generator', join(dir, 'broken.onnx'), '--recognizer', join(dir, 'small.onnx')]);
+    const { out, exitCode } = await runCommand([
+      '--generator',
+      join(dir, 'broken.onnx'),
+      '--recognizer',
+      join(dir, 'small.onnx'),
+    ]);
     expect(exitCode).toBe(1);
     expect(out).toContain('Sin x1 NO GRADIENT (1 on the gradient path)');
-    expect(out).toContain('FAILED\n  generator.file: uses operators without a gradient rule on the path to its output: Sin (1 node)');
+    expect(out).toContain(
+      'FAILED\n  generator.file: uses operators without a gradient rule on the path to its output: Sin (1 node)',
+    );
   });
 
   it('exits 2 when given both a pack and loose models', async () => {

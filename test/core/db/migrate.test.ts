@@ -5,19 +5,30 @@ import { createLogger } from '../../../src/core/logging/logger.js';
 import { createTestDatabase } from '../../support/testPlatform.js';
 
 describe('migrate', () => {
-  it('applies the committed migrations once, in Prisma\'s history table', async () => {
+  it("applies the committed migrations once, in Prisma's history table", async () => {
     const pool = new pg.Pool({ connectionString: await createTestDatabase() });
     const log = createLogger('silent');
     try {
       const first = await migrate(pool, log);
       expect(first.length).toBeGreaterThan(0);
       expect(await migrate(pool, log)).toEqual([]);
-      const history = await pool.query('SELECT migration_name, finished_at, checksum FROM "_prisma_migrations" ORDER BY migration_name');
+      const history = await pool.query(
+        'SELECT migration_name, finished_at, checksum FROM "_prisma_migrations" ORDER BY migration_name',
+      );
       expect(history.rows.map((r) => r.migration_name)).toEqual(first);
       expect(history.rows.every((r) => r.finished_at !== null && /^[0-9a-f]{64}$/.test(r.checksum))).toBe(true);
       const tables = await pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`);
       expect(tables.rows.map((r) => r.table_name)).toEqual(
-        expect.arrayContaining(['Run', 'RunIteration', 'Identity', 'Sample', 'ModelPack', 'Gallery', 'LeakageAudit', 'ApiKey']),
+        expect.arrayContaining([
+          'Run',
+          'RunIteration',
+          'Identity',
+          'Sample',
+          'ModelPack',
+          'Gallery',
+          'LeakageAudit',
+          'ApiKey',
+        ]),
       );
     } finally {
       await pool.end();

@@ -28,7 +28,7 @@ const event = (runId: string, iteration: number): RunEvent => ({
 });
 
 describe('EventHub', () => {
-  it('delivers NOTIFYs of one run to that run\'s subscribers, in order', async () => {
+  it("delivers NOTIFYs of one run to that run's subscribers, in order", async () => {
     const mine = hub.subscribe(runEventTopic, 'run-a');
     for (let i = 0; i < 3; i++) {
       await publishRunEvent(pool, event('run-b', i));
@@ -37,7 +37,11 @@ describe('EventHub', () => {
     const received = [];
     for (let i = 0; i < 3; i++) received.push((await mine.next()).value as RunEvent);
     await mine.return!();
-    expect(received.map((e) => [e.runId, e.iteration])).toEqual([['run-a', 0], ['run-a', 1], ['run-a', 2]]);
+    expect(received.map((e) => [e.runId, e.iteration])).toEqual([
+      ['run-a', 0],
+      ['run-a', 1],
+      ['run-a', 2],
+    ]);
   });
 
   it('listens again after its connection is killed', async () => {

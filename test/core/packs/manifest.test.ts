@@ -33,7 +33,11 @@ function manifest(): PackManifest {
       width: 16,
       pixelRange: [-1, 1],
     },
-    alignment: { crop: { x: 2, y: 2, width: 12, height: 12 }, outputSize: { width: 8, height: 8 }, pixelRange: [0, 255] },
+    alignment: {
+      crop: { x: 2, y: 2, width: 12, height: 12 },
+      outputSize: { width: 8, height: 8 },
+      pixelRange: [0, 255],
+    },
     recognizer: { file: 'models/recognizer.onnx', sha256: digest('c'), input: 'x', output: 'e' },
     wAvg: { values: [0, 0.5, 1, -1] },
     truncation: 0.7,
@@ -50,7 +54,10 @@ function edited(...edits: Edit[]): unknown {
   for (const [path, value] of edits) {
     const parts = path.split('.');
     const last = parts.pop()!;
-    const parent = parts.reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], copy) as Record<string, unknown>;
+    const parent = parts.reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], copy) as Record<
+      string,
+      unknown
+    >;
     if (value === remove) delete parent[last];
     else parent[last] = value;
   }
@@ -83,7 +90,12 @@ describe('validateManifest', () => {
     ['a negative covariate scale', ['covariates.0.scale', -1], 'covariates[0].scale', 'must be greater than 0'],
     ['truncation above 1', ['truncation', 1.5], 'truncation', 'must be at most 1'],
     ['an unknown format', ['format', 'other/2'], 'format', 'must be "brownian.model-pack/1"'],
-    ['a pixel range of three numbers', ['alignment.pixelRange', [0, 1, 2]], 'alignment.pixelRange', 'must have at most 2 items'],
+    [
+      'a pixel range of three numbers',
+      ['alignment.pixelRange', [0, 1, 2]],
+      'alignment.pixelRange',
+      'must have at most 2 items',
+    ],
     ['a w_avg that is neither file nor values', ['wAvg', { file: 'w.f32' }], 'wAvg.sha256', 'is required'],
     ['an empty name', ['name', ''], 'name', 'must not be empty'],
   ])('rejects %s, naming the field', (_, edit, field, message) => {
@@ -99,14 +111,61 @@ describe('validateManifest', () => {
     ['inline w_avg of the wrong length', ['wAvg.values', [1, 2]], 'wAvg.values', 'has 2 values, latentDim is 4'],
     ['a path leaving the pack', ['generator.file', '../generator.onnx'], 'generator.file', 'must be a relative path'],
     ['an absolute path', ['covariates.0.file', '/etc/passwd'], 'covariates[0].file', 'must be a relative path'],
-    ['a repeated covariate name', ['covariates.1', { name: 'pose', file: 'pose2.f32', sha256: digest('e'), scale: 1 }], 'covariates[1].name', 'repeats "pose"'],
-    ['both crop and landmarks', ['alignment.landmarks', { points: [[5, 6], [10, 6], [8, 9], [6, 12], [10, 12]], template: 'arcface' }], 'alignment', 'exactly one of crop'],
+    [
+      'a repeated covariate name',
+      ['covariates.1', { name: 'pose', file: 'pose2.f32', sha256: digest('e'), scale: 1 }],
+      'covariates[1].name',
+      'repeats "pose"',
+    ],
+    [
+      'both crop and landmarks',
+      [
+        'alignment.landmarks',
+        {
+          points: [
+            [5, 6],
+            [10, 6],
+            [8, 9],
+            [6, 12],
+            [10, 12],
+          ],
+          template: 'arcface',
+        },
+      ],
+      'alignment',
+      'exactly one of crop',
+    ],
     ['neither crop nor landmarks', ['alignment.crop', remove], 'alignment', 'exactly one of crop'],
-    ['a constant input with neither values nor file', ['generator.constantInputs', [{ name: 'c', dims: [2], perSample: true }]], 'generator.constantInputs[0]', 'either values, or file with sha256'],
-    ['a constant input of the wrong length', ['generator.constantInputs', [{ name: 'c', dims: [2, 3], perSample: true, values: [1] }]], 'generator.constantInputs[0].values', 'dims [2, 3] need 6'],
-    ['a constant input named as the latent input', ['generator.constantInputs', [{ name: 'w', dims: [1], perSample: false, values: [1] }]], 'generator.constantInputs[0].name', 'already the generator input'],
-    ['a mean of two values for three channels', ['recognizer.normalization', { mean: [1, 2], std: [1] }], 'recognizer.normalization.mean', 'give 1 or one per channel (3)'],
-    ['a zero std', ['recognizer.normalization', { mean: [127.5], std: [0] }], 'recognizer.normalization.std', 'must not contain 0'],
+    [
+      'a constant input with neither values nor file',
+      ['generator.constantInputs', [{ name: 'c', dims: [2], perSample: true }]],
+      'generator.constantInputs[0]',
+      'either values, or file with sha256',
+    ],
+    [
+      'a constant input of the wrong length',
+      ['generator.constantInputs', [{ name: 'c', dims: [2, 3], perSample: true, values: [1] }]],
+      'generator.constantInputs[0].values',
+      'dims [2, 3] need 6',
+    ],
+    [
+      'a constant input named as the latent input',
+      ['generator.constantInputs', [{ name: 'w', dims: [1], perSample: false, values: [1] }]],
+      'generator.constantInputs[0].name',
+      'already the generator input',
+    ],
+    [
+      'a mean of two values for three channels',
+      ['recognizer.normalization', { mean: [1, 2], std: [1] }],
+      'recognizer.normalization.mean',
+      'give 1 or one per channel (3)',
+    ],
+    [
+      'a zero std',
+      ['recognizer.normalization', { mean: [127.5], std: [0] }],
+      'recognizer.normalization.std',
+      'must not contain 0',
+    ],
   ])('rejects %s (a rule beyond the schema)', (_, edit, field, message) => {
     const error = failure(edited(edit));
     expect(error.field).toBe(field);
@@ -119,13 +178,17 @@ describe('validateManifest', () => {
   });
 
   it('treats names of Object.prototype members as unknown fields', () => {
-    expect(failure(JSON.parse('{"constructor": 1, "toString": 2}')).message).toContain('constructor: is not an allowed field');
+    expect(failure(JSON.parse('{"constructor": 1, "toString": 2}')).message).toContain(
+      'constructor: is not an allowed field',
+    );
   });
 });
 
 describe('parseManifest', () => {
   it('reports text that is not JSON', () => {
-    expect(() => parseManifest('{"format":')).toThrow(expect.objectContaining({ code: 'manifest-not-json', field: 'manifest.json' }));
+    expect(() => parseManifest('{"format":')).toThrow(
+      expect.objectContaining({ code: 'manifest-not-json', field: 'manifest.json' }),
+    );
   });
 
   it('parses and validates JSON text', () => {
@@ -144,7 +207,11 @@ describe('canonicalJson and packDigest', () => {
       Array.isArray(value)
         ? value.map(reversed)
         : typeof value === 'object' && value !== null
-          ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversed(v)]))
+          ? Object.fromEntries(
+              Object.entries(value)
+                .reverse()
+                .map(([k, v]) => [k, reversed(v)]),
+            )
           : value;
     const reordered = reversed(m) as PackManifest;
     expect(JSON.stringify(reordered)).not.toBe(JSON.stringify(m));

@@ -35,7 +35,9 @@ beforeAll(async () => {
     const event = JSON.parse(message.payload!) as RunEvent;
     const entry: Heard = { event, row: undefined };
     heard.push(entry);
-    void database.pool.query<{ status: string }>('SELECT status FROM "Run" WHERE id = $1', [event.runId]).then((r) => (entry.row = r.rows[0]));
+    void database.pool
+      .query<{ status: string }>('SELECT status FROM "Run" WHERE id = $1', [event.runId])
+      .then((r) => (entry.row = r.rows[0]));
   });
   await listener.query(`LISTEN ${runEventChannel}`);
 });
@@ -68,7 +70,9 @@ describe('RunLifecycle', () => {
     expect((await lifecycle.markRunning(worker))?.status).toBe(RunStatus.RUNNING);
     await lifecycle.requeue();
     expect((await lifecycle.markRunning(worker))?.status).toBe(RunStatus.RUNNING);
-    expect((await lifecycle.finish(RunStatus.FAILED, { error: 'boom', errorIteration: 2 }))?.status).toBe(RunStatus.FAILED);
+    expect((await lifecycle.finish(RunStatus.FAILED, { error: 'boom', errorIteration: 2 }))?.status).toBe(
+      RunStatus.FAILED,
+    );
     const events = await eventsOf(runId, 4);
     expect(events.map((h) => h.event.status)).toEqual(['RUNNING', 'QUEUED', 'RUNNING', 'FAILED']);
     // Every listener that reads the row on hearing the event sees at least that change.
@@ -104,8 +108,13 @@ describe('RunLifecycle', () => {
     expect(await lifecycle.cancelRequested()).toBe(true);
     expect((await database.prisma.run.findUniqueOrThrow({ where: { id: runId } })).status).toBe(RunStatus.RUNNING);
     await lifecycle.finish(RunStatus.CANCELLED);
-    expect(await cancelRun(database.prisma, runId, async () => undefined)).toEqual({ outcome: 'already-finished', status: RunStatus.CANCELLED });
-    expect(await cancelRun(database.prisma, '00000000-0000-4000-8000-000000000000' as RunId, async () => undefined)).toEqual({
+    expect(await cancelRun(database.prisma, runId, async () => undefined)).toEqual({
+      outcome: 'already-finished',
+      status: RunStatus.CANCELLED,
+    });
+    expect(
+      await cancelRun(database.prisma, '00000000-0000-4000-8000-000000000000' as RunId, async () => undefined),
+    ).toEqual({
       outcome: 'not-found',
     });
   });
@@ -131,9 +140,13 @@ describe('the one owner of run status', () => {
           if (entry.name !== 'generated') visit(path);
         } else if (entry.name.endsWith('.ts')) {
           const text = readFileSync(join(packageRoot, path), 'utf8');
-          const prismaWrite = /\.run\.(update|updateMany|upsert)\(\{[\s\S]{0,400}?\bdata:\s*\{[^}]*\bstatus\b/.test(text);
+          const prismaWrite = /\.run\.(update|updateMany|upsert)\(\{[\s\S]{0,400}?\bdata:\s*\{[^}]*\bstatus\b/.test(
+            text,
+          );
           // Up to the WHERE of each statement: RETURNING status reads, it does not write.
-          const sqlWrite = [...text.matchAll(/UPDATE\s+"Run"\s+SET\b([\s\S]*?)\bWHERE\b/gi)].some((m) => /\bstatus\s*=/.test(m[1]!));
+          const sqlWrite = [...text.matchAll(/UPDATE\s+"Run"\s+SET\b([\s\S]*?)\bWHERE\b/gi)].some((m) =>
+            /\bstatus\s*=/.test(m[1]!),
+          );
           const statusSetter = /['"`]status = \$\d/.test(text) && /UPDATE\s+"Run"\s+SET/.test(text);
           if (prismaWrite || sqlWrite || statusSetter) writers.push(path);
         }

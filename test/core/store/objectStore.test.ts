@@ -7,7 +7,13 @@ import { contentKey } from '../../../src/core/store/keys.js';
 
 function store(publicEndpoint?: string): ObjectStore {
   return new ObjectStore(
-    { endpoint: inject('s3Endpoint'), accessKey: inject('s3AccessKey'), secretKey: inject('s3SecretKey'), region: 'us-east-1', publicEndpoint },
+    {
+      endpoint: inject('s3Endpoint'),
+      accessKey: inject('s3AccessKey'),
+      secretKey: inject('s3SecretKey'),
+      region: 'us-east-1',
+      publicEndpoint,
+    },
     `store-${randomBytes(4).toString('hex')}`,
   );
 }

@@ -26,7 +26,8 @@ function fragmentBomb(levels: number, leaf: string): string {
 
 describe('DepthLimitRule', () => {
   it('counts field nesting through fragments and inline fragments', () => {
-    const deep = '{ run { ...A } } fragment A on Run { parent { ... on Run { parent { ...B } } } } fragment B on Run { parent { id } }';
+    const deep =
+      '{ run { ...A } } fragment A on Run { parent { ... on Run { parent { ...B } } } } fragment B on Run { parent { id } }';
     expect(errorsOf(deep, DepthLimitRule(5))).toEqual([]);
     expect(errorsOf(deep, DepthLimitRule(4))).toEqual(['query depth 5 exceeds the limit of 4']);
   });
@@ -43,7 +44,8 @@ describe('DepthLimitRule', () => {
   });
 
   it('lets introspection through whatever its nesting (MaxIntrospectionDepthRule bounds it)', () => {
-    const query = '{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } }';
+    const query =
+      '{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } }';
     expect(errorsOf(query, DepthLimitRule(3))).toEqual([]);
   });
 });
@@ -63,8 +65,12 @@ describe('CostLimitRule', () => {
   it('costs a fragment bomb what it would cost written out, without writing it out', () => {
     expect(errorsOf(fragmentBomb(10, 'id'), CostLimitRule(2000))).toEqual([]);
     // 1 (run) + 2^10 leaves: over a limit of 1000, under 2000.
-    expect(errorsOf(fragmentBomb(10, 'id'), CostLimitRule(1000))).toEqual(['query cost 1025 exceeds the limit of 1000']);
-    expect(errorsOf(fragmentBomb(300, 'id'), CostLimitRule(20000))).toEqual([`query cost more than ${Number.MAX_SAFE_INTEGER} exceeds the limit of 20000`]);
+    expect(errorsOf(fragmentBomb(10, 'id'), CostLimitRule(1000))).toEqual([
+      'query cost 1025 exceeds the limit of 1000',
+    ]);
+    expect(errorsOf(fragmentBomb(300, 'id'), CostLimitRule(20000))).toEqual([
+      `query cost more than ${Number.MAX_SAFE_INTEGER} exceeds the limit of 20000`,
+    ]);
   });
 
   it('gives each introspection root a fixed cost', () => {

@@ -10,7 +10,10 @@ let t: TestPlatform;
 const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
-  t = await startTestPlatform({ api: true, worker: false }, { BROWNIAN_JOB_EXPIRE_SECONDS: '3', BROWNIAN_JOB_RETRY_LIMIT: '0' });
+  t = await startTestPlatform(
+    { api: true, worker: false },
+    { BROWNIAN_JOB_EXPIRE_SECONDS: '3', BROWNIAN_JOB_RETRY_LIMIT: '0' },
+  );
 });
 afterAll(async () => {
   for (const w of workers) w.child.kill('SIGKILL');
@@ -21,10 +24,16 @@ describe('worker', () => {
   it('heartbeats with its host and execution provider, visible in /healthz', { timeout: 180_000 }, async () => {
     const w = spawnWorker(t.env);
     workers.push(w);
-    const health = await waitFor(async () => {
-      const body = (await (await fetch(t.url.replace(/\/graphql$/, '/healthz'))).json()) as { workers: Array<{ host: string; executionProvider: string }> };
-      return body.workers.length > 0 ? body : undefined;
-    }, 120_000, 'a worker heartbeat');
+    const health = await waitFor(
+      async () => {
+        const body = (await (await fetch(t.url.replace(/\/graphql$/, '/healthz'))).json()) as {
+          workers: Array<{ host: string; executionProvider: string }>;
+        };
+        return body.workers.length > 0 ? body : undefined;
+      },
+      120_000,
+      'a worker heartbeat',
+    );
     expect(health.workers[0]).toMatchObject({ executionProvider: 'cpu' });
     w.child.kill('SIGTERM');
     expect(await w.exited).toBe(0);
@@ -32,9 +41,14 @@ describe('worker', () => {
 
   it('fails a run visibly when its job dies with no retries left', { timeout: 300_000 }, async () => {
     const pack = await withPackChecker(t, () => registerMiniPack(t.url, t.keys[Role.OPERATOR]));
-    const started = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', {
-      input: { modelPackId: pack.id, numIdentities: 8, iterations: 500, seed: '9' },
-    });
+    const started = await graphql(
+      t.url,
+      t.keys[Role.OPERATOR],
+      'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }',
+      {
+        input: { modelPackId: pack.id, numIdentities: 8, iterations: 500, seed: '9' },
+      },
+    );
     const runId: string = started.data!.startLangevinRun.id;
     const doomed = spawnWorker(t.env);
     workers.push(doomed);
@@ -42,10 +56,14 @@ describe('worker', () => {
     await waitFor(async () => (await run()).iteration >= 1, 120_000, 'the run to start');
     doomed.child.kill('SIGKILL');
     workers.push(spawnWorker(t.env));
-    const failed = await waitFor(async () => {
-      const row = await run();
-      return row.status === RunStatus.FAILED ? row : undefined;
-    }, 120_000, 'the run to be failed');
+    const failed = await waitFor(
+      async () => {
+        const row = await run();
+        return row.status === RunStatus.FAILED ? row : undefined;
+      },
+      120_000,
+      'the run to be failed',
+    );
     expect(failed.error).toMatch(/job failed after 1 attempts: job failed by timeout in active state/);
   });
 });

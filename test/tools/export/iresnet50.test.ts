@@ -16,14 +16,27 @@ afterAll(async () => {
 describe('a recognizer of insightface r50 structure', () => {
   it('exports from an arcface_torch checkpoint and passes pack check against torch', async () => {
     // iResNet-50 as insightface's r50: blocks [3, 4, 14, 3] of widths 64..512, 112×112 input, 512-d embedding; random weights.
-    await makeNetworks({ generator: join(dir, 'g.pkl'), recognizer: join(dir, 'r50.pt'), arch: 'r50', embedding: 512, seed: 3 });
+    await makeNetworks({
+      generator: join(dir, 'g.pkl'),
+      recognizer: join(dir, 'r50.pt'),
+      arch: 'r50',
+      embedding: 512,
+      seed: 3,
+    });
     const pack = join(dir, 'pack');
     await exportPack(pack, join(dir, 'g.pkl'), join(dir, 'r50.pt'), 'r50', 512, ['--landmarks', landmarks32]);
-    const report = await checkModels({ pack }, { batch: 2, reference: await loadReference(pack), device: 'cpu', gradientPoints: 16 });
+    const report = await checkModels(
+      { pack },
+      { batch: 2, reference: await loadReference(pack), device: 'cpu', gradientPoints: 16 },
+    );
     expect(report.problems).toEqual([]);
     expect(report.passed).toBe(true);
     const recognizer = report.models.find((m) => m.role === 'recognizer')!;
-    expect(Object.fromEntries(recognizer.ops.map((op) => [op.opType, op.count]))).toMatchObject({ Conv: 53, PRelu: 25, Gemm: 1 });
+    expect(Object.fromEntries(recognizer.ops.map((op) => [op.opType, op.count]))).toMatchObject({
+      Conv: 53,
+      PRelu: 25,
+      Gemm: 1,
+    });
     expect(report.reference.map((r) => r.name)).toContain('composite VJP');
     for (const r of report.reference) expect(r.relativeError, r.name).toBeLessThan(1e-4);
   }, 900_000);

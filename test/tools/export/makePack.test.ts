@@ -19,7 +19,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const allReferenceSections = ['mapping output', 'generator image', 'generator VJP', 'recognizer embedding', 'recognizer VJP', 'composite embedding', 'composite VJP'];
+const allReferenceSections = [
+  'mapping output',
+  'generator image',
+  'generator VJP',
+  'recognizer embedding',
+  'recognizer VJP',
+  'composite embedding',
+  'composite VJP',
+];
 
 async function checkAgainstTorch(pack: string, batch: number): Promise<CheckReport> {
   return checkModels({ pack }, { batch, reference: await loadReference(pack), device: 'cpu' });
@@ -36,21 +44,49 @@ describe('tools/export/make_pack.py', () => {
   it('exports a w+ generator with noise inputs and a BGR mean/std recognizer aligned by five landmarks, matching torch', async () => {
     const pack = file('wplus');
     await exportPack(pack, file('g.pkl'), file('r.pt'), 'tiny', 32, [
-      '--landmarks', landmarks32, '--channel-order', 'BGR', '--pixel-range', '0,1',
-      '--mean', '0.485,0.456,0.406', '--std', '0.229,0.224,0.225', '--noise-inputs',
+      '--landmarks',
+      landmarks32,
+      '--channel-order',
+      'BGR',
+      '--pixel-range',
+      '0,1',
+      '--mean',
+      '0.485,0.456,0.406',
+      '--std',
+      '0.229,0.224,0.225',
+      '--noise-inputs',
     ]);
     const report = await checkAgainstTorch(pack, 4);
     expectMatchesTorch(report);
-    expect(report.dims).toMatchObject({ latentDim: 16, numWs: 8, image: [3, 32, 32], recognizerInput: [3, 112, 112], embeddingDim: 32 });
+    expect(report.dims).toMatchObject({
+      latentDim: 16,
+      numWs: 8,
+      image: [3, 32, 32],
+      recognizerInput: [3, 112, 112],
+      embeddingDim: 32,
+    });
     const loaded = await loadPack(pack);
-    expect(loaded.manifest.generator.constantInputs?.map((c) => c.name)).toEqual(['noise_0', 'noise_1', 'noise_2', 'noise_3', 'noise_4', 'noise_5', 'noise_6']);
+    expect(loaded.manifest.generator.constantInputs?.map((c) => c.name)).toEqual([
+      'noise_0',
+      'noise_1',
+      'noise_2',
+      'noise_3',
+      'noise_4',
+      'noise_5',
+      'noise_6',
+    ]);
   }, 300_000);
 
   it('exports an EG3D-style camera-conditioned generator and an NHWC recognizer with a normalised output, cropped', async () => {
     const pack = file('camera');
     const camera = Array.from({ length: 25 }, (_, k) => ((k % 5) - 2) / 4);
     await exportPack(pack, file('camera.pkl'), file('r.pt'), 'tiny', 32, [
-      '--crop', '4,4,24,24', '--layout', 'NHWC', '--normalize-output', `--camera=${camera.join(',')}`,
+      '--crop',
+      '4,4,24,24',
+      '--layout',
+      'NHWC',
+      '--normalize-output',
+      `--camera=${camera.join(',')}`,
     ]);
     const report = await checkAgainstTorch(pack, 2);
     expectMatchesTorch(report);
@@ -67,8 +103,12 @@ describe('tools/export/make_pack.py', () => {
     await Promise.all([byDefault.release(), turned.release()]);
     const cosine = a.reduce((s, v, k) => s + v * b[k]!, 0);
     expect(cosine).toBeLessThan(0.9999);
-    await expect(PackModel.open(loaded, { batchSize: 1, device: 'cpu', generatorInputs: { pose: [1] } })).rejects.toThrow(/generatorInputs: the pack takes no pose \(it takes: camera\)/);
-    await expect(PackModel.open(loaded, { batchSize: 1, device: 'cpu', generatorInputs: { camera: [1, 2] } })).rejects.toThrow(/generatorInputs.camera: expected 25 finite numbers, got 2/);
+    await expect(
+      PackModel.open(loaded, { batchSize: 1, device: 'cpu', generatorInputs: { pose: [1] } }),
+    ).rejects.toThrow(/generatorInputs: the pack takes no pose \(it takes: camera\)/);
+    await expect(
+      PackModel.open(loaded, { batchSize: 1, device: 'cpu', generatorInputs: { camera: [1, 2] } }),
+    ).rejects.toThrow(/generatorInputs.camera: expected 25 finite numbers, got 2/);
   }, 300_000);
 
   it('keeps a fused export usable at its batch, and pack check says how to re-export it when the batch is not declared', async () => {
@@ -82,6 +122,10 @@ describe('tools/export/make_pack.py', () => {
     await editManifest(pack, (manifest) => delete manifest.generator.batch);
     const refused = await checkModels({ pack }, { batch: 2, device: 'cpu' });
     expect(refused.passed).toBe(false);
-    expect(refused.problems).toEqual([expect.stringMatching(/^generator\.batch: is not set, but Conv ".*" has group 3 with computed weights .*fused_modconv=False.*"batch": 3/)]);
+    expect(refused.problems).toEqual([
+      expect.stringMatching(
+        /^generator\.batch: is not set, but Conv ".*" has group 3 with computed weights .*fused_modconv=False.*"batch": 3/,
+      ),
+    ]);
   }, 300_000);
 });

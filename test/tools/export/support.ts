@@ -20,17 +20,51 @@ async function python3(args: string[]): Promise<string> {
 }
 
 /** Randomly initialised networks of the same code structure as StyleGAN2-ADA and arcface_torch's iResNet. */
-export async function makeNetworks(options: { generator?: string; conditional?: boolean; recognizer?: string; arch?: string; embedding?: number; seed: number }): Promise<void> {
+export async function makeNetworks(options: {
+  generator?: string;
+  conditional?: boolean;
+  recognizer?: string;
+  arch?: string;
+  embedding?: number;
+  seed: number;
+}): Promise<void> {
   const args = [join(here, 'make_networks.py'), '--seed', String(options.seed)];
   if (options.generator) args.push('--generator', options.generator);
   if (options.conditional) args.push('--conditional');
-  if (options.recognizer) args.push('--recognizer', options.recognizer, '--arch', options.arch ?? 'tiny', '--embedding', String(options.embedding ?? 32));
+  if (options.recognizer)
+    args.push(
+      '--recognizer',
+      options.recognizer,
+      '--arch',
+      options.arch ?? 'tiny',
+      '--embedding',
+      String(options.embedding ?? 32),
+    );
   await python3(args);
 }
 
 /** Runs tools/export/make_pack.py on test networks; the recognizer is an arcface_torch checkpoint of `arch`. */
-export async function exportPack(out: string, network: string, recognizer: string, arch: string, embedding: number, extra: string[]): Promise<string> {
-  const args = [makePack, '--network', network, '--code', networks, '--recognizer-torch', recognizer, '--arch', arch, '--arcface-torch', networks];
+export async function exportPack(
+  out: string,
+  network: string,
+  recognizer: string,
+  arch: string,
+  embedding: number,
+  extra: string[],
+): Promise<string> {
+  const args = [
+    makePack,
+    '--network',
+    network,
+    '--code',
+    networks,
+    '--recognizer-torch',
+    recognizer,
+    '--arch',
+    arch,
+    '--arcface-torch',
+    networks,
+  ];
   return python3([...args, '--embedding-dim', String(embedding), '--out', out, ...extra]);
 }
 

@@ -10,7 +10,12 @@ export interface ApiConnection {
 export function connect(apiKey: string): ApiConnection {
   const authorization = `Bearer ${apiKey}`;
   const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
-  const ws: WsClient = createWsClient({ url: wsUrl, connectionParams: { Authorization: authorization }, lazy: true, retryAttempts: 5 });
+  const ws: WsClient = createWsClient({
+    url: wsUrl,
+    connectionParams: { Authorization: authorization },
+    lazy: true,
+    retryAttempts: 5,
+  });
   const client = new Client({
     url: '/graphql',
     fetchOptions: () => ({ headers: { authorization } }),

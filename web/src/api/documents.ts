@@ -20,7 +20,10 @@ const runRowFields = `
 
 export const meQuery = gql`
   query Me {
-    me { name role }
+    me {
+      name
+      role
+    }
   }
 `;
 
@@ -68,27 +71,74 @@ export const runProgressSubscription = gql`
 
 export const cancelRunMutation = gql`
   mutation CancelRun($id: ID!) {
-    cancelRun(id: $id) { id status cancelRequested }
+    cancelRun(id: $id) {
+      id
+      status
+      cancelRequested
+    }
   }
 `;
 
 export const startLangevinRunMutation = gql`
   mutation StartLangevinRun($input: LangevinRunInput!) {
-    startLangevinRun(input: $input) { id status }
+    startLangevinRun(input: $input) {
+      id
+      status
+    }
   }
 `;
 
 export const identityQuery = gql`
   query Identity($id: ID!) {
     identity(id: $id) {
-      id index imageUrl { url } imageSha256 createdAt
-      run { id kind status }
-      nearestIdentities(first: 8) { angle identity { id index imageUrl { url } } }
+      id
+      index
+      imageUrl {
+        url
+      }
+      imageSha256
+      createdAt
+      run {
+        id
+        kind
+        status
+      }
+      nearestIdentities(first: 8) {
+        angle
+        identity {
+          id
+          index
+          imageUrl {
+            url
+          }
+        }
+      }
     }
     lineage(id: $id) {
-      run { id kind status seed parameters createdAt provenance { codeVersion workerHost executionProvider } }
-      ancestors { id kind status createdAt }
-      modelPack { id name digest }
+      run {
+        id
+        kind
+        status
+        seed
+        parameters
+        createdAt
+        provenance {
+          codeVersion
+          workerHost
+          executionProvider
+        }
+      }
+      ancestors {
+        id
+        kind
+        status
+        createdAt
+      }
+      modelPack {
+        id
+        name
+        digest
+      }
       prov
     }
   }
@@ -96,7 +146,18 @@ export const identityQuery = gql`
 
 export const modelPacksQuery = gql`
   query ModelPacks {
-    modelPacks(first: 100) { edges { node { id name digest latentDim embeddingDim createdAt } } }
+    modelPacks(first: 100) {
+      edges {
+        node {
+          id
+          name
+          digest
+          latentDim
+          embeddingDim
+          createdAt
+        }
+      }
+    }
   }
 `;
 
@@ -109,13 +170,31 @@ export const modelPacksPageQuery = (withStatus: boolean) => gql`
 
 export const galleriesQuery = gql`
   query Galleries {
-    galleries(first: 100) { edges { node { id name status error digest recognizerDigest subjectCount impostorPairs embeddingDim createdAt } } }
+    galleries(first: 100) {
+      edges {
+        node {
+          id
+          name
+          status
+          error
+          digest
+          recognizerDigest
+          subjectCount
+          impostorPairs
+          embeddingDim
+          createdAt
+        }
+      }
+    }
   }
 `;
 
 export const runUpdatedSubscription = gql`
   subscription RunUpdated {
-    runUpdated { runId status }
+    runUpdated {
+      runId
+      status
+    }
   }
 `;
 
@@ -123,7 +202,23 @@ export const runSamplesQuery = gql`
   query RunSamples($id: ID!) {
     run(id: $id) {
       id
-      samples(first: 48) { totalCount edges { node { id label variation imageUrl { url } identity { id index } } } }
+      samples(first: 48) {
+        totalCount
+        edges {
+          node {
+            id
+            label
+            variation
+            imageUrl {
+              url
+            }
+            identity {
+              id
+              index
+            }
+          }
+        }
+      }
     }
   }
 `;
@@ -132,7 +227,18 @@ export const identityVariationsQuery = gql`
   query IdentityVariations($id: ID!) {
     identity(id: $id) {
       id
-      samples(first: 48) { id label variation imageUrl { url } run { id kind } }
+      samples(first: 48) {
+        id
+        label
+        variation
+        imageUrl {
+          url
+        }
+        run {
+          id
+          kind
+        }
+      }
     }
   }
 `;
@@ -144,8 +250,23 @@ export const auditsQuery = gql`
     leakageAudits(first: 100) {
       edges {
         node {
-          id status scope galleryName runIds threshold thresholdAngle thresholdSource createdAt finishedAt
-          summary { flaggedIdentities identitiesAudited leakageRate flaggedSamples samplesAudited }
+          id
+          status
+          scope
+          galleryName
+          runIds
+          threshold
+          thresholdAngle
+          thresholdSource
+          createdAt
+          finishedAt
+          summary {
+            flaggedIdentities
+            identitiesAudited
+            leakageRate
+            flaggedSamples
+            samplesAudited
+          }
         }
       }
     }

@@ -32,7 +32,32 @@ const introspection = gql`
     __schema {
       types {
         name
-        fields { name args { name } type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } }
+        fields {
+          name
+          args {
+            name
+          }
+          type {
+            kind
+            name
+            ofType {
+              kind
+              name
+              ofType {
+                kind
+                name
+                ofType {
+                  kind
+                  name
+                  ofType {
+                    kind
+                    name
+                  }
+                }
+              }
+            }
+          }
+        }
       }
     }
   }
@@ -51,14 +76,19 @@ function unwrap(ref: TypeRef): { typeName: string; kind: string; isList: boolean
 const SchemaContext = createContext<SchemaFeatures | null>(null);
 
 export function SchemaFeaturesProvider({ children }: { children: ReactNode }) {
-  const [{ data, error }] = useQuery<{ __schema: { types: { name: string; fields: { name: string; args: { name: string }[]; type: TypeRef }[] | null }[] } }>({
+  const [{ data, error }] = useQuery<{
+    __schema: { types: { name: string; fields: { name: string; args: { name: string }[]; type: TypeRef }[] | null }[] };
+  }>({
     query: introspection,
     requestPolicy: 'cache-first',
   });
   if (error) return <p className="error">Cannot read the API schema: {error.message}</p>;
   if (!data) return <p className="muted">Loading…</p>;
   const types = new Map(
-    data.__schema.types.map((type) => [type.name, (type.fields ?? []).map((field) => ({ name: field.name, hasArgs: field.args.length > 0, ...unwrap(field.type) }))]),
+    data.__schema.types.map((type) => [
+      type.name,
+      (type.fields ?? []).map((field) => ({ name: field.name, hasArgs: field.args.length > 0, ...unwrap(field.type) })),
+    ]),
   );
   const features: SchemaFeatures = {
     has: (type, field) => types.get(type)?.some((f) => f.name === field) ?? false,

@@ -12,7 +12,17 @@ export interface HistogramSeries {
 const height = 240;
 
 /** Bars over shared bins (uPlot's bars path), e.g. maximum similarities beside the impostor distribution. */
-export function Histogram({ title, binStarts, series, xLabel }: { title: string; binStarts: number[]; series: HistogramSeries[]; xLabel: string }) {
+export function Histogram({
+  title,
+  binStarts,
+  series,
+  xLabel,
+}: {
+  title: string;
+  binStarts: number[];
+  series: HistogramSeries[];
+  xLabel: string;
+}) {
   const container = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const element = container.current;

@@ -8,7 +8,11 @@ import { ErrorBox } from './ErrorBox';
 
 interface IdentitiesPage {
   run: {
-    identities: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: IdentityTile }[] };
+    identities: {
+      totalCount: number;
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      edges: { node: IdentityTile }[];
+    };
   } | null;
 }
 
@@ -23,7 +27,8 @@ export function IdentityGrid({ runId }: { runId: string }) {
   const identities = data?.run?.identities;
   if (error) return <ErrorBox error={error} />;
   if (!identities) return <p className="muted">Loading identities…</p>;
-  if (identities.totalCount === 0) return <p className="muted">No identities yet: they appear when the run succeeds.</p>;
+  if (identities.totalCount === 0)
+    return <p className="muted">No identities yet: they appear when the run succeeds.</p>;
   return (
     <div>
       <p className="muted">

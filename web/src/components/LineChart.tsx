@@ -29,7 +29,10 @@ export function LineChart({ title, x, series }: { title: string; x: number[]; se
         scales: { x: { time: false } },
         axes: [{ label: 'iteration' }, { size: 60 }],
         legend: { live: true },
-        series: [{ label: 'iteration' }, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: true }))],
+        series: [
+          { label: 'iteration' },
+          ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: true })),
+        ],
       },
       [[], ...series.map(() => [])],
       element,

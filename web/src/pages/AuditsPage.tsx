@@ -8,9 +8,6 @@ import { Histogram, type HistogramSeries } from '../components/Histogram';
 import { StatusBadge } from '../components/StatusBadge';
 import { formatDate, formatNumber, shortId } from '../format';
 
-
-
-
 interface AuditRow {
   id: string;
   status: string;
@@ -22,7 +19,13 @@ interface AuditRow {
   thresholdSource: string;
   createdAt: string;
   finishedAt: string | null;
-  summary: { flaggedIdentities: number; identitiesAudited: number; leakageRate: number; flaggedSamples: number; samplesAudited: number } | null;
+  summary: {
+    flaggedIdentities: number;
+    identitiesAudited: number;
+    leakageRate: number;
+    flaggedSamples: number;
+    samplesAudited: number;
+  } | null;
 }
 
 interface Match {
@@ -107,7 +110,9 @@ function AuditList() {
               <td className="num">
                 {formatNumber(audit.threshold, 3)} / {formatNumber(audit.thresholdAngle, 3)}
               </td>
-              <td className="num">{audit.summary ? `${audit.summary.flaggedIdentities} / ${audit.summary.identitiesAudited}` : '—'}</td>
+              <td className="num">
+                {audit.summary ? `${audit.summary.flaggedIdentities} / ${audit.summary.identitiesAudited}` : '—'}
+              </td>
               <td className="num">{audit.summary ? formatNumber(audit.summary.leakageRate, 3) : '—'}</td>
               <td>{formatDate(audit.createdAt)}</td>
             </tr>
@@ -134,7 +139,11 @@ function Audit({ id }: { id: string }) {
     const audited = histogram.identityMaxSimilarity.reduce((sum, count) => sum + count, 0) || 1;
     const width = histogram.binStarts.length > 1 ? histogram.binStarts[1]! - histogram.binStarts[0]! : 1;
     const series: HistogramSeries[] = [
-      { label: 'identities: max similarity (share)', values: histogram.identityMaxSimilarity.map((c) => c / audited), color: '#dc2626' },
+      {
+        label: 'identities: max similarity (share)',
+        values: histogram.identityMaxSimilarity.map((c) => c / audited),
+        color: '#dc2626',
+      },
       { label: 'gallery impostor pairs (share)', values: histogram.galleryImpostors, color: '#2563eb' },
     ];
     return { centers: histogram.binStarts.map((start) => start + width / 2), series };
@@ -166,8 +175,12 @@ function Audit({ id }: { id: string }) {
         </dd>
         <dt>Threshold</dt>
         <dd>
-          cosine {formatNumber(audit.threshold, 4)} = {formatNumber(audit.thresholdAngle, 4)} rad ({audit.thresholdSource}
-          {audit.falseMatchRate !== null ? `, false-match rate ${formatNumber(audit.falseMatchRate, 5)} on the gallery's impostors` : ''})
+          cosine {formatNumber(audit.threshold, 4)} = {formatNumber(audit.thresholdAngle, 4)} rad (
+          {audit.thresholdSource}
+          {audit.falseMatchRate !== null
+            ? `, false-match rate ${formatNumber(audit.falseMatchRate, 5)} on the gallery's impostors`
+            : ''}
+          )
         </dd>
         <dt>Progress</dt>
         <dd>
@@ -185,7 +198,8 @@ function Audit({ id }: { id: string }) {
           <dl className="facts" data-testid="audit-summary">
             <dt>Flagged identities</dt>
             <dd>
-              {summary.flaggedIdentities} of {summary.identitiesAudited} (leakage rate {formatNumber(summary.leakageRate, 4)})
+              {summary.flaggedIdentities} of {summary.identitiesAudited} (leakage rate{' '}
+              {formatNumber(summary.leakageRate, 4)})
             </dd>
             <dt>Flagged samples</dt>
             <dd>
@@ -217,7 +231,12 @@ function Audit({ id }: { id: string }) {
               <img src={node.syntheticImageUrl.url} alt="synthetic" width={96} height={96} />
             </Link>
             {node.galleryImageUrl ? (
-              <img src={node.galleryImageUrl.url} alt={`gallery subject ${node.subject?.label ?? ''}`} width={96} height={96} />
+              <img
+                src={node.galleryImageUrl.url}
+                alt={`gallery subject ${node.subject?.label ?? ''}`}
+                width={96}
+                height={96}
+              />
             ) : (
               <div className="no-image">no gallery image</div>
             )}

@@ -42,7 +42,13 @@ export function IdentityPage({ id }: { id: string }) {
         Identity #{identity.index} <small className="muted">{shortId(identity.id)}</small>
       </h1>
       <div className="identity">
-        <img src={identity.imageUrl.url} alt={`identity ${identity.index}`} width={256} height={256} data-testid="identity-image" />
+        <img
+          src={identity.imageUrl.url}
+          alt={`identity ${identity.index}`}
+          width={256}
+          height={256}
+          data-testid="identity-image"
+        />
         <dl className="facts">
           <dt>Run</dt>
           <dd>
@@ -77,7 +83,8 @@ export function IdentityPage({ id }: { id: string }) {
       <h2>Lineage and provenance</h2>
       <ol className="lineage" data-testid="identity-lineage">
         <li>
-          model pack <Link href="/packs">{lineage.modelPack.name}</Link> <code>{lineage.modelPack.digest.slice(0, 12)}</code>
+          model pack <Link href="/packs">{lineage.modelPack.name}</Link>{' '}
+          <code>{lineage.modelPack.digest.slice(0, 12)}</code>
         </li>
         {[...lineage.ancestors].reverse().map((ancestor) => (
           <li key={ancestor.id}>
@@ -106,10 +113,15 @@ export function IdentityPage({ id }: { id: string }) {
   );
 }
 
-
 interface VariationsData {
   identity: {
-    samples: { id: string; label: number; variation: number; imageUrl: { url: string }; run: { id: string; kind: RunKind } }[];
+    samples: {
+      id: string;
+      label: number;
+      variation: number;
+      imageUrl: { url: string };
+      run: { id: string; kind: RunKind };
+    }[];
   } | null;
 }
 
@@ -121,7 +133,9 @@ function Variations({ identityId }: { identityId: string }) {
     <>
       <h2>Variations</h2>
       <ErrorBox error={error} />
-      {samples && samples.length === 0 && <p className="muted">No Dispersion or DisCo run has varied this identity yet.</p>}
+      {samples && samples.length === 0 && (
+        <p className="muted">No Dispersion or DisCo run has varied this identity yet.</p>
+      )}
       <div className="grid">
         {samples?.map((node) => (
           <Link key={node.id} href={`/runs/${node.run.id}`} className="tile">

@@ -10,13 +10,16 @@ import { StatusBadge } from '../components/StatusBadge';
 import { durationMs, formatDate, formatDuration, shortId } from '../format';
 import { canOperate, type Role } from '../session';
 
-
 /**
  * One run: parameters, live charts (the stored iterations, then every runProgress event appended),
  * identities, cancel for operators, and where it sits in its lineage.
  */
 export function RunPage({ id, role }: { id: string; role: Role }) {
-  const [{ data, error }, refetch] = useQuery<{ run: RunDetail | null }>({ query: runQuery, variables: { id }, requestPolicy: 'network-only' });
+  const [{ data, error }, refetch] = useQuery<{ run: RunDetail | null }>({
+    query: runQuery,
+    variables: { id },
+    requestPolicy: 'network-only',
+  });
   const [events] = useSubscription<{ runProgress: RunProgressEvent }, RunProgressEvent[]>(
     { query: runProgressSubscription, variables: { runId: id } },
     (previous = [], event) => [...previous, event.runProgress],
@@ -78,8 +81,8 @@ export function RunPage({ id, role }: { id: string; role: Role }) {
       <dl className="facts">
         <dt>Progress</dt>
         <dd>
-          <progress max={run.totalIterations || 1} value={iteration} /> <span data-testid="iteration">{iteration}</span>/
-          {run.totalIterations}
+          <progress max={run.totalIterations || 1} value={iteration} /> <span data-testid="iteration">{iteration}</span>
+          /{run.totalIterations}
         </dd>
         <dt>Model pack</dt>
         <dd>
@@ -97,7 +100,8 @@ export function RunPage({ id, role }: { id: string; role: Role }) {
         <dd>{formatDuration(durationMs(run.startedAt, run.finishedAt))}</dd>
         <dt>Executed by</dt>
         <dd>
-          {run.provenance.workerHost ?? '—'} ({run.provenance.executionProvider ?? '—'}), code {run.provenance.codeVersion ?? '—'}
+          {run.provenance.workerHost ?? '—'} ({run.provenance.executionProvider ?? '—'}), code{' '}
+          {run.provenance.codeVersion ?? '—'}
         </dd>
       </dl>
 
@@ -122,7 +126,11 @@ export function RunPage({ id, role }: { id: string; role: Role }) {
       {points.length === 0 ? <p className="muted">No iteration yet.</p> : <RunCharts points={points} />}
 
       <h2>Identities</h2>
-      {run.kind === 'LANGEVIN' ? <IdentityGrid key={`${run.id}:${run.status}`} runId={run.id} /> : <SampleGrid runId={run.id} />}
+      {run.kind === 'LANGEVIN' ? (
+        <IdentityGrid key={`${run.id}:${run.status}`} runId={run.id} />
+      ) : (
+        <SampleGrid runId={run.id} />
+      )}
     </section>
   );
 }
@@ -147,7 +155,15 @@ function RunLink({ run }: { run: RunRef }) {
 function RunLineage({ parent, self, children }: { parent: RunRef | null; self: RunRef; children: RunRef[] }) {
   return (
     <ol className="lineage" data-testid="run-lineage">
-      <li>{parent ? <>continues <RunLink run={parent} /></> : <span className="muted">no parent run</span>}</li>
+      <li>
+        {parent ? (
+          <>
+            continues <RunLink run={parent} />
+          </>
+        ) : (
+          <span className="muted">no parent run</span>
+        )}
+      </li>
       <li>
         <strong>this run</strong> ({self.kind} {shortId(self.id)})
       </li>
@@ -173,7 +189,15 @@ interface SamplesData {
   run: {
     samples: {
       totalCount: number;
-      edges: { node: { id: string; label: number; variation: number; imageUrl: { url: string }; identity: { id: string; index: number } } }[];
+      edges: {
+        node: {
+          id: string;
+          label: number;
+          variation: number;
+          imageUrl: { url: string };
+          identity: { id: string; index: number };
+        };
+      }[];
     };
   } | null;
 }
@@ -189,7 +213,13 @@ function SampleGrid({ runId }: { runId: string }) {
     <div className="grid">
       {samples.edges.map(({ node }) => (
         <Link key={node.id} href={`/identities/${node.identity.id}`} className="tile">
-          <img src={node.imageUrl.url} alt={`sample ${node.label}/${node.variation}`} loading="lazy" width={96} height={96} />
+          <img
+            src={node.imageUrl.url}
+            alt={`sample ${node.label}/${node.variation}`}
+            loading="lazy"
+            width={96}
+            height={96}
+          />
           <span>
             label {node.label} · v{node.variation}
           </span>

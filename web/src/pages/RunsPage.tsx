@@ -2,7 +2,16 @@ import { useMemo, useState } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
 import { modelPacksQuery, runsQuery, runUpdatedSubscription } from '../api/documents';
-import { nodes, runKinds, runStatuses, type Connection, type ModelPack, type RunKind, type RunRow, type RunStatus } from '../api/types';
+import {
+  nodes,
+  runKinds,
+  runStatuses,
+  type Connection,
+  type ModelPack,
+  type RunKind,
+  type RunRow,
+  type RunStatus,
+} from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
 import { StatusBadge } from '../components/StatusBadge';
 import { durationMs, formatDate, formatDuration, shortId } from '../format';
@@ -21,7 +30,6 @@ const columns: { key: SortKey; label: string; value: (run: RunRow) => string | n
   { key: 'duration', label: 'Duration', value: (r) => durationMs(r.startedAt, r.finishedAt) ?? -1 },
 ];
 
-
 /**
  * Runs newest first, filtered on the server and paged by cursor; a column header sorts the page
  * shown (the API orders by creation time only). Status changes arrive over the runUpdated subscription.
@@ -39,7 +47,11 @@ export function RunsPage({ role }: { role: Role }) {
   );
   const after = cursors[cursors.length - 1] ?? null;
   const [{ data, error, fetching }, refetch] = useQuery<{
-    runs: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: RunRow }[] };
+    runs: {
+      totalCount: number;
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      edges: { node: RunRow }[];
+    };
   }>({ query: runsQuery, variables: { after, filter } });
   const [{ data: packs }] = useQuery<{ modelPacks: Connection<ModelPack> }>({ query: modelPacksQuery });
   useSubscription({ query: runUpdatedSubscription }, () => {
@@ -47,10 +59,12 @@ export function RunsPage({ role }: { role: Role }) {
     return null;
   });
 
-  const setFilter = <T,>(set: (value: T) => void) => (value: T) => {
-    set(value);
-    setCursors([null]);
-  };
+  const setFilter =
+    <T,>(set: (value: T) => void) =>
+    (value: T) => {
+      set(value);
+      setCursors([null]);
+    };
   const rows = useMemo(() => {
     const nodes = data?.runs.edges.map((edge) => edge.node) ?? [];
     if (!sort) return nodes;
@@ -114,7 +128,9 @@ export function RunsPage({ role }: { role: Role }) {
                 <button
                   type="button"
                   className="link"
-                  onClick={() => setSort((s) => ({ key: column.key, descending: s?.key === column.key ? !s.descending : false }))}
+                  onClick={() =>
+                    setSort((s) => ({ key: column.key, descending: s?.key === column.key ? !s.descending : false }))
+                  }
                 >
                   {column.label}
                   {sort?.key === column.key ? (sort.descending ? ' ▼' : ' ▲') : ''}

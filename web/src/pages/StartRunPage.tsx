@@ -25,7 +25,8 @@ export function StartRunPage() {
   const [state, start] = useMutation<{ startLangevinRun: { id: string } }>(startLangevinRunMutation);
   const [, navigate] = useLocation();
   const [values, setValues] = useState<Record<string, string>>({ numIdentities: '32', iterations: '30', seed: '' });
-  const set = (name: string) => (event: { target: { value: string } }) => setValues((v) => ({ ...v, [name]: event.target.value }));
+  const set = (name: string) => (event: { target: { value: string } }) =>
+    setValues((v) => ({ ...v, [name]: event.target.value }));
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -49,7 +50,12 @@ export function StartRunPage() {
       <form className="form" onSubmit={submit}>
         <label>
           Model pack
-          <select name="modelPackId" value={values.modelPackId ?? packList[0]?.id ?? ''} onChange={set('modelPackId')} required>
+          <select
+            name="modelPackId"
+            value={values.modelPackId ?? packList[0]?.id ?? ''}
+            onChange={set('modelPackId')}
+            required
+          >
             {packList.map((pack) => (
               <option key={pack.id} value={pack.id}>
                 {pack.name} ({pack.digest.slice(0, 8)})
@@ -59,11 +65,25 @@ export function StartRunPage() {
         </label>
         <label>
           Identities N
-          <input name="numIdentities" type="number" min={2} value={values.numIdentities} onChange={set('numIdentities')} required />
+          <input
+            name="numIdentities"
+            type="number"
+            min={2}
+            value={values.numIdentities}
+            onChange={set('numIdentities')}
+            required
+          />
         </label>
         <label>
           Iterations
-          <input name="iterations" type="number" min={0} value={values.iterations} onChange={set('iterations')} required />
+          <input
+            name="iterations"
+            type="number"
+            min={0}
+            value={values.iterations}
+            onChange={set('iterations')}
+            required
+          />
         </label>
         <label>
           Seed (unsigned 64-bit; blank: random)
@@ -74,7 +94,13 @@ export function StartRunPage() {
           {optionalFields.map((field) => (
             <label key={field.name}>
               {field.label}
-              <input name={field.name} type="number" step={field.integer ? 1 : 'any'} value={values[field.name] ?? ''} onChange={set(field.name)} />
+              <input
+                name={field.name}
+                type="number"
+                step={field.integer ? 1 : 'any'}
+                value={values[field.name] ?? ''}
+                onChange={set(field.name)}
+              />
             </label>
           ))}
         </details>

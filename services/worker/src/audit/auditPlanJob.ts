@@ -17,9 +17,14 @@ const waitSeconds = 2;
 export const auditPlanJob: JobHandler<typeof JobName.auditPlan> = async (job, services) => {
   const auditId = job.data.auditId as AuditId;
   const { prisma, queue } = services;
-  const audit = await prisma.leakageAudit.findUnique({ where: { id: auditId }, include: { runs: { include: { run: true } } } });
+  const audit = await prisma.leakageAudit.findUnique({
+    where: { id: auditId },
+    include: { runs: { include: { run: true } } },
+  });
   if (!audit || isFinished(audit.status)) return 'completed';
-  const unfinished = audit.runs.filter(({ run }) => run.status === RunStatus.QUEUED || run.status === RunStatus.RUNNING);
+  const unfinished = audit.runs.filter(
+    ({ run }) => run.status === RunStatus.QUEUED || run.status === RunStatus.RUNNING,
+  );
   const failed = audit.runs.find(({ run }) => run.status === RunStatus.FAILED || run.status === RunStatus.CANCELLED);
   if (failed) {
     await failAudit(prisma, auditId, `run ${failed.runId} ended ${failed.run.status}; there is nothing to audit`);
@@ -29,7 +34,11 @@ export const auditPlanJob: JobHandler<typeof JobName.auditPlan> = async (job, se
     await queue.enqueue(JobName.auditPlan, { auditId }, `${auditId}:plan:${randomUUID()}`, waitSeconds);
     return 'completed';
   }
-  const sources = await querySources(prisma, audit, audit.runs.map((run) => run.runId));
+  const sources = await querySources(
+    prisma,
+    audit,
+    audit.runs.map((run) => run.runId),
+  );
   const shards = planShards(sources, audit.shardSize);
   if (shards.length === 0) {
     await failAudit(prisma, auditId, `the runs hold no ${audit.scope.toLowerCase()} to audit`);
@@ -37,7 +46,13 @@ export const auditPlanJob: JobHandler<typeof JobName.auditPlan> = async (job, se
   }
   // A planner that died after marking the audit planned is retried: the shards are queued again,
   // and a shard that already wrote its matches changes nothing when it runs twice.
-  if (audit.shardCount === 0) await markPlanned(prisma, auditId, sources.reduce((sum, source) => sum + source.count, 0), shards.length);
+  if (audit.shardCount === 0)
+    await markPlanned(
+      prisma,
+      auditId,
+      sources.reduce((sum, source) => sum + source.count, 0),
+      shards.length,
+    );
   for (let shard = 0; shard < shards.length; shard++) {
     await queue.enqueue(JobName.auditShard, { auditId, shard }, `${auditId}:${shard}`);
   }

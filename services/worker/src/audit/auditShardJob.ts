@@ -20,14 +20,21 @@ const galleryChunkRows = 4096;
 export const auditShardJob: JobHandler<typeof JobName.auditShard> = async (job, services) => {
   const { auditId, shard } = job.data;
   const { prisma, pool } = services;
-  const audit = await prisma.leakageAudit.findUnique({ where: { id: auditId }, include: { runs: true, gallery: true } });
+  const audit = await prisma.leakageAudit.findUnique({
+    where: { id: auditId },
+    include: { runs: true, gallery: true },
+  });
   if (!audit || isFinished(audit.status)) return 'completed';
   if (!audit.gallery) {
     await failAudit(prisma, auditId as AuditId, 'the gallery was deleted while the audit ran');
     return 'completed';
   }
   const gallery = audit.gallery;
-  const sources = await querySources(prisma, audit, audit.runs.map((run) => run.runId));
+  const sources = await querySources(
+    prisma,
+    audit,
+    audit.runs.map((run) => run.runId),
+  );
   const segments = planShards(sources, audit.shardSize)[shard];
   if (!segments) throw new Error(`audit ${auditId} has no shard ${shard}`);
   const queries = await loadShardQueries(prisma, segments, gallery.embeddingDim);
@@ -43,7 +50,10 @@ export const auditShardJob: JobHandler<typeof JobName.auditShard> = async (job, 
     k: rowsNeeded,
   });
   const wanted = [...new Set(top.indices)];
-  const subjects = await prisma.gallerySubject.findMany({ where: { galleryId: gallery.id, row: { in: wanted } }, select: { id: true, row: true, label: true } });
+  const subjects = await prisma.gallerySubject.findMany({
+    where: { galleryId: gallery.id, row: { in: wanted } },
+    select: { id: true, row: true, label: true },
+  });
   const byRow = new Map(subjects.map((subject) => [subject.row, subject]));
   const subjectAt = (row: number) => {
     const subject = byRow.get(row);

@@ -26,7 +26,12 @@ async function notify(db: Pick<Tx, '$executeRaw'>, event: AuditProgressEvent): P
   await db.$executeRaw`SELECT pg_notify(${auditEventChannel}, ${JSON.stringify(event)})`;
 }
 
-export async function markPlanned(prisma: PrismaClient, auditId: AuditId, queryCount: number, shardCount: number): Promise<void> {
+export async function markPlanned(
+  prisma: PrismaClient,
+  auditId: AuditId,
+  queryCount: number,
+  shardCount: number,
+): Promise<void> {
   await prisma.$transaction(async (tx) => {
     const audit = await tx.leakageAudit.update({
       where: { id: auditId },
@@ -44,11 +49,21 @@ export async function failAudit(prisma: PrismaClient, auditId: AuditId, error: s
     });
     if (updated.count === 0) return;
     const audit = await tx.leakageAudit.findUniqueOrThrow({ where: { id: auditId } });
-    await notify(tx, { auditId, status: audit.status, shardsDone: audit.shardsDone, shardCount: audit.shardCount, error });
+    await notify(tx, {
+      auditId,
+      status: audit.status,
+      shardsDone: audit.shardsDone,
+      shardCount: audit.shardCount,
+      error,
+    });
   });
 }
 
-export async function failAbandonedAudit(services: Pick<WorkerServices, 'prisma' | 'log'>, auditId: AuditId, error: string): Promise<void> {
+export async function failAbandonedAudit(
+  services: Pick<WorkerServices, 'prisma' | 'log'>,
+  auditId: AuditId,
+  error: string,
+): Promise<void> {
   await failAudit(services.prisma, auditId, error);
   services.log.error({ auditId, reason: error }, 'audit failed: a job of it has no retries left');
 }
@@ -58,7 +73,12 @@ export async function failAbandonedAudit(services: Pick<WorkerServices, 'prisma'
  * committed finds its rows and changes nothing. The shard that completes the count writes the
  * summary in the same transaction, so the audit is SUCCEEDED exactly when every match is in.
  */
-export async function recordShard(prisma: PrismaClient, auditId: AuditId, shard: number, matches: readonly NewMatch[]): Promise<void> {
+export async function recordShard(
+  prisma: PrismaClient,
+  auditId: AuditId,
+  shard: number,
+  matches: readonly NewMatch[],
+): Promise<void> {
   await prisma.$transaction(
     async (tx) => {
       await tx.$queryRaw`SELECT 1 FROM "LeakageAudit" WHERE "id" = ${auditId}::uuid FOR UPDATE`;
@@ -71,7 +91,10 @@ export async function recordShard(prisma: PrismaClient, auditId: AuditId, shard:
       const summary = done ? await auditSummary(tx, audit) : undefined;
       const updated = await tx.leakageAudit.update({
         where: { id: auditId },
-        data: { shardsDone, ...(done ? { status: AuditStatus.SUCCEEDED, finishedAt: new Date(), summary: summary as object } : {}) },
+        data: {
+          shardsDone,
+          ...(done ? { status: AuditStatus.SUCCEEDED, finishedAt: new Date(), summary: summary as object } : {}),
+        },
       });
       await notify(tx, { auditId, status: updated.status, shardsDone, shardCount: updated.shardCount, error: null });
     },

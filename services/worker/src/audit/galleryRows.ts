@@ -5,7 +5,12 @@ import { bytesToFloat32 } from '../../../../src/core/db/floats.js';
  * A gallery's embeddings in row order, `chunkRows` rows at a time, read by keyset from Postgres:
  * the top-k search holds one block, so a gallery of millions never sits in memory.
  */
-export async function* galleryRows(pool: pg.Pool, galleryId: string, dim: number, chunkRows: number): AsyncGenerator<Float32Array> {
+export async function* galleryRows(
+  pool: pg.Pool,
+  galleryId: string,
+  dim: number,
+  chunkRows: number,
+): AsyncGenerator<Float32Array> {
   let next = 0;
   for (;;) {
     const result = await pool.query<{ row: number; embedding: Buffer }>(

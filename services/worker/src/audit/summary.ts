@@ -7,7 +7,9 @@ type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 /** The summary of a finished audit, from its matches and the gallery's impostor distribution. */
 export async function auditSummary(tx: Tx, audit: db.LeakageAudit): Promise<AuditSummary> {
-  const [counts] = await tx.$queryRaw<Array<{ identities: bigint; samples: bigint; flaggedIdentities: bigint; flaggedSamples: bigint }>>`
+  const [counts] = await tx.$queryRaw<
+    Array<{ identities: bigint; samples: bigint; flaggedIdentities: bigint; flaggedSamples: bigint }>
+  >`
     SELECT count(DISTINCT "identityId") AS identities, count(DISTINCT "sampleId") AS samples,
            count(DISTINCT "identityId") FILTER (WHERE "aboveThreshold") AS "flaggedIdentities",
            count(DISTINCT "sampleId") FILTER (WHERE "aboveThreshold") AS "flaggedSamples"
@@ -34,7 +36,9 @@ export async function auditSummary(tx: Tx, audit: db.LeakageAudit): Promise<Audi
     histogram: {
       binStarts: Array.from({ length: histogramBins }, (_, i) => -1 + (2 * i) / histogramBins),
       identityMaxSimilarity: histogram(best, histogramBins),
-      galleryImpostors: histogram(impostors, histogramBins).map((count) => (impostors.length === 0 ? 0 : count / impostors.length)),
+      galleryImpostors: histogram(impostors, histogramBins).map((count) =>
+        impostors.length === 0 ? 0 : count / impostors.length,
+      ),
     },
   };
 }

@@ -38,14 +38,19 @@ export async function querySources(
   const { datasetId } = audit;
   if (datasetId) {
     for (const kind of kindsOf[audit.scope]) {
-      const count = await prisma.datasetMember.count({ where: { datasetId, sampleId: kind === 'identity' ? null : { not: null } } });
+      const count = await prisma.datasetMember.count({
+        where: { datasetId, sampleId: kind === 'identity' ? null : { not: null } },
+      });
       if (count > 0) sources.push({ kind, owner: { datasetId }, count });
     }
     return sources;
   }
   for (const runId of [...runIds].sort()) {
     for (const kind of kindsOf[audit.scope]) {
-      const count = kind === 'identity' ? await prisma.identity.count({ where: { runId } }) : await prisma.sample.count({ where: { runId } });
+      const count =
+        kind === 'identity'
+          ? await prisma.identity.count({ where: { runId } })
+          : await prisma.sample.count({ where: { runId } });
       if (count > 0) sources.push({ kind, owner: { runId }, count });
     }
   }
@@ -59,13 +64,27 @@ async function segmentRows(prisma: PrismaClient, segment: Segment): Promise<Quer
       where: { datasetId: segment.owner.datasetId, sampleId: segment.kind === 'identity' ? null : { not: null } },
       orderBy: { position: 'asc' },
       ...page,
-      select: { identityId: true, sampleId: true, identity: { select: { embedding: true } }, sample: { select: { embedding: true } } },
+      select: {
+        identityId: true,
+        sampleId: true,
+        identity: { select: { embedding: true } },
+        sample: { select: { embedding: true } },
+      },
     });
-    return members.map((m) => ({ identityId: m.identityId, sampleId: m.sampleId, embedding: m.sample?.embedding ?? m.identity.embedding }));
+    return members.map((m) => ({
+      identityId: m.identityId,
+      sampleId: m.sampleId,
+      embedding: m.sample?.embedding ?? m.identity.embedding,
+    }));
   }
   const { runId } = segment.owner;
   if (segment.kind === 'identity') {
-    const rows = await prisma.identity.findMany({ where: { runId }, orderBy: { index: 'asc' }, ...page, select: { id: true, embedding: true } });
+    const rows = await prisma.identity.findMany({
+      where: { runId },
+      orderBy: { index: 'asc' },
+      ...page,
+      select: { id: true, embedding: true },
+    });
     return rows.map((row) => ({ identityId: row.id, sampleId: null, embedding: row.embedding }));
   }
   const rows = await prisma.sample.findMany({
@@ -77,17 +96,23 @@ async function segmentRows(prisma: PrismaClient, segment: Segment): Promise<Quer
   return rows.map((row) => ({ identityId: row.identityId, sampleId: row.id, embedding: row.embedding }));
 }
 
-export async function loadShardQueries(prisma: PrismaClient, segments: readonly Segment[], dim: number): Promise<ShardQueries> {
+export async function loadShardQueries(
+  prisma: PrismaClient,
+  segments: readonly Segment[],
+  dim: number,
+): Promise<ShardQueries> {
   const total = segments.reduce((sum, segment) => sum + segment.count, 0);
   const values = new Float32Array(total * dim);
   const identityIds: string[] = [];
   const sampleIds: Array<string | null> = [];
   for (const segment of segments) {
     const rows = await segmentRows(prisma, segment);
-    if (rows.length !== segment.count) throw new Error(`the embeddings of ${JSON.stringify(segment.owner)} changed while they were audited`);
+    if (rows.length !== segment.count)
+      throw new Error(`the embeddings of ${JSON.stringify(segment.owner)} changed while they were audited`);
     for (const row of rows) {
       const embedding = bytesToFloat32(row.embedding);
-      if (embedding.length !== dim) throw new Error(`embedding of ${row.sampleId ?? row.identityId} has ${embedding.length} values, not ${dim}`);
+      if (embedding.length !== dim)
+        throw new Error(`embedding of ${row.sampleId ?? row.identityId} has ${embedding.length} values, not ${dim}`);
       values.set(embedding, identityIds.length * dim);
       identityIds.push(row.identityId);
       sampleIds.push(row.sampleId);

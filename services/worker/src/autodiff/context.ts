@@ -52,7 +52,9 @@ export class GradientContext {
   /** Values of a shape-like input (axes, pads, repeats…), which must not depend on input values. */
   constantNumbers(name: string, what: string): number[] {
     if (this.analysis.valueDependent.has(name)) {
-      this.fail(`its ${what} (${name}) depends on input values; only constant or shape-derived ${what} can be differentiated`);
+      this.fail(
+        `its ${what} (${name}) depends on input values; only constant or shape-derived ${what} can be differentiated`,
+      );
     }
     const values = this.info.values(name);
     if (!values) this.fail(`its ${what} (${name}) is not a small constant tensor`);
@@ -92,7 +94,12 @@ export class GradientContext {
     return this.builder.op(opType, inputs, attributes, `${this.scope}/${opType}`);
   }
 
-  ops(opType: string, inputs: readonly string[], outputs: number, attributes?: Readonly<Record<string, AttributeValue>>): string[] {
+  ops(
+    opType: string,
+    inputs: readonly string[],
+    outputs: number,
+    attributes?: Readonly<Record<string, AttributeValue>>,
+  ): string[] {
     return this.builder.node(opType, inputs, { outputs, attributes, name: `${this.scope}/${opType}` });
   }
 
@@ -141,7 +148,13 @@ export class GradientContext {
     return this.expand(this.scalar(0, like), dims);
   }
 
-  slice(x: string, starts: readonly number[], ends: readonly number[], axes: readonly number[], steps?: readonly number[]): string {
+  slice(
+    x: string,
+    starts: readonly number[],
+    ends: readonly number[],
+    axes: readonly number[],
+    steps?: readonly number[],
+  ): string {
     const inputs = [x, this.int64s(starts), this.int64s(ends), this.int64s(axes)];
     if (steps) inputs.push(this.int64s(steps));
     return this.op('Slice', inputs);

@@ -40,22 +40,42 @@ export function convAttributes(geometry: ConvGeometry, padEnd: 'forward' | 'zero
  * Brings the spatial axes (2…) of `t` from `shape` to `target` by cropping or zero-padding at the
  * end: transposed convolutions cover the padded input, which may be longer or shorter than it.
  */
-export function fitSpatial(ctx: GradientContext, t: string, shape: readonly number[], target: readonly number[]): string {
+export function fitSpatial(
+  ctx: GradientContext,
+  t: string,
+  shape: readonly number[],
+  target: readonly number[],
+): string {
   const axes = range(shape.length).filter((k) => k >= 2 && shape[k] !== target[k]);
   const crop = axes.filter((k) => target[k]! < shape[k]!);
   let out = t;
   if (crop.length > 0) {
-    out = ctx.slice(out, crop.map(() => 0), crop.map((k) => target[k]!), crop);
+    out = ctx.slice(
+      out,
+      crop.map(() => 0),
+      crop.map((k) => target[k]!),
+      crop,
+    );
   }
   const grow = axes.filter((k) => target[k]! > shape[k]!);
   if (grow.length > 0) {
-    out = ctx.pad(out, shape.map(() => 0), shape.map((d, k) => (grow.includes(k) ? target[k]! - d : 0)));
+    out = ctx.pad(
+      out,
+      shape.map(() => 0),
+      shape.map((d, k) => (grow.includes(k) ? target[k]! - d : 0)),
+    );
   }
   return out;
 }
 
 /** Spatial length of ConvTranspose output with begin pads only (no end pads, no output padding). */
-export function transposedLength(inLength: number, stride: number, kernel: number, dilation: number, padBegin: number): number {
+export function transposedLength(
+  inLength: number,
+  stride: number,
+  kernel: number,
+  dilation: number,
+  padBegin: number,
+): number {
   return stride * (inLength - 1) + (kernel - 1) * dilation + 1 - padBegin;
 }
 
@@ -98,11 +118,17 @@ export function convWeightGradient(
     pads: [...pads.begin, ...pads.end],
   });
   const reached = spatial.map(
-    (len, k) => Math.floor((len + pads.begin[k]! + pads.end[k]! - (outSpatial[k]! - 1) * strides[k]! - 1) / dilations[k]!) + 1,
+    (len, k) =>
+      Math.floor((len + pads.begin[k]! + pads.end[k]! - (outSpatial[k]! - 1) * strides[k]! - 1) / dilations[k]!) + 1,
   );
   if (reached.some((len, k) => len < kernel[k]!)) ctx.fail('the weight-gradient convolution does not cover the kernel');
   const cropped = reached.some((len, k) => len !== kernel[k])
-    ? ctx.slice(full, kernel.map(() => 0), kernel, range(kernel.length, 2))
+    ? ctx.slice(
+        full,
+        kernel.map(() => 0),
+        kernel,
+        range(kernel.length, 2),
+      )
     : full;
   return ctx.transpose(cropped, [1, 0, ...range(rank - 2, 2)]);
 }

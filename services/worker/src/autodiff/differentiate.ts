@@ -36,7 +36,9 @@ export async function differentiate(model: ModelProto, options: DifferentiateOpt
   const graph = requireGraph(result);
   const opset = defaultOpset(result);
   if (opset < SUPPORTED_OPSETS.min || opset > SUPPORTED_OPSETS.max) {
-    throw new Error(`model uses opset ${opset}; differentiation supports opsets ${SUPPORTED_OPSETS.min} to ${SUPPORTED_OPSETS.max}`);
+    throw new Error(
+      `model uses opset ${opset}; differentiation supports opsets ${SUPPORTED_OPSETS.min} to ${SUPPORTED_OPSETS.max}`,
+    );
   }
   const inputs = runtimeInputs(graph);
   checkRequest(graph, inputs, options);
@@ -95,13 +97,16 @@ function checkRequest(graph: GraphProto, inputs: readonly string[], options: Dif
   if (options.wrt.length === 0) throw new Error('differentiate: give at least one input in wrt');
   if (options.outputs.length === 0) throw new Error('differentiate: give at least one output');
   for (const name of options.wrt) {
-    if (!inputs.includes(name)) throw new Error(`differentiate: "${name}" is not an input of the graph (inputs: ${inputs.join(', ')})`);
+    if (!inputs.includes(name))
+      throw new Error(`differentiate: "${name}" is not an input of the graph (inputs: ${inputs.join(', ')})`);
     const type = graph.input.find((i) => i.name === name)?.type?.tensorType?.elemType ?? 0;
-    if (!isFloatType(type)) throw new Error(`differentiate: input "${name}" is ${dataTypeName(type)}, not floating point`);
+    if (!isFloatType(type))
+      throw new Error(`differentiate: input "${name}" is ${dataTypeName(type)}, not floating point`);
   }
   const outputs = graph.output.map((o) => o.name ?? '');
   for (const name of options.outputs) {
-    if (!outputs.includes(name)) throw new Error(`differentiate: "${name}" is not an output of the graph (outputs: ${outputs.join(', ')})`);
+    if (!outputs.includes(name))
+      throw new Error(`differentiate: "${name}" is not an output of the graph (outputs: ${outputs.join(', ')})`);
   }
 }
 
@@ -122,7 +127,11 @@ function checkRules(analysis: GraphAnalysis): void {
   }
 }
 
-function resolveInputShapes(graph: GraphProto, inputs: readonly string[], options: DifferentiateOptions): Map<string, number[]> {
+function resolveInputShapes(
+  graph: GraphProto,
+  inputs: readonly string[],
+  options: DifferentiateOptions,
+): Map<string, number[]> {
   const shapes = new Map<string, number[]>();
   for (const name of inputs) {
     const declared = graph.input.find((i) => i.name === name)?.type?.tensorType?.shape?.dim ?? [];
@@ -130,7 +139,8 @@ function resolveInputShapes(graph: GraphProto, inputs: readonly string[], option
     if (given) {
       declared.forEach((d, k) => {
         const value = toNumber(d.dimValue);
-        if (value > 0 && value !== given[k]) throw new Error(`input ${name}: given dimension ${k} = ${given[k]} but the model declares ${value}`);
+        if (value > 0 && value !== given[k])
+          throw new Error(`input ${name}: given dimension ${k} = ${given[k]} but the model declares ${value}`);
       });
       shapes.set(name, [...given]);
       continue;
@@ -157,5 +167,7 @@ function fixInterfaceShapes(graph: GraphProto, info: StaticInfo): void {
   graph.input = graph.input.map((i) =>
     initializers.has(i.name) ? i : valueInfo(i.name ?? '', info.elemType(i.name ?? ''), info.shape(i.name ?? '')),
   );
-  graph.output = graph.output.map((o) => valueInfo(o.name ?? '', info.elemType(o.name ?? ''), info.shape(o.name ?? '')));
+  graph.output = graph.output.map((o) =>
+    valueInfo(o.name ?? '', info.elemType(o.name ?? ''), info.shape(o.name ?? '')),
+  );
 }

@@ -44,7 +44,9 @@ export interface OpsInspection {
 export function inspectOps(model: ModelProto): OpsInspection {
   const graph = requireGraph(model);
   const inputs = runtimeInputs(graph);
-  const floatInputs = inputs.filter((name) => isFloatType(graph.input.find((i) => i.name === name)?.type?.tensorType?.elemType ?? 0));
+  const floatInputs = inputs.filter((name) =>
+    isFloatType(graph.input.find((i) => i.name === name)?.type?.tensorType?.elemType ?? 0),
+  );
   const outputs = graph.output.map((o) => o.name ?? '');
   const { path } = analyseGraph(graph, floatInputs, outputs, inputs);
   const onPath = new Set<NodeProto>(path);

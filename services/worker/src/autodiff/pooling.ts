@@ -14,6 +14,13 @@ export function poolGeometry(ctx: GradientContext, inputShape: readonly number[]
   if (!kernel) ctx.fail('it has no kernel_shape');
   const strides = ctx.ints('strides') ?? spatial.map(() => 1);
   const dilations = ctx.ints('dilations') ?? spatial.map(() => 1);
-  const pads = resolveWindowPads(ctx.string('auto_pad', 'NOTSET'), ctx.ints('pads'), spatial, kernel, strides, dilations);
+  const pads = resolveWindowPads(
+    ctx.string('auto_pad', 'NOTSET'),
+    ctx.ints('pads'),
+    spatial,
+    kernel,
+    strides,
+    dilations,
+  );
   return { kernel, strides, dilations, pads };
 }

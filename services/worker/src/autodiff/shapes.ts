@@ -32,7 +32,8 @@ export function broadcastShape(a: readonly number[], b: readonly number[]): numb
   return range(rank).map((k) => {
     const da = a[k - rank + a.length] ?? 1;
     const db = b[k - rank + b.length] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) throw new Error(`shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
+    if (da !== db && da !== 1 && db !== 1)
+      throw new Error(`shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
     return da === 1 ? db : da;
   });
 }

@@ -45,7 +45,10 @@ interface Entry {
  * session that will later run the gradient graph. Inputs are zeros: anything that depends on input
  * values is never read from the probe (see `valueDependent` in analysis.ts).
  */
-export async function probeStaticInfo(model: ModelProto, inputShapes: ReadonlyMap<string, readonly number[]>): Promise<StaticInfo> {
+export async function probeStaticInfo(
+  model: ModelProto,
+  inputShapes: ReadonlyMap<string, readonly number[]>,
+): Promise<StaticInfo> {
   const probe = cloneModel(model);
   const graph = requireGraph(probe);
   const declared = new Set(graph.output.map((o) => o.name));
@@ -84,7 +87,10 @@ export async function probeStaticInfo(model: ModelProto, inputShapes: ReadonlyMa
       entries.set(name, {
         shape: [...tensor.dims],
         elemType,
-        values: tensor.type === 'string' || tensor.size > MAX_KEPT_VALUES ? undefined : (tensor.data as ArrayLike<number | bigint>),
+        values:
+          tensor.type === 'string' || tensor.size > MAX_KEPT_VALUES
+            ? undefined
+            : (tensor.data as ArrayLike<number | bigint>),
       });
     }
   } finally {

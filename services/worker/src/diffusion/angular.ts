@@ -15,7 +15,13 @@ export interface UnitRows {
 }
 
 /** `what` and `firstIndex` name a bad row in the error: rows of a gallery chunk, say. */
-export function unitRows(rows: Float32Array | Float64Array, count: number, dim: number, what = 'embedding', firstIndex = 0): UnitRows {
+export function unitRows(
+  rows: Float32Array | Float64Array,
+  count: number,
+  dim: number,
+  what = 'embedding',
+  firstIndex = 0,
+): UnitRows {
   if (rows.length < count * dim) {
     throw new RangeError(`expected ${count} × ${dim} values, got ${rows.length}`);
   }

@@ -26,7 +26,8 @@ export interface LangevinCheckpoint {
 export function encodeCheckpoint(checkpoint: LangevinCheckpoint): Uint8Array {
   const { state, seed } = checkpoint;
   const { count, latentDim, latents, iteration } = state;
-  if (latents.length !== count * latentDim) throw new RangeError(`expected ${count} × ${latentDim} latents, got ${latents.length}`);
+  if (latents.length !== count * latentDim)
+    throw new RangeError(`expected ${count} × ${latentDim} latents, got ${latents.length}`);
   const bytes = new Uint8Array(HEADER_BYTES + latents.length * 4);
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC, 0);
@@ -40,7 +41,8 @@ export function encodeCheckpoint(checkpoint: LangevinCheckpoint): Uint8Array {
 }
 
 export function decodeCheckpoint(bytes: Uint8Array): LangevinCheckpoint {
-  if (bytes.length < HEADER_BYTES) throw new RangeError(`checkpoint of ${bytes.length} bytes is shorter than its header`);
+  if (bytes.length < HEADER_BYTES)
+    throw new RangeError(`checkpoint of ${bytes.length} bytes is shorter than its header`);
   for (let k = 0; k < MAGIC.length; k++) {
     if (bytes[k] !== MAGIC[k]) throw new RangeError('not a Langevin checkpoint (bad magic)');
   }
@@ -53,7 +55,9 @@ export function decodeCheckpoint(bytes: Uint8Array): LangevinCheckpoint {
   const latentDim = view.getUint32(28, true);
   const expected = HEADER_BYTES + count * latentDim * 4;
   if (bytes.length !== expected) {
-    throw new RangeError(`checkpoint of ${count} × ${latentDim} latents should be ${expected} bytes, got ${bytes.length}`);
+    throw new RangeError(
+      `checkpoint of ${count} × ${latentDim} latents should be ${expected} bytes, got ${bytes.length}`,
+    );
   }
   const latents = new Float32Array(count * latentDim);
   for (let k = 0; k < latents.length; k++) latents[k] = view.getFloat32(HEADER_BYTES + 4 * k, true);

@@ -86,7 +86,9 @@ export interface DispersionStepResult {
 
 function checkCovariates(covariates: CovariateDirections, latentDim: number): void {
   if (covariates.directions.length !== covariates.count * latentDim || covariates.scales.length !== covariates.count) {
-    throw new RangeError(`covariates: expected ${covariates.count} directions of dimension ${latentDim} and as many scales`);
+    throw new RangeError(
+      `covariates: expected ${covariates.count} directions of dimension ${latentDim} and as many scales`,
+    );
   }
 }
 
@@ -113,7 +115,12 @@ export async function initialDispersionState(options: DispersionStartOptions): P
       rng.normalRow({ stream: RandomStream.dispersionNoise, iteration: 0, index, subindex: a }, noise, 0, latentDim);
       for (let d = 0; d < latentDim; d++) noise[d] = references[i * latentDim + d]! + params.initialNoise * noise[d]!;
       if (covariates !== null) {
-        rng.centredUniformRow({ stream: RandomStream.discoWeights, iteration: 0, index, subindex: a }, weights, 0, covariates.count);
+        rng.centredUniformRow(
+          { stream: RandomStream.discoWeights, iteration: 0, index, subindex: a },
+          weights,
+          0,
+          covariates.count,
+        );
         for (let c = 0; c < covariates.count; c++) {
           const weight = weights[c]! * covariates.scales[c]!;
           for (let d = 0; d < latentDim; d++) noise[d] += weight * covariates.directions[c * latentDim + d]!;
@@ -139,13 +146,15 @@ function checkState(state: DispersionState, system: DispersionSystem, params: Di
   const { identityCount, variations, latentDim } = state;
   const { model } = system;
   const problems: string[] = [];
-  if (variations !== params.variations) problems.push(`${variations} variations per identity, parameters ${params.variations}`);
+  if (variations !== params.variations)
+    problems.push(`${variations} variations per identity, parameters ${params.variations}`);
   if (latentDim !== model.latentDim) problems.push(`latent dimension ${latentDim}, the model's ${model.latentDim}`);
   if (system.latentAverage.length !== latentDim) problems.push(`w_avg of ${system.latentAverage.length} values`);
   if (state.identityIndices.length !== identityCount) problems.push('not one identity index per identity');
   if (state.latents.length !== identityCount * variations * latentDim) problems.push('latents of the wrong size');
   if (state.references.length !== identityCount * latentDim) problems.push('reference latents of the wrong size');
-  if (state.referenceEmbeddings.length !== identityCount * model.embeddingDim) problems.push('reference embeddings of the wrong size');
+  if (state.referenceEmbeddings.length !== identityCount * model.embeddingDim)
+    problems.push('reference embeddings of the wrong size');
   if (problems.length > 0) throw new RangeError(`Dispersion state does not fit: ${problems.join('; ')}`);
 }
 
@@ -178,7 +187,8 @@ async function embeddingPass(
       const cosine = angles.cosineToReference[a]!;
       const distance = angularDistanceFromCosine(cosine);
       toReference.add(distance);
-      if (pull !== null) addAngularGradient(pull.upstream, row * dim, 0.5 * pull.coefficient * distance, e, row, references, i, cosine);
+      if (pull !== null)
+        addAngularGradient(pull.upstream, row * dim, 0.5 * pull.coefficient * distance, e, row, references, i, cosine);
     }
   }
   return { pairs, toReference };
@@ -205,7 +215,10 @@ export async function dispersionStep(
   const e = unitRows(await embedAll(model, latents, rows, params.batchSize), rows, model.embeddingDim);
   const references = unitRows(state.referenceEmbeddings, identityCount, model.embeddingDim);
   const upstream = new Float64Array(rows * model.embeddingDim);
-  const embeddingSpreads = await embeddingPass(engine, state, e, references, { coefficient: params.embeddingCoefficient, upstream });
+  const embeddingSpreads = await embeddingPass(engine, state, e, references, {
+    coefficient: params.embeddingCoefficient,
+    upstream,
+  });
   const { latentGradient } = await vjpAll(model, latents, Float32Array.from(upstream), rows, params.batchSize);
 
   const norms = new ForceNorms();
@@ -216,7 +229,15 @@ export async function dispersionStep(
   const random = new Float64Array(latentDim);
   for (let i = 0; i < identityCount; i++) {
     const first = i * variations;
-    const repulsion = await latentRepulsion(engine, latents, first, variations, latentDim, params.latentCoefficient, params.latentRadius);
+    const repulsion = await latentRepulsion(
+      engine,
+      latents,
+      first,
+      variations,
+      latentDim,
+      params.latentCoefficient,
+      params.latentRadius,
+    );
     latentDistances.merge(repulsion.distances);
     let maxTotal = 0;
     for (let a = 0; a < variations; a++) {
@@ -284,7 +305,9 @@ export async function dispersionStateStats(
   const latentDistances = new SpreadAccumulator();
   for (let i = 0; i < identityCount; i++) {
     // Zero strength: only the distances, computed exactly as a step computes them.
-    latentDistances.merge((await latentRepulsion(engine, latents, i * variations, variations, latentDim, 0, 0)).distances);
+    latentDistances.merge(
+      (await latentRepulsion(engine, latents, i * variations, variations, latentDim, 0, 0)).distances,
+    );
   }
   return {
     embeddingDistance: embeddingSpreads.pairs.spread(),

@@ -14,7 +14,8 @@ export interface EqualErrorRate {
  * distance as the threshold, plus one below all, in one pass over the sorted pairs.
  */
 export function equalErrorRate(genuine: Float64Array, impostor: Float64Array): EqualErrorRate {
-  if (genuine.length === 0 || impostor.length === 0) throw new RangeError('equal error rate needs genuine and impostor pairs');
+  if (genuine.length === 0 || impostor.length === 0)
+    throw new RangeError('equal error rate needs genuine and impostor pairs');
   const pairs = genuine.length + impostor.length;
   const distance = new Float64Array(pairs);
   const isGenuine = new Uint8Array(pairs);

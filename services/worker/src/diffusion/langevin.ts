@@ -120,7 +120,11 @@ interface LatentSummary {
   meanDistanceToAverage: number;
 }
 
-async function latentSummary(state: LangevinState, latentAverage: Float32Array, pairs: LangevinPairs): Promise<LatentSummary> {
+async function latentSummary(
+  state: LangevinState,
+  latentAverage: Float32Array,
+  pairs: LangevinPairs,
+): Promise<LatentSummary> {
   return {
     distances: await pairs.latentDistances(state.latents, state.count, state.latentDim),
     meanDistanceToAverage: meanDistanceTo(state.latents, state.count, state.latentDim, latentAverage),
@@ -150,7 +154,11 @@ export async function langevinStep(
   const pairs = await pairsOf(system);
   const embeddings = await embedAll(model, latents, count, params.batchSize);
   const e = unitRows(embeddings, count, model.embeddingDim);
-  const repulsion = await pairs.repulsion(e, { coefficient: params.repulsionCoefficient, radius: params.repulsionRadius }, params.ict);
+  const repulsion = await pairs.repulsion(
+    e,
+    { coefficient: params.repulsionCoefficient, radius: params.repulsionRadius },
+    params.ict,
+  );
   const embeddingGradient = repulsion.gradient;
   let exclusion: ExclusionStats | null = null;
   if (system.exclusionGallery !== null) {
@@ -161,7 +169,13 @@ export async function langevinStep(
     for (let k = 0; k < embeddingGradient.length; k++) embeddingGradient[k] += excluded.gradient[k]!;
     exclusion = excluded.stats;
   }
-  const { latentGradient } = await vjpAll(model, latents, Float32Array.from(embeddingGradient), count, params.batchSize);
+  const { latentGradient } = await vjpAll(
+    model,
+    latents,
+    Float32Array.from(embeddingGradient),
+    count,
+    params.batchSize,
+  );
 
   const total = new Float64Array(count * latentDim);
   const random = new Float64Array(count * latentDim);
@@ -228,8 +242,12 @@ export async function langevinStateStats(
   const exclusion =
     system.exclusionGallery === null
       ? null
-      : (await pairs.exclusion(e, system.exclusionGallery, { coefficient: params.repulsionCoefficient, radius: params.exclusionDistance }))
-          .stats;
+      : (
+          await pairs.exclusion(e, system.exclusionGallery, {
+            coefficient: params.repulsionCoefficient,
+            radius: params.exclusionDistance,
+          })
+        ).stats;
   const latentStats = await latentSummary(state, latentAverage, pairs);
   return {
     embeddingDistance: distances.distance,

@@ -5,7 +5,14 @@
  */
 import type { UnitRows } from './angular.js';
 import { latentPairDistances } from './latentStats.js';
-import { galleryExclusion, pairDistanceStats, pairRepulsion, type ExclusionResult, type PairDistanceStats, type RepulsionResult } from './repulsion.js';
+import {
+  galleryExclusion,
+  pairDistanceStats,
+  pairRepulsion,
+  type ExclusionResult,
+  type PairDistanceStats,
+  type RepulsionResult,
+} from './repulsion.js';
 import type { SpreadAccumulator } from './spread.js';
 
 export interface AngularHinge {

@@ -29,7 +29,15 @@ export async function principalDirections(options: PrincipalDirectionOptions): P
   const { count, samples, latentAverage, mapping, batchSize, noiseDim } = options;
   const dim = latentAverage.length;
   const rng = new CounterRng(BigInt(principalSeed));
-  const w = await initialLatents({ count: samples, noiseDim, latentAverage, truncationPsi: 1, batchSize, mapping, rng });
+  const w = await initialLatents({
+    count: samples,
+    noiseDim,
+    latentAverage,
+    truncationPsi: 1,
+    batchSize,
+    mapping,
+    rng,
+  });
   const mean = new Float64Array(dim);
   for (let i = 0; i < samples; i++) for (let d = 0; d < dim; d++) mean[d] += w[i * dim + d]! / samples;
   const covariance = new Float64Array(dim * dim);

@@ -28,7 +28,13 @@ function median(values: number[]): number {
  * `samples` holds `variations` embeddings per identity, identity-major; `references` one per
  * identity, in the same identity order. Needs at least two identities.
  */
-export function verificationSummary(samples: Float32Array, references: Float32Array, identities: number, variations: number, dim: number): VerificationSummary {
+export function verificationSummary(
+  samples: Float32Array,
+  references: Float32Array,
+  identities: number,
+  variations: number,
+  dim: number,
+): VerificationSummary {
   if (identities < 2) throw new RangeError('verification needs at least two identities');
   const rows = identities * variations;
   const e = unitRows(samples, rows, dim);
@@ -37,12 +43,14 @@ export function verificationSummary(samples: Float32Array, references: Float32Ar
 
   const genuine: number[] = [];
   for (let i = 0; i < identities; i++) {
-    for (let a = 0; a < variations; a++) for (let b = a + 1; b < variations; b++) genuine.push(distance(i * variations + a, i * variations + b));
+    for (let a = 0; a < variations; a++)
+      for (let b = a + 1; b < variations; b++) genuine.push(distance(i * variations + a, i * variations + b));
   }
   const impostor: number[] = [];
   const allPairs = (rows * (rows - variations)) / 2;
   if (allPairs <= maxImpostorPairs) {
-    for (let p = 0; p < rows; p++) for (let q = (Math.floor(p / variations) + 1) * variations; q < rows; q++) impostor.push(distance(p, q));
+    for (let p = 0; p < rows; p++)
+      for (let q = (Math.floor(p / variations) + 1) * variations; q < rows; q++) impostor.push(distance(p, q));
   } else {
     const others = Math.max(1, Math.floor(maxImpostorPairs / rows));
     for (let i = 0; i < identities; i++) {
@@ -54,7 +62,9 @@ export function verificationSummary(samples: Float32Array, references: Float32Ar
   }
 
   const between: number[] = [];
-  for (let i = 0; i < identities; i++) for (let j = i + 1; j < identities; j++) between.push(angularDistanceFromCosine(unitDot(r.unit, i, r.unit, j, dim)));
+  for (let i = 0; i < identities; i++)
+    for (let j = i + 1; j < identities; j++)
+      between.push(angularDistanceFromCosine(unitDot(r.unit, i, r.unit, j, dim)));
   const medianBetween = median(between);
   const toReference = new SpreadAccumulator();
   let closer = 0;

@@ -9,9 +9,12 @@ import { resizeMatrix } from '../pack/resizeMatrix.js';
 export function alignedCrop(png: Uint8Array, alignment: AlignmentSpec): Buffer {
   const image = PNG.sync.read(Buffer.from(png));
   const { crop, outputSize } = alignment;
-  if (!crop) throw new RangeError('aligned crops of a pack aligned by landmarks are not supported yet; export FULL images');
+  if (!crop)
+    throw new RangeError('aligned crops of a pack aligned by landmarks are not supported yet; export FULL images');
   if (crop.x + crop.width > image.width || crop.y + crop.height > image.height) {
-    throw new RangeError(`crop box ${crop.width}×${crop.height}+${crop.x}+${crop.y} does not fit an image of ${image.width}×${image.height}`);
+    throw new RangeError(
+      `crop box ${crop.width}×${crop.height}+${crop.x}+${crop.y} does not fit an image of ${image.width}×${image.height}`,
+    );
   }
   const columns = resizeMatrix(crop.width, outputSize.width);
   const rows = resizeMatrix(crop.height, outputSize.height);

@@ -23,7 +23,10 @@ async function alignments(services: WorkerServices, manifest: DatasetManifest): 
     runIds.add(identity.runId);
     for (const sample of identity.samples) runIds.add(sample.runId);
   }
-  const runs = await services.prisma.run.findMany({ where: { id: { in: [...runIds] } }, select: { id: true, modelPack: { select: { manifest: true } } } });
+  const runs = await services.prisma.run.findMany({
+    where: { id: { in: [...runIds] } },
+    select: { id: true, modelPack: { select: { manifest: true } } },
+  });
   return new Map(runs.map((run) => [run.id, (run.modelPack.manifest as unknown as PackManifest).alignment]));
 }
 
@@ -37,8 +40,12 @@ async function* exportImages(
 ): AsyncGenerator<ExportImage> {
   for (const identity of manifest.identities) {
     const members = [
-      ...(includesMember(options.content, false) ? [{ sampleId: null, runId: identity.runId, variation: null, sha256: identity.sha256 }] : []),
-      ...(includesMember(options.content, true) ? identity.samples.map((s) => ({ sampleId: s.id, runId: s.runId, variation: s.variation, sha256: s.sha256 })) : []),
+      ...(includesMember(options.content, false)
+        ? [{ sampleId: null, runId: identity.runId, variation: null, sha256: identity.sha256 }]
+        : []),
+      ...(includesMember(options.content, true)
+        ? identity.samples.map((s) => ({ sampleId: s.id, runId: s.runId, variation: s.variation, sha256: s.sha256 }))
+        : []),
     ];
     for (const member of members) {
       if (signal.aborted) throw new ExportInterrupted();
@@ -59,9 +66,15 @@ class ExportInterrupted extends Error {}
  * stored under its own sha256. A retried export starts again from the beginning.
  */
 export const exportDatasetJob: JobHandler<typeof JobName.datasetExport> = async (job, services, signal) => {
-  const row = await services.prisma.datasetExport.findUnique({ where: { id: job.data.exportId }, include: { dataset: true } });
+  const row = await services.prisma.datasetExport.findUnique({
+    where: { id: job.data.exportId },
+    include: { dataset: true },
+  });
   if (!row || row.status === ExportStatus.SUCCEEDED || row.status === ExportStatus.FAILED) return 'completed';
-  await services.prisma.datasetExport.update({ where: { id: row.id }, data: { status: ExportStatus.RUNNING, startedAt: new Date(), done: 0 } });
+  await services.prisma.datasetExport.update({
+    where: { id: row.id },
+    data: { status: ExportStatus.RUNNING, startedAt: new Date(), done: 0 },
+  });
   const options = row.options as unknown as ExportOptions;
   const manifestBytes = await services.store.getBytes(row.dataset.manifestKey);
   const manifest = JSON.parse(manifestBytes.toString('utf8')) as DatasetManifest;
@@ -75,9 +88,12 @@ export const exportDatasetJob: JobHandler<typeof JobName.datasetExport> = async 
     const every = Math.max(1, Math.ceil(row.total / progressSteps));
     const onImage = async () => {
       done++;
-      if (done % every === 0 || done === row.total) await services.prisma.datasetExport.update({ where: { id: row.id }, data: { done } });
+      if (done % every === 0 || done === row.total)
+        await services.prisma.datasetExport.update({ where: { id: row.id }, data: { done } });
     };
-    const imageSize: [number, number] = packAlignment ? [packAlignment.outputSize.height, packAlignment.outputSize.width] : await fullSize(services, manifest);
+    const imageSize: [number, number] = packAlignment
+      ? [packAlignment.outputSize.height, packAlignment.outputSize.width]
+      : await fullSize(services, manifest);
     await exportFormats[row.format](exportImages(services, manifest, options, crops, signal, onImage), {
       tar,
       scratch,
@@ -91,7 +107,14 @@ export const exportDatasetJob: JobHandler<typeof JobName.datasetExport> = async 
     const blob = await services.store.putContentStream(createReadStream(tarPath), 'application/x-tar');
     await services.prisma.datasetExport.update({
       where: { id: row.id },
-      data: { status: ExportStatus.SUCCEEDED, done, objectKey: blob.key, sha256: blob.sha256, size: BigInt(blob.size), finishedAt: new Date() },
+      data: {
+        status: ExportStatus.SUCCEEDED,
+        done,
+        objectKey: blob.key,
+        sha256: blob.sha256,
+        size: BigInt(blob.size),
+        finishedAt: new Date(),
+      },
     });
     services.log.info({ exportId: row.id, images: done, bytes: blob.size }, 'export written');
     return 'completed';
@@ -107,7 +130,12 @@ export const exportDatasetJob: JobHandler<typeof JobName.datasetExport> = async 
 /** Generator image size of the dataset's first run, for the `property` file of full-image exports. */
 async function fullSize(services: WorkerServices, manifest: DatasetManifest): Promise<[number, number]> {
   const runId = manifest.identities[0]?.runId;
-  const run = runId ? await services.prisma.run.findUnique({ where: { id: runId }, select: { modelPack: { select: { manifest: true } } } }) : null;
+  const run = runId
+    ? await services.prisma.run.findUnique({
+        where: { id: runId },
+        select: { modelPack: { select: { manifest: true } } },
+      })
+    : null;
   const generator = (run?.modelPack.manifest as unknown as PackManifest | undefined)?.generator;
   return generator ? [generator.height, generator.width] : [0, 0];
 }

@@ -48,7 +48,8 @@ function describe(image: ExportImage): object {
 
 /** torchvision's ImageFolder: one folder per class under train/, named by the zero-padded label. */
 async function imageFolder(images: AsyncIterable<ExportImage>, target: ExportTarget): Promise<void> {
-  for await (const image of images) await target.tar.add(`train/${pad(image.label, 6)}/${memberName(image)}`, image.png);
+  for await (const image of images)
+    await target.tar.add(`train/${pad(image.label, 6)}/${memberName(image)}`, image.png);
 }
 
 /** WebDataset: tar shards of <key>.png, <key>.cls (the label as text) and <key>.json, shardSize images each. */
@@ -127,7 +128,10 @@ async function insightfaceRec(images: AsyncIterable<ExportImage>, target: Export
 }
 
 /** Writes the images in a format's layout into the export's tar; the caller adds the manifest and the digest. */
-export const exportFormats: Record<ExportFormat, (images: AsyncIterable<ExportImage>, target: ExportTarget) => Promise<void>> = {
+export const exportFormats: Record<
+  ExportFormat,
+  (images: AsyncIterable<ExportImage>, target: ExportTarget) => Promise<void>
+> = {
   [ExportFormat.IMAGE_FOLDER]: imageFolder,
   [ExportFormat.WEBDATASET]: webDataset,
   [ExportFormat.INSIGHTFACE_REC]: insightfaceRec,

@@ -28,7 +28,8 @@ function lengthWord(flag: number, length: number): Buffer {
 
 /** One record's bytes as written to the .rec file. */
 export function encodeRecord(payload: Uint8Array): Buffer {
-  if (payload.byteLength >= 1 << 29) throw new RangeError(`record of ${payload.byteLength} bytes is too large for RecordIO`);
+  if (payload.byteLength >= 1 << 29)
+    throw new RangeError(`record of ${payload.byteLength} bytes is too large for RecordIO`);
   const data = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   const parts: Buffer[] = [];
   let start = 0;

@@ -18,7 +18,8 @@ export function tarHeader(name: string, size: number): Buffer {
   let base = name;
   if (Buffer.byteLength(name) > 100) {
     const cut = name.lastIndexOf('/', 155);
-    if (cut <= 0 || Buffer.byteLength(name.slice(cut + 1)) > 100) throw new RangeError(`tar member name too long: ${name}`);
+    if (cut <= 0 || Buffer.byteLength(name.slice(cut + 1)) > 100)
+      throw new RangeError(`tar member name too long: ${name}`);
     prefix = name.slice(0, cut);
     base = name.slice(cut + 1);
   }
@@ -76,7 +77,8 @@ export class TarWriter {
 /** A whole tar archive in memory, for small ones such as WebDataset shards. */
 export function tarBytes(members: Array<{ name: string; bytes: Uint8Array }>): Buffer {
   const parts: Buffer[] = [];
-  for (const { name, bytes } of members) parts.push(tarHeader(name, bytes.byteLength), Buffer.from(bytes), padding(bytes.byteLength));
+  for (const { name, bytes } of members)
+    parts.push(tarHeader(name, bytes.byteLength), Buffer.from(bytes), padding(bytes.byteLength));
   parts.push(Buffer.alloc(2 * block));
   return Buffer.concat(parts);
 }

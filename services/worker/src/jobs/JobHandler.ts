@@ -24,7 +24,11 @@ export type JobOutcome = 'completed' | 'released';
  * Runs one claimed job. `signal` aborts when the worker shuts down: the handler stops at its next
  * safe point, leaves its last checkpoint, and returns 'released' so another worker resumes it.
  */
-export type JobHandler<N extends JobName = JobName> = (job: ClaimedJob<N>, services: WorkerServices, signal: AbortSignal) => Promise<JobOutcome>;
+export type JobHandler<N extends JobName = JobName> = (
+  job: ClaimedJob<N>,
+  services: WorkerServices,
+  signal: AbortSignal,
+) => Promise<JobOutcome>;
 
 /** The handler of each queue a worker serves, typed by what that queue's jobs carry. */
 export type JobHandlers = { [N in JobName]?: JobHandler<N> };

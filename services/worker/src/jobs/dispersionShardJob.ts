@@ -83,18 +83,32 @@ export const dispersionShardJob: JobHandler<typeof JobName.dispersion> = async (
         throw new RunFailure(`iteration ${iteration} failed: ${error.message}`, iteration);
       });
       if (!step.state.latents.every(Number.isFinite)) {
-        throw new RunFailure(`non-finite latents after iteration ${iteration} (forces diverged; try a smaller timestep)`, iteration);
+        throw new RunFailure(
+          `non-finite latents after iteration ${iteration} (forces diverged; try a smaller timestep)`,
+          iteration,
+        );
       }
       state = step.state;
-      await lifecycle.recordIteration(iteration, state.iteration, shardStatsRecord(step.stats, state.identityCount, state.variations));
+      await lifecycle.recordIteration(
+        iteration,
+        state.iteration,
+        shardStatsRecord(step.stats, state.identityCount, state.variations),
+      );
       log.info({ iteration, distanceToReference: step.stats.distanceToReference.avg }, 'iteration');
       if (state.iteration % parameters.checkpointEvery === 0 && state.iteration < run.totalIterations) {
-        await services.store.putBytes(shardCheckpointKey(runId, shard.index), encodeCheckpoint({ state: checkpointState(state), seed: rng.seed }));
+        await services.store.putBytes(
+          shardCheckpointKey(runId, shard.index),
+          encodeCheckpoint({ state: checkpointState(state), seed: rng.seed }),
+        );
       }
     }
     iteration = state.iteration;
     const final = await dispersionStateStats(state, system, params);
-    await lifecycle.recordIteration(state.iteration, state.iteration, shardStatsRecord(final, state.identityCount, state.variations));
+    await lifecycle.recordIteration(
+      state.iteration,
+      state.iteration,
+      shardStatsRecord(final, state.identityCount, state.variations),
+    );
     const samples = await renderSamples(services, run, shard, state, references, covariates, model, rng);
     const { runSucceeded } = await lifecycle.succeed(samples, (client) => summarize(client, run, parameters));
     if (runSucceeded) log.info('Dispersion run succeeded');
@@ -133,7 +147,10 @@ async function loadReferences(services: WorkerServices, run: db.Run, shard: db.R
   return { identityIds, latents: all };
 }
 
-async function covariateDirections(parameters: DispersionRunParameters, model: RunModel): Promise<CovariateDirections | null> {
+async function covariateDirections(
+  parameters: DispersionRunParameters,
+  model: RunModel,
+): Promise<CovariateDirections | null> {
   const covariates = parameters.covariates;
   if (!covariates) return null;
   const dim = model.latentAverage.length;
@@ -161,7 +178,12 @@ async function covariateDirections(parameters: DispersionRunParameters, model: R
 
 /** A shard checkpoint holds its latents as rows of a Langevin-format checkpoint: latents and iteration are the whole state. */
 function checkpointState(state: DispersionState) {
-  return { count: state.identityCount * state.variations, latentDim: state.latentDim, latents: state.latents, iteration: state.iteration };
+  return {
+    count: state.identityCount * state.variations,
+    latentDim: state.latentDim,
+    latents: state.latents,
+    iteration: state.iteration,
+  };
 }
 
 /**
@@ -190,10 +212,17 @@ async function startingState(
   if (await services.store.exists(key)) {
     const checkpoint = decodeCheckpoint(await services.store.getBytes(key));
     const expected = checkpointState(initial);
-    if (checkpoint.seed !== seedFromColumn(run.seed) || checkpoint.state.count !== expected.count || checkpoint.state.latentDim !== expected.latentDim) {
+    if (
+      checkpoint.seed !== seedFromColumn(run.seed) ||
+      checkpoint.state.count !== expected.count ||
+      checkpoint.state.latentDim !== expected.latentDim
+    ) {
       throw new RunFailure('checkpoint does not belong to this shard', shard.iteration);
     }
-    services.log.info({ runId: run.id, shard: shard.index, iteration: checkpoint.state.iteration }, 'resuming shard from checkpoint');
+    services.log.info(
+      { runId: run.id, shard: shard.index, iteration: checkpoint.state.iteration },
+      'resuming shard from checkpoint',
+    );
     return { ...initial, latents: checkpoint.state.latents, iteration: checkpoint.state.iteration };
   }
   if (parameters.initialLatents) {
@@ -236,7 +265,12 @@ async function renderSamples(
       const blob = await services.store.putContent(encodePng(images, k), 'image/png');
       let coefficients: number[] = [];
       if (covariates) {
-        rng.centredUniformRow({ stream: RandomStream.discoWeights, iteration: 0, index: shard.identityIndices[i]!, subindex: variation }, weights, 0, covariates.count);
+        rng.centredUniformRow(
+          { stream: RandomStream.discoWeights, iteration: 0, index: shard.identityIndices[i]!, subindex: variation },
+          weights,
+          0,
+          covariates.count,
+        );
         coefficients = Array.from(weights, (u, c) => u * covariates.scales[c]!);
       }
       samples.push({

@@ -2,7 +2,10 @@ import type { JobName } from '../../../../src/core/queue/jobQueue.js';
 import { float32ToBytes, bytesToFloat32 } from '../../../../src/core/db/floats.js';
 import { RunStatus } from '../../../../src/generated/prisma/enums.js';
 import type * as db from '../../../../src/generated/prisma/client.js';
-import { decodeLangevinRunParameters, type LangevinRunParameters } from '../../../../src/core/runs/langevinRunParameters.js';
+import {
+  decodeLangevinRunParameters,
+  type LangevinRunParameters,
+} from '../../../../src/core/runs/langevinRunParameters.js';
 import { isTerminal } from '../../../../src/core/runs/runStatus.js';
 import { checkpointKey } from '../../../../src/core/store/keys.js';
 import { decodeIterationStats, type RunSummary } from '../../../../src/core/stats/iterationStats.js';
@@ -72,11 +75,17 @@ export const langevinJob: JobHandler<typeof JobName.langevin> = async (job, serv
         throw new RunFailure(`iteration ${iteration} failed: ${error.message}`, iteration);
       });
       if (!step.state.latents.every(Number.isFinite)) {
-        throw new RunFailure(`non-finite latents after iteration ${iteration} (forces diverged; try a smaller timestep)`, iteration);
+        throw new RunFailure(
+          `non-finite latents after iteration ${iteration} (forces diverged; try a smaller timestep)`,
+          iteration,
+        );
       }
       state = step.state;
       await lifecycle.recordIteration(iteration, state.iteration, iterationRecord(step.stats));
-      log.info({ iteration, propIct: step.stats.propIct, minAngle: step.stats.embeddingDistance.min, dt: step.stats.dt }, 'iteration');
+      log.info(
+        { iteration, propIct: step.stats.propIct, minAngle: step.stats.embeddingDistance.min, dt: step.stats.dt },
+        'iteration',
+      );
       if (state.iteration % parameters.checkpointEvery === 0 && state.iteration < run.totalIterations) {
         await services.store.putBytes(checkpointKey(runId), encodeCheckpoint({ state, seed: rng.seed }));
       }
@@ -100,7 +109,11 @@ export const langevinJob: JobHandler<typeof JobName.langevin> = async (job, serv
 async function loadGallery(services: WorkerServices, galleryId: string | null): Promise<UnitRows | null> {
   if (!galleryId) return null;
   const gallery = await services.prisma.gallery.findUniqueOrThrow({ where: { id: galleryId } });
-  const subjects = await services.prisma.gallerySubject.findMany({ where: { galleryId }, select: { embedding: true }, orderBy: { label: 'asc' } });
+  const subjects = await services.prisma.gallerySubject.findMany({
+    where: { galleryId },
+    select: { embedding: true },
+    orderBy: { label: 'asc' },
+  });
   const rows = new Float32Array(subjects.length * gallery.embeddingDim);
   subjects.forEach((subject, i) => rows.set(bytesToFloat32(subject.embedding), i * gallery.embeddingDim));
   return unitRows(rows, subjects.length, gallery.embeddingDim);
@@ -126,7 +139,8 @@ async function startingState(
   }
   if (parameters.initialLatents) {
     const latents = bytesToFloat32(await services.store.getBytes(parameters.initialLatents));
-    if (latents.length !== count * latentDim) throw new RunFailure(`initial latents hold ${latents.length} values, not ${count}×${latentDim}`, 0);
+    if (latents.length !== count * latentDim)
+      throw new RunFailure(`initial latents hold ${latents.length} values, not ${count}×${latentDim}`, 0);
     return { count, latentDim, latents, iteration: 0 };
   }
   const latents = await initialLatents({

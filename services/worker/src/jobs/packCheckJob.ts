@@ -19,12 +19,18 @@ export const packCheckJob: JobHandler<typeof JobName.packCheck> = async (job, se
   try {
     const loaded = await loadRegisteredPack(services, pack);
     if (loaded.digest !== pack.digest) {
-      await settlePack(services.prisma, packId, { status: PackStatus.REJECTED, error: `manifest.json: stored manifest has digest ${loaded.digest}` });
+      await settlePack(services.prisma, packId, {
+        status: PackStatus.REJECTED,
+        error: `manifest.json: stored manifest has digest ${loaded.digest}`,
+      });
       return 'completed';
     }
   } catch (error) {
     if (!(error instanceof PackError)) throw error;
-    await settlePack(services.prisma, packId, { status: PackStatus.REJECTED, error: `${error.field}: ${error.message} [${error.code}]` });
+    await settlePack(services.prisma, packId, {
+      status: PackStatus.REJECTED,
+      error: `${error.field}: ${error.message} [${error.code}]`,
+    });
     log.warn({ field: error.field, code: error.code }, 'model pack rejected');
     return 'completed';
   }

@@ -41,7 +41,8 @@ export function loadRegisteredPack(services: WorkerServices, pack: db.ModelPack)
 
 export async function openRunModel(services: WorkerServices, pack: db.ModelPack, batchSize: number): Promise<RunModel> {
   const loaded = await loadRegisteredPack(services, pack);
-  if (loaded.digest !== pack.digest) throw new Error(`stored pack has digest ${loaded.digest}, registered ${pack.digest}`);
+  if (loaded.digest !== pack.digest)
+    throw new Error(`stored pack has digest ${loaded.digest}, registered ${pack.digest}`);
   const model = await PackModel.open(loaded, { batchSize, device: services.config.device });
   return {
     embedding: model,
@@ -51,7 +52,14 @@ export async function openRunModel(services: WorkerServices, pack: db.ModelPack,
     covariates: loaded.covariates,
     async render(latents, count) {
       const images = await model.render(latents, count);
-      return { pixels: images.data, count, channels: images.channels, height: images.height, width: images.width, range: images.pixelRange };
+      return {
+        pixels: images.data,
+        count,
+        channels: images.channels,
+        height: images.height,
+        width: images.width,
+        range: images.pixelRange,
+      };
     },
     release: () => model.release(),
   };

@@ -2,7 +2,12 @@ import type { ShardStatsRecord, SpreadSums } from '../../../../src/core/runs/sha
 import type { DispersionIterationStats, DispersionStateStats } from '../diffusion/dispersion.js';
 import type { Spread } from '../diffusion/spread.js';
 
-const sums = (spread: Spread, count: number): SpreadSums => ({ min: spread.min, max: spread.max, sum: spread.avg * count, count });
+const sums = (spread: Spread, count: number): SpreadSums => ({
+  min: spread.min,
+  max: spread.max,
+  sum: spread.avg * count,
+  count,
+});
 
 /**
  * Counts follow from the shape: pairs a < b within each identity for the pairwise spreads, one
@@ -29,4 +34,3 @@ export function shardStatsRecord(
     dt: moved ? sums(stats.dt, identities) : null,
   };
 }
-

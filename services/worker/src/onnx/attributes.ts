@@ -61,12 +61,19 @@ export function tensorAttribute(name: string, value: TensorProto): IAttributePro
 }
 
 /** Attribute values accepted by the graph builder, mapped to ONNX attribute types by JS type. */
-export type AttributeValue = number | string | readonly number[] | TensorProto | { readonly float: number } | { readonly floats: readonly number[] };
+export type AttributeValue =
+  | number
+  | string
+  | readonly number[]
+  | TensorProto
+  | { readonly float: number }
+  | { readonly floats: readonly number[] };
 
 /** Integers become INT/INTS; `{ float }` / `{ floats }` force FLOAT/FLOATS for integral float values. */
 export function toAttribute(name: string, value: AttributeValue): IAttributeProto {
   if (typeof value === 'string') return stringAttribute(name, value);
-  if (typeof value === 'number') return Number.isInteger(value) ? intAttribute(name, value) : floatAttribute(name, value);
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? intAttribute(name, value) : floatAttribute(name, value);
   if (value instanceof onnx.TensorProto) return tensorAttribute(name, value);
   if ('float' in value) return floatAttribute(name, value.float);
   if ('floats' in value) return floatsAttribute(name, value.floats);

@@ -28,8 +28,10 @@ export function composeModels(first: ModelProto, second: ModelProto, options: Co
   const connectedInputs = new Map<string, string>();
   for (const [out, inp] of options.connect) {
     const producer = aOutputs.get(out);
-    if (!producer) throw new Error(`compose: the first model has no output "${out}" (outputs: ${[...aOutputs.keys()].join(', ')})`);
-    if (!bInputs.has(inp)) throw new Error(`compose: the second model has no input "${inp}" (inputs: ${[...bInputs].join(', ')})`);
+    if (!producer)
+      throw new Error(`compose: the first model has no output "${out}" (outputs: ${[...aOutputs.keys()].join(', ')})`);
+    if (!bInputs.has(inp))
+      throw new Error(`compose: the second model has no input "${inp}" (inputs: ${[...bInputs].join(', ')})`);
     const consumer = b.input.find((i) => i.name === inp)!;
     checkCompatible(producer, consumer);
     connectedInputs.set(inp, prefixes.first + out);
@@ -44,7 +46,11 @@ export function composeModels(first: ModelProto, second: ModelProto, options: Co
     initializer: [...a.initializer, ...b.initializer],
     input: [...a.input, ...b.input.filter((i) => !connectedIntoB(i.name ?? '', connectedInputs))],
     output: [...(options.keepOutputs ?? []).map((name) => keptOutput(a, prefixes.first + name)), ...b.output],
-    valueInfo: [...a.valueInfo, ...b.valueInfo, ...a.output.filter((o) => !(options.keepOutputs ?? []).some((k) => prefixes.first + k === o.name))],
+    valueInfo: [
+      ...a.valueInfo,
+      ...b.valueInfo,
+      ...a.output.filter((o) => !(options.keepOutputs ?? []).some((k) => prefixes.first + k === o.name)),
+    ],
   });
   checkUniqueNames(graph);
   return onnx.ModelProto.create({
@@ -69,7 +75,9 @@ function checkCompatible(producer: IValueInfoProto, consumer: IValueInfoProto): 
   const p = producer.type?.tensorType;
   const c = consumer.type?.tensorType;
   if (p?.elemType && c?.elemType && p.elemType !== c.elemType) {
-    throw new Error(`compose: ${producer.name} has element type ${p.elemType} but ${consumer.name} expects ${c.elemType}`);
+    throw new Error(
+      `compose: ${producer.name} has element type ${p.elemType} but ${consumer.name} expects ${c.elemType}`,
+    );
   }
   const pd = p?.shape?.dim ?? [];
   const cd = c?.shape?.dim ?? [];

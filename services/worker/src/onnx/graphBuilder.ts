@@ -67,14 +67,25 @@ export class GraphBuilder {
         ? options.outputs.map((o) => this.claim(o))
         : Array.from({ length: options.outputs ?? 1 }, (_, k) => this.uniqueName(`${nodeName}_output_${k}`));
     const attribute = Object.entries(options.attributes ?? {}).map(([key, value]) => toAttribute(key, value));
-    const node: NodeProto = onnx.NodeProto.create({ name: nodeName, opType, input: [...inputs], output: outputs, attribute });
+    const node: NodeProto = onnx.NodeProto.create({
+      name: nodeName,
+      opType,
+      input: [...inputs],
+      output: outputs,
+      attribute,
+    });
     if (options.domain) node.domain = options.domain;
     this.graph.node.push(node);
     return outputs;
   }
 
   /** A single-output node; returns the output name. */
-  op(opType: string, inputs: readonly string[], attributes?: Readonly<Record<string, AttributeValue>>, name?: string): string {
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attributes?: Readonly<Record<string, AttributeValue>>,
+    name?: string,
+  ): string {
     const [output] = this.node(opType, inputs, { attributes, name });
     return output!;
   }
@@ -91,7 +102,12 @@ export class GraphBuilder {
   }
 
   /** A FLOAT or DOUBLE constant; `dataType` lets it match the precision of the tensors it meets. */
-  constantFloat(values: readonly number[], dims: readonly number[] = [values.length], dataType: number = DataType.FLOAT, base = 'const_f'): string {
+  constantFloat(
+    values: readonly number[],
+    dims: readonly number[] = [values.length],
+    dataType: number = DataType.FLOAT,
+    base = 'const_f',
+  ): string {
     return this.initializer(floatTensorOfType(base, dataType, dims, values));
   }
 

@@ -11,7 +11,11 @@ export function elementCount(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }
 
-export function float32Tensor(name: string, dims: readonly number[], data: Float32Array | readonly number[]): TensorProto {
+export function float32Tensor(
+  name: string,
+  dims: readonly number[],
+  data: Float32Array | readonly number[],
+): TensorProto {
   const values = data instanceof Float32Array ? data : Float32Array.from(data);
   checkCount(name, dims, values.length);
   return onnx.TensorProto.create({
@@ -22,7 +26,11 @@ export function float32Tensor(name: string, dims: readonly number[], data: Float
   });
 }
 
-export function float64Tensor(name: string, dims: readonly number[], data: Float64Array | readonly number[]): TensorProto {
+export function float64Tensor(
+  name: string,
+  dims: readonly number[],
+  data: Float64Array | readonly number[],
+): TensorProto {
   const values = data instanceof Float64Array ? data : Float64Array.from(data);
   checkCount(name, dims, values.length);
   return onnx.TensorProto.create({
@@ -33,7 +41,11 @@ export function float64Tensor(name: string, dims: readonly number[], data: Float
   });
 }
 
-export function int64Tensor(name: string, dims: readonly number[], data: BigInt64Array | readonly number[]): TensorProto {
+export function int64Tensor(
+  name: string,
+  dims: readonly number[],
+  data: BigInt64Array | readonly number[],
+): TensorProto {
   const values = data instanceof BigInt64Array ? data : BigInt64Array.from(data, (v) => BigInt(v));
   checkCount(name, dims, values.length);
   return onnx.TensorProto.create({
@@ -45,14 +57,20 @@ export function int64Tensor(name: string, dims: readonly number[], data: BigInt6
 }
 
 /** A float tensor of `dataType` (FLOAT or DOUBLE), for constants that must match a graph's precision. */
-export function floatTensorOfType(name: string, dataType: number, dims: readonly number[], data: readonly number[]): TensorProto {
+export function floatTensorOfType(
+  name: string,
+  dataType: number,
+  dims: readonly number[],
+  data: readonly number[],
+): TensorProto {
   if (dataType === DataType.FLOAT) return float32Tensor(name, dims, data);
   if (dataType === DataType.DOUBLE) return float64Tensor(name, dims, data);
   throw new Error(`cannot build a floating-point constant of ONNX data type ${dataTypeName(dataType)}`);
 }
 
 export function float32FromTensor(tensor: TensorProto): Float32Array {
-  if (tensor.dataType !== DataType.FLOAT) throw new Error(`tensor ${tensor.name} is ${dataTypeName(tensor.dataType)}, not FLOAT`);
+  if (tensor.dataType !== DataType.FLOAT)
+    throw new Error(`tensor ${tensor.name} is ${dataTypeName(tensor.dataType)}, not FLOAT`);
   rejectExternal(tensor);
   const count = elementCount(tensorDims(tensor));
   if (tensor.rawData && tensor.rawData.length > 0) return new Float32Array(copyBytes(tensor.rawData).buffer, 0, count);
@@ -60,7 +78,8 @@ export function float32FromTensor(tensor: TensorProto): Float32Array {
 }
 
 export function float64FromTensor(tensor: TensorProto): Float64Array {
-  if (tensor.dataType !== DataType.DOUBLE) throw new Error(`tensor ${tensor.name} is ${dataTypeName(tensor.dataType)}, not DOUBLE`);
+  if (tensor.dataType !== DataType.DOUBLE)
+    throw new Error(`tensor ${tensor.name} is ${dataTypeName(tensor.dataType)}, not DOUBLE`);
   rejectExternal(tensor);
   const count = elementCount(tensorDims(tensor));
   if (tensor.rawData && tensor.rawData.length > 0) return new Float64Array(copyBytes(tensor.rawData).buffer, 0, count);
@@ -68,7 +87,8 @@ export function float64FromTensor(tensor: TensorProto): Float64Array {
 }
 
 export function int64FromTensor(tensor: TensorProto): BigInt64Array {
-  if (tensor.dataType !== DataType.INT64) throw new Error(`tensor ${tensor.name} is ${dataTypeName(tensor.dataType)}, not INT64`);
+  if (tensor.dataType !== DataType.INT64)
+    throw new Error(`tensor ${tensor.name} is ${dataTypeName(tensor.dataType)}, not INT64`);
   rejectExternal(tensor);
   const count = elementCount(tensorDims(tensor));
   if (tensor.rawData && tensor.rawData.length > 0) return new BigInt64Array(copyBytes(tensor.rawData).buffer, 0, count);
@@ -105,13 +125,22 @@ export function dataTypeName(dataType: number): string {
 }
 
 export function isFloatType(dataType: number): boolean {
-  return dataType === DataType.FLOAT || dataType === DataType.DOUBLE || dataType === DataType.FLOAT16 || dataType === DataType.BFLOAT16;
+  return (
+    dataType === DataType.FLOAT ||
+    dataType === DataType.DOUBLE ||
+    dataType === DataType.FLOAT16 ||
+    dataType === DataType.BFLOAT16
+  );
 }
 
 /** Types ONNX stores in int32_data when not in raw_data. */
-function smallIntegers(tensor: TensorProto, fromRaw: (bytes: Uint8Array, count: number) => ArrayLike<number>): number[] {
+function smallIntegers(
+  tensor: TensorProto,
+  fromRaw: (bytes: Uint8Array, count: number) => ArrayLike<number>,
+): number[] {
   rejectExternal(tensor);
-  if (tensor.rawData && tensor.rawData.length > 0) return Array.from(fromRaw(copyBytes(tensor.rawData), elementCount(tensorDims(tensor))));
+  if (tensor.rawData && tensor.rawData.length > 0)
+    return Array.from(fromRaw(copyBytes(tensor.rawData), elementCount(tensorDims(tensor))));
   return [...tensor.int32Data];
 }
 

@@ -51,12 +51,17 @@ function composePack(pack: LoadedPack, latentToImage: LatentToImage): Composite 
 }
 
 /** The pack's constant generator inputs with a run's replacements; a replacement of the wrong size is a RangeError naming it. */
-export function constantValues(pack: LoadedPack, overrides: Readonly<Record<string, readonly number[]>> = {}): Map<string, Float32Array> {
+export function constantValues(
+  pack: LoadedPack,
+  overrides: Readonly<Record<string, readonly number[]>> = {},
+): Map<string, Float32Array> {
   const inputs = pack.manifest.generator.constantInputs ?? [];
   const known = new Set(inputs.flatMap((c) => (c.runParameter ? [c.runParameter] : [])));
   const unknown = Object.keys(overrides).filter((key) => !known.has(key));
   if (unknown.length > 0) {
-    throw new RangeError(`generatorInputs: the pack takes no ${unknown.join(', ')} (it takes: ${[...known].join(', ') || 'none'})`);
+    throw new RangeError(
+      `generatorInputs: the pack takes no ${unknown.join(', ')} (it takes: ${[...known].join(', ') || 'none'})`,
+    );
   }
   const values = new Map(pack.constants);
   for (const input of inputs) {
@@ -64,7 +69,9 @@ export function constantValues(pack: LoadedPack, overrides: Readonly<Record<stri
     if (given === undefined) continue;
     const count = input.dims.reduce((a, b) => a * b, 1);
     if (given.length !== count || !given.every(Number.isFinite)) {
-      throw new RangeError(`generatorInputs.${input.runParameter}: expected ${count} finite numbers, got ${given.length}`);
+      throw new RangeError(
+        `generatorInputs.${input.runParameter}: expected ${count} finite numbers, got ${given.length}`,
+      );
     }
     values.set(input.name, Float32Array.from(given));
   }
@@ -93,7 +100,10 @@ type GraphKind = 'embed' | 'render' | 'mapping';
 export const largeWeightBytes = 64 * 1024 * 1024;
 
 function weightBytes(model: ModelProto): number {
-  return (model.graph?.initializer ?? []).reduce((sum, t) => sum + (t.rawData?.length ?? 0) + 4 * (t.floatData?.length ?? 0), 0);
+  return (model.graph?.initializer ?? []).reduce(
+    (sum, t) => sum + (t.rawData?.length ?? 0) + 4 * (t.floatData?.length ?? 0),
+    0,
+  );
 }
 
 /**
@@ -125,13 +135,25 @@ export class PackModel implements EmbeddingModel {
   }
 
   static async open(pack: LoadedPack, options: PackModelOptions): Promise<PackModel> {
-    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1)
+      throw new RangeError(`batchSize must be a positive integer, got ${options.batchSize}`);
     const fixed = pack.manifest.generator.batch;
-    const latentToImage = options.generatorInputs ? buildLatentToImage(pack.manifest, pack.generator, constantValues(pack, options.generatorInputs)) : pack.latentToImage;
+    const latentToImage = options.generatorInputs
+      ? buildLatentToImage(pack.manifest, pack.generator, constantValues(pack, options.generatorInputs))
+      : pack.latentToImage;
     const selection = await selectExecutionProvider(options.device ?? deviceRequestFromEnv());
     const composite = composePack(pack, latentToImage);
     const oneGradientGraph = fixed !== undefined || weightBytes(composite.model) >= largeWeightBytes;
-    return new PackModel(pack, latentToImage, composite, selection.provider, selection.reason, fixed ?? options.batchSize, fixed !== undefined, oneGradientGraph);
+    return new PackModel(
+      pack,
+      latentToImage,
+      composite,
+      selection.provider,
+      selection.reason,
+      fixed ?? options.batchSize,
+      fixed !== undefined,
+      oneGradientGraph,
+    );
   }
 
   async embed(latents: Float32Array, count: number): Promise<Float32Array> {
@@ -141,7 +163,11 @@ export class PackModel implements EmbeddingModel {
     const out = new Float32Array(count * this.embeddingDim);
     for (let start = 0; start < count; start += this.batchSize) {
       const rows = Math.min(this.batchSize, count - start);
-      const result = await runSession(session, { [input]: this.latentBatch(latents, start, rows, this.runRows(rows)) }, [output]);
+      const result = await runSession(
+        session,
+        { [input]: this.latentBatch(latents, start, rows, this.runRows(rows)) },
+        [output],
+      );
       out.set(asFloat32(result[output]!, output).subarray(0, rows * this.embeddingDim), start * this.embeddingDim);
     }
     return out;
@@ -160,11 +186,20 @@ export class PackModel implements EmbeddingModel {
       const feeds = {
         [input]: this.latentBatch(latents, start, rows, size),
         // Padding rows get a zero upstream gradient, so they contribute nothing.
-        [gradientName(output)]: float32([size, this.embeddingDim], padRows(upstream, this.embeddingDim, start, rows, size, false)),
+        [gradientName(output)]: float32(
+          [size, this.embeddingDim],
+          padRows(upstream, this.embeddingDim, start, rows, size, false),
+        ),
       };
       const result = await runSession(session, feeds, [output, gradientName(input)]);
-      embeddings.set(asFloat32(result[output]!, output).subarray(0, rows * this.embeddingDim), start * this.embeddingDim);
-      latentGradient.set(asFloat32(result[gradientName(input)]!, input).subarray(0, rows * this.latentDim), start * this.latentDim);
+      embeddings.set(
+        asFloat32(result[output]!, output).subarray(0, rows * this.embeddingDim),
+        start * this.embeddingDim,
+      );
+      latentGradient.set(
+        asFloat32(result[gradientName(input)]!, input).subarray(0, rows * this.latentDim),
+        start * this.latentDim,
+      );
     }
     return { embeddings, latentGradient };
   }
@@ -195,10 +230,21 @@ export class PackModel implements EmbeddingModel {
     const data = new Float32Array(count * imageSize);
     for (let start = 0; start < count; start += this.batchSize) {
       const rows = Math.min(this.batchSize, count - start);
-      const result = await runSession(session, { [input]: this.latentBatch(latents, start, rows, this.runRows(rows)) }, [output]);
+      const result = await runSession(
+        session,
+        { [input]: this.latentBatch(latents, start, rows, this.runRows(rows)) },
+        [output],
+      );
       data.set(asFloat32(result[output]!, output).subarray(0, rows * imageSize), start * imageSize);
     }
-    return { data, count, channels: generator.channels, height: generator.height, width: generator.width, pixelRange: [...generator.pixelRange] };
+    return {
+      data,
+      count,
+      channels: generator.channels,
+      height: generator.height,
+      width: generator.width,
+      pixelRange: [...generator.pixelRange],
+    };
   }
 
   async release(): Promise<void> {
@@ -211,7 +257,8 @@ export class PackModel implements EmbeddingModel {
 
   private forwardSession(kind: GraphKind): Promise<Session> {
     return cached(this.forwardSessions, kind, () => {
-      const model = kind === 'embed' ? this.composite.model : kind === 'render' ? this.latentToImage.model : this.pack.mapping;
+      const model =
+        kind === 'embed' ? this.composite.model : kind === 'render' ? this.latentToImage.model : this.pack.mapping;
       return createSession(model, { provider: this.executionProvider });
     });
   }
@@ -250,7 +297,14 @@ function cached<K>(sessions: Map<K, Promise<Session>>, key: K, create: () => Pro
 }
 
 /** Rows start..start+rows of a row-major matrix, padded to `size` rows with copies of the first row or zeros. */
-function padRows(values: Float32Array, width: number, start: number, rows: number, size: number, repeatFirst: boolean): Float32Array {
+function padRows(
+  values: Float32Array,
+  width: number,
+  start: number,
+  rows: number,
+  size: number,
+  repeatFirst: boolean,
+): Float32Array {
   const out = new Float32Array(size * width);
   out.set(values.subarray(start * width, (start + rows) * width));
   if (repeatFirst) for (let r = rows; r < size; r++) out.copyWithin(r * width, 0, width);

@@ -22,7 +22,11 @@ export interface LooseModels {
 function onlyInput(role: ModelRole, model: ModelProto): TensorInfo {
   const { inputs } = modelIo(model);
   if (inputs.length !== 1) {
-    throw new PackError('model-io', `${role}.input`, `the model must take exactly one input, it takes ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`);
+    throw new PackError(
+      'model-io',
+      `${role}.input`,
+      `the model must take exactly one input, it takes ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`,
+    );
   }
   return inputs[0]!;
 }
@@ -36,24 +40,38 @@ function firstOutput(role: ModelRole, model: ModelProto): TensorInfo {
 function staticDims(role: ModelRole, tensor: TensorInfo, rank: number): number[] {
   const dims = (tensor.dims ?? []).slice(1);
   if (dims.length !== rank - 1 || !dims.every((d): d is number => typeof d === 'number' && d > 0)) {
-    throw new PackError('dims-mismatch', `${role}.input`, `"${tensor.name}" must have rank ${rank} with static sizes after the batch axis, declared [${(tensor.dims ?? []).join(', ')}]`);
+    throw new PackError(
+      'dims-mismatch',
+      `${role}.input`,
+      `"${tensor.name}" must have rank ${rank} with static sizes after the batch axis, declared [${(tensor.dims ?? []).join(', ')}]`,
+    );
   }
   return dims;
 }
 
 /** Output dims after the batch axis, from a run on one zero input (exports often leave them symbolic). */
-async function outputDims(role: ModelRole, model: ModelProto, input: TensorInfo, inputDims: readonly number[], output: string): Promise<number[]> {
+async function outputDims(
+  role: ModelRole,
+  model: ModelProto,
+  input: TensorInfo,
+  inputDims: readonly number[],
+  output: string,
+): Promise<number[]> {
   try {
     const session = await createSession(model, { provider: 'cpu' });
     try {
       const count = inputDims.reduce((a, b) => a * b, 1);
-      const result = await runSession(session, { [input.name]: float32([1, ...inputDims], new Float32Array(count)) }, [output]);
+      const result = await runSession(session, { [input.name]: float32([1, ...inputDims], new Float32Array(count)) }, [
+        output,
+      ]);
       return result[output]!.dims.slice(1);
     } finally {
       await session.release();
     }
   } catch (error) {
-    throw new PackError('dry-run-failed', `${role}.file`, `failed on one zero input: ${(error as Error).message}`, { cause: error });
+    throw new PackError('dry-run-failed', `${role}.file`, `failed on one zero input: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -62,7 +80,9 @@ function identityMapping(dim: number): Uint8Array {
   builder.input('z', DataType.FLOAT, ['batch', dim]);
   builder.node('Identity', ['z'], { outputs: ['w'] });
   builder.output('w', DataType.FLOAT, ['batch', dim]);
-  return encodeModel(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: builder.graph }));
+  return encodeModel(
+    onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: builder.graph }),
+  );
 }
 
 /**
@@ -76,11 +96,21 @@ export async function adHocPackFiles(models: LooseModels): Promise<Map<string, U
   const wIn = onlyInput('generator', generator);
   const [latentDim] = staticDims('generator', wIn, 2) as [number];
   const imageOut = firstOutput('generator', generator);
-  const [channels, height, width] = (await outputDims('generator', generator, wIn, [latentDim], imageOut.name)) as [number, number, number];
+  const [channels, height, width] = (await outputDims('generator', generator, wIn, [latentDim], imageOut.name)) as [
+    number,
+    number,
+    number,
+  ];
   const xIn = onlyInput('recognizer', recognizer);
   const [, inputHeight, inputWidth] = staticDims('recognizer', xIn, 4) as [number, number, number];
   const eOut = firstOutput('recognizer', recognizer);
-  const [embeddingDim] = (await outputDims('recognizer', recognizer, xIn, staticDims('recognizer', xIn, 4), eOut.name)) as [number];
+  const [embeddingDim] = (await outputDims(
+    'recognizer',
+    recognizer,
+    xIn,
+    staticDims('recognizer', xIn, 4),
+    eOut.name,
+  )) as [number];
   const mappingBytes = models.mapping ?? identityMapping(latentDim);
   const mapping = decodePackModel('mapping', mappingBytes);
   const zIn = onlyInput('mapping', mapping);
@@ -97,9 +127,29 @@ export async function adHocPackFiles(models: LooseModels): Promise<Map<string, U
     name: 'models under check',
     latentDim,
     embeddingDim,
-    mapping: { file: 'mapping.onnx', sha256: digest('mapping.onnx'), input: zIn.name, output: firstOutput('mapping', mapping).name, zDim },
-    generator: { file: 'generator.onnx', sha256: digest('generator.onnx'), input: wIn.name, output: imageOut.name, layout: 'NCHW', channels, height, width, pixelRange: [-1, 1] },
-    alignment: { crop: { x: 0, y: 0, width, height }, outputSize: { width: inputWidth, height: inputHeight }, pixelRange: [-1, 1] },
+    mapping: {
+      file: 'mapping.onnx',
+      sha256: digest('mapping.onnx'),
+      input: zIn.name,
+      output: firstOutput('mapping', mapping).name,
+      zDim,
+    },
+    generator: {
+      file: 'generator.onnx',
+      sha256: digest('generator.onnx'),
+      input: wIn.name,
+      output: imageOut.name,
+      layout: 'NCHW',
+      channels,
+      height,
+      width,
+      pixelRange: [-1, 1],
+    },
+    alignment: {
+      crop: { x: 0, y: 0, width, height },
+      outputSize: { width: inputWidth, height: inputHeight },
+      pixelRange: [-1, 1],
+    },
     recognizer: { file: 'recognizer.onnx', sha256: digest('recognizer.onnx'), input: xIn.name, output: eOut.name },
     wAvg: { values: Array.from(models.wAvg ?? new Float32Array(latentDim)) },
     truncation: 0.7,

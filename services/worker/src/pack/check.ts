@@ -89,7 +89,14 @@ export interface CheckReport {
   /** The pack checked; absent for loose models. */
   pack?: { name: string; digest: string; location: string };
   models: ModelReport[];
-  dims?: { zDim: number; latentDim: number; numWs?: number; image: number[]; recognizerInput: number[]; embeddingDim: number };
+  dims?: {
+    zDim: number;
+    latentDim: number;
+    numWs?: number;
+    image: number[];
+    recognizerInput: number[];
+    embeddingDim: number;
+  };
   /** The batch a fixed-batch export runs at (generator.batch); every run is padded to it. */
   fixedBatch?: number;
   timing?: TimingReport;
@@ -113,7 +120,12 @@ export async function checkModels(target: CheckTarget, options: CheckOptions): P
   };
   let source: PackSource;
   try {
-    source = 'pack' in target ? (typeof target.pack === 'string' ? directorySource(target.pack) : target.pack) : memorySource(await adHocPackFiles(target.models), 'models under check');
+    source =
+      'pack' in target
+        ? typeof target.pack === 'string'
+          ? directorySource(target.pack)
+          : target.pack
+        : memorySource(await adHocPackFiles(target.models), 'models under check');
   } catch (error) {
     if (error instanceof PackError) return fail(error.message);
     throw error;
@@ -154,16 +166,25 @@ export async function checkModels(target: CheckTarget, options: CheckOptions): P
 }
 
 /** Timing, gradient check and reference comparison of a loaded pack; failures go into `report.problems`. */
-async function runComposite(model: PackModel, report: CheckReport, options: CheckOptions, withMapping: boolean): Promise<void> {
+async function runComposite(
+  model: PackModel,
+  report: CheckReport,
+  options: CheckOptions,
+  withMapping: boolean,
+): Promise<void> {
   report.timing = await timeModel(model, options.batch);
   report.gradientCheck = await gradientCheck(model, options.gradientPoints ?? gradientPoints);
   if (!report.gradientCheck.passed) {
-    report.problems.push(`gradient check: relative error ${report.gradientCheck.relativeError.toExponential(2)} exceeds ${gradientTolerance}`);
+    report.problems.push(
+      `gradient check: relative error ${report.gradientCheck.relativeError.toExponential(2)} exceeds ${gradientTolerance}`,
+    );
   }
   if (options.reference) {
     report.reference = await compareReference(model.pack, model, options.reference, withMapping);
     for (const r of report.reference.filter((r) => !r.passed)) {
-      report.problems.push(`reference ${r.name}: relative error ${r.relativeError.toExponential(2)} exceeds ${r.tolerance}`);
+      report.problems.push(
+        `reference ${r.name}: relative error ${r.relativeError.toExponential(2)} exceeds ${r.tolerance}`,
+      );
     }
   }
 }
@@ -192,7 +213,13 @@ function inspectModelFile(role: ModelRole, bytes: Uint8Array): ModelReport | nul
   try {
     const model = decodeModel(bytes);
     const inspection = inspectOps(model);
-    return { role, opset: inspection.opset, io: modelIo(model), ops: inspection.ops, differentiated: role !== 'mapping' };
+    return {
+      role,
+      opset: inspection.opset,
+      io: modelIo(model),
+      ops: inspection.ops,
+      differentiated: role !== 'mapping',
+    };
   } catch {
     return null;
   }
@@ -229,7 +256,14 @@ async function timeModel(model: PackModel, batch: number): Promise<TimingReport>
   }
   const forwardMs = median(forward);
   const vjpMs = median(vjp);
-  return { batch, executionProvider: model.executionProvider, gradientBuildMs, forwardMs, vjpMs, ratio: vjpMs / forwardMs };
+  return {
+    batch,
+    executionProvider: model.executionProvider,
+    gradientBuildMs,
+    forwardMs,
+    vjpMs,
+    ratio: vjpMs / forwardMs,
+  };
 }
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>, offset = 0): number {
@@ -271,7 +305,14 @@ async function gradientCheck(model: PackModel, points: number): Promise<Gradient
   const error = Math.sqrt(directions.reduce((s, c) => s + (c.finiteDifference - c.pathAverage) ** 2, 0));
   const size = Math.sqrt(directions.reduce((s, c) => s + c.finiteDifference ** 2, 0));
   const relativeError = error / Math.max(size, Number.MIN_VALUE);
-  return { step, points, directions, relativeError, tolerance: gradientTolerance, passed: relativeError <= gradientTolerance };
+  return {
+    step,
+    points,
+    directions,
+    relativeError,
+    tolerance: gradientTolerance,
+    passed: relativeError <= gradientTolerance,
+  };
 }
 
 function relativeError(actual: Float32Array, expected: Float32Array): number {
@@ -291,25 +332,48 @@ function result(name: string, actual: Float32Array, expected: ReferenceTensor, t
 }
 
 /** Output and VJP of one model at the reference input and upstream gradient. */
-async function modelVjp(model: ModelProto, input: string, output: string, x: ReferenceTensor, upstream: ReferenceTensor): Promise<{ output: Float32Array; gradient: Float32Array }> {
+async function modelVjp(
+  model: ModelProto,
+  input: string,
+  output: string,
+  x: ReferenceTensor,
+  upstream: ReferenceTensor,
+): Promise<{ output: Float32Array; gradient: Float32Array }> {
   const gradientModel = await differentiate(model, { wrt: [input], outputs: [output], batch: x.shape[0] });
   const session = await createSession(gradientModel, { provider: 'cpu' });
   try {
-    const out = await runSession(session, { [input]: float32(x.shape, x.data), [gradientName(output)]: float32(upstream.shape, upstream.data) });
-    return { output: asFloat32(out[output]!, output), gradient: asFloat32(out[gradientName(input)]!, gradientName(input)) };
+    const out = await runSession(session, {
+      [input]: float32(x.shape, x.data),
+      [gradientName(output)]: float32(upstream.shape, upstream.data),
+    });
+    return {
+      output: asFloat32(out[output]!, output),
+      gradient: asFloat32(out[gradientName(input)]!, gradientName(input)),
+    };
   } finally {
     await session.release();
   }
 }
 
-async function compareReference(pack: LoadedPack, model: PackModel, reference: ReferenceData, withMapping: boolean): Promise<ReferenceResult[]> {
+async function compareReference(
+  pack: LoadedPack,
+  model: PackModel,
+  reference: ReferenceData,
+  withMapping: boolean,
+): Promise<ReferenceResult[]> {
   const { manifest } = pack;
   const results: ReferenceResult[] = [];
   if (withMapping && reference.z && reference.mappingOut) {
     const session = await createSession(pack.mapping, { provider: 'cpu' });
     try {
-      const out = await runSession(session, { [manifest.mapping.input]: float32(reference.z.shape, reference.z.data) }, [manifest.mapping.output]);
-      results.push(result('mapping output', asFloat32(out[manifest.mapping.output]!), reference.mappingOut, referenceTolerance));
+      const out = await runSession(
+        session,
+        { [manifest.mapping.input]: float32(reference.z.shape, reference.z.data) },
+        [manifest.mapping.output],
+      );
+      results.push(
+        result('mapping output', asFloat32(out[manifest.mapping.output]!), reference.mappingOut, referenceTolerance),
+      );
     } finally {
       await session.release();
     }
@@ -318,17 +382,26 @@ async function compareReference(pack: LoadedPack, model: PackModel, reference: R
     const { w, image, gImage, dw } = reference.generator;
     const { model: chain, input, output } = pack.latentToImage;
     const g = await modelVjp(chain, input, output, w, gImage);
-    results.push(result('generator image', g.output, image, referenceTolerance), result('generator VJP', g.gradient, dw, referenceTolerance));
+    results.push(
+      result('generator image', g.output, image, referenceTolerance),
+      result('generator VJP', g.gradient, dw, referenceTolerance),
+    );
   }
   if (reference.recognizer) {
     const { x, embedding, gEmbedding, dx } = reference.recognizer;
     const r = await modelVjp(pack.recognizer, manifest.recognizer.input, manifest.recognizer.output, x, gEmbedding);
-    results.push(result('recognizer embedding', r.output, embedding, referenceTolerance), result('recognizer VJP', r.gradient, dx, referenceTolerance));
+    results.push(
+      result('recognizer embedding', r.output, embedding, referenceTolerance),
+      result('recognizer VJP', r.gradient, dx, referenceTolerance),
+    );
   }
   if (reference.composite) {
     const { w, embedding, gEmbedding, dw } = reference.composite;
     const c = await model.vjp(w.data, gEmbedding.data, w.shape[0]!);
-    results.push(result('composite embedding', c.embeddings, embedding, referenceTolerance), result('composite VJP', c.latentGradient, dw, referenceTolerance));
+    results.push(
+      result('composite embedding', c.embeddings, embedding, referenceTolerance),
+      result('composite VJP', c.latentGradient, dw, referenceTolerance),
+    );
   }
   return results;
 }

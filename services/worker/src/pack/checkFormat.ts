@@ -22,13 +22,20 @@ const exp = (x: number): string => x.toExponential(2);
 /** The report as `brownian pack check` prints it. */
 export function formatCheckReport(report: CheckReport): string {
   const lines: string[] = [];
-  if (report.pack) lines.push(`pack ${report.pack.name} from ${report.pack.location}`, `digest ${report.pack.digest}`, '');
+  if (report.pack)
+    lines.push(`pack ${report.pack.name} from ${report.pack.location}`, `digest ${report.pack.digest}`, '');
   for (const m of report.models) lines.push(...modelText(m));
   if (report.dims) {
     const d = report.dims;
     const ws = d.numWs === undefined ? '' : ` (broadcast to ${d.numWs} layers)`;
-    lines.push('', `dims: z ${d.zDim} -> w ${d.latentDim}${ws} -> image ${d.image.join('x')} -> aligned ${d.recognizerInput.join('x')} -> embedding ${d.embeddingDim}`);
-    if (report.fixedBatch !== undefined) lines.push(`fixed batch: the generator export runs at batch ${report.fixedBatch} only; every run is padded to it`);
+    lines.push(
+      '',
+      `dims: z ${d.zDim} -> w ${d.latentDim}${ws} -> image ${d.image.join('x')} -> aligned ${d.recognizerInput.join('x')} -> embedding ${d.embeddingDim}`,
+    );
+    if (report.fixedBatch !== undefined)
+      lines.push(
+        `fixed batch: the generator export runs at batch ${report.fixedBatch} only; every run is padded to it`,
+      );
   }
   if (report.timing) {
     const t = report.timing;
@@ -42,13 +49,18 @@ export function formatCheckReport(report: CheckReport): string {
       `gradient check: ${g.directions.length} random directions, step ${g.step.toPrecision(3)}, VJP at ${g.points} points per segment: relative error ${exp(g.relativeError)} (tolerance ${g.tolerance}) ${g.passed ? 'ok' : 'FAILED'}`,
     );
     for (const c of g.directions) {
-      lines.push(`  finite difference ${c.finiteDifference.toPrecision(6)}, VJP along the segment ${c.pathAverage.toPrecision(6)}, VJP at w ${c.pointDerivative.toPrecision(6)}`);
+      lines.push(
+        `  finite difference ${c.finiteDifference.toPrecision(6)}, VJP along the segment ${c.pathAverage.toPrecision(6)}, VJP at w ${c.pointDerivative.toPrecision(6)}`,
+      );
     }
   }
   if (report.reference.length > 0) {
     lines.push('reference (relative error):');
     const width = Math.max(...report.reference.map((r) => r.name.length));
-    for (const r of report.reference) lines.push(`  ${r.name.padEnd(width)}  ${exp(r.relativeError)} (tolerance ${r.tolerance}) ${r.passed ? 'ok' : 'FAILED'}`);
+    for (const r of report.reference)
+      lines.push(
+        `  ${r.name.padEnd(width)}  ${exp(r.relativeError)} (tolerance ${r.tolerance}) ${r.passed ? 'ok' : 'FAILED'}`,
+      );
   }
   lines.push('', report.passed ? 'PASSED' : 'FAILED');
   for (const problem of report.problems) lines.push(`  ${problem}`);

@@ -22,7 +22,12 @@ export function findFusedConvs(model: ModelProto): FusedConv[] {
   const outputs = graph.output.map((o) => o.name ?? '');
   const { valueDependent } = analyseGraph(graph, inputs, outputs, inputs);
   return graph.node
-    .filter((node) => (node.opType === 'Conv' || node.opType === 'ConvTranspose') && getInt(node, 'group', 1) > 1 && valueDependent.has(node.input?.[1] ?? ''))
+    .filter(
+      (node) =>
+        (node.opType === 'Conv' || node.opType === 'ConvTranspose') &&
+        getInt(node, 'group', 1) > 1 &&
+        valueDependent.has(node.input?.[1] ?? ''),
+    )
     .map((node) => ({ node: node.name || node.output?.[0] || 'Conv', group: getInt(node, 'group', 1) }));
 }
 
@@ -41,9 +46,17 @@ export function checkFixedBatch(model: ModelProto, declared: number | undefined)
   if (fused.length === 0) return;
   const example = `Conv "${fused[0]!.node}" has group ${fused[0]!.group} with computed weights (${fused.length} such node${fused.length === 1 ? '' : 's'})`;
   if (batches.length > 1) {
-    throw new PackError('fixed-batch', 'generator.file', `${example}, other such nodes have groups ${batches.join(', ')}: ${advice('N')}`);
+    throw new PackError(
+      'fixed-batch',
+      'generator.file',
+      `${example}, other such nodes have groups ${batches.join(', ')}: ${advice('N')}`,
+    );
   }
   if (declared !== batches[0]) {
-    throw new PackError('fixed-batch', 'generator.batch', `${declared === undefined ? 'is not set' : `is ${declared}`}, but ${example}: ${advice(batches[0]!)}`);
+    throw new PackError(
+      'fixed-batch',
+      'generator.batch',
+      `${declared === undefined ? 'is not set' : `is ${declared}`}, but ${example}: ${advice(batches[0]!)}`,
+    );
   }
 }

@@ -32,12 +32,24 @@ function buildFront(manifest: PackManifest, constants: ConstantValues): ModelPro
     builder.output(frontIo.ws, DataType.FLOAT, [generator.batch ?? 'batch', latentDim]);
   } else {
     const unsqueezed = builder.op('Unsqueeze', [frontIo.w, builder.constantInt64([1], [1], 'layer_axis')]);
-    builder.node('Expand', [unsqueezed, builder.constantInt64([1, generator.numWs, 1], [3], 'layers')], { outputs: [frontIo.ws], name: 'broadcast_w' });
+    builder.node('Expand', [unsqueezed, builder.constantInt64([1, generator.numWs, 1], [3], 'layers')], {
+      outputs: [frontIo.ws],
+      name: 'broadcast_w',
+    });
     builder.output(frontIo.ws, DataType.FLOAT, [generator.batch ?? 'batch', generator.numWs, latentDim]);
   }
-  const batch = builder.op('Slice', [builder.op('Shape', [frontIo.w]), builder.constantInt64([0], [1]), builder.constantInt64([1], [1])]);
+  const batch = builder.op('Slice', [
+    builder.op('Shape', [frontIo.w]),
+    builder.constantInt64([0], [1]),
+    builder.constantInt64([1], [1]),
+  ]);
   for (const input of generator.constantInputs ?? []) addConstant(builder, input, constants.get(input.name)!, batch);
-  return onnx.ModelProto.create({ irVersion: 8, producerName: 'brownian', opsetImport: [{ domain: '', version: frontOpset }], graph: builder.graph });
+  return onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'brownian',
+    opsetImport: [{ domain: '', version: frontOpset }],
+    graph: builder.graph,
+  });
 }
 
 function addConstant(builder: GraphBuilder, input: ConstantInputSpec, values: Float32Array, batch: string): void {
@@ -54,10 +66,17 @@ function addConstant(builder: GraphBuilder, input: ConstantInputSpec, values: Fl
   }
 }
 
-export function buildLatentToImage(manifest: PackManifest, generator: ModelProto, constants: ConstantValues): LatentToImage {
+export function buildLatentToImage(
+  manifest: PackManifest,
+  generator: ModelProto,
+  constants: ConstantValues,
+): LatentToImage {
   const spec = manifest.generator;
   const model = composeModels(buildFront(manifest, constants), generator, {
-    connect: [[frontIo.ws, spec.input], ...(spec.constantInputs ?? []).map((c) => [`const_${c.name}`, c.name] as const)],
+    connect: [
+      [frontIo.ws, spec.input],
+      ...(spec.constantInputs ?? []).map((c) => [`const_${c.name}`, c.name] as const),
+    ],
     prefixes: { first: 'front/', second: 'generator/' },
     graphName: `${manifest.name} generator`,
   });

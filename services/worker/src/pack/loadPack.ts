@@ -64,7 +64,12 @@ export async function loadPack(from: string | PackSource): Promise<LoadedPack> {
     const bytes = await source.read(file);
     if (!bytes) throw new PackError('file-missing', `${field}.file`, `"${file}" not found in ${source.location}`);
     const actual = sha256Hex(bytes);
-    if (actual !== sha256) throw new PackError('digest-mismatch', `${field}.sha256`, `does not match file contents ("${file}" has sha256 ${actual})`);
+    if (actual !== sha256)
+      throw new PackError(
+        'digest-mismatch',
+        `${field}.sha256`,
+        `does not match file contents ("${file}" has sha256 ${actual})`,
+      );
     contents.set(file, bytes);
   }
   const file = (spec: { file: string }): Uint8Array => contents.get(spec.file)!;
@@ -73,12 +78,21 @@ export async function loadPack(from: string | PackSource): Promise<LoadedPack> {
   const generator = decodePackModel('generator', file(manifest.generator));
   const recognizer = decodePackModel('recognizer', file(manifest.recognizer));
   checkFixedBatch(generator, manifest.generator.batch);
-  for (const [role, model] of [['mapping', mapping], ['generator', generator], ['recognizer', recognizer]] as const) {
+  for (const [role, model] of [
+    ['mapping', mapping],
+    ['generator', generator],
+    ['recognizer', recognizer],
+  ] as const) {
     checkModelIo(model, expectation(manifest, role));
   }
-  for (const [role, model] of [['generator', generator], ['recognizer', recognizer]] as const) checkDifferentiable(role, model);
+  for (const [role, model] of [
+    ['generator', generator],
+    ['recognizer', recognizer],
+  ] as const)
+    checkDifferentiable(role, model);
 
-  const wAvg = 'values' in manifest.wAvg ? Float32Array.from(manifest.wAvg.values) : vector(manifest, 'wAvg', file(manifest.wAvg));
+  const wAvg =
+    'values' in manifest.wAvg ? Float32Array.from(manifest.wAvg.values) : vector(manifest, 'wAvg', file(manifest.wAvg));
   const covariates = (manifest.covariates ?? []).map((c, index) => ({
     name: c.name,
     scale: c.scale,
@@ -87,7 +101,13 @@ export async function loadPack(from: string | PackSource): Promise<LoadedPack> {
   const constants = new Map(
     (manifest.generator.constantInputs ?? []).map((c, index) => [
       c.name,
-      c.values ? Float32Array.from(c.values) : floats(`generator.constantInputs[${index}]`, file({ file: c.file! }), c.dims.reduce((a, b) => a * b, 1)),
+      c.values
+        ? Float32Array.from(c.values)
+        : floats(
+            `generator.constantInputs[${index}]`,
+            file({ file: c.file! }),
+            c.dims.reduce((a, b) => a * b, 1),
+          ),
     ]),
   );
   const alignment = buildAlignmentModel(manifest.alignment, manifest.generator, manifest.recognizer);
@@ -116,7 +136,9 @@ export function decodePackModel(role: ModelRole, bytes: Uint8Array): ModelProto 
     if (!model.graph) throw new Error('it has no graph');
     return model;
   } catch (error) {
-    throw new PackError('model-unreadable', `${role}.file`, `is not an ONNX model (${(error as Error).message})`, { cause: error });
+    throw new PackError('model-unreadable', `${role}.file`, `is not an ONNX model (${(error as Error).message})`, {
+      cause: error,
+    });
   }
 }
 
@@ -134,17 +156,31 @@ function expectation(manifest: PackManifest, role: ModelRole): IoExpectation {
   const io = { field: role, input: spec.input, output: spec.output };
   switch (role) {
     case 'mapping':
-      return { ...io, inputDims: [dim(manifest.mapping.zDim, 'mapping.zDim')], outputDims: [dim(manifest.latentDim, 'latentDim')] };
+      return {
+        ...io,
+        inputDims: [dim(manifest.mapping.zDim, 'mapping.zDim')],
+        outputDims: [dim(manifest.latentDim, 'latentDim')],
+      };
     case 'generator':
       return {
         ...io,
-        inputDims: generator.numWs === undefined ? [dim(manifest.latentDim, 'latentDim')] : [dim(generator.numWs, 'generator.numWs'), dim(manifest.latentDim, 'latentDim')],
+        inputDims:
+          generator.numWs === undefined
+            ? [dim(manifest.latentDim, 'latentDim')]
+            : [dim(generator.numWs, 'generator.numWs'), dim(manifest.latentDim, 'latentDim')],
         outputDims: image(generator, 'generator'),
-        extraInputs: (generator.constantInputs ?? []).map((c, index) => ({ name: c.name, field: `generator.constantInputs[${index}].name` })),
+        extraInputs: (generator.constantInputs ?? []).map((c, index) => ({
+          name: c.name,
+          field: `generator.constantInputs[${index}].name`,
+        })),
         fixedBatch: generator.batch,
       };
     case 'recognizer':
-      return { ...io, inputDims: recognizerInputDims(manifest), outputDims: [dim(manifest.embeddingDim, 'embeddingDim')] };
+      return {
+        ...io,
+        inputDims: recognizerInputDims(manifest),
+        outputDims: [dim(manifest.embeddingDim, 'embeddingDim')],
+      };
   }
 }
 
@@ -152,7 +188,10 @@ function expectation(manifest: PackManifest, role: ModelRole): IoExpectation {
 function recognizerInputDims(manifest: PackManifest): ExpectedDim[] {
   const { outputSize } = manifest.alignment;
   const channels = dim(manifest.generator.channels, 'generator.channels');
-  const hw = [dim(outputSize.height, 'alignment.outputSize.height'), dim(outputSize.width, 'alignment.outputSize.width')];
+  const hw = [
+    dim(outputSize.height, 'alignment.outputSize.height'),
+    dim(outputSize.width, 'alignment.outputSize.width'),
+  ];
   return manifest.recognizer.layout === 'NHWC' ? [...hw, channels] : [channels, ...hw];
 }
 
@@ -161,16 +200,26 @@ function checkDifferentiable(role: 'generator' | 'recognizer', model: ModelProto
   try {
     inspection = inspectOps(model);
   } catch (error) {
-    throw new PackError('model-unreadable', `${role}.file`, `cannot be inspected: ${(error as Error).message}`, { cause: error });
+    throw new PackError('model-unreadable', `${role}.file`, `cannot be inspected: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (!inspection.opsetSupported) {
-    throw new PackError('unsupported-op', `${role}.file`, `uses ONNX opset ${inspection.opset}; gradients are built for opsets 13 to 17`);
+    throw new PackError(
+      'unsupported-op',
+      `${role}.file`,
+      `uses ONNX opset ${inspection.opset}; gradients are built for opsets 13 to 17`,
+    );
   }
   if (inspection.unsupported.length > 0) {
     const listed = inspection.ops
       .filter((op) => !op.supported)
       .map((op) => `${op.opType} (${op.onGradientPath} node${op.onGradientPath === 1 ? '' : 's'})`);
-    throw new PackError('unsupported-op', `${role}.file`, `uses operators without a gradient rule on the path to its output: ${listed.join(', ')}`);
+    throw new PackError(
+      'unsupported-op',
+      `${role}.file`,
+      `uses operators without a gradient rule on the path to its output: ${listed.join(', ')}`,
+    );
   }
 }
 
@@ -180,10 +229,15 @@ function vector(manifest: PackManifest, field: string, bytes: Uint8Array): Float
 
 function floats(field: string, bytes: Uint8Array, count: number): Float32Array {
   if (bytes.length !== count * 4) {
-    throw new PackError('vector-invalid', `${field}.file`, `holds ${bytes.length} bytes; expected ${count} float32 values (${count * 4} bytes)`);
+    throw new PackError(
+      'vector-invalid',
+      `${field}.file`,
+      `holds ${bytes.length} bytes; expected ${count} float32 values (${count * 4} bytes)`,
+    );
   }
   const values = bytesToFloat32(bytes);
-  if (!values.every(Number.isFinite)) throw new PackError('vector-invalid', `${field}.file`, 'holds values that are not finite');
+  if (!values.every(Number.isFinite))
+    throw new PackError('vector-invalid', `${field}.file`, 'holds values that are not finite');
   return values;
 }
 
@@ -213,14 +267,24 @@ async function runOnce(
       await session.release();
     }
   } catch (error) {
-    throw new PackError('dry-run-failed', field, `failed on a batch of ${dryRunBatch} in ${pack.location}: ${(error as Error).message}`, { cause: error });
+    throw new PackError(
+      'dry-run-failed',
+      field,
+      `failed on a batch of ${dryRunBatch} in ${pack.location}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const wanted = [dryRunBatch, ...expected.map((d) => d.value)];
   if (actualDims.length !== wanted.length || actualDims.some((d, k) => d !== wanted[k])) {
     const culprit = expected.find((d, k) => actualDims[k + 1] !== d.value);
-    throw new PackError('dims-mismatch', culprit?.field ?? field, `the model's output "${output}" has dims [${actualDims.join(', ')}], the manifest says [${wanted.join(', ')}]`);
+    throw new PackError(
+      'dims-mismatch',
+      culprit?.field ?? field,
+      `the model's output "${output}" has dims [${actualDims.join(', ')}], the manifest says [${wanted.join(', ')}]`,
+    );
   }
-  if (!result.every(Number.isFinite)) throw new PackError('dry-run-failed', field, `output "${output}" has values that are not finite`);
+  if (!result.every(Number.isFinite))
+    throw new PackError('dry-run-failed', field, `output "${output}" has values that are not finite`);
   return result;
 }
 
@@ -229,15 +293,53 @@ async function dryRun(pack: LoadedPack): Promise<void> {
   const dryRunBatch = manifest.generator.batch ?? defaultDryRunBatch;
   const zDim = manifest.mapping.zDim;
   const z = Float32Array.from({ length: dryRunBatch * zDim }, (_, k) => Math.sin(k + 1));
-  const mapped = await runOnce(pack, 'mapping.file', pack.mapping, manifest.mapping.input, manifest.mapping.output, [dryRunBatch, zDim], z, expectation(manifest, 'mapping').outputDims);
-  const w = mapped.map((v, k) => pack.wAvg[k % manifest.latentDim] + manifest.truncation * (v - pack.wAvg[k % manifest.latentDim]));
+  const mapped = await runOnce(
+    pack,
+    'mapping.file',
+    pack.mapping,
+    manifest.mapping.input,
+    manifest.mapping.output,
+    [dryRunBatch, zDim],
+    z,
+    expectation(manifest, 'mapping').outputDims,
+  );
+  const w = mapped.map(
+    (v, k) => pack.wAvg[k % manifest.latentDim] + manifest.truncation * (v - pack.wAvg[k % manifest.latentDim]),
+  );
   const g = manifest.generator;
   const chain = pack.latentToImage;
-  const images = await runOnce(pack, 'generator.file', chain.model, chain.input, chain.output, [dryRunBatch, manifest.latentDim], w, expectation(manifest, 'generator').outputDims);
+  const images = await runOnce(
+    pack,
+    'generator.file',
+    chain.model,
+    chain.input,
+    chain.output,
+    [dryRunBatch, manifest.latentDim],
+    w,
+    expectation(manifest, 'generator').outputDims,
+  );
   const recognizerDims = recognizerInputDims(manifest);
-  const aligned = await runOnce(pack, 'alignment', pack.alignment, alignmentIo.input, alignmentIo.output, [dryRunBatch, g.channels, g.height, g.width], images, recognizerDims);
+  const aligned = await runOnce(
+    pack,
+    'alignment',
+    pack.alignment,
+    alignmentIo.input,
+    alignmentIo.output,
+    [dryRunBatch, g.channels, g.height, g.width],
+    images,
+    recognizerDims,
+  );
   const r = manifest.recognizer;
-  const embeddings = await runOnce(pack, 'recognizer.file', pack.recognizer, r.input, r.output, [dryRunBatch, ...recognizerDims.map((d) => d.value)], aligned, expectation(manifest, 'recognizer').outputDims);
+  const embeddings = await runOnce(
+    pack,
+    'recognizer.file',
+    pack.recognizer,
+    r.input,
+    r.output,
+    [dryRunBatch, ...recognizerDims.map((d) => d.value)],
+    aligned,
+    expectation(manifest, 'recognizer').outputDims,
+  );
   if (r.outputNormalized) checkUnitNorms(embeddings, manifest.embeddingDim);
 }
 
@@ -245,7 +347,11 @@ function checkUnitNorms(embeddings: Float32Array, dimension: number): void {
   for (let row = 0; row * dimension < embeddings.length; row++) {
     const norm = Math.hypot(...embeddings.subarray(row * dimension, (row + 1) * dimension));
     if (Math.abs(norm - 1) > 1e-3) {
-      throw new PackError('dry-run-failed', 'recognizer.outputNormalized', `is true, but an embedding of the dry run has norm ${norm.toPrecision(6)}`);
+      throw new PackError(
+        'dry-run-failed',
+        'recognizer.outputNormalized',
+        `is true, but an embedding of the dry run has norm ${norm.toPrecision(6)}`,
+      );
     }
   }
 }

@@ -21,7 +21,11 @@ function info(value: IValueInfoProto): TensorInfo {
   return {
     name: value.name ?? '',
     elemType: dataTypeName(tensorType?.elemType ?? DataType.UNDEFINED),
-    dims: shape ? (shape.dim ?? []).map((d) => (d.dimParam ? d.dimParam : d.dimValue !== null && d.dimValue !== undefined ? toNumber(d.dimValue) : null)) : null,
+    dims: shape
+      ? (shape.dim ?? []).map((d) =>
+          d.dimParam ? d.dimParam : d.dimValue !== null && d.dimValue !== undefined ? toNumber(d.dimValue) : null,
+        )
+      : null,
   };
 }
 
@@ -52,14 +56,27 @@ export interface IoExpectation {
   fixedBatch?: number;
 }
 
-function checkTensor(tensor: TensorInfo, role: 'input' | 'output', expected: IoExpectation, dims: readonly ExpectedDim[]): void {
+function checkTensor(
+  tensor: TensorInfo,
+  role: 'input' | 'output',
+  expected: IoExpectation,
+  dims: readonly ExpectedDim[],
+): void {
   const field = `${expected.field}.${role}`;
   if (tensor.elemType !== 'FLOAT') {
-    throw new PackError('not-float', field, `${role} "${tensor.name}" is ${tensor.elemType}; the worker exchanges float32 tensors`);
+    throw new PackError(
+      'not-float',
+      field,
+      `${role} "${tensor.name}" is ${tensor.elemType}; the worker exchanges float32 tensors`,
+    );
   }
   if (!tensor.dims) return;
   if (tensor.dims.length !== dims.length + 1) {
-    throw new PackError('dims-mismatch', field, `${role} "${tensor.name}" has rank ${tensor.dims.length}, expected ${dims.length + 1} (batch first)`);
+    throw new PackError(
+      'dims-mismatch',
+      field,
+      `${role} "${tensor.name}" has rank ${tensor.dims.length}, expected ${dims.length + 1} (batch first)`,
+    );
   }
   const batch = tensor.dims[0];
   if (typeof batch === 'number' && batch > 0 && batch !== expected.fixedBatch) {
@@ -72,7 +89,11 @@ function checkTensor(tensor: TensorInfo, role: 'input' | 'output', expected: IoE
   dims.forEach((dim, k) => {
     const actual = tensor.dims?.[k + 1];
     if (typeof actual === 'number' && actual > 0 && actual !== dim.value) {
-      throw new PackError('dims-mismatch', dim.field, `is ${dim.value}, but ${expected.field} ${role} "${tensor.name}" has ${actual} at axis ${k + 1}`);
+      throw new PackError(
+        'dims-mismatch',
+        dim.field,
+        `is ${dim.value}, but ${expected.field} ${role} "${tensor.name}" has ${actual} at axis ${k + 1}`,
+      );
     }
   });
 }
@@ -82,21 +103,37 @@ export function checkModelIo(model: ModelProto, expected: IoExpectation): ModelI
   const io = modelIo(model);
   const input = io.inputs.find((i) => i.name === expected.input);
   if (!input) {
-    throw new PackError('model-io', `${expected.field}.input`, `the model has no input "${expected.input}" (inputs: ${io.inputs.map((i) => i.name).join(', ') || 'none'})`);
+    throw new PackError(
+      'model-io',
+      `${expected.field}.input`,
+      `the model has no input "${expected.input}" (inputs: ${io.inputs.map((i) => i.name).join(', ') || 'none'})`,
+    );
   }
   const fed = new Set([expected.input, ...(expected.extraInputs ?? []).map((e) => e.name)]);
   const others = io.inputs.filter((i) => !fed.has(i.name));
   if (others.length > 0) {
-    throw new PackError('model-io', `${expected.field}.input`, `the model needs further inputs (${others.map((i) => i.name).join(', ')}); only "${expected.input}" is fed; declare the others in generator.constantInputs`);
+    throw new PackError(
+      'model-io',
+      `${expected.field}.input`,
+      `the model needs further inputs (${others.map((i) => i.name).join(', ')}); only "${expected.input}" is fed; declare the others in generator.constantInputs`,
+    );
   }
   for (const extra of expected.extraInputs ?? []) {
     if (!io.inputs.some((i) => i.name === extra.name)) {
-      throw new PackError('model-io', extra.field, `the model has no input "${extra.name}" (inputs: ${io.inputs.map((i) => i.name).join(', ')})`);
+      throw new PackError(
+        'model-io',
+        extra.field,
+        `the model has no input "${extra.name}" (inputs: ${io.inputs.map((i) => i.name).join(', ')})`,
+      );
     }
   }
   const output = io.outputs.find((o) => o.name === expected.output);
   if (!output) {
-    throw new PackError('model-io', `${expected.field}.output`, `the model has no output "${expected.output}" (outputs: ${io.outputs.map((o) => o.name).join(', ')})`);
+    throw new PackError(
+      'model-io',
+      `${expected.field}.output`,
+      `the model has no output "${expected.output}" (outputs: ${io.outputs.map((o) => o.name).join(', ')})`,
+    );
   }
   checkTensor(input, 'input', expected, expected.inputDims);
   checkTensor(output, 'output', expected, expected.outputDims);

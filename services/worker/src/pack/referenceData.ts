@@ -21,10 +21,13 @@ function tensorAt(value: unknown, path: string): ReferenceTensor {
   }
   const shape = value.shape;
   const data = value.data;
-  if (!shape.every((d): d is number => Number.isInteger(d) && d >= 0)) throw new Error(`reference ${path}.shape: expected non-negative integers`);
-  if (!data.every((v): v is number => typeof v === 'number')) throw new Error(`reference ${path}.data: expected numbers`);
+  if (!shape.every((d): d is number => Number.isInteger(d) && d >= 0))
+    throw new Error(`reference ${path}.shape: expected non-negative integers`);
+  if (!data.every((v): v is number => typeof v === 'number'))
+    throw new Error(`reference ${path}.data: expected numbers`);
   const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) throw new Error(`reference ${path}: shape [${shape.join(', ')}] needs ${count} values, data has ${data.length}`);
+  if (count !== data.length)
+    throw new Error(`reference ${path}: shape [${shape.join(', ')}] needs ${count} values, data has ${data.length}`);
   return { shape, data: Float32Array.from(data) };
 }
 
@@ -32,12 +35,17 @@ function optionalTensor(parent: Record<string, unknown>, key: string, path: stri
   return key in parent ? tensorAt(parent[key], path) : undefined;
 }
 
-function section<K extends string>(root: Record<string, unknown>, name: string, keys: Record<K, string>): Record<K, ReferenceTensor> | undefined {
+function section<K extends string>(
+  root: Record<string, unknown>,
+  name: string,
+  keys: Record<K, string>,
+): Record<K, ReferenceTensor> | undefined {
   const value = root[name];
   if (value === undefined) return undefined;
   if (!isRecord(value)) throw new Error(`reference ${name}: expected an object`);
   const out = {} as Record<K, ReferenceTensor>;
-  for (const [key, jsonKey] of Object.entries(keys) as Array<[K, string]>) out[key] = tensorAt(value[jsonKey], `${name}.${jsonKey}`);
+  for (const [key, jsonKey] of Object.entries(keys) as Array<[K, string]>)
+    out[key] = tensorAt(value[jsonKey], `${name}.${jsonKey}`);
   return out;
 }
 

@@ -27,7 +27,10 @@ export interface Similarity {
  * skimage's SimilarityTransform (insightface's norm_crop) computes.
  */
 export function estimateSimilarity(from: readonly Point[], to: readonly Point[]): Similarity {
-  if (from.length !== to.length || from.length < 2) throw new RangeError(`estimateSimilarity needs matching point lists of 2 or more, got ${from.length} and ${to.length}`);
+  if (from.length !== to.length || from.length < 2)
+    throw new RangeError(
+      `estimateSimilarity needs matching point lists of 2 or more, got ${from.length} and ${to.length}`,
+    );
   const mean = (points: readonly Point[], k: 0 | 1): number => points.reduce((s, p) => s + p[k], 0) / points.length;
   const [fx, fy, tx, ty] = [mean(from, 0), mean(from, 1), mean(to, 0), mean(to, 1)];
   let spread = 0;
@@ -57,7 +60,11 @@ export interface WarpTaps {
  * (centres at integers, as OpenCV's warpAffine): exact bilinear weights, as torch's grid_sample;
  * taps outside the input get weight 0 (the image is zero outside).
  */
-export function warpTaps(s: Similarity, input: { width: number; height: number }, output: { width: number; height: number }): WarpTaps {
+export function warpTaps(
+  s: Similarity,
+  input: { width: number; height: number },
+  output: { width: number; height: number },
+): WarpTaps {
   const det = s.a * s.a + s.b * s.b;
   const pixels = output.width * output.height;
   const indices = new Array<number>(4 * pixels).fill(0);

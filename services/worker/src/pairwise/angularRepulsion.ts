@@ -39,7 +39,12 @@ interface PairScan {
   stats: PairDistanceStats;
 }
 
-async function scanPairs(engine: PairwiseEngine, e: UnitRows, ict: number, repulsion: AngularHinge | null): Promise<PairScan> {
+async function scanPairs(
+  engine: PairwiseEngine,
+  e: UnitRows,
+  ict: number,
+  repulsion: AngularHinge | null,
+): Promise<PairScan> {
   const { count, dim, unit } = e;
   if (count < 2) throw new RangeError(`pair statistics need at least 2 rows, got ${count}`);
   const { tileRows, tileType } = engine.plan(dim, 'exact');
@@ -95,7 +100,8 @@ async function scanPairs(engine: PairwiseEngine, e: UnitRows, ict: number, repul
       const colUnits = unit.subarray(colStart * dim, (colStart + cols) * dim);
       const tileBetas = betas.subarray(0, rowPanel.count * cols);
       addRows(pull, rowStart * dim, await engine.weightedRows(tileBetas, rowPanel.count, cols, colUnits, dim));
-      if (!diagonal) addRows(pull, colStart * dim, await engine.weightedRows(tileBetas, cols, rowPanel.count, rowUnits, dim, true));
+      if (!diagonal)
+        addRows(pull, colStart * dim, await engine.weightedRows(tileBetas, cols, rowPanel.count, rowUnits, dim, true));
     }
   }
   let sum = 0;
@@ -108,7 +114,12 @@ async function scanPairs(engine: PairwiseEngine, e: UnitRows, ict: number, repul
 }
 
 /** Repulsion between the identities and the pair statistics, in one pass over the pairs. */
-export async function pairRepulsion(engine: PairwiseEngine, e: UnitRows, repulsion: AngularHinge, ict: number): Promise<RepulsionResult> {
+export async function pairRepulsion(
+  engine: PairwiseEngine,
+  e: UnitRows,
+  repulsion: AngularHinge,
+  ict: number,
+): Promise<RepulsionResult> {
   const scan = await scanPairs(engine, e, ict, repulsion);
   return { gradient: scan.gradient!, stats: scan.stats };
 }
@@ -128,7 +139,8 @@ export async function galleryExclusion(
   gallery: UnitRows,
   exclusion: AngularHinge,
 ): Promise<ExclusionResult> {
-  if (gallery.dim !== e.dim) throw new RangeError(`gallery embeddings have dimension ${gallery.dim}, identities ${e.dim}`);
+  if (gallery.dim !== e.dim)
+    throw new RangeError(`gallery embeddings have dimension ${gallery.dim}, identities ${e.dim}`);
   const { count, dim, unit } = e;
   const { coefficient, radius } = exclusion;
   const { tileRows, tileType } = engine.plan(dim, 'exact');
@@ -168,7 +180,11 @@ export async function galleryExclusion(
       }
       if (active === 0) continue;
       const galleryUnits = gallery.unit.subarray(galleryStart * dim, (galleryStart + cols) * dim);
-      addRows(pull, rowStart * dim, await engine.weightedRows(betas.subarray(0, rowPanel.count * cols), rowPanel.count, cols, galleryUnits, dim));
+      addRows(
+        pull,
+        rowStart * dim,
+        await engine.weightedRows(betas.subarray(0, rowPanel.count * cols), rowPanel.count, cols, galleryUnits, dim),
+      );
     }
   }
   let identitiesWithin = 0;

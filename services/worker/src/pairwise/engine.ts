@@ -68,7 +68,8 @@ export class PairwiseEngine {
   async similarities(left: Panel, right: Panel): Promise<Float32Array | Float64Array> {
     if (left.dim !== right.dim) throw new RangeError(`panels of dimension ${left.dim} and ${right.dim}`);
     const type = left.data instanceof Float32Array ? 'float32' : 'float64';
-    if (type !== (right.data instanceof Float32Array ? 'float32' : 'float64')) throw new RangeError('panels of different types');
+    if (type !== (right.data instanceof Float32Array ? 'float32' : 'float64'))
+      throw new RangeError('panels of different types');
     const { y } = await runSession(this.similaritySessions[type], {
       a: tensor(left.data, [left.rows, left.dim]),
       b: tensor(right.data, [right.rows, right.dim]),
@@ -80,9 +81,19 @@ export class PairwiseEngine {
    * Σ_j w_ij·v_j in float64: weights (rows × inner, row-major) times values (inner × dim), or with
    * `transposed` the weights stored inner × rows, i.e. Σ_j w_ji·v_j.
    */
-  async weightedRows(weights: Float64Array, rows: number, inner: number, values: Float64Array, dim: number, transposed = false): Promise<Float64Array> {
+  async weightedRows(
+    weights: Float64Array,
+    rows: number,
+    inner: number,
+    values: Float64Array,
+    dim: number,
+    transposed = false,
+  ): Promise<Float64Array> {
     const session = transposed ? this.transposedWeightedRowsSession : this.weightedRowsSession;
-    const { y } = await runSession(session, { a: float64(transposed ? [inner, rows] : [rows, inner], weights), b: float64([inner, dim], values) });
+    const { y } = await runSession(session, {
+      a: float64(transposed ? [inner, rows] : [rows, inner], weights),
+      b: float64([inner, dim], values),
+    });
     return y!.data as Float64Array;
   }
 

@@ -22,9 +22,14 @@ function isRows(source: GallerySource): source is Rows {
 }
 
 /** Blocks of `blockRows` rows (the last one shorter) in gallery order. */
-export async function* galleryBlocks(source: GallerySource, dim: number, blockRows: number): AsyncGenerator<GalleryBlock> {
+export async function* galleryBlocks(
+  source: GallerySource,
+  dim: number,
+  blockRows: number,
+): AsyncGenerator<GalleryBlock> {
   if (isRows(source)) {
-    if (source.length % dim !== 0) throw new RangeError(`gallery: ${source.length} values are not whole rows of ${dim}`);
+    if (source.length % dim !== 0)
+      throw new RangeError(`gallery: ${source.length} values are not whole rows of ${dim}`);
     const count = source.length / dim;
     for (let start = 0; start < count; start += blockRows) {
       const end = Math.min(start + blockRows, count);

@@ -17,7 +17,13 @@ import { centredRows, forEachPairTile } from './pairTiles.js';
 type Rows = Float32Array | Float64Array;
 
 /** |w_i − w_j| over the pairs i < j of `count` rows starting at row `firstRow`. */
-export async function latentPairDistances(engine: PairwiseEngine, latents: Rows, firstRow: number, count: number, dim: number): Promise<SpreadAccumulator> {
+export async function latentPairDistances(
+  engine: PairwiseEngine,
+  latents: Rows,
+  firstRow: number,
+  count: number,
+  dim: number,
+): Promise<SpreadAccumulator> {
   return (await latentRepulsion(engine, latents, firstRow, count, dim, 0, 0)).distances;
 }
 
@@ -75,7 +81,12 @@ export async function latentRepulsion(
     const rowValues = rows.subarray(rowStart * dim, (rowStart + rowCount) * dim);
     const colValues = rows.subarray(colStart * dim, (colStart + colCount) * dim);
     subtractRows(force, rowStart * dim, await engine.weightedRows(tileWeights, rowCount, colCount, colValues, dim));
-    if (!diagonal) subtractRows(force, colStart * dim, await engine.weightedRows(tileWeights, colCount, rowCount, rowValues, dim, true));
+    if (!diagonal)
+      subtractRows(
+        force,
+        colStart * dim,
+        await engine.weightedRows(tileWeights, colCount, rowCount, rowValues, dim, true),
+      );
   });
   if (repel) {
     for (let i = 0; i < count; i++) {

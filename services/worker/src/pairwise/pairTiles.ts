@@ -50,7 +50,8 @@ export async function forEachPairTile(
  */
 export function centredRows(values: Float32Array | Float64Array, firstRow: number, count: number, dim: number) {
   const rows = Float64Array.from(values.subarray(firstRow * dim, (firstRow + count) * dim));
-  if (rows.length !== count * dim) throw new RangeError(`expected ${count} × ${dim} values from row ${firstRow}, got ${rows.length}`);
+  if (rows.length !== count * dim)
+    throw new RangeError(`expected ${count} × ${dim} values from row ${firstRow}, got ${rows.length}`);
   const centre = new Float64Array(dim);
   for (let i = 0; i < count; i++) for (let d = 0; d < dim; d++) centre[d] += rows[i * dim + d]!;
   for (let d = 0; d < dim; d++) centre[d]! /= count;

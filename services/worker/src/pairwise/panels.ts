@@ -14,7 +14,13 @@ export interface Panel {
 }
 
 /** Rows [start, end) of `values` (row-major, `dim` wide) as a panel of `type`. */
-export function packPanel(values: Float64Array | Float32Array, start: number, end: number, dim: number, type: TileType): Panel {
+export function packPanel(
+  values: Float64Array | Float32Array,
+  start: number,
+  end: number,
+  dim: number,
+  type: TileType,
+): Panel {
   const count = end - start;
   const rows = Math.max(count, MIN_PANEL_ROWS);
   const data = type === 'float32' ? new Float32Array(rows * dim) : new Float64Array(rows * dim);
@@ -23,8 +29,15 @@ export function packPanel(values: Float64Array | Float32Array, start: number, en
 }
 
 /** The panels of all rows, tileRows at a time. */
-export function packPanels(values: Float64Array | Float32Array, count: number, dim: number, tileRows: number, type: TileType): Panel[] {
+export function packPanels(
+  values: Float64Array | Float32Array,
+  count: number,
+  dim: number,
+  tileRows: number,
+  type: TileType,
+): Panel[] {
   const panels: Panel[] = [];
-  for (let start = 0; start < count; start += tileRows) panels.push(packPanel(values, start, Math.min(start + tileRows, count), dim, type));
+  for (let start = 0; start < count; start += tileRows)
+    panels.push(packPanel(values, start, Math.min(start + tileRows, count), dim, type));
   return panels;
 }

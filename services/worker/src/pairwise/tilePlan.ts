@@ -48,8 +48,10 @@ export type TilePurpose = 'exact' | 'screened';
  * every call crosses the PCIe bus and launches kernels; the per-pair pass on the host dominates.
  */
 export function tilePlan(provider: ExecutionProvider, dim: number, purpose: TilePurpose): TilePlan {
-  if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`embedding dimension must be a positive integer, got ${dim}`);
-  if (provider === 'cuda') return { tileRows: largestPowerOfTwo(4096, (32 * MIB) / (2 * dim * 8)), tileType: 'float64' };
+  if (!Number.isInteger(dim) || dim < 1)
+    throw new RangeError(`embedding dimension must be a positive integer, got ${dim}`);
+  if (provider === 'cuda')
+    return { tileRows: largestPowerOfTwo(4096, (32 * MIB) / (2 * dim * 8)), tileType: 'float64' };
   const tileType = purpose === 'exact' ? 'float64' : 'float32';
   return { tileRows: largestPowerOfTwo(1024, (8 * MIB) / (2 * dim * 8)), tileType };
 }

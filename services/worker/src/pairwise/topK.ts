@@ -41,7 +41,8 @@ function checkRequest(request: TopKRequest): void {
   const { queries, queryCount, dim, k } = request;
   if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`dim must be a positive integer, got ${dim}`);
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
-  if (!Number.isInteger(queryCount) || queryCount < 0) throw new RangeError(`queryCount must be a non-negative integer, got ${queryCount}`);
+  if (!Number.isInteger(queryCount) || queryCount < 0)
+    throw new RangeError(`queryCount must be a non-negative integer, got ${queryCount}`);
   if (queries.length !== queryCount * dim) {
     throw new RangeError(`queries: expected ${queryCount} × ${dim} values, got ${queries.length}`);
   }

@@ -32,25 +32,31 @@ export async function variationAngles(
   const cosineToReference = new Float64Array(count);
   const rowSums = new Float64Array(count);
   const pairs = new SpreadAccumulator();
-  await forEachPairTile(engine, block, count + 1, dim, ({ rowStart, rowCount, colStart, colCount, diagonal, dots, stride }) => {
-    for (let a = 0; a < rowCount; a++) {
-      const i = rowStart + a;
-      let sum = rowSums[i] ?? 0;
-      for (let b = diagonal ? a + 1 : 0; b < colCount; b++) {
-        const j = colStart + b;
-        const cosine = dots[a * stride + b]!;
-        if (j === count) {
-          cosineToReference[i] = cosine;
-          continue;
+  await forEachPairTile(
+    engine,
+    block,
+    count + 1,
+    dim,
+    ({ rowStart, rowCount, colStart, colCount, diagonal, dots, stride }) => {
+      for (let a = 0; a < rowCount; a++) {
+        const i = rowStart + a;
+        let sum = rowSums[i] ?? 0;
+        for (let b = diagonal ? a + 1 : 0; b < colCount; b++) {
+          const j = colStart + b;
+          const cosine = dots[a * stride + b]!;
+          if (j === count) {
+            cosineToReference[i] = cosine;
+            continue;
+          }
+          const distance = angularDistanceFromCosine(cosine);
+          sum += distance;
+          if (distance < pairs.min) pairs.min = distance;
+          if (distance > pairs.max) pairs.max = distance;
         }
-        const distance = angularDistanceFromCosine(cosine);
-        sum += distance;
-        if (distance < pairs.min) pairs.min = distance;
-        if (distance > pairs.max) pairs.max = distance;
+        if (i < count) rowSums[i] = sum;
       }
-      if (i < count) rowSums[i] = sum;
-    }
-  });
+    },
+  );
   for (let i = 0; i < count; i++) pairs.sum += rowSums[i]!;
   pairs.count = (count * (count - 1)) / 2;
   return { pairs, cosineToReference };

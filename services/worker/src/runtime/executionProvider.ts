@@ -36,12 +36,17 @@ export function deviceRequestFromEnv(env: NodeJS.ProcessEnv = process.env): Devi
   return parseDeviceRequest(env.BROWNIAN_DEVICE);
 }
 
-export async function selectExecutionProvider(request: DeviceRequest, probe: ProviderProbe = onnxruntimeProbe): Promise<ProviderSelection> {
+export async function selectExecutionProvider(
+  request: DeviceRequest,
+  probe: ProviderProbe = onnxruntimeProbe,
+): Promise<ProviderSelection> {
   if (request === 'cpu') return { provider: 'cpu', reason: 'BROWNIAN_DEVICE=cpu' };
   const cuda = await cudaAvailability(probe);
   if (cuda.available) return { provider: 'cuda', reason: `BROWNIAN_DEVICE=${request}: ${cuda.detail}` };
   if (request === 'cuda') {
-    throw new Error(`BROWNIAN_DEVICE=cuda but CUDA cannot be used: ${cuda.detail}. Set BROWNIAN_DEVICE=auto or cpu to run on the CPU.`);
+    throw new Error(
+      `BROWNIAN_DEVICE=cuda but CUDA cannot be used: ${cuda.detail}. Set BROWNIAN_DEVICE=auto or cpu to run on the CPU.`,
+    );
   }
   return { provider: 'cpu', reason: `BROWNIAN_DEVICE=auto: CUDA unavailable (${cuda.detail}); using CPU` };
 }
@@ -54,7 +59,10 @@ async function cudaAvailability(probe: ProviderProbe): Promise<{ available: bool
     await probe.createTestSession('cuda');
     return { available: true, detail: 'a CUDA session was created' };
   } catch (error) {
-    return { available: false, detail: `creating a CUDA session failed: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      available: false,
+      detail: `creating a CUDA session failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
 }
 
@@ -63,17 +71,31 @@ async function cudaAvailability(probe: ProviderProbe): Promise<{ available: bool
  * without it onnxruntime would print its own load failure on every probe.
  */
 function cudaLibraryPresent(): boolean {
-  const binding = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', process.platform, process.arch);
-  return existsSync(join(binding, 'libonnxruntime_providers_cuda.so')) || existsSync(join(binding, 'onnxruntime_providers_cuda.dll'));
+  const binding = join(
+    dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json')),
+    'bin',
+    'napi-v6',
+    process.platform,
+    process.arch,
+  );
+  return (
+    existsSync(join(binding, 'libonnxruntime_providers_cuda.so')) ||
+    existsSync(join(binding, 'onnxruntime_providers_cuda.dll'))
+  );
 }
 
 export const onnxruntimeProbe: ProviderProbe = {
   listBackends: () => ort.listSupportedBackends(),
   async createTestSession(provider) {
     if (provider === 'cuda' && !cudaLibraryPresent()) {
-      throw new Error('the CUDA provider library is not installed (install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12)');
+      throw new Error(
+        'the CUDA provider library is not installed (install onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12)',
+      );
     }
-    const session = await ort.InferenceSession.create(identityModelBytes(), { executionProviders: [provider], logSeverityLevel: 4 });
+    const session = await ort.InferenceSession.create(identityModelBytes(), {
+      executionProviders: [provider],
+      logSeverityLevel: 4,
+    });
     await session.release();
   },
 };

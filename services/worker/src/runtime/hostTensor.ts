@@ -49,6 +49,7 @@ export function fromOrtTensor(tensor: ort.Tensor, name: string): HostTensor {
 
 function checked(tensor: HostTensor): HostTensor {
   const count = tensor.dims.reduce((a, b) => a * b, 1);
-  if (count !== tensor.data.length) throw new Error(`tensor of dims [${tensor.dims.join(', ')}] given ${tensor.data.length} values`);
+  if (count !== tensor.data.length)
+    throw new Error(`tensor of dims [${tensor.dims.join(', ')}] given ${tensor.data.length} values`);
   return tensor;
 }

@@ -19,7 +19,10 @@ function twoBranches(): ModelProto {
   return model((b) => {
     b.input('a', DataType.FLOAT, ['n', 3]);
     b.input('b', DataType.FLOAT, ['n', 3]);
-    b.node('Relu', [b.op('Mul', ['a', b.constantFloat([2], [])], undefined, 'branch_a/Mul')], { outputs: ['y'], name: 'branch_a/Relu' });
+    b.node('Relu', [b.op('Mul', ['a', b.constantFloat([2], [])], undefined, 'branch_a/Mul')], {
+      outputs: ['y'],
+      name: 'branch_a/Relu',
+    });
     b.node('Tanh', ['b'], { outputs: ['z'], name: 'branch_b/Tanh' });
     b.output('y', DataType.FLOAT, ['n', 3]);
     b.output('z', DataType.FLOAT, ['n', 3]);
@@ -61,7 +64,9 @@ describe('differentiate', () => {
       b.output('y', DataType.FLOAT, [3]);
       b.output('z', DataType.FLOAT, [3]);
     });
-    const session = await createSession(await differentiate(m, { wrt: ['x'], outputs: ['y', 'z'] }), { provider: 'cpu' });
+    const session = await createSession(await differentiate(m, { wrt: ['x'], outputs: ['y', 'z'] }), {
+      provider: 'cpu',
+    });
     const x = Float32Array.of(1, 2, -3);
     const out = await runSession(session, {
       x: float32([3], x),
@@ -70,7 +75,11 @@ describe('differentiate', () => {
     });
     await session.release();
     // d/dx [u·x² + v·x³] = 2u·x + 3v·x²
-    expect(Array.from(asFloat32(out.grad_x!))).toEqual([2 * 1 * 1 + 3 * -1 * 1, 2 * 0.5 * 2 + 3 * 1 * 4, 2 * 2 * -3 + 3 * 0.25 * 9]);
+    expect(Array.from(asFloat32(out.grad_x!))).toEqual([
+      2 * 1 * 1 + 3 * -1 * 1,
+      2 * 0.5 * 2 + 3 * 1 * 4,
+      2 * 2 * -3 + 3 * 0.25 * 9,
+    ]);
   });
 
   it('names the op, the node and the supported operators when a gradient path meets an unsupported op', async () => {
@@ -81,7 +90,9 @@ describe('differentiate', () => {
     });
     const failure = differentiate(m, { wrt: ['x'], outputs: ['y'] });
     await expect(failure).rejects.toBeInstanceOf(UnsupportedOperatorError);
-    await expect(failure).rejects.toThrow(/node "gelu\/Erf": operator Erf has no gradient rule\. Supported operators: .*Conv, ConvTranspose/);
+    await expect(failure).rejects.toThrow(
+      /node "gelu\/Erf": operator Erf has no gradient rule\. Supported operators: .*Conv, ConvTranspose/,
+    );
   });
 
   it('refuses operators of other domains on the gradient path', async () => {
@@ -91,7 +102,9 @@ describe('differentiate', () => {
       b.output('y', DataType.FLOAT, [4]);
     });
     m.opsetImport.push(onnx.OperatorSetIdProto.create({ domain: 'com.microsoft', version: 1 }));
-    await expect(differentiate(m, { wrt: ['x'], outputs: ['y'] })).rejects.toThrow(/operator com\.microsoft\.Gelu has no gradient rule/);
+    await expect(differentiate(m, { wrt: ['x'], outputs: ['y'] })).rejects.toThrow(
+      /operator com\.microsoft\.Gelu has no gradient rule/,
+    );
   });
 
   it('leaves unsupported operators alone when they only compute constants', async () => {
@@ -102,7 +115,10 @@ describe('differentiate', () => {
       b.output('y', DataType.FLOAT, [4]);
     });
     const session = await createSession(await differentiate(m, { wrt: ['x'], outputs: ['y'] }), { provider: 'cpu' });
-    const out = await runSession(session, { x: float32([4], new Float32Array(4)), grad_y: float32([4], Float32Array.of(1, 2, 3, 4)) });
+    const out = await runSession(session, {
+      x: float32([4], new Float32Array(4)),
+      grad_y: float32([4], Float32Array.of(1, 2, 3, 4)),
+    });
     await session.release();
     expect(Array.from(asFloat32(out.grad_x!))).toEqual([2, 4, 6, 8]);
   });
@@ -126,7 +142,10 @@ describe('differentiate', () => {
       b.output('y', DataType.FLOAT, [1, 1, 1, 2]);
     });
     const session = await createSession(await differentiate(m, { wrt: ['x'], outputs: ['y'] }), { provider: 'cpu' });
-    const out = await runSession(session, { x: float32([1, 1, 1, 3], Float32Array.of(5, 5, 5)), grad_y: float32([1, 1, 1, 2], Float32Array.of(1, 10)) });
+    const out = await runSession(session, {
+      x: float32([1, 1, 1, 3], Float32Array.of(5, 5, 5)),
+      grad_y: float32([1, 1, 1, 2], Float32Array.of(1, 10)),
+    });
     await session.release();
     expect(Array.from(asFloat32(out.grad_x!))).toEqual([1, 10, 0]);
   });
@@ -134,26 +153,38 @@ describe('differentiate', () => {
   it('refuses Dropout in training mode', async () => {
     const m = model((b) => {
       b.input('x', DataType.FLOAT, [4]);
-      const training = b.initializer(onnx.TensorProto.create({ name: 'training', dims: [], dataType: DataType.BOOL, int32Data: [1] }));
+      const training = b.initializer(
+        onnx.TensorProto.create({ name: 'training', dims: [], dataType: DataType.BOOL, int32Data: [1] }),
+      );
       b.node('Dropout', ['x', b.constantFloat([0.5], []), training], { outputs: ['y'], name: 'drop' });
       b.output('y', DataType.FLOAT, [4]);
     });
-    await expect(differentiate(m, { wrt: ['x'], outputs: ['y'] })).rejects.toThrow(/Dropout node "drop": Dropout in training mode/);
+    await expect(differentiate(m, { wrt: ['x'], outputs: ['y'] })).rejects.toThrow(
+      /Dropout node "drop": Dropout in training mode/,
+    );
   });
 
   it('checks the request and the input shapes', async () => {
-    await expect(differentiate(twoBranches(), { wrt: ['a'], outputs: ['y'] })).rejects.toThrow(/symbolic dimension 0 \(n\); pass batch/);
-    await expect(differentiate(twoBranches(), { wrt: ['c'], outputs: ['y'], batch: 1 })).rejects.toThrow(/"c" is not an input/);
-    await expect(differentiate(twoBranches(), { wrt: ['a'], outputs: ['w'], batch: 1 })).rejects.toThrow(/"w" is not an output/);
-    await expect(differentiate(twoBranches(), { wrt: ['a'], outputs: ['y'], inputShapes: { a: [2, 4], b: [2, 3] } })).rejects.toThrow(
-      /dimension 1 = 4 but the model declares 3/,
+    await expect(differentiate(twoBranches(), { wrt: ['a'], outputs: ['y'] })).rejects.toThrow(
+      /symbolic dimension 0 \(n\); pass batch/,
     );
+    await expect(differentiate(twoBranches(), { wrt: ['c'], outputs: ['y'], batch: 1 })).rejects.toThrow(
+      /"c" is not an input/,
+    );
+    await expect(differentiate(twoBranches(), { wrt: ['a'], outputs: ['w'], batch: 1 })).rejects.toThrow(
+      /"w" is not an output/,
+    );
+    await expect(
+      differentiate(twoBranches(), { wrt: ['a'], outputs: ['y'], inputShapes: { a: [2, 4], b: [2, 3] } }),
+    ).rejects.toThrow(/dimension 1 = 4 but the model declares 3/);
     const old = model((b) => {
       b.input('x', DataType.FLOAT, [1]);
       b.node('Relu', ['x'], { outputs: ['y'] });
       b.output('y', DataType.FLOAT, [1]);
     }, 12);
-    await expect(differentiate(old, { wrt: ['x'], outputs: ['y'] })).rejects.toThrow(/opset 12; differentiation supports opsets 13 to 17/);
+    await expect(differentiate(old, { wrt: ['x'], outputs: ['y'] })).rejects.toThrow(
+      /opset 12; differentiation supports opsets 13 to 17/,
+    );
   });
 
   it('names upstream inputs and gradient outputs after the tensors', () => {

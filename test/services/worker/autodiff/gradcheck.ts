@@ -6,7 +6,6 @@ import { asFloat32, float32 } from '../../../../services/worker/src/runtime/host
 import { createSession, runSession, type Session } from '../../../../services/worker/src/runtime/session.js';
 import { mulberry32 } from '../../../support/mulberry32.js';
 
-
 export function uniform(rng: () => number, count: number, low: number, high: number): Float32Array {
   return Float32Array.from({ length: count }, () => low + (high - low) * rng());
 }
@@ -23,7 +22,11 @@ export interface FloatInput {
 }
 
 /** A one-output model y = build(inputs) in the given opset; inputs are FLOAT graph inputs. */
-export function singleOutputModel(opset: number, inputs: readonly FloatInput[], build: (b: GraphBuilder) => string): ModelProto {
+export function singleOutputModel(
+  opset: number,
+  inputs: readonly FloatInput[],
+  build: (b: GraphBuilder) => string,
+): ModelProto {
   const b = GraphBuilder.empty('case');
   for (const input of inputs) b.input(input.name, DataType.FLOAT, input.shape);
   const y = build(b);
@@ -50,13 +53,17 @@ export async function gradCheck(
   const base = (await runSession(forward, feeds))[output]!;
   const upstream = uniform(rng, base.data.length, -1, 1);
   const loss = async (session: Session, replaced: FloatInput): Promise<number> => {
-    const y = asFloat32((await runSession(session, { ...feeds, [replaced.name]: float32(replaced.shape, replaced.data) }))[output]!);
+    const y = asFloat32(
+      (await runSession(session, { ...feeds, [replaced.name]: float32(replaced.shape, replaced.data) }))[output]!,
+    );
     let sum = 0;
     for (let k = 0; k < y.length; k += 1) sum += upstream[k]! * y[k]!;
     return sum;
   };
   const shapes = Object.fromEntries(inputs.map((i) => [i.name, i.shape]));
-  const backward = await createSession(await differentiate(model, { wrt, outputs: [output], inputShapes: shapes }), { provider: 'cpu' });
+  const backward = await createSession(await differentiate(model, { wrt, outputs: [output], inputShapes: shapes }), {
+    provider: 'cpu',
+  });
   const grads = await runSession(backward, { ...feeds, [gradientName(output)]: float32(base.dims, upstream) });
   const errors: Record<string, number> = {};
   for (const name of wrt) {

@@ -17,7 +17,8 @@ const TOLERANCE = 1e-3;
 
 const input = (name: string, shape: number[], data: Float32Array): FloatInput => ({ name, shape, data });
 const count = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
-const signed = (rng: () => number, name: string, shape: number[]): FloatInput => input(name, shape, awayFromZero(rng, count(shape)));
+const signed = (rng: () => number, name: string, shape: number[]): FloatInput =>
+  input(name, shape, awayFromZero(rng, count(shape)));
 const positive = (rng: () => number, name: string, shape: number[], low = 0.5, high = 1.5): FloatInput =>
   input(name, shape, uniform(rng, count(shape), low, high));
 /** Distinct values at least 0.05 apart, shuffled: no ties and no switching of a max under ±ε. */
@@ -34,14 +35,54 @@ const ints = (b: GraphBuilder, values: number[]): string => b.constantInt64(valu
 const scalar = (b: GraphBuilder, value: number): string => b.constantFloat([value], []);
 
 const cases: Case[] = [
-  { name: 'Add with broadcasting', inputs: (r) => [signed(r, 'x', [2, 3, 4]), signed(r, 'w', [3, 1])], wrt: ['x', 'w'], build: (b) => b.op('Add', ['x', 'w']) },
-  { name: 'Sub with broadcasting', inputs: (r) => [signed(r, 'x', [2, 3]), signed(r, 'w', [3])], wrt: ['x', 'w'], build: (b) => b.op('Sub', ['x', 'w']) },
-  { name: 'Mul with broadcasting', inputs: (r) => [signed(r, 'x', [2, 1, 4]), signed(r, 'w', [3, 1])], wrt: ['x', 'w'], build: (b) => b.op('Mul', ['x', 'w']) },
-  { name: 'Mul of a tensor with itself', inputs: (r) => [signed(r, 'x', [5])], wrt: ['x'], build: (b) => b.op('Mul', ['x', 'x']) },
-  { name: 'Div with broadcasting', inputs: (r) => [signed(r, 'x', [2, 3]), positive(r, 'w', [2, 1])], wrt: ['x', 'w'], build: (b) => b.op('Div', ['x', 'w']) },
-  { name: 'Pow with a constant exponent', inputs: (r) => [positive(r, 'x', [2, 3])], wrt: ['x'], build: (b) => b.op('Pow', ['x', scalar(b, 2.5)]) },
-  { name: 'Pow with an integer exponent', inputs: (r) => [signed(r, 'x', [2, 3])], wrt: ['x'], build: (b) => b.op('Pow', ['x', b.constantInt64([3], [])]) },
-  { name: 'Pow with respect to both operands', inputs: (r) => [positive(r, 'x', [2, 3]), positive(r, 'e', [3])], wrt: ['x', 'e'], build: (b) => b.op('Pow', ['x', 'e']) },
+  {
+    name: 'Add with broadcasting',
+    inputs: (r) => [signed(r, 'x', [2, 3, 4]), signed(r, 'w', [3, 1])],
+    wrt: ['x', 'w'],
+    build: (b) => b.op('Add', ['x', 'w']),
+  },
+  {
+    name: 'Sub with broadcasting',
+    inputs: (r) => [signed(r, 'x', [2, 3]), signed(r, 'w', [3])],
+    wrt: ['x', 'w'],
+    build: (b) => b.op('Sub', ['x', 'w']),
+  },
+  {
+    name: 'Mul with broadcasting',
+    inputs: (r) => [signed(r, 'x', [2, 1, 4]), signed(r, 'w', [3, 1])],
+    wrt: ['x', 'w'],
+    build: (b) => b.op('Mul', ['x', 'w']),
+  },
+  {
+    name: 'Mul of a tensor with itself',
+    inputs: (r) => [signed(r, 'x', [5])],
+    wrt: ['x'],
+    build: (b) => b.op('Mul', ['x', 'x']),
+  },
+  {
+    name: 'Div with broadcasting',
+    inputs: (r) => [signed(r, 'x', [2, 3]), positive(r, 'w', [2, 1])],
+    wrt: ['x', 'w'],
+    build: (b) => b.op('Div', ['x', 'w']),
+  },
+  {
+    name: 'Pow with a constant exponent',
+    inputs: (r) => [positive(r, 'x', [2, 3])],
+    wrt: ['x'],
+    build: (b) => b.op('Pow', ['x', scalar(b, 2.5)]),
+  },
+  {
+    name: 'Pow with an integer exponent',
+    inputs: (r) => [signed(r, 'x', [2, 3])],
+    wrt: ['x'],
+    build: (b) => b.op('Pow', ['x', b.constantInt64([3], [])]),
+  },
+  {
+    name: 'Pow with respect to both operands',
+    inputs: (r) => [positive(r, 'x', [2, 3]), positive(r, 'e', [3])],
+    wrt: ['x', 'e'],
+    build: (b) => b.op('Pow', ['x', 'e']),
+  },
   { name: 'Sqrt', inputs: (r) => [positive(r, 'x', [6])], wrt: ['x'], build: (b) => b.op('Sqrt', ['x']) },
   { name: 'Exp', inputs: (r) => [signed(r, 'x', [6])], wrt: ['x'], build: (b) => b.op('Exp', ['x']) },
   { name: 'Log', inputs: (r) => [positive(r, 'x', [6])], wrt: ['x'], build: (b) => b.op('Log', ['x']) },
@@ -50,25 +91,66 @@ const cases: Case[] = [
   { name: 'Relu', inputs: (r) => [signed(r, 'x', [8])], wrt: ['x'], build: (b) => b.op('Relu', ['x']) },
   { name: 'Sigmoid', inputs: (r) => [signed(r, 'x', [8])], wrt: ['x'], build: (b) => b.op('Sigmoid', ['x']) },
   { name: 'Tanh', inputs: (r) => [signed(r, 'x', [8])], wrt: ['x'], build: (b) => b.op('Tanh', ['x']) },
-  { name: 'LeakyRelu', inputs: (r) => [signed(r, 'x', [8])], wrt: ['x'], build: (b) => b.op('LeakyRelu', ['x'], { alpha: 0.2 }) },
-  { name: 'PRelu with a per-channel slope', inputs: (r) => [signed(r, 'x', [2, 3, 2, 2]), signed(r, 's', [3, 1, 1])], wrt: ['x', 's'], build: (b) => b.op('PRelu', ['x', 's']) },
+  {
+    name: 'LeakyRelu',
+    inputs: (r) => [signed(r, 'x', [8])],
+    wrt: ['x'],
+    build: (b) => b.op('LeakyRelu', ['x'], { alpha: 0.2 }),
+  },
+  {
+    name: 'PRelu with a per-channel slope',
+    inputs: (r) => [signed(r, 'x', [2, 3, 2, 2]), signed(r, 's', [3, 1, 1])],
+    wrt: ['x', 's'],
+    build: (b) => b.op('PRelu', ['x', 's']),
+  },
   {
     name: 'Clip with min and max inputs',
     inputs: (r) => [input('x', [8], Float32Array.of(-0.9, -0.3, 0.1, 0.45, 0.8, -0.6, 0.2, 1.2))],
     wrt: ['x'],
     build: (b) => b.op('Clip', ['x', scalar(b, -0.5), scalar(b, 0.5)]),
   },
-  { name: 'Gemm', inputs: (r) => [signed(r, 'a', [3, 4]), signed(r, 'w', [5, 4]), signed(r, 'c', [5])], wrt: ['a', 'w', 'c'], build: (b) => b.op('Gemm', ['a', 'w', 'c'], { transB: 1, alpha: 0.7, beta: 1.3 }) },
-  { name: 'Gemm with transposed A', inputs: (r) => [signed(r, 'a', [4, 3]), signed(r, 'w', [4, 5]), signed(r, 'c', [3, 1])], wrt: ['a', 'w', 'c'], build: (b) => b.op('Gemm', ['a', 'w', 'c'], { transA: 1 }) },
-  { name: 'Gemm with both transposed', inputs: (r) => [signed(r, 'a', [4, 3]), signed(r, 'w', [5, 4])], wrt: ['a', 'w'], build: (b) => b.op('Gemm', ['a', 'w'], { transA: 1, transB: 1, alpha: 2.5 }) },
-  { name: 'MatMul with batch broadcasting', inputs: (r) => [signed(r, 'a', [2, 3, 4]), signed(r, 'w', [4, 5])], wrt: ['a', 'w'], build: (b) => b.op('MatMul', ['a', 'w']) },
-  { name: 'MatMul vector by batched matrix', inputs: (r) => [signed(r, 'a', [4]), signed(r, 'w', [2, 4, 3])], wrt: ['a', 'w'], build: (b) => b.op('MatMul', ['a', 'w']) },
-  { name: 'MatMul batched matrix by vector', inputs: (r) => [signed(r, 'a', [2, 1, 3, 4]), signed(r, 'w', [4])], wrt: ['a', 'w'], build: (b) => b.op('MatMul', ['a', 'w']) },
+  {
+    name: 'Gemm',
+    inputs: (r) => [signed(r, 'a', [3, 4]), signed(r, 'w', [5, 4]), signed(r, 'c', [5])],
+    wrt: ['a', 'w', 'c'],
+    build: (b) => b.op('Gemm', ['a', 'w', 'c'], { transB: 1, alpha: 0.7, beta: 1.3 }),
+  },
+  {
+    name: 'Gemm with transposed A',
+    inputs: (r) => [signed(r, 'a', [4, 3]), signed(r, 'w', [4, 5]), signed(r, 'c', [3, 1])],
+    wrt: ['a', 'w', 'c'],
+    build: (b) => b.op('Gemm', ['a', 'w', 'c'], { transA: 1 }),
+  },
+  {
+    name: 'Gemm with both transposed',
+    inputs: (r) => [signed(r, 'a', [4, 3]), signed(r, 'w', [5, 4])],
+    wrt: ['a', 'w'],
+    build: (b) => b.op('Gemm', ['a', 'w'], { transA: 1, transB: 1, alpha: 2.5 }),
+  },
+  {
+    name: 'MatMul with batch broadcasting',
+    inputs: (r) => [signed(r, 'a', [2, 3, 4]), signed(r, 'w', [4, 5])],
+    wrt: ['a', 'w'],
+    build: (b) => b.op('MatMul', ['a', 'w']),
+  },
+  {
+    name: 'MatMul vector by batched matrix',
+    inputs: (r) => [signed(r, 'a', [4]), signed(r, 'w', [2, 4, 3])],
+    wrt: ['a', 'w'],
+    build: (b) => b.op('MatMul', ['a', 'w']),
+  },
+  {
+    name: 'MatMul batched matrix by vector',
+    inputs: (r) => [signed(r, 'a', [2, 1, 3, 4]), signed(r, 'w', [4])],
+    wrt: ['a', 'w'],
+    build: (b) => b.op('MatMul', ['a', 'w']),
+  },
   {
     name: 'Conv with groups, strides, asymmetric pads and dilations',
     inputs: (r) => [signed(r, 'x', [2, 4, 7, 6]), signed(r, 'w', [6, 2, 3, 2]), signed(r, 'bias', [6])],
     wrt: ['x', 'w', 'bias'],
-    build: (b) => b.op('Conv', ['x', 'w', 'bias'], { group: 2, strides: [2, 2], pads: [1, 0, 1, 1], dilations: [1, 2] }),
+    build: (b) =>
+      b.op('Conv', ['x', 'w', 'bias'], { group: 2, strides: [2, 2], pads: [1, 0, 1, 1], dilations: [1, 2] }),
   },
   {
     name: 'Conv with auto_pad SAME_UPPER and a stride that leaves trailing input unread',
@@ -86,13 +168,15 @@ const cases: Case[] = [
     name: 'ConvTranspose with stride, pads and output_padding',
     inputs: (r) => [signed(r, 'x', [2, 4, 3, 3]), signed(r, 'w', [4, 3, 3, 3]), signed(r, 'bias', [3])],
     wrt: ['x', 'w', 'bias'],
-    build: (b) => b.op('ConvTranspose', ['x', 'w', 'bias'], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 0] }),
+    build: (b) =>
+      b.op('ConvTranspose', ['x', 'w', 'bias'], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 0] }),
   },
   {
     name: 'ConvTranspose with groups and dilations',
     inputs: (r) => [signed(r, 'x', [1, 4, 3, 4]), signed(r, 'w', [4, 2, 2, 3])],
     wrt: ['x', 'w'],
-    build: (b) => b.op('ConvTranspose', ['x', 'w'], { group: 2, strides: [1, 2], dilations: [2, 1], pads: [0, 1, 1, 0] }),
+    build: (b) =>
+      b.op('ConvTranspose', ['x', 'w'], { group: 2, strides: [1, 2], dilations: [2, 1], pads: [0, 1, 1, 0] }),
   },
   {
     name: 'ConvTranspose with output_shape',
@@ -111,18 +195,72 @@ const cases: Case[] = [
     inputs: (r) => [signed(r, 'x', [2, 3, 2, 2]), positive(r, 'scale', [3]), signed(r, 'shift', [3])],
     wrt: ['x', 'scale', 'shift'],
     build: (b) =>
-      b.op('BatchNormalization', ['x', 'scale', 'shift', b.constantFloat([0.1, -0.2, 0.3]), b.constantFloat([0.5, 1.5, 2])], { epsilon: { float: 1e-3 } }),
+      b.op(
+        'BatchNormalization',
+        ['x', 'scale', 'shift', b.constantFloat([0.1, -0.2, 0.3]), b.constantFloat([0.5, 1.5, 2])],
+        { epsilon: { float: 1e-3 } },
+      ),
   },
-  { name: 'ReduceSum over an axes input', inputs: (r) => [signed(r, 'x', [2, 3, 4])], wrt: ['x'], build: (b) => b.op('ReduceSum', ['x', ints(b, [0, -1])], { keepdims: 0 }) },
-  { name: 'ReduceSum over all axes', inputs: (r) => [signed(r, 'x', [2, 3])], wrt: ['x'], build: (b) => b.op('ReduceSum', ['x']) },
-  { name: 'ReduceMean over an axes attribute', inputs: (r) => [signed(r, 'x', [2, 3, 4])], wrt: ['x'], build: (b) => b.op('ReduceMean', ['x'], { axes: [1], keepdims: 1 }) },
-  { name: 'ReduceL2', inputs: (r) => [signed(r, 'x', [3, 4])], wrt: ['x'], build: (b) => b.op('ReduceL2', ['x'], { axes: [1], keepdims: 0 }) },
-  { name: 'Reshape', inputs: (r) => [signed(r, 'x', [2, 3, 4])], wrt: ['x'], build: (b) => b.op('Mul', [b.op('Reshape', ['x', ints(b, [4, -1])]), b.constantFloat([1, 2, 3, 4, 5, 6], [6])]) },
-  { name: 'Flatten', inputs: (r) => [signed(r, 'x', [2, 3, 2])], wrt: ['x'], build: (b) => b.op('Mul', [b.op('Flatten', ['x'], { axis: 2 }), b.constantFloat([2, -1], [2])]) },
-  { name: 'Transpose', inputs: (r) => [signed(r, 'x', [2, 3, 4])], wrt: ['x'], build: (b) => b.op('Mul', [b.op('Transpose', ['x'], { perm: [2, 0, 1] }), b.constantFloat([1, 2, 3], [3])]) },
-  { name: 'Unsqueeze and Squeeze', inputs: (r) => [signed(r, 'x', [3, 1, 2])], wrt: ['x'], build: (b) => b.op('Unsqueeze', [b.op('Squeeze', ['x', ints(b, [1])]), ints(b, [0, 3])]) },
-  { name: 'Expand', inputs: (r) => [signed(r, 'x', [3, 1])], wrt: ['x'], build: (b) => b.op('Expand', ['x', ints(b, [2, 3, 4])]) },
-  { name: 'Tile', inputs: (r) => [signed(r, 'x', [2, 1, 3])], wrt: ['x'], build: (b) => b.op('Tile', ['x', ints(b, [2, 3, 1])]) },
+  {
+    name: 'ReduceSum over an axes input',
+    inputs: (r) => [signed(r, 'x', [2, 3, 4])],
+    wrt: ['x'],
+    build: (b) => b.op('ReduceSum', ['x', ints(b, [0, -1])], { keepdims: 0 }),
+  },
+  {
+    name: 'ReduceSum over all axes',
+    inputs: (r) => [signed(r, 'x', [2, 3])],
+    wrt: ['x'],
+    build: (b) => b.op('ReduceSum', ['x']),
+  },
+  {
+    name: 'ReduceMean over an axes attribute',
+    inputs: (r) => [signed(r, 'x', [2, 3, 4])],
+    wrt: ['x'],
+    build: (b) => b.op('ReduceMean', ['x'], { axes: [1], keepdims: 1 }),
+  },
+  {
+    name: 'ReduceL2',
+    inputs: (r) => [signed(r, 'x', [3, 4])],
+    wrt: ['x'],
+    build: (b) => b.op('ReduceL2', ['x'], { axes: [1], keepdims: 0 }),
+  },
+  {
+    name: 'Reshape',
+    inputs: (r) => [signed(r, 'x', [2, 3, 4])],
+    wrt: ['x'],
+    build: (b) => b.op('Mul', [b.op('Reshape', ['x', ints(b, [4, -1])]), b.constantFloat([1, 2, 3, 4, 5, 6], [6])]),
+  },
+  {
+    name: 'Flatten',
+    inputs: (r) => [signed(r, 'x', [2, 3, 2])],
+    wrt: ['x'],
+    build: (b) => b.op('Mul', [b.op('Flatten', ['x'], { axis: 2 }), b.constantFloat([2, -1], [2])]),
+  },
+  {
+    name: 'Transpose',
+    inputs: (r) => [signed(r, 'x', [2, 3, 4])],
+    wrt: ['x'],
+    build: (b) => b.op('Mul', [b.op('Transpose', ['x'], { perm: [2, 0, 1] }), b.constantFloat([1, 2, 3], [3])]),
+  },
+  {
+    name: 'Unsqueeze and Squeeze',
+    inputs: (r) => [signed(r, 'x', [3, 1, 2])],
+    wrt: ['x'],
+    build: (b) => b.op('Unsqueeze', [b.op('Squeeze', ['x', ints(b, [1])]), ints(b, [0, 3])]),
+  },
+  {
+    name: 'Expand',
+    inputs: (r) => [signed(r, 'x', [3, 1])],
+    wrt: ['x'],
+    build: (b) => b.op('Expand', ['x', ints(b, [2, 3, 4])]),
+  },
+  {
+    name: 'Tile',
+    inputs: (r) => [signed(r, 'x', [2, 1, 3])],
+    wrt: ['x'],
+    build: (b) => b.op('Tile', ['x', ints(b, [2, 3, 1])]),
+  },
   {
     name: 'Concat with a constant part',
     inputs: (r) => [signed(r, 'x', [2, 2]), signed(r, 'w', [2, 3])],
@@ -142,17 +280,33 @@ const cases: Case[] = [
     name: 'Slice with negative indices, steps and reversal',
     inputs: (r) => [signed(r, 'x', [4, 5, 6])],
     wrt: ['x'],
-    build: (b) => b.op('Slice', ['x', ints(b, [1, -1, 0]), ints(b, [-1, -100, 6]), ints(b, [0, 2, 1]), ints(b, [1, -2, 2])]),
+    build: (b) =>
+      b.op('Slice', ['x', ints(b, [1, -1, 0]), ints(b, [-1, -100, 6]), ints(b, [0, 2, 1]), ints(b, [1, -2, 2])]),
   },
-  { name: 'Slice with unit steps', inputs: (r) => [signed(r, 'x', [3, 5])], wrt: ['x'], build: (b) => b.op('Slice', ['x', ints(b, [1]), ints(b, [4]), ints(b, [1])]) },
+  {
+    name: 'Slice with unit steps',
+    inputs: (r) => [signed(r, 'x', [3, 5])],
+    wrt: ['x'],
+    build: (b) => b.op('Slice', ['x', ints(b, [1]), ints(b, [4]), ints(b, [1])]),
+  },
   {
     name: 'Pad constant with positive and negative pads',
     inputs: (r) => [signed(r, 'x', [2, 3, 4])],
     wrt: ['x'],
     build: (b) => b.op('Pad', ['x', ints(b, [0, 1, -1, 1, 2, 0]), scalar(b, 0.5)], { mode: 'constant' }),
   },
-  { name: 'Pad reflect', inputs: (r) => [signed(r, 'x', [1, 2, 4, 5])], wrt: ['x'], build: (b) => b.op('Pad', ['x', ints(b, [0, 0, 2, 1, 0, 0, 3, 2])], { mode: 'reflect' }) },
-  { name: 'Pad edge', inputs: (r) => [signed(r, 'x', [2, 3])], wrt: ['x'], build: (b) => b.op('Pad', ['x', ints(b, [1, 2, 2, 0])], { mode: 'edge' }) },
+  {
+    name: 'Pad reflect',
+    inputs: (r) => [signed(r, 'x', [1, 2, 4, 5])],
+    wrt: ['x'],
+    build: (b) => b.op('Pad', ['x', ints(b, [0, 0, 2, 1, 0, 0, 3, 2])], { mode: 'reflect' }),
+  },
+  {
+    name: 'Pad edge',
+    inputs: (r) => [signed(r, 'x', [2, 3])],
+    wrt: ['x'],
+    build: (b) => b.op('Pad', ['x', ints(b, [1, 2, 2, 0])], { mode: 'edge' }),
+  },
   {
     name: 'Gather with repeated and negative indices',
     inputs: (r) => [signed(r, 'x', [2, 4, 3])],
@@ -163,21 +317,48 @@ const cases: Case[] = [
     name: 'Gather with indices computed in the graph (one-hot gradient)',
     inputs: (r) => [signed(r, 'x', [3, 5])],
     wrt: ['x'],
-    build: (b) => b.op('Gather', ['x', b.op('Add', [b.constantInt64([0, 3, 3, -2]), b.constantInt64([1], [])])], { axis: 1 }),
+    build: (b) =>
+      b.op('Gather', ['x', b.op('Add', [b.constantInt64([0, 3, 3, -2]), b.constantInt64([1], [])])], { axis: 1 }),
   },
-  { name: 'Gather of a scalar index', inputs: (r) => [signed(r, 'x', [4, 3])], wrt: ['x'], build: (b) => b.op('Gather', ['x', b.constantInt64([2], [])]) },
+  {
+    name: 'Gather of a scalar index',
+    inputs: (r) => [signed(r, 'x', [4, 3])],
+    wrt: ['x'],
+    build: (b) => b.op('Gather', ['x', b.constantInt64([2], [])]),
+  },
   {
     name: 'Cast through double precision',
     inputs: (r) => [signed(r, 'x', [5])],
     wrt: ['x'],
-    build: (b) => b.op('Cast', [b.op('Mul', [b.op('Cast', ['x'], { to: DataType.DOUBLE }), b.op('Cast', ['x'], { to: DataType.DOUBLE })])], { to: DataType.FLOAT }),
+    build: (b) =>
+      b.op(
+        'Cast',
+        [b.op('Mul', [b.op('Cast', ['x'], { to: DataType.DOUBLE }), b.op('Cast', ['x'], { to: DataType.DOUBLE })])],
+        { to: DataType.FLOAT },
+      ),
   },
-  { name: 'Identity', inputs: (r) => [signed(r, 'x', [4])], wrt: ['x'], build: (b) => b.op('Mul', [b.op('Identity', ['x']), scalar(b, 3)]) },
+  {
+    name: 'Identity',
+    inputs: (r) => [signed(r, 'x', [4])],
+    wrt: ['x'],
+    build: (b) => b.op('Mul', [b.op('Identity', ['x']), scalar(b, 3)]),
+  },
   {
     name: 'Dropout in inference mode',
     inputs: (r) => [signed(r, 'x', [4])],
     wrt: ['x'],
-    build: (b) => b.node('Dropout', ['x', scalar(b, 0.3), b.initializer(onnx.TensorProto.create({ name: 'training_mode', dims: [], dataType: DataType.BOOL, int32Data: [0] }))], { outputs: 2 })[0]!,
+    build: (b) =>
+      b.node(
+        'Dropout',
+        [
+          'x',
+          scalar(b, 0.3),
+          b.initializer(
+            onnx.TensorProto.create({ name: 'training_mode', dims: [], dataType: DataType.BOOL, int32Data: [0] }),
+          ),
+        ],
+        { outputs: 2 },
+      )[0]!,
   },
   {
     name: 'shape-derived constants pass through',
@@ -185,8 +366,14 @@ const cases: Case[] = [
     wrt: ['x'],
     build: (b) => {
       const shape = b.op('Shape', ['x']);
-      const cols = b.op('Cast', [b.op('Gather', [shape, b.constantInt64([1], [])], { axis: 0 })], { to: DataType.FLOAT });
-      const target = b.op('Concat', [b.op('Gather', [shape, b.constantInt64([0], [1])], { axis: 0 }), ints(b, [3, -1])], { axis: 0 });
+      const cols = b.op('Cast', [b.op('Gather', [shape, b.constantInt64([1], [])], { axis: 0 })], {
+        to: DataType.FLOAT,
+      });
+      const target = b.op(
+        'Concat',
+        [b.op('Gather', [shape, b.constantInt64([0], [1])], { axis: 0 }), ints(b, [3, -1])],
+        { axis: 0 },
+      );
       return b.op('Div', [b.op('Reshape', ['x', target]), b.op('Sqrt', [cols])]);
     },
   },
@@ -200,19 +387,32 @@ const cases: Case[] = [
     name: 'Resize linear align_corners downsampling by sizes',
     inputs: (r) => [signed(r, 'x', [1, 1, 5, 7])],
     wrt: ['x'],
-    build: (b) => b.op('Resize', ['x', '', '', ints(b, [1, 1, 3, 4])], { mode: 'linear', coordinate_transformation_mode: 'align_corners' }),
+    build: (b) =>
+      b.op('Resize', ['x', '', '', ints(b, [1, 1, 3, 4])], {
+        mode: 'linear',
+        coordinate_transformation_mode: 'align_corners',
+      }),
   },
   {
     name: 'Resize linear pytorch_half_pixel',
     inputs: (r) => [signed(r, 'x', [1, 1, 4, 3])],
     wrt: ['x'],
-    build: (b) => b.op('Resize', ['x', '', '', ints(b, [1, 1, 7, 1])], { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' }),
+    build: (b) =>
+      b.op('Resize', ['x', '', '', ints(b, [1, 1, 7, 1])], {
+        mode: 'linear',
+        coordinate_transformation_mode: 'pytorch_half_pixel',
+      }),
   },
   {
     name: 'Resize nearest asymmetric floor',
     inputs: (r) => [signed(r, 'x', [1, 2, 3, 3])],
     wrt: ['x'],
-    build: (b) => b.op('Resize', ['x', '', b.constantFloat([1, 1, 2, 2])], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }),
+    build: (b) =>
+      b.op('Resize', ['x', '', b.constantFloat([1, 1, 2, 2])], {
+        mode: 'nearest',
+        coordinate_transformation_mode: 'asymmetric',
+        nearest_mode: 'floor',
+      }),
   },
   {
     name: 'Resize nearest half_pixel round_prefer_floor downsampling',
@@ -230,9 +430,21 @@ const cases: Case[] = [
     name: 'AveragePool including padding, ceil mode',
     inputs: (r) => [signed(r, 'x', [1, 2, 6, 5])],
     wrt: ['x'],
-    build: (b) => b.op('AveragePool', ['x'], { kernel_shape: [3, 2], strides: [2, 2], pads: [1, 0, 0, 1], count_include_pad: 1, ceil_mode: 1 }),
+    build: (b) =>
+      b.op('AveragePool', ['x'], {
+        kernel_shape: [3, 2],
+        strides: [2, 2],
+        pads: [1, 0, 0, 1],
+        count_include_pad: 1,
+        ceil_mode: 1,
+      }),
   },
-  { name: 'GlobalAveragePool', inputs: (r) => [signed(r, 'x', [2, 3, 3, 4])], wrt: ['x'], build: (b) => b.op('GlobalAveragePool', ['x']) },
+  {
+    name: 'GlobalAveragePool',
+    inputs: (r) => [signed(r, 'x', [2, 3, 3, 4])],
+    wrt: ['x'],
+    build: (b) => b.op('GlobalAveragePool', ['x']),
+  },
   {
     name: 'MaxPool with overlapping windows and padding',
     inputs: (r) => [distinct(r, 'x', [1, 2, 5, 5])],

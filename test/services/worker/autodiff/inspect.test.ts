@@ -9,10 +9,53 @@ import { loadFixtureModel } from '../onnx/torchFixtures.js';
 describe('supportedOps / inspectOps', () => {
   it('lists every operator the issue asks for', () => {
     const required = [
-      'Gemm', 'MatMul', 'Conv', 'ConvTranspose', 'BatchNormalization', 'PRelu', 'LeakyRelu', 'Clip', 'Add', 'Sub', 'Mul', 'Div',
-      'Pow', 'Sqrt', 'ReduceSum', 'ReduceMean', 'Reshape', 'Flatten', 'Transpose', 'Unsqueeze', 'Expand', 'Tile', 'Concat', 'Slice',
-      'Pad', 'Gather', 'Cast', 'Identity', 'Constant', 'Shape', 'ConstantOfShape', 'Relu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Neg',
-      'Reciprocal', 'Squeeze', 'Split', 'ReduceL2', 'Resize', 'AveragePool', 'GlobalAveragePool', 'MaxPool', 'Dropout', 'Range',
+      'Gemm',
+      'MatMul',
+      'Conv',
+      'ConvTranspose',
+      'BatchNormalization',
+      'PRelu',
+      'LeakyRelu',
+      'Clip',
+      'Add',
+      'Sub',
+      'Mul',
+      'Div',
+      'Pow',
+      'Sqrt',
+      'ReduceSum',
+      'ReduceMean',
+      'Reshape',
+      'Flatten',
+      'Transpose',
+      'Unsqueeze',
+      'Expand',
+      'Tile',
+      'Concat',
+      'Slice',
+      'Pad',
+      'Gather',
+      'Cast',
+      'Identity',
+      'Constant',
+      'Shape',
+      'ConstantOfShape',
+      'Relu',
+      'Sigmoid',
+      'Tanh',
+      'Exp',
+      'Log',
+      'Neg',
+      'Reciprocal',
+      'Squeeze',
+      'Split',
+      'ReduceL2',
+      'Resize',
+      'AveragePool',
+      'GlobalAveragePool',
+      'MaxPool',
+      'Dropout',
+      'Range',
     ];
     expect(supportedOps()).toEqual(expect.arrayContaining(required));
   });
@@ -23,7 +66,10 @@ describe('supportedOps / inspectOps', () => {
       loadFixtureModel('recognizer'),
       loadFixtureModel('mapping'),
     ]);
-    const composite = composeModels(generator, recognizer, { connect: [['output', 'input']], prefixes: { first: 'g/', second: 'r/' } });
+    const composite = composeModels(generator, recognizer, {
+      connect: [['output', 'input']],
+      prefixes: { first: 'g/', second: 'r/' },
+    });
     for (const model of [generator, recognizer, mapping, composite]) {
       const report = inspectOps(model);
       expect(report.opsetSupported).toBe(true);
@@ -43,10 +89,17 @@ describe('supportedOps / inspectOps', () => {
     const scale = b.op('Floor', [b.constantFloat([2.5], [])]);
     b.node('Erf', [b.op('Mul', ['x', scale])], { outputs: ['y'] });
     b.output('y', DataType.FLOAT, [4]);
-    const report = inspectOps(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 18 }], graph: b.graph }));
+    const report = inspectOps(
+      onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 18 }], graph: b.graph }),
+    );
     expect(report.opsetSupported).toBe(false);
     expect(report.unsupported).toEqual(['Erf']);
-    expect(report.ops.find((r) => r.opType === 'Floor')).toMatchObject({ count: 1, onGradientPath: 0, hasGradient: false, supported: true });
+    expect(report.ops.find((r) => r.opType === 'Floor')).toMatchObject({
+      count: 1,
+      onGradientPath: 0,
+      hasGradient: false,
+      supported: true,
+    });
     expect(report.ops.find((r) => r.opType === 'Erf')).toMatchObject({ count: 1, onGradientPath: 1, supported: false });
   });
 });

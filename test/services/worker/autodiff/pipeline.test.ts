@@ -31,8 +31,14 @@ async function stageVjp(
   upstream: Float32Array,
   outputShape: number[],
 ) {
-  const session = await createSession(await differentiate(model, { wrt: [input], outputs: [output], batch: shape[0] }), { provider: 'cpu' });
-  const out = await runSession(session, { [input]: float32(shape, x), [gradientName(output)]: float32(outputShape, upstream) });
+  const session = await createSession(
+    await differentiate(model, { wrt: [input], outputs: [output], batch: shape[0] }),
+    { provider: 'cpu' },
+  );
+  const out = await runSession(session, {
+    [input]: float32(shape, x),
+    [gradientName(output)]: float32(outputShape, upstream),
+  });
   await session.release();
   return asFloat32(out[gradientName(input)]!);
 }
@@ -47,15 +53,26 @@ async function forward(model: ModelProto, input: string, output: string, x: Floa
 describe('generator → alignment → recognizer pipeline', () => {
   it('differentiates the alignment graph exactly (finite differences of a linear map)', async () => {
     const image = uniform(random(3), 3 * 3 * 16 * 16, -1, 1);
-    const errors = await gradCheck(alignment(), [{ name: 'image', shape: [3, 3, 16, 16], data: image }], ['image'], 'aligned');
+    const errors = await gradCheck(
+      alignment(),
+      [{ name: 'image', shape: [3, 3, 16, 16], data: image }],
+      ['image'],
+      'aligned',
+    );
     expect(errors.image).toBeLessThan(1e-4);
   });
 
   it('has the VJP of the chain rule applied stage by stage', async () => {
     const [generator, recognizer] = await Promise.all([loadFixtureModel('generator'), loadFixtureModel('recognizer')]);
     const align = alignment();
-    const aligned = composeModels(generator, align, { connect: [['output', 'image']], prefixes: { first: 'g/', second: 'a/' } });
-    const pipeline = composeModels(aligned, recognizer, { connect: [['a/aligned', 'input']], prefixes: { first: '', second: 'r/' } });
+    const aligned = composeModels(generator, align, {
+      connect: [['output', 'image']],
+      prefixes: { first: 'g/', second: 'a/' },
+    });
+    const pipeline = composeModels(aligned, recognizer, {
+      connect: [['a/aligned', 'input']],
+      prefixes: { first: '', second: 'r/' },
+    });
     const ref = loadReference();
     const w = Float32Array.from(ref.composite.w.data);
     const u = Float32Array.from(ref.composite.g_embedding.data);
@@ -66,7 +83,10 @@ describe('generator → alignment → recognizer pipeline', () => {
     const gImage = await stageVjp(align, ['image', 'aligned'], image.data, image.dims, gAligned, crop.dims);
     const chained = await stageVjp(generator, ['input', 'output'], w, [3, 32], gImage, image.dims);
 
-    const session = await createSession(await differentiate(pipeline, { wrt: ['g/input'], outputs: ['r/output'], batch: 3 }), { provider: 'cpu' });
+    const session = await createSession(
+      await differentiate(pipeline, { wrt: ['g/input'], outputs: ['r/output'], batch: 3 }),
+      { provider: 'cpu' },
+    );
     const whole = await runSession(session, { 'g/input': float32([3, 32], w), 'grad_r/output': float32([3, 32], u) });
     await session.release();
     expect(relativeError(asFloat32(whole['grad_g/input']!), chained)).toBeLessThan(1e-5);

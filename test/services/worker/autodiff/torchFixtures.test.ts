@@ -31,17 +31,27 @@ describe('differentiate on the torch fixtures (torch.autograd references)', () =
   });
 
   it('reproduces the recognizer embedding and its VJP', async () => {
-    const { output, gradient } = await vjp(await loadFixtureModel('recognizer'), ref.recognizer.x, ref.recognizer.g_embedding);
+    const { output, gradient } = await vjp(
+      await loadFixtureModel('recognizer'),
+      ref.recognizer.x,
+      ref.recognizer.g_embedding,
+    );
     expect(relativeError(output, ref.recognizer.embedding.data)).toBeLessThan(1e-4);
     expect(relativeError(gradient, ref.recognizer.dx.data)).toBeLessThan(1e-4);
   });
 
   it('reproduces the composite recognizer(generator(w)) embedding and VJP', async () => {
     const [generator, recognizer] = await Promise.all([loadFixtureModel('generator'), loadFixtureModel('recognizer')]);
-    const composite = composeModels(generator, recognizer, { connect: [['output', 'input']], prefixes: { first: '', second: 'recognizer/' } });
+    const composite = composeModels(generator, recognizer, {
+      connect: [['output', 'input']],
+      prefixes: { first: '', second: 'recognizer/' },
+    });
     const differentiated = await differentiate(composite, { wrt: ['input'], outputs: ['recognizer/output'], batch: 3 });
     const session = await createSession(differentiated, { provider: 'cpu' });
-    const out = await runSession(session, { input: host(ref.composite.w), 'grad_recognizer/output': host(ref.composite.g_embedding) });
+    const out = await runSession(session, {
+      input: host(ref.composite.w),
+      'grad_recognizer/output': host(ref.composite.g_embedding),
+    });
     await session.release();
     expect(relativeError(asFloat32(out['recognizer/output']!), ref.composite.embedding.data)).toBeLessThan(1e-4);
     expect(relativeError(asFloat32(out.grad_input!), ref.composite.dw.data)).toBeLessThan(1e-4);

@@ -71,12 +71,14 @@ describe('Langevin on the built-in pack', () => {
     const first = stats[0]!;
     expect(first.embeddingDistance.min).toBeLessThan(params.repulsionRadius);
     expect(final.embeddingDistance.min).toBeGreaterThan(first.embeddingDistance.min + 0.4);
-    expect(mean(stats.slice(-3).map((s) => s.embeddingDistance.min))).toBeGreaterThan(mean(stats.slice(0, 3).map((s) => s.embeddingDistance.min)));
+    expect(mean(stats.slice(-3).map((s) => s.embeddingDistance.min))).toBeGreaterThan(
+      mean(stats.slice(0, 3).map((s) => s.embeddingDistance.min)),
+    );
     expect(final.propIct).toBeGreaterThan(first.propIct);
     expect(mean(stats.slice(-5).map((s) => s.propIct))).toBeGreaterThan(mean(stats.slice(0, 5).map((s) => s.propIct)));
   });
 
-  it('pushes every identity beyond c0 from an exclusion gallery of the pack\'s own embeddings', async () => {
+  it("pushes every identity beyond c0 from an exclusion gallery of the pack's own embeddings", async () => {
     const rng = new CounterRng(11n);
     const start = await startingState(rng);
     // Real faces standing in the way: embeddings of latents next to eight of the identities.

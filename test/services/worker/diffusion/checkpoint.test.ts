@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint, encodeCheckpoint } from '../../../../services/worker/src/diffusion/checkpoint.js';
-import { langevinStep, type LangevinState, type LangevinSystem } from '../../../../services/worker/src/diffusion/langevin.js';
+import {
+  langevinStep,
+  type LangevinState,
+  type LangevinSystem,
+} from '../../../../services/worker/src/diffusion/langevin.js';
 import { langevinParams } from '../../../../src/core/runs/langevinParams.js';
 import { CounterRng } from '../../../../services/worker/src/diffusion/rng.js';
 import { AnalyticModel, randomArray } from './analyticModel.js';
@@ -21,7 +25,12 @@ describe('Langevin checkpoints', () => {
   });
 
   it('round-trip latents, iteration and the full 64-bit seed, also from an offset view', () => {
-    const state: LangevinState = { count: N, latentDim: W, latents: Float32Array.from(randomArray(N * W, 3, 4)), iteration: 42 };
+    const state: LangevinState = {
+      count: N,
+      latentDim: W,
+      latents: Float32Array.from(randomArray(N * W, 3, 4)),
+      iteration: 42,
+    };
     const seed = 2n ** 64n - 3n;
     const bytes = encodeCheckpoint({ state, seed });
     const padded = new Uint8Array(bytes.length + 5);
@@ -37,7 +46,10 @@ describe('Langevin checkpoints', () => {
   });
 
   it('refuse bytes that are not a checkpoint of this version or are cut short', () => {
-    const bytes = encodeCheckpoint({ state: { count: 2, latentDim: 2, latents: new Float32Array(4), iteration: 0 }, seed: 1n });
+    const bytes = encodeCheckpoint({
+      state: { count: 2, latentDim: 2, latents: new Float32Array(4), iteration: 0 },
+      seed: 1n,
+    });
     const badMagic = bytes.slice();
     badMagic[0] = 0;
     expect(() => decodeCheckpoint(badMagic)).toThrow(/magic/);
@@ -55,7 +67,12 @@ describe('Langevin checkpoints', () => {
       latentAverage: Float32Array.from(randomArray(W, 8, 0.4)),
       exclusionGallery: null,
     };
-    const start: LangevinState = { count: N, latentDim: W, latents: Float32Array.from(randomArray(N * W, 9, 2)), iteration: 0 };
+    const start: LangevinState = {
+      count: N,
+      latentDim: W,
+      latents: Float32Array.from(randomArray(N * W, 9, 2)),
+      iteration: 0,
+    };
     const seed = 123456789012345n;
 
     let uninterrupted = start;

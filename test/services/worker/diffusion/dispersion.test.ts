@@ -55,9 +55,19 @@ async function referenceRun(
     referenceEmbeddings.push(await model.embed(references.slice(i * W, (i + 1) * W), 1));
     for (let a = 0; a < A; a++) {
       const noise = new Float64Array(W);
-      rng.normalRow({ stream: RandomStream.dispersionNoise, iteration: 0, index: identityIndices[i]!, subindex: a }, noise, 0, W);
+      rng.normalRow(
+        { stream: RandomStream.dispersionNoise, iteration: 0, index: identityIndices[i]!, subindex: a },
+        noise,
+        0,
+        W,
+      );
       const u = new Float64Array(covariates.count);
-      rng.centredUniformRow({ stream: RandomStream.discoWeights, iteration: 0, index: identityIndices[i]!, subindex: a }, u, 0, u.length);
+      rng.centredUniformRow(
+        { stream: RandomStream.discoWeights, iteration: 0, index: identityIndices[i]!, subindex: a },
+        u,
+        0,
+        u.length,
+      );
       for (let d = 0; d < W; d++) {
         let value = references[i * W + d]! + params.initialNoise * noise[d]!;
         for (let c = 0; c < covariates.count && withCovariates; c++) {
@@ -89,11 +99,17 @@ async function referenceRun(
         const dDistDs = -COSINE_SCALE / Math.sqrt(1 - (COSINE_SCALE * s) ** 2);
         const upstream = new Float32Array(D);
         for (let d = 0; d < D; d++) {
-          upstream[d] = 0.5 * params.embeddingCoefficient * dist * dDistDs * (er[d]! / Math.sqrt(na * nr) - (s * ea[d]!) / na);
+          upstream[d] =
+            0.5 * params.embeddingCoefficient * dist * dDistDs * (er[d]! / Math.sqrt(na * nr) - (s * ea[d]!) / na);
         }
         const { latentGradient } = await model.vjp(wa, upstream, 1);
         const noise = new Float64Array(W);
-        rng.normalRow({ stream: RandomStream.dispersionForce, iteration: t, index: identityIndices[i]!, subindex: a }, noise, 0, W);
+        rng.normalRow(
+          { stream: RandomStream.dispersionForce, iteration: t, index: identityIndices[i]!, subindex: a },
+          noise,
+          0,
+          W,
+        );
         const row: number[] = [];
         for (let d = 0; d < W; d++) {
           const h = 1e-5;
@@ -125,7 +141,8 @@ async function referenceRun(
       }
       stepDts.push(dt);
       for (let a = 0; a < A; a++) {
-        for (let d = 0; d < W; d++) latents[(i * A + a) * W + d] = own[a * W + d]! + (dt / params.viscosity) * total[a]![d]!;
+        for (let d = 0; d < W; d++)
+          latents[(i * A + a) * W + d] = own[a * W + d]! + (dt / params.viscosity) * total[a]![d]!;
       }
     }
     dts.push(stepDts);
@@ -133,7 +150,13 @@ async function referenceRun(
   return { latents, dts };
 }
 
-async function engineRun(system: DispersionSystem, params: DispersionParams, iterations: number, rng: CounterRng, withCovariates: boolean) {
+async function engineRun(
+  system: DispersionSystem,
+  params: DispersionParams,
+  iterations: number,
+  rng: CounterRng,
+  withCovariates: boolean,
+) {
   let state = await initialDispersionState({
     references,
     identityIndices,
@@ -159,7 +182,13 @@ describe('dispersionStep against a per-variation reference', () => {
     ['adaptive dt, η > 0', { timestep: -0.2, randomForce: 0.05 }, false],
   ] as const)('%s: several iterations agree to 1e-3', async (_label, overrides, withCovariates) => {
     // r0 comparable to the spread of the variations, so the repulsion is partly active.
-    const params = dispersionParams({ ...overrides, variations: A, latentRadius: 1.0, initialNoise: 0.3, batchSize: 4 });
+    const params = dispersionParams({
+      ...overrides,
+      variations: A,
+      latentRadius: 1.0,
+      initialNoise: 0.3,
+      batchSize: 4,
+    });
     const model = new AnalyticModel(W, H, D, 1);
     const rng = new CounterRng(987n);
     const iterations = 5;
@@ -193,7 +222,9 @@ describe('dispersionStep', () => {
         covariates,
       });
       for (let t = 0; t < 3; t++) alone = (await dispersionStep(alone, system, params, new CounterRng(4n))).state;
-      expect(Array.from(alone.latents)).toEqual(Array.from(together.state.latents.subarray(i * A * W, (i + 1) * A * W)));
+      expect(Array.from(alone.latents)).toEqual(
+        Array.from(together.state.latents.subarray(i * A * W, (i + 1) * A * W)),
+      );
     }
     expect(together.stats[0]!.dt.min).toBeLessThan(together.stats[0]!.dt.max);
   });
@@ -223,7 +254,14 @@ describe('dispersionStep', () => {
   it('reports the same state statistics before a step as dispersionStateStats', async () => {
     const model = new AnalyticModel(W, H, D, 1);
     const system = { model, latentAverage };
-    const state = await initialDispersionState({ references, identityIndices, system, params, rng: new CounterRng(2n), covariates: null });
+    const state = await initialDispersionState({
+      references,
+      identityIndices,
+      system,
+      params,
+      rng: new CounterRng(2n),
+      covariates: null,
+    });
     const { stats } = await dispersionStep(state, system, params, new CounterRng(2n));
     expect(await dispersionStateStats(state, system, params)).toEqual({
       embeddingDistance: stats.embeddingDistance,
@@ -239,13 +277,20 @@ describe('dispersionStep on a state that does not fit', () => {
     const model = new AnalyticModel(W, H, D, 1);
     const system = { model, latentAverage };
     const params = dispersionParams({ variations: A });
-    const state = await initialDispersionState({ references, identityIndices, system, params, rng: new CounterRng(1n), covariates: null });
+    const state = await initialDispersionState({
+      references,
+      identityIndices,
+      system,
+      params,
+      rng: new CounterRng(1n),
+      covariates: null,
+    });
     await expect(dispersionStep(state, system, { ...params, variations: A + 1 }, new CounterRng(1n))).rejects.toThrow(
       /6 variations per identity, parameters 7/,
     );
-    await expect(dispersionStep({ ...state, latents: state.latents.subarray(W) }, system, params, new CounterRng(1n))).rejects.toThrow(
-      /latents of the wrong size/,
-    );
+    await expect(
+      dispersionStep({ ...state, latents: state.latents.subarray(W) }, system, params, new CounterRng(1n)),
+    ).rejects.toThrow(/latents of the wrong size/);
   });
 });
 
@@ -292,10 +337,12 @@ describe('validateDispersionParams', () => {
   });
 
   it('names every field that is out of range', () => {
-    expect(validateDispersionParams(dispersionParams({ variations: 1, latentRadius: -2, initialNoise: -0.1 }))).toEqual([
-      { field: 'variations', message: 'must be an integer ≥ 2' },
-      { field: 'latentRadius', message: 'must be > 0' },
-      { field: 'initialNoise', message: 'must be ≥ 0' },
-    ]);
+    expect(validateDispersionParams(dispersionParams({ variations: 1, latentRadius: -2, initialNoise: -0.1 }))).toEqual(
+      [
+        { field: 'variations', message: 'must be an integer ≥ 2' },
+        { field: 'latentRadius', message: 'must be > 0' },
+        { field: 'initialNoise', message: 'must be ≥ 0' },
+      ],
+    );
   });
 });

@@ -69,7 +69,8 @@ async function referenceRun(
       const gradient = new Float64Array(D);
       const repel = (other: ArrayLike<number>, radius: number) => {
         const { dist, dDistDa } = angleTerm(embeddings[i]!, other);
-        if (dist < radius) for (let d = 0; d < D; d++) gradient[d] += -params.repulsionCoefficient * (radius - dist) * dDistDa[d]!;
+        if (dist < radius)
+          for (let d = 0; d < D; d++) gradient[d] += -params.repulsionCoefficient * (radius - dist) * dDistDa[d]!;
         return dist;
       };
       for (let j = 0; j < N; j++) {
@@ -84,7 +85,12 @@ async function referenceRun(
       const { latentGradient } = await model.vjp(w.slice(i * W, (i + 1) * W), upstream, 1);
       const noise = new Float64Array(W);
       rng.normalRow({ stream: RandomStream.langevinForce, iteration: t, index: i }, noise, 0, W);
-      total.push(Array.from({ length: W }, (_, d) => -latentGradient[d]! + params.latentForce * (latentAverage[d]! - w[i * W + d]!)));
+      total.push(
+        Array.from(
+          { length: W },
+          (_, d) => -latentGradient[d]! + params.latentForce * (latentAverage[d]! - w[i * W + d]!),
+        ),
+      );
       random.push(Array.from(noise, (x) => params.randomForce * x));
     }
     minEmbeddingDistances.push(minDistance);
@@ -171,12 +177,30 @@ describe('langevinStep against a per-identity reference', () => {
       exclusionGallery: withGallery ? unitRows(gallery, 5, D) : null,
     };
     const iterations = 6;
-    const reference = await referenceRun(model, start.latents, params, iterations, withGallery ? gallery : null, 5, rng);
+    const reference = await referenceRun(
+      model,
+      start.latents,
+      params,
+      iterations,
+      withGallery ? gallery : null,
+      5,
+      rng,
+    );
     const engine = await engineRun(system, start, params, iterations, rng);
     expect(engine.state.iteration).toBe(iterations);
     expect(relativeError(engine.state.latents, reference.latents)).toBeLessThan(1e-3);
-    expect(relativeError(engine.stats.map((s) => s.dt), reference.dts)).toBeLessThan(1e-3);
-    expect(relativeError(engine.stats.map((s) => s.embeddingDistance.min), reference.minEmbeddingDistances)).toBeLessThan(1e-3);
+    expect(
+      relativeError(
+        engine.stats.map((s) => s.dt),
+        reference.dts,
+      ),
+    ).toBeLessThan(1e-3);
+    expect(
+      relativeError(
+        engine.stats.map((s) => s.embeddingDistance.min),
+        reference.minEmbeddingDistances,
+      ),
+    ).toBeLessThan(1e-3);
     // The dynamics must have had something to do: pairs within d0 and latents that moved.
     expect(engine.stats[0]!.embeddingDistance.min).toBeLessThan(params.repulsionRadius);
     expect(relativeError(engine.state.latents, start.latents)).toBeGreaterThan(1e-2);
@@ -226,7 +250,8 @@ describe('langevinStep', () => {
     for (let i = 0; i < N; i++) {
       latentMax = Math.max(
         latentMax,
-        params.latentForce * Math.hypot(...Array.from({ length: W }, (_, d) => latentAverage[d]! - state.latents[i * W + d]!)),
+        params.latentForce *
+          Math.hypot(...Array.from({ length: W }, (_, d) => latentAverage[d]! - state.latents[i * W + d]!)),
       );
     }
     expect(stats.latentForce.max).toBeCloseTo(latentMax, 6);
@@ -255,9 +280,18 @@ describe('langevinStep', () => {
     const start = startState(21);
     // The gallery sits close to four of the identities' starting embeddings.
     const nearby = start.latents.slice(0, 4 * W).map((x, k) => x + 0.05 * Math.sin(k));
-    const system: LangevinSystem = { model, latentAverage, exclusionGallery: unitRows(await model.embed(nearby, 4), 4, D) };
+    const system: LangevinSystem = {
+      model,
+      latentAverage,
+      exclusionGallery: unitRows(await model.embed(nearby, 4), 4, D),
+    };
     // Identities ignore each other here (tiny d0), so only the gallery moves them.
-    const exclusionParams = langevinParams({ exclusionDistance: 0.5, repulsionRadius: 0.01, randomForce: 0, latentForce: 0.01 });
+    const exclusionParams = langevinParams({
+      exclusionDistance: 0.5,
+      repulsionRadius: 0.01,
+      randomForce: 0,
+      latentForce: 0.01,
+    });
     const run = await engineRun(system, start, exclusionParams, 30, new CounterRng(2n));
     expect(run.stats[0]!.exclusion!.identitiesWithin).toBeGreaterThanOrEqual(4);
     expect(run.stats[0]!.exclusion!.minDistance).toBeLessThan(0.1);
@@ -271,7 +305,9 @@ describe('langevinStep', () => {
     const system = { model, latentAverage, exclusionGallery: null };
     const lonely = { count: 1, latentDim: W, latents: new Float32Array(W), iteration: 0 };
     await expect(langevinStep(lonely, system, params, new CounterRng(1n))).rejects.toThrow(/at least 2/);
-    await expect(langevinStep(startState(1), system, { ...params, viscosity: 0 }, new CounterRng(1n))).rejects.toThrow(/viscosity/);
+    await expect(langevinStep(startState(1), system, { ...params, viscosity: 0 }, new CounterRng(1n))).rejects.toThrow(
+      /viscosity/,
+    );
   });
 });
 
@@ -293,7 +329,14 @@ describe('validateLangevinParams', () => {
 
   it('names every field that is out of range', () => {
     const problems = validateLangevinParams(
-      langevinParams({ repulsionRadius: 0, timestep: 0, iterations: 2.5, viscosity: -1, ict: 4, batchSize: Number.NaN }),
+      langevinParams({
+        repulsionRadius: 0,
+        timestep: 0,
+        iterations: 2.5,
+        viscosity: -1,
+        ict: 4,
+        batchSize: Number.NaN,
+      }),
     );
     expect(problems).toEqual([
       { field: 'iterations', message: 'must be an integer ≥ 0' },

@@ -5,7 +5,11 @@ import {
   angularDistanceSlope,
   unitRows,
 } from '../../../../services/worker/src/diffusion/angular.js';
-import { galleryExclusion, pairDistanceStats, pairRepulsion } from '../../../../services/worker/src/diffusion/repulsion.js';
+import {
+  galleryExclusion,
+  pairDistanceStats,
+  pairRepulsion,
+} from '../../../../services/worker/src/diffusion/repulsion.js';
 import { randomArray, relativeError } from './analyticModel.js';
 
 const N = 37;
@@ -37,7 +41,14 @@ function angle(a: ArrayLike<number>, i: number, b: ArrayLike<number>, j: number)
 }
 
 /** U_i with every other embedding fixed, straight from its definition. */
-function potential(e: Float64Array, i: number, others: Float64Array, otherCount: number, radius: number, skipSelf: boolean): number {
+function potential(
+  e: Float64Array,
+  i: number,
+  others: Float64Array,
+  otherCount: number,
+  radius: number,
+  skipSelf: boolean,
+): number {
   let u = 0;
   for (let j = 0; j < otherCount; j++) {
     if (skipSelf && j === i) continue;
@@ -65,7 +76,14 @@ function numericGradient(e: Float64Array, i: number, potentialOf: (x: Float64Arr
  * The whole N×N (or N×M) matrix of distances at once, and the gradient from the chain rule
  * through s = a·b/(|a||b|): ∂s/∂a = b/(|a||b|) − s·a/|a|².
  */
-function directRepulsion(e: Float64Array, count: number, others: Float64Array, otherCount: number, radius: number, pairsOnly: boolean) {
+function directRepulsion(
+  e: Float64Array,
+  count: number,
+  others: Float64Array,
+  otherCount: number,
+  radius: number,
+  pairsOnly: boolean,
+) {
   const distances: number[][] = [];
   const gradient = new Float64Array(count * D);
   let active = 0;
@@ -97,7 +115,8 @@ function directRepulsion(e: Float64Array, count: number, others: Float64Array, o
 
 function pairSummary(distances: number[][]) {
   const upper: number[] = [];
-  for (let i = 0; i < distances.length; i++) for (let j = i + 1; j < distances.length; j++) upper.push(distances[i]![j]!);
+  for (let i = 0; i < distances.length; i++)
+    for (let j = i + 1; j < distances.length; j++) upper.push(distances[i]![j]!);
   return {
     min: Math.min(...upper),
     max: Math.max(...upper),
@@ -157,7 +176,9 @@ describe('pairRepulsion', () => {
 
 describe('galleryExclusion', () => {
   const e = clusteredRows(N, 21);
-  const gallery = clusteredRows(M, 21).subarray(0, M * D).map((x, index) => x + 0.3 * Math.sin(index));
+  const gallery = clusteredRows(M, 21)
+    .subarray(0, M * D)
+    .map((x, index) => x + 0.3 * Math.sin(index));
   const direct = directRepulsion(e, N, gallery, M, c0, false);
 
   it('works on data where some but not all identity–gallery pairs are within c0', () => {
@@ -166,7 +187,11 @@ describe('galleryExclusion', () => {
   });
 
   it('gives ∂/∂e_i of the gallery term (central differences)', () => {
-    const { gradient } = galleryExclusion(unitRows(e, N, D), unitRows(gallery, M, D), { coefficient: k, radius: c0, tileSize: 6 });
+    const { gradient } = galleryExclusion(unitRows(e, N, D), unitRows(gallery, M, D), {
+      coefficient: k,
+      radius: c0,
+      tileSize: 6,
+    });
     for (const i of [1, 9, 30]) {
       const numeric = numericGradient(e, i, (x) => potential(x, i, gallery, M, c0, false));
       expect(relativeError(gradient.subarray(i * D, (i + 1) * D), numeric)).toBeLessThan(1e-6);
@@ -174,7 +199,11 @@ describe('galleryExclusion', () => {
   });
 
   it.each([1, 4, 9, 23, 64])('agrees with the direct N×M computation in tiles of %i', (tileSize) => {
-    const result = galleryExclusion(unitRows(e, N, D), unitRows(gallery, M, D), { coefficient: k, radius: c0, tileSize });
+    const result = galleryExclusion(unitRows(e, N, D), unitRows(gallery, M, D), {
+      coefficient: k,
+      radius: c0,
+      tileSize,
+    });
     expect(relativeError(result.gradient, direct.gradient)).toBeLessThan(1e-12);
     const all = direct.distances.flat();
     expect(result.stats.minDistance).toBeCloseTo(Math.min(...all), 12);

@@ -5,7 +5,11 @@ import { parseSeed } from '../../../../src/core/runs/seed.js';
 describe('philox4x32', () => {
   // Known-answer vectors of Random123 (kat_vectors): counter, key, expected output.
   const vectors: [number[], number[], number[]][] = [
-    [[0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]],
+    [
+      [0, 0, 0, 0],
+      [0, 0],
+      [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
+    ],
     [
       [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff],
       [0xffffffff, 0xffffffff],
@@ -72,7 +76,8 @@ describe('CounterRng', () => {
     const rows = 200;
     const dim = 1000;
     const values = new Float64Array(rows * dim);
-    for (let i = 0; i < rows; i++) rng.normalRow({ stream: RandomStream.initialLatent, iteration: 0, index: i }, values, i * dim, dim);
+    for (let i = 0; i < rows; i++)
+      rng.normalRow({ stream: RandomStream.initialLatent, iteration: 0, index: i }, values, i * dim, dim);
     let sum = 0;
     let sumSq = 0;
     let sumFourth = 0;
@@ -95,7 +100,12 @@ describe('CounterRng', () => {
     const rng = new CounterRng(99n);
     const values = new Float64Array(100_000);
     for (let i = 0; i < 100; i++) {
-      rng.centredUniformRow({ stream: RandomStream.discoWeights, iteration: 0, index: i, subindex: 2 }, values, i * 1000, 1000);
+      rng.centredUniformRow(
+        { stream: RandomStream.discoWeights, iteration: 0, index: i, subindex: 2 },
+        values,
+        i * 1000,
+        1000,
+      );
     }
     let sum = 0;
     let sumSq = 0;

@@ -31,9 +31,14 @@ beforeAll(async () => {
   t = await startTestPlatform({ api: true, worker: false }, { BROWNIAN_JOB_EXPIRE_SECONDS: '4' });
   const pack = await withPackChecker(t, () => registerMiniPack(t.url, t.keys[Role.OPERATOR]));
   worker();
-  const langevin = await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', {
-    input: { modelPackId: pack.id, numIdentities: 8, iterations: 10, seed: '31', batchSize: 8 },
-  });
+  const langevin = await graphql(
+    t.url,
+    t.keys[Role.OPERATOR],
+    'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }',
+    {
+      input: { modelPackId: pack.id, numIdentities: 8, iterations: 10, seed: '31', batchSize: 8 },
+    },
+  );
   parentId = langevin.data!.startLangevinRun.id;
   await waitFor(async () => (await runRow(parentId)).status === RunStatus.SUCCEEDED, 180_000, 'the Langevin run');
 }, 240_000);
@@ -45,18 +50,27 @@ afterAll(async () => {
 const input = { numVariations: 4, iterations: 8, seed: '32', shardSize: 3, batchSize: 8, checkpointEvery: 2 };
 
 async function start(mutation: 'startDispersionRun' | 'startDiscoRun' = 'startDispersionRun'): Promise<string> {
-  const response = await graphql(t.url, t.keys[Role.OPERATOR], `mutation($input: DispersionRunInput!) { ${mutation}(input: $input) { id } }`, {
-    input: { ...input, parentRunId: parentId },
-  });
+  const response = await graphql(
+    t.url,
+    t.keys[Role.OPERATOR],
+    `mutation($input: DispersionRunInput!) { ${mutation}(input: $input) { id } }`,
+    {
+      input: { ...input, parentRunId: parentId },
+    },
+  );
   expect(response.errors).toBeUndefined();
   return response.data![mutation].id;
 }
 
 async function succeeded(id: string): Promise<void> {
-  const row = await waitFor(async () => {
-    const r = await runRow(id);
-    return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(r.status) ? r : undefined;
-  }, 240_000, `run ${id} to end`);
+  const row = await waitFor(
+    async () => {
+      const r = await runRow(id);
+      return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(r.status) ? r : undefined;
+    },
+    240_000,
+    `run ${id} to end`,
+  );
   expect(row.error).toBeNull();
   expect(row.status).toBe(RunStatus.SUCCEEDED);
 }
@@ -64,11 +78,19 @@ async function succeeded(id: string): Promise<void> {
 /** Every sample's latent, embedding and image digest, keyed by (identity, variation). */
 async function samples(runId: string): Promise<Map<string, string>> {
   const rows = await prisma().sample.findMany({ where: { runId }, orderBy: [{ label: 'asc' }, { variation: 'asc' }] });
-  return new Map(rows.map((row) => [`${row.label}/${row.variation}`, `${Buffer.from(row.latent).toString('hex')}|${Buffer.from(row.embedding).toString('hex')}|${row.imageSha256}`]));
+  return new Map(
+    rows.map((row) => [
+      `${row.label}/${row.variation}`,
+      `${Buffer.from(row.latent).toString('hex')}|${Buffer.from(row.embedding).toString('hex')}|${row.imageSha256}`,
+    ]),
+  );
 }
 
 const startedShards = (w: WorkerProcess, runId: string) =>
-  w.output().split('\n').filter((line) => line.includes(runId) && line.includes('Dispersion shard starting')).length;
+  w
+    .output()
+    .split('\n')
+    .filter((line) => line.includes(runId) && line.includes('Dispersion shard starting')).length;
 
 let oneWorker: Map<string, string>;
 let dispersionRun: string;
@@ -92,13 +114,18 @@ describe('Dispersion shards across worker processes', () => {
   it('DisCo with two workers starts wider than Dispersion; every variation stays closer to its reference than other identities are; the EER is in the summary', async () => {
     const disco = await start('startDiscoRun');
     await succeeded(disco);
-    const first = async (id: string) => (await prisma().runIteration.findUniqueOrThrow({ where: { runId_iteration: { runId: id, iteration: 0 } } })).stats as {
-      latentDistance: { avg: number };
-      distanceToReference: { avg: number };
-    };
+    const first = async (id: string) =>
+      (await prisma().runIteration.findUniqueOrThrow({ where: { runId_iteration: { runId: id, iteration: 0 } } }))
+        .stats as {
+        latentDistance: { avg: number };
+        distanceToReference: { avg: number };
+      };
     expect((await first(disco)).latentDistance.avg).toBeGreaterThan((await first(dispersionRun)).latentDistance.avg);
     for (const id of [dispersionRun, disco]) {
-      const summary = (await runRow(id)).summary as { closerThanMedian: number; verification: { eer: number; genuinePairs: number; impostorPairs: number } };
+      const summary = (await runRow(id)).summary as {
+        closerThanMedian: number;
+        verification: { eer: number; genuinePairs: number; impostorPairs: number };
+      };
       expect(summary.closerThanMedian).toBe(1);
       expect(summary.verification.genuinePairs).toBe(8 * 6);
       expect(summary.verification.impostorPairs).toBe((32 * 28) / 2);
@@ -112,7 +139,8 @@ describe('Dispersion shards across worker processes', () => {
     const doomed = worker();
     const id = await start();
     const shard = await waitFor(
-      async () => prisma().runShard.findFirst({ where: { runId: id, status: RunStatus.RUNNING, iteration: { gte: 3 } } }),
+      async () =>
+        prisma().runShard.findFirst({ where: { runId: id, status: RunStatus.RUNNING, iteration: { gte: 3 } } }),
       120_000,
       'a shard to pass iteration 3',
     );

@@ -30,7 +30,9 @@ describe('composeModels', () => {
     expect(graph.input.map((i) => i.name)).toEqual(['generator/input']);
     expect(graph.output.map((o) => o.name)).toEqual(['generator/output', 'recognizer/output']);
     const session = await createSession(composite, { provider: 'cpu' });
-    const out = await runSession(session, { 'generator/input': float32(ref.composite.w.shape, Float32Array.from(ref.composite.w.data)) });
+    const out = await runSession(session, {
+      'generator/input': float32(ref.composite.w.shape, Float32Array.from(ref.composite.w.data)),
+    });
     await session.release();
     expect(relativeError(asFloat32(out['recognizer/output']!), ref.composite.embedding.data)).toBeLessThan(1e-5);
     expect(relativeError(asFloat32(out['generator/output']!), ref.generator.image.data)).toBeLessThan(1e-5);
@@ -59,22 +61,29 @@ describe('composeModels', () => {
 
   it('refuses unknown connections, clashing names and incompatible shapes', () => {
     const first = scaleModel(2, 13);
-    expect(() => composeModels(first, scaleModel(3, 13), { connect: [['nope', 'x']], prefixes: { first: 'a/', second: 'b/' } })).toThrow(
-      /no output "nope"/,
-    );
-    expect(() => composeModels(first, scaleModel(3, 13), { connect: [['y', 'x']], prefixes: { first: '', second: '' } })).toThrow(
-      /defined twice/,
-    );
+    expect(() =>
+      composeModels(first, scaleModel(3, 13), { connect: [['nope', 'x']], prefixes: { first: 'a/', second: 'b/' } }),
+    ).toThrow(/no output "nope"/);
+    expect(() =>
+      composeModels(first, scaleModel(3, 13), { connect: [['y', 'x']], prefixes: { first: '', second: '' } }),
+    ).toThrow(/defined twice/);
     const wide = GraphBuilder.empty('wide');
     wide.input('x', DataType.FLOAT, ['n', 3]);
     wide.node('Identity', ['x'], { outputs: ['y'] });
     wide.output('y', DataType.FLOAT, ['n', 3]);
-    const wideModel = onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: wide.graph });
-    expect(() => composeModels(first, wideModel, { connect: [['y', 'x']], prefixes: { first: 'a/', second: 'b/' } })).toThrow(
-      /dimension 1 of a\/y|dimension 1 of y/,
-    );
-    expect(() => composeModels(scaleModel(2, 11), scaleModel(3, 13), { connect: [['y', 'x']], prefixes: { first: 'a/', second: 'b/' } })).toThrow(
-      /opsets 11 and 13/,
-    );
+    const wideModel = onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 13 }],
+      graph: wide.graph,
+    });
+    expect(() =>
+      composeModels(first, wideModel, { connect: [['y', 'x']], prefixes: { first: 'a/', second: 'b/' } }),
+    ).toThrow(/dimension 1 of a\/y|dimension 1 of y/);
+    expect(() =>
+      composeModels(scaleModel(2, 11), scaleModel(3, 13), {
+        connect: [['y', 'x']],
+        prefixes: { first: 'a/', second: 'b/' },
+      }),
+    ).toThrow(/opsets 11 and 13/);
   });
 });

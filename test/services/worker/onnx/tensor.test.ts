@@ -16,7 +16,10 @@ describe('tensor helpers', () => {
   it('round-trips float32 and int64 data through an encoded model', () => {
     const graph = onnx.GraphProto.create({
       name: 'g',
-      initializer: [float32Tensor('w', [2, 2], Float32Array.of(1.5, -2, 3.25, 4)), int64Tensor('shape', [3], [1, -1, 7])],
+      initializer: [
+        float32Tensor('w', [2, 2], Float32Array.of(1.5, -2, 3.25, 4)),
+        int64Tensor('shape', [3], [1, -1, 7]),
+      ],
     });
     const decoded = decodeModel(encodeModel(onnx.ModelProto.create({ irVersion: 8, graph })));
     const w = findInitializer(requireGraph(decoded), 'w')!;
@@ -26,8 +29,12 @@ describe('tensor helpers', () => {
   });
 
   it('reads float_data / int64_data fields and unaligned raw data of real exports', async () => {
-    expect(numbersFromTensor(onnx.TensorProto.create({ name: 'f', dims: [2], dataType: 1, floatData: [0.5, 2] }))).toEqual([0.5, 2]);
-    expect(numbersFromTensor(onnx.TensorProto.create({ name: 'i', dims: [2], dataType: 7, int64Data: [3, -4] }))).toEqual([3, -4]);
+    expect(
+      numbersFromTensor(onnx.TensorProto.create({ name: 'f', dims: [2], dataType: 1, floatData: [0.5, 2] })),
+    ).toEqual([0.5, 2]);
+    expect(
+      numbersFromTensor(onnx.TensorProto.create({ name: 'i', dims: [2], dataType: 7, int64Data: [3, -4] })),
+    ).toEqual([3, -4]);
     const recognizer = await loadFixtureModel('recognizer');
     for (const t of requireGraph(recognizer).initializer as TensorProto[]) {
       const values = float32FromTensor(t);

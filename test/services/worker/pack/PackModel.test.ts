@@ -55,7 +55,11 @@ describe('PackModel on the built-in pack', () => {
     // the step is too small for float32, so they are taken on the float64 reference of the same pack.
     const networks = buildMiniNetworks();
     const composite = (w: Float64Array): Float64Array =>
-      recognizerForward(networks.recognizer, alignReference(synthesisForward(networks.synthesis, tensor([count, 32], w))), false).data;
+      recognizerForward(
+        networks.recognizer,
+        alignReference(synthesisForward(networks.synthesis, tensor([count, 32], w))),
+        false,
+      ).data;
     const count = 3;
     const w = await model.mapLatents(normals(1, count * 32), count);
     const upstream = normals(2, count * 32);

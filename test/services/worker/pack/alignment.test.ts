@@ -35,15 +35,26 @@ function expected(image: Float32Array, n: number, spec: AlignmentSpec): Float64A
 
 describe('buildAlignmentModel', () => {
   it.each<[string, AlignmentSpec]>([
-    ['shrinking an off-centre box to [0, 255]', { crop: { x: 3, y: 1, width: 14, height: 16 }, outputSize: { width: 9, height: 7 }, pixelRange: [0, 255] }],
-    ['enlarging a small box to [0, 1]', { crop: { x: 0, y: 5, width: 6, height: 6 }, outputSize: { width: 11, height: 11 }, pixelRange: [0, 1] }],
-    ['the whole image unchanged', { crop: { x: 0, y: 0, width: 18, height: 20 }, outputSize: { width: 18, height: 20 }, pixelRange: [-1, 1] }],
+    [
+      'shrinking an off-centre box to [0, 255]',
+      { crop: { x: 3, y: 1, width: 14, height: 16 }, outputSize: { width: 9, height: 7 }, pixelRange: [0, 255] },
+    ],
+    [
+      'enlarging a small box to [0, 1]',
+      { crop: { x: 0, y: 5, width: 6, height: 6 }, outputSize: { width: 11, height: 11 }, pixelRange: [0, 1] },
+    ],
+    [
+      'the whole image unchanged',
+      { crop: { x: 0, y: 0, width: 18, height: 20 }, outputSize: { width: 18, height: 20 }, pixelRange: [-1, 1] },
+    ],
   ])('crops, resizes and maps the pixel range: %s', async (_, spec) => {
     const n = 2;
     const size = n * generator.channels * generator.height * generator.width;
     const image = Float32Array.from({ length: size }, (_, k) => Math.sin(k * 0.173) * 0.9);
     const session = await createSession(buildAlignmentModel(spec, generator), { provider: 'cpu' });
-    const out = await runSession(session, { image: float32([n, generator.channels, generator.height, generator.width], image) });
+    const out = await runSession(session, {
+      image: float32([n, generator.channels, generator.height, generator.width], image),
+    });
     await session.release();
     const aligned = out.aligned!;
     expect(aligned.dims).toEqual([n, generator.channels, spec.outputSize.height, spec.outputSize.width]);

@@ -90,14 +90,56 @@ describe('loadPack', () => {
   });
 
   it.each<[string, (v: Variant) => void, PackErrorCode, string, string]>([
-    ['a changed file', (v) => v.files.set('recognizer.onnx', new Uint8Array([1, 2, 3])), 'digest-mismatch', 'recognizer.sha256', 'does not match file contents'],
-    ['a missing file', (v) => v.files.delete('covariates/random-b.f32'), 'file-missing', 'covariates[1].file', '"covariates/random-b.f32" not found'],
-    ['a file that is not ONNX', (v) => v.replace('generator.onnx', new TextEncoder().encode('not a model')), 'model-unreadable', 'generator.file', 'is not an ONNX model'],
-    ['a wrong latent dimension', (v) => (v.manifest.latentDim = 64), 'dims-mismatch', 'latentDim', 'is 64, but mapping output "w" has 32'],
+    [
+      'a changed file',
+      (v) => v.files.set('recognizer.onnx', new Uint8Array([1, 2, 3])),
+      'digest-mismatch',
+      'recognizer.sha256',
+      'does not match file contents',
+    ],
+    [
+      'a missing file',
+      (v) => v.files.delete('covariates/random-b.f32'),
+      'file-missing',
+      'covariates[1].file',
+      '"covariates/random-b.f32" not found',
+    ],
+    [
+      'a file that is not ONNX',
+      (v) => v.replace('generator.onnx', new TextEncoder().encode('not a model')),
+      'model-unreadable',
+      'generator.file',
+      'is not an ONNX model',
+    ],
+    [
+      'a wrong latent dimension',
+      (v) => (v.manifest.latentDim = 64),
+      'dims-mismatch',
+      'latentDim',
+      'is 64, but mapping output "w" has 32',
+    ],
     ['a wrong embedding dimension', (v) => (v.manifest.embeddingDim = 512), 'dims-mismatch', 'embeddingDim', 'is 512'],
-    ['an alignment size the recognizer does not take', (v) => (v.manifest.alignment.outputSize.height = 28), 'dims-mismatch', 'alignment.outputSize.height', 'is 28'],
-    ['a wrong input name', (v) => (v.manifest.recognizer.input = 'input'), 'model-io', 'recognizer.input', 'the model has no input "input" (inputs: aligned)'],
-    ['a wrong output name', (v) => (v.manifest.generator.output = 'img'), 'model-io', 'generator.output', 'the model has no output "img"'],
+    [
+      'an alignment size the recognizer does not take',
+      (v) => (v.manifest.alignment.outputSize.height = 28),
+      'dims-mismatch',
+      'alignment.outputSize.height',
+      'is 28',
+    ],
+    [
+      'a wrong input name',
+      (v) => (v.manifest.recognizer.input = 'input'),
+      'model-io',
+      'recognizer.input',
+      'the model has no input "input" (inputs: aligned)',
+    ],
+    [
+      'a wrong output name',
+      (v) => (v.manifest.generator.output = 'img'),
+      'model-io',
+      'generator.output',
+      'the model has no output "img"',
+    ],
     [
       'a non-float input',
       (v) => v.editGraph('recognizer.onnx', (graph) => (graph.input[0]!.type!.tensorType!.elemType = DataType.DOUBLE)),
@@ -155,7 +197,9 @@ describe('loadPack', () => {
           // Adding a [3]-vector to the [batch, 32] output cannot broadcast.
           nodes.find((n) => n.output[0] === 'w')!.output = ['w_broken'];
           graph.initializer.push(float32Tensor('bad_bias', [3], [1, 2, 3]));
-          graph.node.push(onnx.NodeProto.create({ name: 'bad_add', opType: 'Add', input: ['w_broken', 'bad_bias'], output: ['w'] }));
+          graph.node.push(
+            onnx.NodeProto.create({ name: 'bad_add', opType: 'Add', input: ['w_broken', 'bad_bias'], output: ['w'] }),
+          );
         }),
       ),
     );

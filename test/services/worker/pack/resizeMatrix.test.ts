@@ -11,10 +11,18 @@ async function onnxResize(input: Float32Array, inSize: number, outSize: number, 
   const builder = GraphBuilder.empty('resize');
   builder.input('x', DataType.FLOAT, [1, 1, inSize, inSize]);
   const sizes = builder.constantInt64([1, 1, outSize, outSize]);
-  const attributes = { mode: 'linear', coordinate_transformation_mode: 'half_pixel', ...(opset === 18 ? { antialias: 1, exclude_outside: 1 } : {}) };
+  const attributes = {
+    mode: 'linear',
+    coordinate_transformation_mode: 'half_pixel',
+    ...(opset === 18 ? { antialias: 1, exclude_outside: 1 } : {}),
+  };
   builder.node('Resize', ['x', '', '', sizes], { outputs: ['y'], attributes });
   builder.output('y', DataType.FLOAT, [1, 1, outSize, outSize]);
-  const model = onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: opset }], graph: builder.graph });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: opset }],
+    graph: builder.graph,
+  });
   const session = await createSession(model, { provider: 'cpu' });
   const out = await runSession(session, { x: float32([1, 1, inSize, inSize], input) });
   await session.release();
@@ -27,7 +35,8 @@ function applySeparable(input: Float32Array, inSize: number, outSize: number): F
   for (let i = 0; i < outSize; i++) {
     for (let j = 0; j < outSize; j++) {
       let sum = 0;
-      for (let y = 0; y < inSize; y++) for (let x = 0; x < inSize; x++) sum += m[i * inSize + y] * m[j * inSize + x] * input[y * inSize + x];
+      for (let y = 0; y < inSize; y++)
+        for (let x = 0; x < inSize; x++) sum += m[i * inSize + y] * m[j * inSize + x] * input[y * inSize + x];
       out[i * outSize + j] = sum;
     }
   }
@@ -40,7 +49,12 @@ function pattern(size: number): Float32Array {
 
 describe('resizeMatrix', () => {
   it('has rows that sum to 1 (a constant image stays constant)', () => {
-    for (const [from, to] of [[28, 24], [24, 28], [1024, 112], [5, 5]] as const) {
+    for (const [from, to] of [
+      [28, 24],
+      [24, 28],
+      [1024, 112],
+      [5, 5],
+    ] as const) {
       const m = resizeMatrix(from, to);
       for (let i = 0; i < to; i++) {
         let sum = 0;

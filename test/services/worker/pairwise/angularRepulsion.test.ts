@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COSINE_SCALE, unitRows } from '../../../../services/worker/src/diffusion/angular.js';
 import * as reference from '../../../../services/worker/src/diffusion/repulsion.js';
-import { galleryExclusion, pairDistanceStats, pairRepulsion } from '../../../../services/worker/src/pairwise/angularRepulsion.js';
+import {
+  galleryExclusion,
+  pairDistanceStats,
+  pairRepulsion,
+} from '../../../../services/worker/src/pairwise/angularRepulsion.js';
 import { PairwiseEngine } from '../../../../services/worker/src/pairwise/engine.js';
 import { mulberry32 } from '../../../support/mulberry32.js';
 
@@ -16,11 +20,20 @@ function gaussian(next: () => number): number {
  * rows), then pairs placed exactly at the radius and near-duplicates: row 2m+1 is row 2m turned by
  * the radius (m < atRadius) or by 1e-3 radians (next nearDuplicates pairs).
  */
-function embeddings(count: number, dim: number, shared: number, radius: number, atRadius: number, nearDuplicates: number, seed: number) {
+function embeddings(
+  count: number,
+  dim: number,
+  shared: number,
+  radius: number,
+  atRadius: number,
+  nearDuplicates: number,
+  seed: number,
+) {
   const next = mulberry32(seed);
   const centre = Array.from({ length: dim }, () => gaussian(next));
   const rows = new Float64Array(count * dim);
-  for (let i = 0; i < count; i++) for (let d = 0; d < dim; d++) rows[i * dim + d] = gaussian(next) + shared * centre[d]!;
+  for (let i = 0; i < count; i++)
+    for (let d = 0; d < dim; d++) rows[i * dim + d] = gaussian(next) + shared * centre[d]!;
   const turn = (m: number, angle: number) => {
     const a = rows.subarray(2 * m * dim, (2 * m + 1) * dim);
     const norm = Math.hypot(...a);
@@ -28,7 +41,8 @@ function embeddings(count: number, dim: number, shared: number, radius: number, 
     const along = v.reduce((s, x, d) => s + (x * a[d]!) / norm, 0);
     const perp = v.map((x, d) => x - (along * a[d]!) / norm);
     const perpNorm = Math.hypot(...perp);
-    for (let d = 0; d < dim; d++) rows[(2 * m + 1) * dim + d] = 2 * (Math.cos(angle) * (a[d]! / norm) + Math.sin(angle) * (perp[d]! / perpNorm));
+    for (let d = 0; d < dim; d++)
+      rows[(2 * m + 1) * dim + d] = 2 * (Math.cos(angle) * (a[d]! / norm) + Math.sin(angle) * (perp[d]! / perpNorm));
   };
   // The angle whose scaled cosine is the radius's: d = arccos(c·s) = radius exactly.
   const atRadiusAngle = Math.acos(Math.cos(radius) / COSINE_SCALE);
@@ -81,7 +95,8 @@ describe('pairRepulsion on the engine', () => {
       // of a few 1e-10, where any rounding of s (the reference's own too) shows as 1e-7 of them.
       expect(worstRowError(got.gradient, want.gradient, dim)).toBeLessThan(1e-6);
       expect(got.stats.propIct).toBe(want.stats.propIct);
-      for (const key of ['min', 'avg', 'max'] as const) expect(Math.abs(got.stats.distance[key] - want.stats.distance[key])).toBeLessThan(1e-12);
+      for (const key of ['min', 'avg', 'max'] as const)
+        expect(Math.abs(got.stats.distance[key] - want.stats.distance[key])).toBeLessThan(1e-12);
       expect(await pairDistanceStats(eng, e, ict)).toEqual(got.stats);
     }
     // Some pairs repel and some do not.

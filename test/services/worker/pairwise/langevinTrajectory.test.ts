@@ -4,7 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unitRows } from '../../../../services/worker/src/diffusion/angular.js';
-import { initialLatents, langevinStep, type LangevinState, type LangevinSystem } from '../../../../services/worker/src/diffusion/langevin.js';
+import {
+  initialLatents,
+  langevinStep,
+  type LangevinState,
+  type LangevinSystem,
+} from '../../../../services/worker/src/diffusion/langevin.js';
 import { referenceLangevinPairs } from '../../../../services/worker/src/diffusion/langevinPairs.js';
 import { langevinParams, type LangevinParams } from '../../../../src/core/runs/langevinParams.js';
 import { CounterRng } from '../../../../services/worker/src/diffusion/rng.js';
@@ -30,10 +35,21 @@ async function trajectory(system: LangevinSystem, params: LangevinParams, start:
 }
 
 /** Runs both kernels from `start` and checks every iteration's latents and statistics. */
-async function compare(model: EmbeddingModel, latentAverage: Float32Array, gallery: Float32Array | null, params: LangevinParams, start: LangevinState) {
-  const exclusionGallery = gallery === null ? null : unitRows(gallery, gallery.length / model.embeddingDim, model.embeddingDim);
+async function compare(
+  model: EmbeddingModel,
+  latentAverage: Float32Array,
+  gallery: Float32Array | null,
+  params: LangevinParams,
+  start: LangevinState,
+) {
+  const exclusionGallery =
+    gallery === null ? null : unitRows(gallery, gallery.length / model.embeddingDim, model.embeddingDim);
   const engine = await trajectory({ model, latentAverage, exclusionGallery }, params, start);
-  const reference = await trajectory({ model, latentAverage, exclusionGallery, pairs: referenceLangevinPairs(7) }, params, start);
+  const reference = await trajectory(
+    { model, latentAverage, exclusionGallery, pairs: referenceLangevinPairs(7) },
+    params,
+    start,
+  );
   let worst = 0;
   for (let t = 1; t <= ITERATIONS; t++) {
     const got = engine.states[t]!.latents;
@@ -60,9 +76,20 @@ describe('Langevin on the engine follows today’s kernels', () => {
     const [W, N] = [8, 40];
     const model = new AnalyticModel(W, 16, 6, 1);
     const latentAverage = Float32Array.from(randomArray(W, 77, 0.4));
-    const start: LangevinState = { count: N, latentDim: W, latents: Float32Array.from(randomArray(N * W, 3, 2)), iteration: 0 };
+    const start: LangevinState = {
+      count: N,
+      latentDim: W,
+      latents: Float32Array.from(randomArray(N * W, 3, 2)),
+      iteration: 0,
+    };
     const gallery = withGallery ? await model.embed(Float32Array.from(randomArray(5 * W, 8, 2)), 5) : null;
-    await compare(model, latentAverage, gallery, langevinParams({ batchSize: 8, randomForce: 0.05, exclusionDistance: 0.6 }), start);
+    await compare(
+      model,
+      latentAverage,
+      gallery,
+      langevinParams({ batchSize: 8, randomForce: 0.05, exclusionDistance: 0.6 }),
+      start,
+    );
   });
 
   describe('on the built-in pack', () => {
@@ -86,7 +113,10 @@ describe('Langevin on the engine follows today’s kernels', () => {
         rng: new CounterRng(11n),
       });
       const start: LangevinState = { count, latentDim: model.latentDim, latents, iteration: 0 };
-      const gallery = await model.embed(latents.map((x, k) => x + 0.3 * Math.sin(k)).subarray(0, 6 * model.latentDim), 6);
+      const gallery = await model.embed(
+        latents.map((x, k) => x + 0.3 * Math.sin(k)).subarray(0, 6 * model.latentDim),
+        6,
+      );
       await compare(model, pack.wAvg, gallery, langevinParams({ batchSize: 16 }), start);
     });
   });

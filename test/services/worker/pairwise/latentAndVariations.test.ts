@@ -61,7 +61,8 @@ describe('latent geometry on the engine', () => {
     const b = await latentPairDistances(smallTiles, w, 0, count, dim);
     expect(b).toEqual(a);
     const want = referenceDistances(w, 0, count, dim, 64).spread();
-    for (const key of ['min', 'avg', 'max'] as const) expect(Math.abs(a.spread()[key] / want[key] - 1)).toBeLessThan(1e-12);
+    for (const key of ['min', 'avg', 'max'] as const)
+      expect(Math.abs(a.spread()[key] / want[key] - 1)).toBeLessThan(1e-12);
   });
 
   it('gives each variation’s cosine to its reference and the angles between variations', async () => {
@@ -73,7 +74,9 @@ describe('latent geometry on the engine', () => {
     let max = -Infinity;
     let sum = 0;
     for (let a = 0; a < count; a++) {
-      expect(Math.abs(got.cosineToReference[a]! - unitDot(e.unit, count + a, references.unit, 2, dim))).toBeLessThan(1e-14);
+      expect(Math.abs(got.cosineToReference[a]! - unitDot(e.unit, count + a, references.unit, 2, dim))).toBeLessThan(
+        1e-14,
+      );
       for (let b = a + 1; b < count; b++) {
         const d = angularDistanceFromCosine(unitDot(e.unit, count + a, e.unit, count + b, dim));
         min = Math.min(min, d);

@@ -29,7 +29,12 @@ describe('similarity tiles', () => {
     const panel = (start: number, end: number) => packPanel(rows, start, end, dim, 'float32');
     const whole = await engine.similarities(panel(0, ROWS), panel(0, ROWS));
     const stride = Math.max(ROWS, MIN_PANEL_ROWS);
-    for (const [tileRows, tileCols] of [[7, 64], [64, 7], [128, 128], [100, 250]] as const) {
+    for (const [tileRows, tileCols] of [
+      [7, 64],
+      [64, 7],
+      [128, 128],
+      [100, 250],
+    ] as const) {
       for (let r = 0; r < ROWS; r += tileRows) {
         for (let c = 0; c < ROWS; c += tileCols) {
           const left = panel(r, Math.min(r + tileRows, ROWS));
@@ -46,13 +51,17 @@ describe('similarity tiles', () => {
       }
     }
     // s_ij and s_ji are the same products summed in the same order.
-    for (let i = 0; i < ROWS; i++) for (let j = 0; j < i; j++) expect(whole[i * stride + j]).toBe(whole[j * stride + i]);
+    for (let i = 0; i < ROWS; i++)
+      for (let j = 0; j < i; j++) expect(whole[i * stride + j]).toBe(whole[j * stride + i]);
   });
 
   it('stay within the stated error bound of float64 dot products', async () => {
     const dim = 512;
     const rows = unitRowsOf(ROWS, dim, 3);
-    const tile = await engine.similarities(packPanel(rows, 0, ROWS, dim, 'float32'), packPanel(rows, 0, ROWS, dim, 'float32'));
+    const tile = await engine.similarities(
+      packPanel(rows, 0, ROWS, dim, 'float32'),
+      packPanel(rows, 0, ROWS, dim, 'float32'),
+    );
     let worst = 0;
     for (let i = 0; i < ROWS; i++) {
       for (let j = 0; j < ROWS; j++) {

@@ -7,7 +7,10 @@ const D = 24;
 
 function gaussianRows(count: number, seed: number): Float32Array {
   const next = mulberry32(seed);
-  return Float32Array.from({ length: count * D }, () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()));
+  return Float32Array.from(
+    { length: count * D },
+    () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
+  );
 }
 
 /** Every query against every gallery row in float64, sorted by similarity then index. */
@@ -36,7 +39,9 @@ function rowsOf(result: { queryCount: number; k: number; indices: Int32Array; si
   const { queryCount, k } = result;
   return {
     indices: Array.from({ length: queryCount }, (_, q) => Array.from(result.indices.subarray(q * k, (q + 1) * k))),
-    similarities: Array.from({ length: queryCount }, (_, q) => Array.from(result.similarities.subarray(q * k, (q + 1) * k))),
+    similarities: Array.from({ length: queryCount }, (_, q) =>
+      Array.from(result.similarities.subarray(q * k, (q + 1) * k)),
+    ),
   };
 }
 
@@ -125,12 +130,16 @@ describe('searchTopK', () => {
   it('names the bad input', async () => {
     const gallery = gaussianRows(10, 9);
     await expect(searchTopK(engine, { queries, queryCount: 150, dim: D, gallery, k: 0 })).rejects.toThrow(/^k must be/);
-    await expect(searchTopK(engine, { queries, queryCount: 149, dim: D, gallery, k: 3 })).rejects.toThrow(/^queries: expected 149/);
-    await expect(searchTopK(engine, { queries, queryCount: 150, dim: D, gallery: gallery.subarray(1), k: 3 })).rejects.toThrow(
-      /^gallery: .* not whole rows/,
+    await expect(searchTopK(engine, { queries, queryCount: 149, dim: D, gallery, k: 3 })).rejects.toThrow(
+      /^queries: expected 149/,
     );
+    await expect(
+      searchTopK(engine, { queries, queryCount: 150, dim: D, gallery: gallery.subarray(1), k: 3 }),
+    ).rejects.toThrow(/^gallery: .* not whole rows/);
     const zeroRow = gallery.slice();
     zeroRow.fill(0, 4 * D, 5 * D);
-    await expect(searchTopK(engine, { queries, queryCount: 150, dim: D, gallery: zeroRow, k: 3 })).rejects.toThrow(/^gallery row 4 /);
+    await expect(searchTopK(engine, { queries, queryCount: 150, dim: D, gallery: zeroRow, k: 3 })).rejects.toThrow(
+      /^gallery row 4 /,
+    );
   });
 });

@@ -45,7 +45,8 @@ describe('execution provider selection', () => {
     const notListed = await selectExecutionProvider('auto', fakeProbe(['cpu']));
     expect(notListed).toEqual({
       provider: 'cpu',
-      reason: 'BROWNIAN_DEVICE=auto: CUDA unavailable (this onnxruntime-node build does not list the CUDA execution provider); using CPU',
+      reason:
+        'BROWNIAN_DEVICE=auto: CUDA unavailable (this onnxruntime-node build does not list the CUDA execution provider); using CPU',
     });
     const broken = await selectExecutionProvider('auto', fakeProbe(['cpu', 'cuda'], 'Failed to load shared library'));
     expect(broken.provider).toBe('cpu');
@@ -63,7 +64,9 @@ describe('execution provider selection', () => {
     const selection = await selectExecutionProvider('auto', onnxruntimeProbe);
     expect(selection.provider).toBe('cpu');
     expect(selection.reason).toMatch(/CUDA unavailable/);
-    await expect(selectExecutionProvider('cuda', onnxruntimeProbe)).rejects.toThrow(/BROWNIAN_DEVICE=cuda but CUDA cannot be used/);
+    await expect(selectExecutionProvider('cuda', onnxruntimeProbe)).rejects.toThrow(
+      /BROWNIAN_DEVICE=cuda but CUDA cannot be used/,
+    );
     await expect(onnxruntimeProbe.createTestSession('cpu')).resolves.toBeUndefined();
   });
 });

@@ -11,7 +11,13 @@ export const BatchNormalization: GradientRule = {
     if (ctx.int('training_mode', 0) === 1 || ctx.node.output.filter((o) => o !== '').length > 1) {
       ctx.fail('BatchNormalization in training mode is not differentiable; export the model in eval mode');
     }
-    const [x, scale, , mean, variance] = [0, 1, 2, 3, 4].map((k) => ctx.input(k)) as [string, string, string, string, string];
+    const [x, scale, , mean, variance] = [0, 1, 2, 3, 4].map((k) => ctx.input(k)) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const xShape = ctx.shape(x);
     const channelShape = xShape.map((d, k) => (k === 1 ? d : 1));
     const reduceAxes = [0, ...range(xShape.length - 2, 2)];
@@ -19,9 +25,15 @@ export const BatchNormalization: GradientRule = {
       ctx.op('Reciprocal', [ctx.op('Sqrt', [ctx.op('Add', [variance, ctx.scalar(ctx.float('epsilon', 1e-5), x)])])]),
       channelShape,
     );
-    const gx = ctx.needs(0) ? ctx.op('Mul', [g!, ctx.op('Mul', [ctx.reshape(scale, channelShape), invStd])]) : undefined;
+    const gx = ctx.needs(0)
+      ? ctx.op('Mul', [g!, ctx.op('Mul', [ctx.reshape(scale, channelShape), invStd])])
+      : undefined;
     const gScale = ctx.needs(1)
-      ? ctx.reduceSum(ctx.op('Mul', [g!, ctx.op('Mul', [ctx.op('Sub', [x, ctx.reshape(mean, channelShape)]), invStd])]), reduceAxes, false)
+      ? ctx.reduceSum(
+          ctx.op('Mul', [g!, ctx.op('Mul', [ctx.op('Sub', [x, ctx.reshape(mean, channelShape)]), invStd])]),
+          reduceAxes,
+          false,
+        )
       : undefined;
     const gBias = ctx.needs(2) ? ctx.reduceSum(g!, reduceAxes, false) : undefined;
     return [gx, gScale, gBias];

@@ -24,7 +24,9 @@ export const Conv: GradientRule = {
       const tShape = [
         gShape[0]!,
         xShape[1]!,
-        ...gShape.slice(2).map((len, k) => transposedLength(len, strides[k]!, kernel[k]!, dilations[k]!, geometry.pads.begin[k]!)),
+        ...gShape
+          .slice(2)
+          .map((len, k) => transposedLength(len, strides[k]!, kernel[k]!, dilations[k]!, geometry.pads.begin[k]!)),
       ];
       gx = fitSpatial(ctx, t, tShape, xShape);
     }

@@ -29,7 +29,10 @@ export const ConvTranspose: GradientRule = {
           .slice(2)
           .map(
             (len, k) =>
-              Math.floor((len + geometry.pads.begin[k]! + geometry.pads.end[k]! - (kernel[k]! - 1) * dilations[k]! - 1) / strides[k]!) + 1,
+              Math.floor(
+                (len + geometry.pads.begin[k]! + geometry.pads.end[k]! - (kernel[k]! - 1) * dilations[k]! - 1) /
+                  strides[k]!,
+              ) + 1,
           ),
       ];
       gx = fitSpatial(ctx, c, cShape, xShape);

@@ -22,12 +22,22 @@ export const Gather: GradientRule = {
     const post = product(xShape.slice(axis + 1));
     const gRows = ctx.reshape(g!, [pre, count, post]);
     const constant = ctx.initializerNumbers(indices);
-    const summed = constant ? transposedGather(ctx, x, gRows, constant, dim, pre, post) : oneHotSum(ctx, x, gRows, indices, dim, count);
+    const summed = constant
+      ? transposedGather(ctx, x, gRows, constant, dim, pre, post)
+      : oneHotSum(ctx, x, gRows, indices, dim, count);
     return [ctx.reshape(summed, xShape)];
   },
 };
 
-function transposedGather(ctx: GradientContext, x: string, gRows: string, indices: readonly number[], dim: number, pre: number, post: number): string {
+function transposedGather(
+  ctx: GradientContext,
+  x: string,
+  gRows: string,
+  indices: readonly number[],
+  dim: number,
+  pre: number,
+  post: number,
+): string {
   const readers: number[][] = Array.from({ length: dim }, () => []);
   indices.forEach((index, k) => readers[index < 0 ? index + dim : index]!.push(k));
   const fanIn = Math.max(1, ...readers.map((r) => r.length));
@@ -38,10 +48,24 @@ function transposedGather(ctx: GradientContext, x: string, gRows: string, indice
   return ctx.reduceSum(gathered, [2], false);
 }
 
-function oneHotSum(ctx: GradientContext, x: string, gRows: string, indices: string, dim: number, count: number): string {
-  const asInt64 = ctx.elemType(indices) === DataType.INT64 ? indices : ctx.op('Cast', [indices], { to: DataType.INT64 });
+function oneHotSum(
+  ctx: GradientContext,
+  x: string,
+  gRows: string,
+  indices: string,
+  dim: number,
+  count: number,
+): string {
+  const asInt64 =
+    ctx.elemType(indices) === DataType.INT64 ? indices : ctx.op('Cast', [indices], { to: DataType.INT64 });
   const row = ctx.reshape(asInt64, [1, count]);
-  const wrapped = ctx.op('Where', [ctx.op('Less', [row, ctx.int64s([0], [])]), ctx.op('Add', [row, ctx.int64s([dim], [])]), row]);
-  const oneHot = ctx.op('Cast', [ctx.op('Equal', [wrapped, ctx.int64s(range(dim), [dim, 1])])], { to: ctx.floatType(x) });
+  const wrapped = ctx.op('Where', [
+    ctx.op('Less', [row, ctx.int64s([0], [])]),
+    ctx.op('Add', [row, ctx.int64s([dim], [])]),
+    row,
+  ]);
+  const oneHot = ctx.op('Cast', [ctx.op('Equal', [wrapped, ctx.int64s(range(dim), [dim, 1])])], {
+    to: ctx.floatType(x),
+  });
   return ctx.op('MatMul', [oneHot, gRows]);
 }

@@ -25,7 +25,10 @@ export const MaxPool: GradientRule = {
     const outSpatial = yShape.slice(2);
     const axes = range(spatial.length, 2);
     const paddedLength = spatial.map((len, k) =>
-      Math.max(len + pads.begin[k]! + pads.end[k]!, (outSpatial[k]! - 1) * strides[k]! + (kernel[k]! - 1) * dilations[k]! + 1),
+      Math.max(
+        len + pads.begin[k]! + pads.end[k]!,
+        (outSpatial[k]! - 1) * strides[k]! + (kernel[k]! - 1) * dilations[k]! + 1,
+      ),
     );
     const padded = ctx.op(
       'Pad',
@@ -65,7 +68,11 @@ export const MaxPool: GradientRule = {
       dilations,
       pads: [...pads.begin, ...pads.begin.map(() => 0)],
     });
-    const placedShape = [n, c, ...outSpatial.map((len, a) => transposedLength(len, strides[a]!, kernel[a]!, dilations[a]!, pads.begin[a]!))];
+    const placedShape = [
+      n,
+      c,
+      ...outSpatial.map((len, a) => transposedLength(len, strides[a]!, kernel[a]!, dilations[a]!, pads.begin[a]!)),
+    ];
     return [fitSpatial(ctx, placed, placedShape, xShape)];
   },
 };

@@ -15,7 +15,9 @@ export const Pad: GradientRule = {
     const yShape = ctx.shape(ctx.output(0));
     const rank = xShape.length;
     const values = ctx.constantNumbers(ctx.input(1), 'pads');
-    const axes = ctx.hasInput(3) ? ctx.constantNumbers(ctx.input(3), 'axes').map((a) => normalizeAxis(a, rank)) : range(rank);
+    const axes = ctx.hasInput(3)
+      ? ctx.constantNumbers(ctx.input(3), 'axes').map((a) => normalizeAxis(a, rank))
+      : range(rank);
     const begin = new Array<number>(rank).fill(0);
     const end = new Array<number>(rank).fill(0);
     axes.forEach((axis, k) => {
@@ -34,14 +36,23 @@ export const Pad: GradientRule = {
               cropAxes.map((k) => yShape[k]! - Math.max(end[k]!, 0)),
               cropAxes,
             );
-      return [ctx.pad(inner, begin.map((p) => Math.max(-p, 0)), end.map((p) => Math.max(-p, 0)))];
+      return [
+        ctx.pad(
+          inner,
+          begin.map((p) => Math.max(-p, 0)),
+          end.map((p) => Math.max(-p, 0)),
+        ),
+      ];
     }
-    if (mode !== 'edge' && mode !== 'reflect') ctx.fail(`Pad mode "${mode}" is not differentiable here (constant, edge and reflect are)`);
+    if (mode !== 'edge' && mode !== 'reflect')
+      ctx.fail(`Pad mode "${mode}" is not differentiable here (constant, edge and reflect are)`);
     let out = g!;
     let shape = [...yShape];
     for (const axis of range(rank).filter((k) => begin[k] !== 0 || end[k] !== 0)) {
       const dim = xShape[axis]!;
-      const source = range(yShape[axis]!).map((j) => (mode === 'edge' ? clamp(j - begin[axis]!, dim) : reflect(j - begin[axis]!, dim)));
+      const source = range(yShape[axis]!).map((j) =>
+        mode === 'edge' ? clamp(j - begin[axis]!, dim) : reflect(j - begin[axis]!, dim),
+      );
       ({ tensor: out, shape } = applyAlongAxis(ctx, out, shape, axis, scatterMatrix(source, dim), x));
     }
     return [out];

@@ -12,7 +12,10 @@ export const Pow: GradientRule = {
     const gx = ctx.needs(0)
       ? sumToShape(
           ctx,
-          ctx.op('Mul', [ctx.op('Mul', [g!, exponent]), ctx.op('Pow', [x, ctx.op('Sub', [exponent, ctx.scalar(1, x)])])]),
+          ctx.op('Mul', [
+            ctx.op('Mul', [g!, exponent]),
+            ctx.op('Pow', [x, ctx.op('Sub', [exponent, ctx.scalar(1, x)])]),
+          ]),
           y,
           ctx.shape(x),
         )

@@ -15,7 +15,8 @@ export const Resize: GradientRule = {
     const xShape = ctx.shape(x);
     const yShape = ctx.shape(ctx.output(0));
     const mode = ctx.string('mode', 'nearest');
-    if (mode !== 'nearest' && mode !== 'linear') ctx.fail(`Resize mode "${mode}" is not differentiable here (nearest and linear are)`);
+    if (mode !== 'nearest' && mode !== 'linear')
+      ctx.fail(`Resize mode "${mode}" is not differentiable here (nearest and linear are)`);
     const transform = ctx.string('coordinate_transformation_mode', 'half_pixel');
     const scales = resizeScales(ctx, xShape, yShape);
     let out = g!;
@@ -24,9 +25,7 @@ export const Resize: GradientRule = {
       if (xShape[axis] === yShape[axis] && scales[axis] === 1) continue;
       const weights = range(yShape[axis]!).map((j) => {
         const source = sourceCoordinate(ctx, transform, j, scales[axis]!, xShape[axis]!, yShape[axis]!);
-        return mode === 'nearest'
-          ? nearestWeights(ctx, source, xShape[axis]!)
-          : linearWeights(source, xShape[axis]!);
+        return mode === 'nearest' ? nearestWeights(ctx, source, xShape[axis]!) : linearWeights(source, xShape[axis]!);
       });
       ({ tensor: out, shape } = applyAlongAxis(ctx, out, shape, axis, transposeMatrix(weights, xShape[axis]!), x));
     }
@@ -42,7 +41,14 @@ function resizeScales(ctx: GradientContext, xShape: readonly number[], yShape: r
   return xShape.map((d, k) => yShape[k]! / d);
 }
 
-function sourceCoordinate(ctx: GradientContext, transform: string, j: number, scale: number, inLength: number, outLength: number): number {
+function sourceCoordinate(
+  ctx: GradientContext,
+  transform: string,
+  j: number,
+  scale: number,
+  inLength: number,
+  outLength: number,
+): number {
   switch (transform) {
     case 'half_pixel':
       return (j + 0.5) / scale - 0.5;

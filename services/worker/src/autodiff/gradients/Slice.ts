@@ -25,7 +25,8 @@ export const Slice: GradientRule = {
     const begin = xShape.map(() => 0);
     const end = xShape.map(() => 0);
     for (const s of axisSlices(ctx, xShape)) {
-      if (s.count !== yShape[s.axis]) ctx.fail(`slice along axis ${s.axis} keeps ${s.count} elements but the output has ${yShape[s.axis]}`);
+      if (s.count !== yShape[s.axis])
+        ctx.fail(`slice along axis ${s.axis} keeps ${s.count} elements but the output has ${yShape[s.axis]}`);
       if (s.step === 1) {
         begin[s.axis] = s.first;
         end[s.axis] = xShape[s.axis]! - s.first - s.count;

@@ -7,7 +7,16 @@ export const Tile: GradientRule = {
     const xShape = ctx.shape(ctx.input(0));
     const repeats = ctx.constantNumbers(ctx.input(1), 'repeats');
     if (repeats.every((r) => r === 1)) return [g];
-    const split = ctx.reshape(g!, xShape.flatMap((d, k) => [repeats[k]!, d]));
-    return [ctx.reduceSum(split, xShape.map((_, k) => 2 * k), false)];
+    const split = ctx.reshape(
+      g!,
+      xShape.flatMap((d, k) => [repeats[k]!, d]),
+    );
+    return [
+      ctx.reduceSum(
+        split,
+        xShape.map((_, k) => 2 * k),
+        false,
+      ),
+    ];
   },
 };

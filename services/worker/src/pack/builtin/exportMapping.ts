@@ -12,7 +12,9 @@ export function exportMapping(weights: MappingWeights): ModelProto {
   builder.input(mappingIo.input, DataType.FLOAT, [batchDim, arch.zDim]);
   const squares = builder.op('Mul', [mappingIo.input, mappingIo.input]);
   const meanSquare = builder.op('ReduceMean', [squares], { axes: [1], keepdims: 1 });
-  const norm = builder.op('Sqrt', [builder.op('Add', [meanSquare, scalar(builder, 'pixel_norm.epsilon', arch.pixelNormEpsilon)])]);
+  const norm = builder.op('Sqrt', [
+    builder.op('Add', [meanSquare, scalar(builder, 'pixel_norm.epsilon', arch.pixelNormEpsilon)]),
+  ]);
   let x = builder.op('Div', [mappingIo.input, norm], undefined, 'pixel_norm');
   const gain = scalar(builder, 'activation_gain', activationGain);
   weights.layers.forEach((layer, index) => {

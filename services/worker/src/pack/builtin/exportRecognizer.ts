@@ -34,7 +34,12 @@ export function exportRecognizer(weights: RecognizerWeights): ModelProto {
     y = prelu(builder, `${name}.prelu`, block.prelu, batchNorm(builder, `${name}.bn2`, y, block.bn2));
     y = batchNorm(builder, `${name}.bn3`, conv(builder, `${name}.conv2`, block.conv2, y), block.bn3);
     const shortcut = block.shortcut
-      ? batchNorm(builder, `${name}.downsample.1`, conv(builder, `${name}.downsample.0`, block.shortcut.conv, x), block.shortcut.bn)
+      ? batchNorm(
+          builder,
+          `${name}.downsample.1`,
+          conv(builder, `${name}.downsample.0`, block.shortcut.conv, x),
+          block.shortcut.bn,
+        )
       : x;
     x = builder.op('Add', [y, shortcut]);
   });

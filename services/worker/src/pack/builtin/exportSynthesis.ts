@@ -36,7 +36,12 @@ function modulatedConv(shared: Shared, name: string, layer: ModulatedConv, x: st
   let outChannels: number;
   if (layer.kind === 'up') {
     outChannels = layer.weight.shape[1];
-    y = builder.op('ConvTranspose', [y, kernel], { kernel_shape: [3, 3], strides: [2, 2], pads: [0, 0, 0, 0] }, `${name}.conv`);
+    y = builder.op(
+      'ConvTranspose',
+      [y, kernel],
+      { kernel_shape: [3, 3], strides: [2, 2], pads: [0, 0, 0, 0] },
+      `${name}.conv`,
+    );
     const blur = tensorWeight(builder, `${name}.blur`, blurWeight(outChannels));
     y = builder.op('Conv', [y, blur], { kernel_shape: [4, 4], pads: [1, 1, 1, 1], group: outChannels }, `${name}.blur`);
   } else {
@@ -48,10 +53,19 @@ function modulatedConv(shared: Shared, name: string, layer: ModulatedConv, x: st
   if (layer.kind !== 'rgb') {
     const sums = squaredWeightSums(layer);
     const sumsTransposed = new Float64Array(inChannels * outChannels);
-    for (let o = 0; o < outChannels; o++) for (let i = 0; i < inChannels; i++) sumsTransposed[i * outChannels + o] = sums.data[o * inChannels + i];
+    for (let o = 0; o < outChannels; o++)
+      for (let i = 0; i < inChannels; i++) sumsTransposed[i * outChannels + o] = sums.data[o * inChannels + i];
     const squared = builder.op('Mul', [styles, styles]);
-    const energy = builder.op('MatMul', [squared, weight(builder, `${name}.weight_sq`, [inChannels, outChannels], sumsTransposed)]);
-    const demodulation = builder.op('Div', [shared.one, builder.op('Sqrt', [builder.op('Add', [energy, shared.epsilon])])], undefined, `${name}.demod`);
+    const energy = builder.op('MatMul', [
+      squared,
+      weight(builder, `${name}.weight_sq`, [inChannels, outChannels], sumsTransposed),
+    ]);
+    const demodulation = builder.op(
+      'Div',
+      [shared.one, builder.op('Sqrt', [builder.op('Add', [energy, shared.epsilon])])],
+      undefined,
+      `${name}.demod`,
+    );
     y = builder.op('Mul', [y, toChannels(shared, demodulation, outChannels)]);
   }
   y = builder.op('Add', [y, weight(builder, `${name}.bias`, [1, outChannels, 1, 1], layer.bias)]);
@@ -77,8 +91,16 @@ export function exportSynthesis(weights: SynthesisWeights): ModelProto {
     const name = `b${arch.synthesisChannels[index + 1].resolution}`;
     x = modulatedConv(shared, `${name}.conv0`, block.up, x);
     x = modulatedConv(shared, `${name}.conv1`, block.conv, x);
-    const skip = builder.op('ConvTranspose', [image, skipKernel], { kernel_shape: [4, 4], strides: [2, 2], pads: [1, 1, 1, 1] }, `${name}.skip_up`);
+    const skip = builder.op(
+      'ConvTranspose',
+      [image, skipKernel],
+      { kernel_shape: [4, 4], strides: [2, 2], pads: [1, 1, 1, 1] },
+      `${name}.skip_up`,
+    );
     image = builder.op('Add', [skip, modulatedConv(shared, `${name}.torgb`, block.rgb, x)]);
   });
-  return finishModel(builder, image, { name: generatorIo.output, dims: [batchDim, arch.imageChannels, arch.imageSize, arch.imageSize] });
+  return finishModel(builder, image, {
+    name: generatorIo.output,
+    dims: [batchDim, arch.imageChannels, arch.imageSize, arch.imageSize],
+  });
 }

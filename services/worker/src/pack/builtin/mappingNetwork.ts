@@ -15,7 +15,13 @@ export interface MappingWeights {
 
 export const activationGain = Math.SQRT2;
 
-export function denseLayer(random: SeededRandom, inDim: number, outDim: number, biasStd: number, biasMean = 0): DenseLayer {
+export function denseLayer(
+  random: SeededRandom,
+  inDim: number,
+  outDim: number,
+  biasStd: number,
+  biasMean = 0,
+): DenseLayer {
   const weight = tensor([outDim, inDim], random.normals(outDim * inDim, 1 / Math.sqrt(inDim)));
   const bias = random.normals(outDim, biasStd).map((b) => b + biasMean);
   return { weight, bias };
@@ -31,6 +37,7 @@ export function initMapping(random: SeededRandom): MappingWeights {
 
 export function mappingForward(weights: MappingWeights, z: Tensor64): Tensor64 {
   let x = pixelNorm(z, arch.pixelNormEpsilon);
-  for (const layer of weights.layers) x = leakyRelu(linear(x, layer.weight, layer.bias), arch.leakySlope, activationGain);
+  for (const layer of weights.layers)
+    x = leakyRelu(linear(x, layer.weight, layer.bias), arch.leakySlope, activationGain);
   return x;
 }

@@ -42,7 +42,10 @@ export function alignReference(images: Tensor64): Tensor64 {
 
 export function truncate(w: Tensor64, wAvg: Float64Array, psi: number): Tensor64 {
   const d = wAvg.length;
-  return tensor(w.shape, w.data.map((v, i) => wAvg[i % d] + psi * (v - wAvg[i % d])));
+  return tensor(
+    w.shape,
+    w.data.map((v, i) => wAvg[i % d] + psi * (v - wAvg[i % d])),
+  );
 }
 
 function meanRow(x: Tensor64): Float64Array {
@@ -78,9 +81,17 @@ export function buildMiniNetworks(): MiniNetworks {
   const synthesis = initSynthesis(random);
   const recognizer = initRecognizer(random);
 
-  const wAvg = meanRow(mappingForward(mapping, tensor([arch.wAvgSamples, arch.zDim], stream('wAvg').normals(arch.wAvgSamples * arch.zDim))));
+  const wAvg = meanRow(
+    mappingForward(
+      mapping,
+      tensor([arch.wAvgSamples, arch.zDim], stream('wAvg').normals(arch.wAvgSamples * arch.zDim)),
+    ),
+  );
 
-  const z = tensor([arch.calibrationSamples, arch.zDim], stream('calibration').normals(arch.calibrationSamples * arch.zDim));
+  const z = tensor(
+    [arch.calibrationSamples, arch.zDim],
+    stream('calibration').normals(arch.calibrationSamples * arch.zDim),
+  );
   const w = truncate(mappingForward(mapping, z), wAvg, arch.truncation);
   const rawImages = synthesisForward(synthesis, w);
   const gain = arch.imageStd / standardDeviation(rawImages.data);
@@ -89,6 +100,10 @@ export function buildMiniNetworks(): MiniNetworks {
   recognizerForward(recognizer, alignReference(images), true);
 
   const covariateRandom = stream('covariates');
-  const covariates = arch.covariates.map(({ name, scale }) => ({ name, scale, direction: unitVector(covariateRandom, arch.latentDim) }));
+  const covariates = arch.covariates.map(({ name, scale }) => ({
+    name,
+    scale,
+    direction: unitVector(covariateRandom, arch.latentDim),
+  }));
   return { mapping, synthesis, recognizer, wAvg, covariates };
 }

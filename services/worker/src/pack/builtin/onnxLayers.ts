@@ -45,7 +45,11 @@ export function batchNorm(builder: GraphBuilder, name: string, x: string, p: Bat
 }
 
 /** Names `source` as the graph's float output and wraps the graph in a model. */
-export function finishModel(builder: GraphBuilder, source: string, output: { name: string; dims: ReadonlyArray<number | string> }): ModelProto {
+export function finishModel(
+  builder: GraphBuilder,
+  source: string,
+  output: { name: string; dims: ReadonlyArray<number | string> },
+): ModelProto {
   builder.node('Identity', [source], { outputs: [output.name], name: `${output.name}_identity` });
   builder.output(output.name, DataType.FLOAT, output.dims);
   return onnx.ModelProto.create({

@@ -44,9 +44,18 @@ export interface RecognizerWeights {
   features: BatchNormParameters;
 }
 
-function convLayer(random: SeededRandom, inChannels: number, outChannels: number, kernel: number, stride: number): ConvLayer {
+function convLayer(
+  random: SeededRandom,
+  inChannels: number,
+  outChannels: number,
+  kernel: number,
+  stride: number,
+): ConvLayer {
   const fanIn = inChannels * kernel * kernel;
-  const weight = tensor([outChannels, inChannels, kernel, kernel], random.normals(outChannels * fanIn, Math.sqrt(2 / fanIn)));
+  const weight = tensor(
+    [outChannels, inChannels, kernel, kernel],
+    random.normals(outChannels * fanIn, Math.sqrt(2 / fanIn)),
+  );
   return { weight, stride };
 }
 
@@ -77,7 +86,9 @@ export function initRecognizer(random: SeededRandom): RecognizerWeights {
         prelu: new Float64Array(stage.channels).fill(arch.preluSlope),
         conv2: convLayer(random, stage.channels, stage.channels, 3, stride),
         bn3: batchNormLayer(stage.channels),
-        shortcut: changes ? { conv: convLayer(random, channels, stage.channels, 1, stride), bn: batchNormLayer(stage.channels) } : null,
+        shortcut: changes
+          ? { conv: convLayer(random, channels, stage.channels, 1, stride), bn: batchNormLayer(stage.channels) }
+          : null,
       });
       channels = stage.channels;
       size = Math.floor((size - 1) / stride) + 1;

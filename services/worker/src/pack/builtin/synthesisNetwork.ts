@@ -67,7 +67,12 @@ export function skipUpsampleWeight(channels: number): Tensor64 {
   return out;
 }
 
-function modulatedConv(random: SeededRandom, kind: ModulatedConv['kind'], inChannels: number, outChannels: number): ModulatedConv {
+function modulatedConv(
+  random: SeededRandom,
+  kind: ModulatedConv['kind'],
+  inChannels: number,
+  outChannels: number,
+): ModulatedConv {
   const affine = denseLayer(random, arch.latentDim, inChannels, 0, 1);
   const kernel = kind === 'rgb' ? 1 : 3;
   const fanIn = inChannels * kernel * kernel;
@@ -123,7 +128,10 @@ function modulatedConvForward(layer: ModulatedConv, x: Tensor64, w: Tensor64): T
     y = conv2d(y, layer.weight, null, { stride: 1, pads: [pad, pad, pad, pad], groups: 1 });
   }
   if (layer.kind !== 'rgb') {
-    const squaredStyles = tensor(styles.shape, styles.data.map((s) => s * s));
+    const squaredStyles = tensor(
+      styles.shape,
+      styles.data.map((s) => s * s),
+    );
     const demodulation = linear(squaredStyles, squaredWeightSums(layer), null).data.map(
       (v) => 1 / Math.sqrt(v + arch.demodulationEpsilon),
     );

@@ -12,7 +12,8 @@ export interface Tensor64 {
 
 export function tensor(shape: readonly number[], data?: Float64Array): Tensor64 {
   const size = shape.reduce((a, b) => a * b, 1);
-  if (data && data.length !== size) throw new Error(`tensor of shape [${shape.join(', ')}] needs ${size} values, got ${data.length}`);
+  if (data && data.length !== size)
+    throw new Error(`tensor of shape [${shape.join(', ')}] needs ${size} values, got ${data.length}`);
   return { shape: [...shape], data: data ?? new Float64Array(size) };
 }
 
@@ -105,7 +106,8 @@ export function conv2d(x: Tensor64, weight: Tensor64, bias: Float64Array | null,
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const [o, cg, kh, kw] = weight.shape as [number, number, number, number];
   const { stride, pads, groups } = options;
-  if (cg * groups !== c) throw new Error(`conv2d: ${c} input channels do not fit weight [${weight.shape.join(', ')}] with ${groups} groups`);
+  if (cg * groups !== c)
+    throw new Error(`conv2d: ${c} input channels do not fit weight [${weight.shape.join(', ')}] with ${groups} groups`);
   const oh = Math.floor((h + pads[0] + pads[2] - kh) / stride) + 1;
   const ow = Math.floor((w + pads[1] + pads[3] - kw) / stride) + 1;
   const og = o / groups;
@@ -245,7 +247,8 @@ export function crop(x: Tensor64, top: number, left: number, height: number, wid
   const out = tensor([n, c, height, width]);
   for (let s = 0; s < n * c; s++) {
     for (let y = 0; y < height; y++) {
-      for (let xo = 0; xo < width; xo++) out.data[(s * height + y) * width + xo] = x.data[(s * h + top + y) * w + left + xo];
+      for (let xo = 0; xo < width; xo++)
+        out.data[(s * height + y) * width + xo] = x.data[(s * h + top + y) * w + left + xo];
     }
   }
   return out;

@@ -6,8 +6,16 @@ import { decodeModel } from '../../../../../services/worker/src/onnx/model.js';
 import { buildAlignmentModel } from '../../../../../services/worker/src/pack/alignment.js';
 import { miniArchitecture as arch } from '../../../../../services/worker/src/pack/builtin/architecture.js';
 import { mappingForward } from '../../../../../services/worker/src/pack/builtin/mappingNetwork.js';
-import { buildMiniPack, miniPackFiles, type MiniPack } from '../../../../../services/worker/src/pack/builtin/miniPack.js';
-import { alignReference, buildMiniNetworks, truncate } from '../../../../../services/worker/src/pack/builtin/miniNetworks.js';
+import {
+  buildMiniPack,
+  miniPackFiles,
+  type MiniPack,
+} from '../../../../../services/worker/src/pack/builtin/miniPack.js';
+import {
+  alignReference,
+  buildMiniNetworks,
+  truncate,
+} from '../../../../../services/worker/src/pack/builtin/miniNetworks.js';
 import { recognizerForward } from '../../../../../services/worker/src/pack/builtin/recognizerNetwork.js';
 import { SeededRandom } from '../../../../../services/worker/src/pack/builtin/seededRandom.js';
 import { synthesisForward } from '../../../../../services/worker/src/pack/builtin/synthesisNetwork.js';
@@ -111,14 +119,20 @@ describe('the built-in ONNX graphs', () => {
     await session.release();
     expect(relativeError(asFloat32(out.aligned!), aligned.data)).toBeLessThan(1e-5);
     const embeddings = recognizerForward(networks.recognizer, aligned, false);
-    expect(relativeError(await runModel(pack.files.get('recognizer.onnx')!, 'aligned', aligned), embeddings.data)).toBeLessThan(1e-5);
+    expect(
+      relativeError(await runModel(pack.files.get('recognizer.onnx')!, 'aligned', aligned), embeddings.data),
+    ).toBeLessThan(1e-5);
   });
 
   it('give embeddings of random identities a wide spread of angles', async () => {
     const count = 24;
     const zs = tensor([count, arch.zDim], new SeededRandom(5).normals(count * arch.zDim));
     const ws = truncate(mappingForward(networks.mapping, zs), networks.wAvg, arch.truncation);
-    const e = await runModel(pack.files.get('recognizer.onnx')!, 'aligned', alignReference(synthesisForward(networks.synthesis, ws)));
+    const e = await runModel(
+      pack.files.get('recognizer.onnx')!,
+      'aligned',
+      alignReference(synthesisForward(networks.synthesis, ws)),
+    );
     const angles = pairwiseAngles(e, count, arch.embeddingDim);
     const mean = angles.reduce((s, a) => s + a, 0) / angles.length;
     const std = Math.sqrt(angles.reduce((s, a) => s + (a - mean) ** 2, 0) / angles.length);
