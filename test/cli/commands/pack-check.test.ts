@@ -7,6 +7,8 @@ import { GraphBuilder } from '../../../services/worker/src/onnx/graphBuilder.js'
 import { encodeModel } from '../../../services/worker/src/onnx/model.js';
 import { onnx } from '../../../services/worker/src/onnx/proto.js';
 import { DataType, float32Tensor } from '../../../services/worker/src/onnx/tensor.js';
+import { GRADIENTS } from '../../../services/worker/src/autodiff/gradients/index.js';
+import type { GradientRule } from '../../../services/worker/src/autodiff/rule.js';
 import { buildMiniPack } from '../../../services/worker/src/pack/builtin/index.js';
 import { checkModels } from '../../../services/worker/src/pack/check.js';
 import { parseReference } from '../../../services/worker/src/pack/referenceData.js';
@@ -58,6 +60,49 @@ function generatorWithSin(): Uint8Array {
     onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: builder.graph }),
   );
 }
+
+/** A tiny generator w[4] → image [3, 4, 4] through Gemm and Tanh, every operator with a gradient rule. */
+function generatorWithTanh(): Uint8Array {
+  const builder = GraphBuilder.empty('tanh_generator');
+  builder.input('w', DataType.FLOAT, ['batch', 4]);
+  const weight = builder.initializer(
+    float32Tensor(
+      'fc',
+      [48, 4],
+      Array.from({ length: 192 }, (_, k) => 0.8 * Math.cos(k)),
+    ),
+  );
+  const hidden = builder.op('Tanh', [builder.op('Gemm', ['w', weight], { transB: 1 })]);
+  builder.node('Reshape', [hidden, builder.constantInt64([-1, 3, 4, 4])], { outputs: ['image'] });
+  builder.output('image', DataType.FLOAT, ['batch', 3, 4, 4]);
+  return encodeModel(
+    onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: builder.graph }),
+  );
+}
+
+/**
+ * Replaces one entry of the gradient registry for the duration of `body`: a plausible slip (Tanh's
+ * derivative written as 1 − y instead of 1 − y²), injected the way the differentiator looks rules up.
+ */
+async function withGradientRule<T>(opType: string, rule: GradientRule, body: () => Promise<T>): Promise<T> {
+  const registry = GRADIENTS as Record<string, GradientRule>;
+  const original = registry[opType];
+  registry[opType] = rule;
+  try {
+    return await body();
+  } finally {
+    if (original) registry[opType] = original;
+    else delete registry[opType];
+  }
+}
+
+const wrongTanh: GradientRule = {
+  differentiableInputs: [0],
+  backward(ctx, [g]) {
+    const y = ctx.output(0);
+    return [ctx.op('Mul', [g!, ctx.op('Sub', [ctx.scalar(1, y), y])])];
+  },
+};
 
 function smallRecognizer(): Uint8Array {
   const builder = GraphBuilder.empty('small_recognizer');
@@ -154,6 +199,30 @@ describe('checkModels', () => {
     expect(ops.find((op) => op.opType === 'Sin')).toMatchObject({ supported: false, onGradientPath: 1 });
     expect(ops.find((op) => op.opType === 'Gemm')).toMatchObject({ supported: true });
     expect(report.timing).toBeUndefined();
+  });
+});
+
+describe('the gradient check of checkModels', () => {
+  const models = () => ({ models: { generator: generatorWithTanh(), recognizer: smallRecognizer() } });
+
+  it('passes a model whose gradient rules are right', async () => {
+    const report = await checkModels(models(), { batch: 2, device: 'cpu' });
+    expect(report.problems).toEqual([]);
+    expect(report.gradientCheck!.passed).toBe(true);
+    expect(report.gradientCheck!.relativeError).toBeLessThan(report.gradientCheck!.tolerance);
+  });
+
+  it('fails a model differentiated with a wrong gradient rule, against finite differences', async () => {
+    const report = await withGradientRule('Tanh', wrongTanh, () => checkModels(models(), { batch: 2, device: 'cpu' }));
+    expect(report.passed).toBe(false);
+    expect(report.gradientCheck!.passed).toBe(false);
+    expect(report.problems).toEqual([expect.stringMatching(/^gradient check: relative error \S+ exceeds 0\.01$/)]);
+    // The finite differences come from forward passes only, so they are the same either way.
+    const right = await checkModels(models(), { batch: 2, device: 'cpu' });
+    right.gradientCheck!.directions.forEach((d, k) =>
+      expect(report.gradientCheck!.directions[k]!.finiteDifference).toBeCloseTo(d.finiteDifference, 5),
+    );
+    expect(GRADIENTS.Tanh).not.toBe(wrongTanh);
   });
 });
 

@@ -5,6 +5,7 @@ import { publishRunEvent, runEventChannel, type RunEvent } from '../../../src/co
 import type { RunId } from '../../../src/core/ids/ids.js';
 import { createLogger } from '../../../src/core/logging/logger.js';
 import { createTestDatabase } from '../../support/testPlatform.js';
+import { waitFor } from '../../support/workerProcess.js';
 
 let pool: pg.Pool;
 const hub = new EventHub();
@@ -46,12 +47,23 @@ describe('EventHub', () => {
 
   it('listens again after its connection is killed', async () => {
     const all = hub.subscribe(runEventTopic);
-    const killed = await pool.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()`,
-      [`LISTEN ${runEventChannel}`],
-    );
+    const listening = async () =>
+      (
+        await pool.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE query = $1 AND state = 'idle' AND pid <> pg_backend_pid()`,
+          [`LISTEN ${runEventChannel}`],
+        )
+      ).rows.map((r) => r.pid);
+    const [before] = await listening();
+    expect(before).toEqual(expect.any(Number));
+    const killed = await pool.query('SELECT pg_terminate_backend($1)', [before]);
     expect(killed.rowCount).toBe(1);
-    await new Promise((r) => setTimeout(r, 1500));
+    // The hub's new connection has run its LISTEN: from then on it hears every NOTIFY.
+    await waitFor(
+      async () => (await listening()).some((pid) => pid !== before),
+      30_000,
+      'the hub to listen again on a new connection',
+    );
     await publishRunEvent(pool, event('run-c', 7));
     const next = await all.next();
     await all.return!();

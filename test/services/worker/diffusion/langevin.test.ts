@@ -234,7 +234,20 @@ describe('langevinStep', () => {
     const model = new AnalyticModel(W, H, D, 1);
     const rng = new CounterRng(8n);
     const state = startState(6);
-    const { stats } = await langevinStep(state, { model, latentAverage, exclusionGallery: null }, params, rng);
+    const { state: next, stats } = await langevinStep(
+      state,
+      { model, latentAverage, exclusionGallery: null },
+      params,
+      rng,
+    );
+    // The step itself, against the independent per-identity loop.
+    const reference = await referenceRun(model, state.latents, params, 1, null, 0, rng);
+    expect(relativeError(next.latents, reference.latents)).toBeLessThan(1e-5);
+    // Taking (√dt/μ)·η·ξ and (dt/μ)·k_l·(w_avg − w) off each identity's move leaves (dt/μ) times
+    // the interaction force, whose norms the statistics report.
+    const dt = stats.dt!;
+    const mu = params.viscosity;
+    const interactionNorms: number[] = [];
     const noise = new Float64Array(W);
     let minNorm = Infinity;
     let maxNorm = 0;
@@ -255,6 +268,19 @@ describe('langevinStep', () => {
       );
     }
     expect(stats.latentForce.max).toBeCloseTo(latentMax, 6);
+    for (let i = 0; i < N; i++) {
+      rng.normalRow({ stream: RandomStream.langevinForce, iteration: 0, index: i }, noise, 0, W);
+      const interaction = Array.from({ length: W }, (_, d) => {
+        const w = state.latents[i * W + d]!;
+        const move = next.latents[i * W + d]! - w;
+        const rest = move - (Math.sqrt(dt) / mu) * params.randomForce * noise[d]!;
+        return rest / (dt / mu) - params.latentForce * (latentAverage[d]! - w);
+      });
+      interactionNorms.push(Math.hypot(...interaction));
+    }
+    expect(stats.interactionForce.min).toBeCloseTo(Math.min(...interactionNorms), 3);
+    expect(stats.interactionForce.max).toBeCloseTo(Math.max(...interactionNorms), 3);
+    expect(stats.interactionForce.max).toBeGreaterThan(0.01);
     expect(stats.propIct).toBeGreaterThanOrEqual(0);
     expect(stats.propIct).toBeLessThanOrEqual(1);
     expect(stats.dt).toBeGreaterThan(0);
