@@ -18,21 +18,26 @@ export function encodeCursor(key: readonly (string | number)[]): string {
 
 /**
  * What each part of a cursor must be: a timestamp (ISO string), a row id, a row index (an
- * int32 ≥ 0) or a finite number (a score). Cursors come back from clients, so each part is checked
- * before it reaches a query.
+ * int32 ≥ 0), a finite number (a score) or a text key (a name, at most 200 characters, as the
+ * names it sorts by are). Cursors come back from clients, so each part is checked before it
+ * reaches a query.
  */
-export type CursorPart = 'timestamp' | 'id' | 'index' | 'finite';
+export type CursorPart = 'timestamp' | 'id' | 'index' | 'finite' | 'text';
+
+/** Long enough for a text key of 200 four-byte characters with its id, base64-encoded. */
+const maxCursorLength = 2048;
 
 const cursorPartChecks: Record<CursorPart, (part: unknown) => boolean> = {
   timestamp: (part) => typeof part === 'string' && part.length <= 40 && !Number.isNaN(Date.parse(part)),
   id: (part) => typeof part === 'string' && isUuid(part),
   index: (part) => typeof part === 'number' && Number.isInteger(part) && part >= 0 && part <= 2_147_483_647,
   finite: (part) => typeof part === 'number' && Number.isFinite(part),
+  text: (part) => typeof part === 'string' && part.length <= 200,
 };
 
 export function decodeCursor(cursor: string, field: string, shape: readonly CursorPart[]): (string | number)[] {
   try {
-    if (cursor.length <= 512) {
+    if (cursor.length <= maxCursorLength) {
       const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
       if (
         Array.isArray(key) &&

@@ -1,16 +1,17 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
-import type { Prisma } from '../../generated/prisma/client.js';
 import { cancelRun } from '../../core/runs/runLifecycle.js';
 import type { ModelPackId, RunId } from '../../core/ids/ids.js';
 import { runFile } from '../../exports/runFiles.js';
 import { checkpointKey, type RunFileKind } from '../../core/store/keys.js';
 import { parseId } from '../args.js';
-import { keysetPage, pageOf, pageRequest } from '../connections.js';
+import { pageOf, pageRequest } from '../connections.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
 import { defaultDownloadSeconds, downloadUrl } from '../downloads.js';
-import { conflict, notFound } from '../errors.js';
+import { badUserInput, conflict, notFound } from '../errors.js';
 import { RunFilter } from '../inputs/RunFilter.js';
+import { OrderDirection, RunOrder } from '../inputs/RunOrder.js';
+import { listRuns, RunOrderField, sortKeyType } from '../../runs/runList.js';
 import { ConnectionArguments } from '../types/ConnectionArgs.js';
 import { toIdentity, toModelPack, toRun, toRunIteration, toRunShard, toSample } from '../mappers.js';
 import { IdentityConnection, RunConnection, SampleConnection } from '../types/Connections.js';
@@ -21,29 +22,47 @@ import { Run, RunShard } from '../types/Run.js';
 
 @Resolver(() => Run)
 export class RunResolver {
-  @Query(() => RunConnection, { description: 'Runs, newest first' })
+  @Query(() => RunConnection, { description: 'Runs, newest first unless orderBy says otherwise' })
   async runs(
     @Ctx() context: GraphQLContext,
     @Arg('filter', () => RunFilter, { nullable: true }) filter: RunFilter | null,
+    @Arg('orderBy', () => RunOrder, { nullable: true, description: 'Default: CREATED_AT, DESC' })
+    orderBy: RunOrder | null,
     @Args(() => ConnectionArguments) page: ConnectionArguments,
   ): Promise<RunConnection> {
     authorize(context, Permission.Read);
-    const request = pageRequest(page, ['timestamp', 'id']);
-    const where: Prisma.RunWhereInput = {
-      // An explicit null in the filter means "any", as an absent field does.
-      status: filter?.status ?? undefined,
-      kind: filter?.kind ?? undefined,
-      modelPackId: filter?.modelPackId ? parseId<ModelPackId>(filter.modelPackId, 'filter.modelPackId') : undefined,
-      parentRunId: filter?.parentRunId ? parseId<RunId>(filter.parentRunId, 'filter.parentRunId') : undefined,
-      createdAt: filter?.createdAfter ? { gte: filter.createdAfter } : undefined,
+    const order = {
+      field: orderBy?.field ?? RunOrderField.CREATED_AT,
+      direction: orderBy?.direction ?? OrderDirection.DESC,
     };
-    const { prisma } = context.services;
-    const [rows, totalCount] = await Promise.all([
-      prisma.run.findMany({ ...keysetPage(request, where, 'desc'), take: request.limit }),
-      prisma.run.count({ where }),
-    ]);
+    // A cursor names its order's column, so one taken under another order is refused rather than misread.
+    const request = pageRequest(page, ['text', sortKeyType(order.field) === 'number' ? 'finite' : 'text', 'id']);
+    const [field, key, id] = request.cursor ?? [];
+    if (request.cursor && field !== order.field) {
+      throw badUserInput([
+        {
+          field: request.direction === 'forward' ? 'after' : 'before',
+          message: `a cursor of another orderBy than ${order.field}`,
+        },
+      ]);
+    }
+    const { rows, totalCount } = await listRuns(
+      context.services.prisma,
+      {
+        // An explicit null in the filter means "any", as an absent field does.
+        status: filter?.status ?? undefined,
+        kind: filter?.kind ?? undefined,
+        modelPackId: filter?.modelPackId ? parseId<ModelPackId>(filter.modelPackId, 'filter.modelPackId') : undefined,
+        parentRunId: filter?.parentRunId ? parseId<RunId>(filter.parentRunId, 'filter.parentRunId') : undefined,
+        createdAfter: filter?.createdAfter ?? undefined,
+      },
+      order,
+      request,
+      request.cursor ? { key: key!, id: String(id) } : undefined,
+    );
     for (const row of rows) context.loaders.run.prime(row.id, row);
-    return pageOf(rows.map(toRun), request, totalCount, (run) => [run.createdAt.toISOString(), run.id]);
+    const connection = pageOf(rows, request, totalCount, (row) => [order.field, row.sortKey, row.id]);
+    return { ...connection, edges: connection.edges.map((edge) => ({ cursor: edge.cursor, node: toRun(edge.node) })) };
   }
 
   @Query(() => Run, { nullable: true })

@@ -28,8 +28,8 @@ export const meQuery = gql`
 `;
 
 export const runsQuery = gql`
-  query Runs($after: String, $filter: RunFilter) {
-    runs(first: ${String(runsPageSize)}, after: $after, filter: $filter) {
+  query Runs($after: String, $filter: RunFilter, $orderBy: RunOrder) {
+    runs(first: ${String(runsPageSize)}, after: $after, filter: $filter, orderBy: $orderBy) {
       totalCount
       pageInfo { hasNextPage endCursor }
       edges { node { ${runRowFields} } }

@@ -17,22 +17,23 @@ import { StatusBadge } from '../components/StatusBadge';
 import { durationMs, formatDate, formatDuration, shortId } from '../format';
 import { canOperate, type Role } from '../session';
 
-type SortKey = 'kind' | 'status' | 'pack' | 'identities' | 'iterations' | 'progress' | 'started' | 'duration';
+/** The API's RunOrderField for each sortable column. */
+type SortKey = 'KIND' | 'STATUS' | 'MODEL_PACK' | 'IDENTITIES' | 'ITERATIONS' | 'PROGRESS' | 'STARTED_AT' | 'DURATION';
 
-const columns: { key: SortKey; label: string; value: (run: RunRow) => string | number }[] = [
-  { key: 'kind', label: 'Kind', value: (r) => r.kind },
-  { key: 'status', label: 'Status', value: (r) => r.status },
-  { key: 'pack', label: 'Pack', value: (r) => r.modelPack.name },
-  { key: 'identities', label: 'Identities', value: (r) => r.identities.totalCount },
-  { key: 'iterations', label: 'Iterations', value: (r) => r.totalIterations },
-  { key: 'progress', label: 'Progress', value: (r) => (r.totalIterations ? r.iteration / r.totalIterations : 0) },
-  { key: 'started', label: 'Started', value: (r) => (r.startedAt ? Date.parse(r.startedAt) : 0) },
-  { key: 'duration', label: 'Duration', value: (r) => durationMs(r.startedAt, r.finishedAt) ?? -1 },
+const columns: { key: SortKey; label: string }[] = [
+  { key: 'KIND', label: 'Kind' },
+  { key: 'STATUS', label: 'Status' },
+  { key: 'MODEL_PACK', label: 'Pack' },
+  { key: 'IDENTITIES', label: 'Identities' },
+  { key: 'ITERATIONS', label: 'Iterations' },
+  { key: 'PROGRESS', label: 'Progress' },
+  { key: 'STARTED_AT', label: 'Started' },
+  { key: 'DURATION', label: 'Duration' },
 ];
 
 /**
- * Runs newest first, filtered on the server and paged by cursor; a column header sorts the page
- * shown (the API orders by creation time only). Status changes arrive over the runUpdated subscription.
+ * Runs newest first, filtered, sorted (a column header, again to reverse) and paged by cursor on the
+ * server, so every page follows the chosen order. Status changes arrive over the runUpdated subscription.
  */
 export function RunsPage({ role }: { role: Role }) {
   const [status, setStatus] = useState<RunStatus | ''>('');
@@ -46,13 +47,14 @@ export function RunsPage({ role }: { role: Role }) {
     [status, kind, packId],
   );
   const after = cursors[cursors.length - 1] ?? null;
+  const orderBy = useMemo(() => sort && { field: sort.key, direction: sort.descending ? 'DESC' : 'ASC' }, [sort]);
   const [{ data, error, fetching }, refetch] = useQuery<{
     runs: {
       totalCount: number;
       pageInfo: { hasNextPage: boolean; endCursor: string | null };
       edges: { node: RunRow }[];
     };
-  }>({ query: runsQuery, variables: { after, filter } });
+  }>({ query: runsQuery, variables: { after, filter, orderBy } });
   const [{ data: packs }] = useQuery<{ modelPacks: Connection<ModelPack> }>({ query: modelPacksQuery });
   useSubscription({ query: runUpdatedSubscription }, () => {
     refetch({ requestPolicy: 'network-only' });
@@ -65,16 +67,7 @@ export function RunsPage({ role }: { role: Role }) {
       set(value);
       setCursors([null]);
     };
-  const rows = useMemo(() => {
-    const nodes = data?.runs.edges.map((edge) => edge.node) ?? [];
-    if (!sort) return nodes;
-    const column = columns.find((c) => c.key === sort.key)!;
-    return [...nodes].sort((a, b) => {
-      const [x, y] = [column.value(a), column.value(b)];
-      const order = x < y ? -1 : x > y ? 1 : 0;
-      return sort.descending ? -order : order;
-    });
-  }, [data, sort]);
+  const rows = data?.runs.edges.map((edge) => edge.node) ?? [];
 
   return (
     <section>
@@ -128,9 +121,11 @@ export function RunsPage({ role }: { role: Role }) {
                 <button
                   type="button"
                   className="link"
-                  onClick={() =>
-                    setSort((s) => ({ key: column.key, descending: s?.key === column.key ? !s.descending : false }))
-                  }
+                  data-sort={column.key}
+                  onClick={() => {
+                    setSort((s) => ({ key: column.key, descending: s?.key === column.key ? !s.descending : false }));
+                    setCursors([null]);
+                  }}
                 >
                   {column.label}
                   {sort?.key === column.key ? (sort.descending ? ' ▼' : ' ▲') : ''}
