@@ -6,6 +6,7 @@ import { migrate } from '../core/db/migrate.js';
 import { startEmbeddedPostgres } from '../embedded/postgres.js';
 import { startEmbeddedS3 } from '../embedded/s3.js';
 import { EventHub } from '../core/events/eventHub.js';
+import { auditCatchUpFrom } from '../core/events/auditCatchUp.js';
 import { runCatchUpFrom } from '../core/events/runCatchUp.js';
 import { Role } from '../generated/prisma/enums.js';
 import { createSchema } from '../graphql/schema.js';
@@ -75,7 +76,7 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
     let initialAdminKey: string | undefined;
     if (options.api) {
       const events = new EventHub();
-      await events.listen(database.pool, log, runCatchUpFrom(database.prisma));
+      await events.listen(database.pool, log, runCatchUpFrom(database.prisma), auditCatchUpFrom(database.prisma));
       stops.push(() => events.stop());
       registerClusterMetrics(metrics.registry, database.prisma, queue, config.queue.heartbeatSeconds);
       const schema = await createSchema(events);

@@ -351,13 +351,37 @@ describe('auditProgress over a real WebSocket', () => {
     const audit = await startAudit(t, { runIds: [runId], galleryId, threshold: { cosine: 0.9 }, shardSize: 4 });
     expect(audit.errors).toBeUndefined();
     const auditId = audit.data!.startLeakageAudit.id;
-    const client = createClient({
-      url: t.url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: { Authorization: `Bearer ${t.keys[Role.AUDITOR]}` },
-      retryAttempts: 0,
-    });
-    const events: Array<{ status: string; shardsDone: number; shardCount: number }> = [];
+    const live = await auditProgress(auditId);
+    // The subscription began while the run was still generating: the audit's current state (QUEUED,
+    // unplanned) comes first, then every change, and the stream completes after the final status.
+    expect(live.completed).toBe(true);
+    expect(live.events.map((e) => [e.status, e.shardsDone, e.shardCount])).toEqual([
+      ['QUEUED', 0, 0],
+      ['RUNNING', 0, 3],
+      ['RUNNING', 1, 3],
+      ['RUNNING', 2, 3],
+      ['SUCCEEDED', 3, 3],
+    ]);
+    // A subscriber that comes back after the end (a reconnect, or a late one) gets the final state and the end.
+    const late = await auditProgress(auditId);
+    expect(late).toEqual({ completed: true, events: [{ status: 'SUCCEEDED', shardsDone: 3, shardCount: 3 }] });
+    const unknown = await auditProgress('00000000-0000-4000-8000-000000000000').catch((error: unknown) => error);
+    expect(JSON.stringify(unknown)).toContain('NOT_FOUND');
+  }, 300_000);
+});
+
+/** Every message of one auditProgress subscription, over a real WebSocket, until it completes. */
+async function auditProgress(
+  auditId: string,
+): Promise<{ completed: boolean; events: Array<{ status: string; shardsDone: number; shardCount: number }> }> {
+  const client = createClient({
+    url: t.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { Authorization: `Bearer ${t.keys[Role.AUDITOR]}` },
+    retryAttempts: 0,
+  });
+  const events: Array<{ status: string; shardsDone: number; shardCount: number }> = [];
+  try {
     await new Promise<void>((resolveDone, reject) => {
       client.subscribe<{ auditProgress: (typeof events)[number] }>(
         {
@@ -366,22 +390,16 @@ describe('auditProgress over a real WebSocket', () => {
         },
         {
           next: ({ data, errors }) => {
-            if (errors) reject(new Error(errors[0]!.message));
-            events.push(data!.auditProgress);
-            if (['SUCCEEDED', 'FAILED'].includes(data!.auditProgress.status)) resolveDone();
+            if (errors) reject(errors);
+            else events.push(data!.auditProgress);
           },
           error: reject,
-          complete: () => undefined,
+          complete: resolveDone,
         },
       );
     });
+  } finally {
     await client.dispose();
-    // The subscription began while the run was still generating, so the audit cannot have been planned yet.
-    expect(events.map((e) => [e.status, e.shardsDone, e.shardCount])).toEqual([
-      ['RUNNING', 0, 3],
-      ['RUNNING', 1, 3],
-      ['RUNNING', 2, 3],
-      ['SUCCEEDED', 3, 3],
-    ]);
-  }, 300_000);
-});
+  }
+  return { completed: true, events };
+}

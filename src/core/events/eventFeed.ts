@@ -1,6 +1,6 @@
 /**
  * Subscribers of one kind of event, each narrowed to one subject (a pack, an audit) or to all.
- * Events a lost connection missed are not replayed: subscribers re-read the row after a gap.
+ * Events a lost connection missed are read back by the hub for the subjects watched (`subjects`).
  */
 export class EventFeed<E> {
   private readonly listeners = new Set<{ subject: string | undefined; deliver(event: E): void }>();
@@ -44,6 +44,11 @@ export class EventFeed<E> {
       [Symbol.asyncIterator]: () => iterator,
     };
     return iterator;
+  }
+
+  /** The subjects someone listens to now (not those listening to all). */
+  subjects(): string[] {
+    return [...new Set([...this.listeners].flatMap((l) => (l.subject === undefined ? [] : [l.subject])))];
   }
 
   clear(): void {

@@ -26,6 +26,9 @@ export interface CatchUpRequest {
 /** Reads the events a lost connection missed, in the order they happened. */
 export type RunCatchUp = (request: CatchUpRequest) => Promise<RunEvent[]>;
 
+/** The current state of audits someone watches, read after a lost connection came back. */
+export type AuditCatchUp = (auditIds: string[]) => Promise<AuditProgressEvent[]>;
+
 interface Listener {
   runId: RunId | undefined;
   deliver(event: RunEvent): void;
@@ -44,7 +47,7 @@ export class EventHub {
   private readonly audits = new EventFeed<AuditProgressEvent>((event) => event.auditId);
   private readonly packs = new EventFeed<PackStatusEvent>((event) => event.packId);
 
-  async listen(pool: pg.Pool, log: Logger, catchUp?: RunCatchUp): Promise<void> {
+  async listen(pool: pg.Pool, log: Logger, catchUp?: RunCatchUp, auditCatchUp?: AuditCatchUp): Promise<void> {
     this.listener = await listenForNotifications(pool, [auditEventChannel, packEventChannel, runEventChannel], log, {
       onNotification: (channel, payload) => {
         try {
@@ -60,6 +63,9 @@ export class EventHub {
         }
       },
       onResumed: async (lostAt) => {
+        const audits = this.audits.subjects();
+        if (auditCatchUp && audits.length > 0)
+          for (const event of await auditCatchUp(audits)) this.audits.publish(event);
         if (!catchUp || this.listeners.size === 0) return;
         const runs = new Map<RunId, number>();
         let allRuns = false;
@@ -96,6 +102,11 @@ export class EventHub {
   /** The events of one run (or of every run), typed, for subscriptions that add to them. */
   runEvents(runId?: RunId): AsyncIterableIterator<RunEvent> {
     return this.subscribeRuns(runEventTopic, runId);
+  }
+
+  /** Progress of one audit, in arrival order. */
+  auditEvents(auditId: string): AsyncIterableIterator<AuditProgressEvent> {
+    return this.audits.subscribe(auditId);
   }
 
   /** Status changes of one model pack, in arrival order. */

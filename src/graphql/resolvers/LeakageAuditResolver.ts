@@ -12,9 +12,9 @@ import {
   Root,
   Subscription,
 } from 'type-graphql';
-import { auditEventTopic } from '../../core/events/eventHub.js';
 import type { AuditProgressEvent } from '../../core/events/auditEvents.js';
 import { auditReads, summaryOf, type AuditRow, type MatchRow } from '../../audits/auditReads.js';
+import { auditProgressStream } from '../../audits/auditProgressStream.js';
 import { rerunWithExclusion } from '../../audits/rerunWithExclusion.js';
 import { startLeakageAudit } from '../../audits/startAudit.js';
 import { Permission } from '../../auth/roles.js';
@@ -116,16 +116,13 @@ export class LeakageAuditResolver {
   }
 
   @Subscription(() => AuditProgress, {
-    description: 'Status changes of one audit and each shard it finishes, in order',
-    topics: auditEventTopic,
-    topicId: ({ args }) => parseId<AuditId>(String(args.auditId), 'auditId'),
+    description:
+      'The audit as it is now, then its status changes and each shard it finishes, in order; completes after the ' +
+      'final status (at once for a finished audit). An unknown audit is a NOT_FOUND error',
+    subscribe: ({ args, context }) =>
+      auditProgressStream(context as GraphQLContext, parseId<AuditId>(String(args.auditId), 'auditId')),
   })
-  auditProgress(
-    @Root() event: AuditProgressEvent,
-    @Ctx() context: GraphQLContext,
-    @Arg('auditId', () => ID) _auditId: string,
-  ): AuditProgress {
-    authorize(context, Permission.Audit);
+  auditProgress(@Root() event: AuditProgressEvent, @Arg('auditId', () => ID) _auditId: string): AuditProgress {
     return event;
   }
 

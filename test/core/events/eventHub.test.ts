@@ -1,8 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditProgressEvent } from '../../../src/core/events/auditEvents.js';
 import { EventHub, runEventTopic } from '../../../src/core/events/eventHub.js';
 import { publishRunEvent, runEventChannel, type RunEvent } from '../../../src/core/events/runEvents.js';
-import type { RunId } from '../../../src/core/ids/ids.js';
+import type { AuditId, RunId } from '../../../src/core/ids/ids.js';
 import { createLogger } from '../../../src/core/logging/logger.js';
 import { createTestDatabase } from '../../support/testPlatform.js';
 import { waitFor } from '../../support/workerProcess.js';
@@ -68,5 +69,40 @@ describe('EventHub', () => {
     const next = await all.next();
     await all.return!();
     expect((next.value as RunEvent).runId).toBe('run-c');
+  });
+
+  it('reads back the state of watched audits when its connection comes back, since their events were lost', async () => {
+    const asked: string[][] = [];
+    const auditHub = new EventHub();
+    await auditHub.listen(pool, createLogger('silent'), undefined, async (auditIds) => {
+      asked.push(auditIds);
+      return auditIds.map((auditId) => ({
+        auditId: auditId as AuditId,
+        status: 'RUNNING',
+        shardsDone: 2,
+        shardCount: 3,
+        error: null,
+      }));
+    });
+    const watched = auditHub.auditEvents('audit-x');
+    try {
+      const killed = await pool.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()`,
+        [`LISTEN ${runEventChannel}`],
+      );
+      expect(killed.rowCount).toBeGreaterThanOrEqual(1);
+      const next = await watched.next();
+      expect(next.value as AuditProgressEvent).toEqual({
+        auditId: 'audit-x',
+        status: 'RUNNING',
+        shardsDone: 2,
+        shardCount: 3,
+        error: null,
+      });
+      expect(asked).toContainEqual(['audit-x']);
+    } finally {
+      await watched.return!();
+      await auditHub.stop();
+    }
   });
 });
