@@ -8,6 +8,8 @@ export enum ErrorCode {
   Unauthenticated = 'UNAUTHENTICATED',
   Conflict = 'CONFLICT',
   QueryTooComplex = 'QUERY_TOO_COMPLEX',
+  /** The answer would be too large to build in one request; the message names the job that writes it. */
+  TooLarge = 'TOO_LARGE',
   /** The request itself is malformed: not JSON, wrong content type or method, no query. */
   BadRequest = 'BAD_REQUEST',
   /** The database or object store cannot be reached; retry later (HTTP 503). */
@@ -49,4 +51,8 @@ export function serviceUnavailable(what: string): GraphQLError {
   return new GraphQLError(`${what} is unavailable; retry shortly`, {
     extensions: { code: ErrorCode.ServiceUnavailable, http: { status: 503 } },
   });
+}
+
+export function tooLarge(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.TooLarge } });
 }

@@ -3,7 +3,6 @@ import { Permission } from '../../auth/roles.js';
 import type * as db from '../../generated/prisma/client.js';
 import type { IdentityId, SampleId } from '../../core/ids/ids.js';
 import { nearestByAngle } from '../../identities/nearestByAngle.js';
-import { lineageToProvJson } from '../../provenance/provJson.js';
 import { parseId } from '../args.js';
 import { authorize, type GraphQLContext } from '../context.js';
 import { maxPageSize } from '../connections.js';
@@ -14,6 +13,7 @@ import { DownloadUrl } from '../types/DownloadUrl.js';
 import { Identity, IdentityNeighbour, Sample } from '../types/Identity.js';
 import { Lineage } from '../types/Lineage.js';
 import { Run } from '../types/Run.js';
+import { provenanceOf } from './ProvenanceResolver.js';
 
 /** Parent chains are short in practice; the bound only stops a corrupted cycle. */
 const maxAncestors = 1000;
@@ -48,7 +48,7 @@ export async function lineageOf(context: GraphQLContext, subjectId: string): Pro
     run: toRun(producer),
     ancestors: ancestors.map(toRun),
     modelPack: toModelPack(pack),
-    prov: lineageToProvJson({ sample, identity, runs, packs }),
+    prov: await provenanceOf(context, sample ? sample.id : identity.id),
   };
 }
 

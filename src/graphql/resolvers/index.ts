@@ -9,6 +9,7 @@ import { LangevinResolver } from './LangevinResolver.js';
 import { LeakageAuditResolver, LeakageMatchResolver } from './LeakageAuditResolver.js';
 import { ModelPackResolver } from './ModelPackResolver.js';
 import { NodeResolver } from './NodeResolver.js';
+import { ProvenanceResolver } from './ProvenanceResolver.js';
 import { RunResolver } from './RunResolver.js';
 import { SubscriptionResolver } from './SubscriptionResolver.js';
 import { UploadResolver } from './UploadResolver.js';
@@ -27,6 +28,7 @@ export const resolvers: NonEmptyArray<Function> = [
   LeakageMatchResolver,
   ModelPackResolver,
   NodeResolver,
+  ProvenanceResolver,
   RunResolver,
   SampleResolver,
   SubscriptionResolver,
