@@ -42,25 +42,36 @@ export const auditReads = {
     return { rows, totalCount };
   },
 
-  /** Matches by similarity, best first; `after` is the (similarity, id) of the last row seen. */
+  /**
+   * One keyset page of matches in connection order, by similarity best first, then id; a backward
+   * page reads the other way from its cursor, a [similarity, id] pair.
+   */
   matchPage(
     prisma: PrismaClient,
     auditId: string,
     filter: { aboveThresholdOnly: boolean; identityId?: IdentityId },
-    size: number,
-    after: { similarity: number; id: string } | undefined,
+    request: PageRequest,
   ): Promise<MatchRow[]> {
+    const forward = request.direction === 'forward';
+    const cursor = request.cursor as [number, string] | undefined;
+    const beyond = forward ? 'lt' : 'gt';
+    const tieBreak = forward ? 'gt' : 'lt';
     return prisma.leakageMatch.findMany({
       where: {
         auditId,
         ...(filter.aboveThresholdOnly ? { aboveThreshold: true } : {}),
         ...(filter.identityId ? { identityId: filter.identityId } : {}),
-        ...(after
-          ? { OR: [{ similarity: { lt: after.similarity } }, { similarity: after.similarity, id: { gt: after.id } }] }
+        ...(cursor
+          ? {
+              OR: [
+                { similarity: { [beyond]: cursor[0] } },
+                { similarity: cursor[0], id: { [tieBreak]: cursor[1] } },
+              ],
+            }
           : {}),
       },
-      orderBy: [{ similarity: 'desc' }, { id: 'asc' }],
-      take: size + 1,
+      orderBy: forward ? [{ similarity: 'desc' }, { id: 'asc' }] : [{ similarity: 'asc' }, { id: 'desc' }],
+      take: request.limit,
       include: matchInclude,
     });
   },

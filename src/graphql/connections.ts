@@ -124,28 +124,6 @@ export function pageOf<T>(rows: T[], request: PageRequest, totalCount: number, k
   };
 }
 
-/** Builds a page from rows fetched with one extra row, which only tells whether a next page exists. */
-export function toPage<T>(
-  rows: T[],
-  size: number,
-  totalCount: number,
-  hasPrevious: boolean,
-  keyOf: (row: T) => (string | number)[],
-): Page<T> {
-  const nodes = rows.slice(0, size);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(keyOf(node)), node }));
-  return {
-    edges,
-    totalCount,
-    pageInfo: {
-      hasNextPage: rows.length > size,
-      hasPreviousPage: hasPrevious,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-  };
-}
-
 type SortOrder = 'asc' | 'desc';
 
 /**

@@ -7,6 +7,9 @@ import type { RunIteration } from './types/IterationStats.js';
 import type { ModelPack } from './types/ModelPack.js';
 import type { Run, RunShard } from './types/Run.js';
 import type { Dataset, DatasetExport } from './types/Dataset.js';
+import type { Gallery } from './types/Gallery.js';
+import type { LeakageAudit } from './types/LeakageAudit.js';
+import { summaryOf, type AuditRow } from '../audits/auditReads.js';
 import { seedFromColumn } from '../core/db/seeds.js';
 
 /** Database rows become GraphQL objects here and nowhere else. */
@@ -125,5 +128,29 @@ export function toDatasetExport(row: db.DatasetExport): DatasetExport {
     error: row.error,
     createdAt: row.createdAt,
     finishedAt: row.finishedAt,
+  };
+}
+
+export function toGallery(row: db.Gallery, subjectCount: number): Gallery {
+  return {
+    id: row.id,
+    name: row.name,
+    status: row.status,
+    error: row.error,
+    embeddingDim: row.embeddingDim,
+    digest: row.digest,
+    recognizerDigest: row.recognizerDigest,
+    impostorPairs: (row.impostorSimilarities?.byteLength ?? 0) / 4,
+    createdAt: row.createdAt,
+    subjectCount,
+  };
+}
+
+export function toAudit(row: AuditRow): LeakageAudit {
+  return {
+    ...row,
+    runIds: row.runs.map((run) => run.runId),
+    thresholdAngle: Math.acos(Math.min(1, Math.max(-1, row.threshold))),
+    summary: summaryOf(row),
   };
 }

@@ -244,6 +244,40 @@ describe('the audit → exclusion loop on the built-in pack', () => {
     );
     expect(seen.every((m) => m.aboveThreshold && m.lineage.run.id === plain)).toBe(true);
     expect([...seen].sort((a, b) => b.similarity - a.similarity)).toEqual(seen);
+
+    // The same matches paged backward from the end, two at a time, come out as the same sequence.
+    const backward: number[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const response = await graphql(
+        t.url,
+        t.keys[Role.AUDITOR],
+        `
+          query ($id: ID!, $before: String) {
+            leakageAudit(id: $id) {
+              matches(last: 2, before: $before) {
+                pageInfo {
+                  hasPreviousPage
+                  startCursor
+                }
+                edges {
+                  node {
+                    similarity
+                  }
+                }
+              }
+            }
+          }
+        `,
+        { id: first.id, before },
+      );
+      expect(response.errors).toBeUndefined();
+      const matches = response.data!.leakageAudit.matches;
+      backward.unshift(...matches.edges.map((edge: { node: { similarity: number } }) => edge.node.similarity));
+      if (!matches.pageInfo.hasPreviousPage) break;
+      before = matches.pageInfo.startCursor;
+    }
+    expect(backward).toEqual(seen.map((m) => m.similarity));
     const image = await fetch(seen[0]!.syntheticImageUrl.url);
     expect(image.status).toBe(200);
     expect(

@@ -324,3 +324,63 @@ describe('node(id:)', () => {
     expect(errorCode(await graphql(t.url, undefined, `{ node(id: "${unknown}") { id } }`))).toBe('UNAUTHENTICATED');
   });
 });
+
+describe('node(id:) for datasets, exports, galleries, audits and keys', () => {
+  it('finds each by id for the roles that may see it, null for the others, and logs gallery and audit reads', async () => {
+    const prisma = t.platform.database.prisma;
+    const digest = randomBytes(32).toString('hex');
+    const dataset = await prisma.dataset.create({
+      data: { name: 'nodes', digest, manifestKey: 'datasets/x/manifest.json', identityCount: 9, sampleCount: 0 },
+    });
+    const datasetExport = await prisma.datasetExport.create({
+      data: { datasetId: dataset.id, format: 'IMAGE_FOLDER', options: {}, total: 9 },
+    });
+    const gallery = await prisma.gallery.findFirstOrThrow({ where: { name: 'g0' } });
+    const audit = await prisma.leakageAudit.create({
+      data: {
+        galleryId: gallery.id,
+        galleryName: gallery.name,
+        galleryDigest: gallery.digest,
+        recognizerDigest: gallery.recognizerDigest,
+        scope: 'IDENTITIES',
+        topK: 3,
+        threshold: 0.5,
+        thresholdSource: 'COSINE',
+        shardSize: 100,
+      },
+    });
+    const apiKey = await prisma.apiKey.findFirstOrThrow({ where: { role: Role.VIEWER } });
+    const ids = [dataset.id, datasetExport.id, gallery.id, audit.id, apiKey.id];
+    const document = `
+      query ($ids: [ID!]!) {
+        nodes(ids: $ids) {
+          __typename
+          id
+          ... on Dataset { identityCount }
+          ... on DatasetExport { total }
+          ... on Gallery { name }
+          ... on LeakageAudit { topK }
+          ... on ApiKey { role }
+        }
+      }
+    `;
+    const as = async (role: Role) => {
+      const response = await graphql(t.url, t.keys[role], document, { ids });
+      expect(response.errors).toBeUndefined();
+      return response.data!.nodes as unknown[];
+    };
+    const datasetNode = { __typename: 'Dataset', id: dataset.id, identityCount: 9 };
+    const exportNode = { __typename: 'DatasetExport', id: datasetExport.id, total: 9 };
+    const galleryNode = { __typename: 'Gallery', id: gallery.id, name: 'g0' };
+    const auditNode = { __typename: 'LeakageAudit', id: audit.id, topK: 3 };
+    const keyNode = { __typename: 'ApiKey', id: apiKey.id, role: 'VIEWER' };
+
+    expect(await as(Role.VIEWER)).toEqual([datasetNode, exportNode, null, null, null]);
+    expect(await as(Role.OPERATOR)).toEqual([datasetNode, exportNode, null, null, null]);
+    const logged = () => prisma.auditLogEntry.count({ where: { target: { in: [gallery.id, audit.id] } } });
+    const before = await logged();
+    expect(await as(Role.AUDITOR)).toEqual([datasetNode, exportNode, galleryNode, auditNode, null]);
+    expect(await logged()).toBeGreaterThanOrEqual(before + 2);
+    expect(await as(Role.ADMIN)).toEqual([datasetNode, exportNode, galleryNode, auditNode, keyNode]);
+  });
+});

@@ -2,7 +2,6 @@ import { Arg, Args, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
 import { createGallery } from '../../galleries/createGallery.js';
 import { deleteGallery } from '../../galleries/deleteGallery.js';
-import type * as db from '../../generated/prisma/client.js';
 import type { GalleryId } from '../../core/ids/ids.js';
 import { parseId } from '../args.js';
 import { keysetPage, pageOf, pageRequest } from '../connections.js';
@@ -11,21 +10,8 @@ import { GalleryInput } from '../inputs/GalleryInput.js';
 import { ConnectionArguments } from '../types/ConnectionArgs.js';
 import { GalleryConnection } from '../types/Connections.js';
 import { Gallery } from '../types/Gallery.js';
-
-function toGallery(row: db.Gallery, subjectCount: number): Gallery {
-  return {
-    id: row.id,
-    name: row.name,
-    status: row.status,
-    error: row.error,
-    embeddingDim: row.embeddingDim,
-    digest: row.digest,
-    recognizerDigest: row.recognizerDigest,
-    impostorPairs: (row.impostorSimilarities?.byteLength ?? 0) / 4,
-    createdAt: row.createdAt,
-    subjectCount,
-  };
-}
+import { toGallery } from '../mappers.js';
+import { readGallery } from '../protectedReads.js';
 
 /** Galleries are biometric data: AUDITOR and ADMIN only, and every read is in the audit log. */
 @Resolver(() => Gallery)
@@ -61,14 +47,7 @@ export class GalleryResolver {
   @Query(() => Gallery, { nullable: true })
   async gallery(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Gallery | null> {
     authorize(context, Permission.Audit);
-    const galleryId = parseId<GalleryId>(id, 'id');
-    const { prisma } = context.services;
-    const row = await prisma.gallery.findUnique({
-      where: { id: galleryId },
-      include: { _count: { select: { subjects: true } } },
-    });
-    await prisma.auditLogEntry.create({ data: auditEntry(context, 'readGallery', galleryId, { found: row !== null }) });
-    return row ? toGallery(row, row._count.subjects) : null;
+    return readGallery(context, parseId<GalleryId>(id, 'id'));
   }
 
   @Mutation(() => Gallery, {

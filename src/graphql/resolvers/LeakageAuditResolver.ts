@@ -13,14 +13,16 @@ import {
   Subscription,
 } from 'type-graphql';
 import type { AuditProgressEvent } from '../../core/events/auditEvents.js';
-import { auditReads, summaryOf, type AuditRow, type MatchRow } from '../../audits/auditReads.js';
+import { auditReads, type MatchRow } from '../../audits/auditReads.js';
 import { auditProgressStream } from '../../audits/auditProgressStream.js';
+import { toAudit } from '../mappers.js';
+import { readLeakageAudit } from '../protectedReads.js';
 import { rerunWithExclusion } from '../../audits/rerunWithExclusion.js';
 import { startLeakageAudit } from '../../audits/startAudit.js';
 import { Permission } from '../../auth/roles.js';
 import type { AuditId, IdentityId, RunId } from '../../core/ids/ids.js';
 import { parseId } from '../args.js';
-import { decodeCursor, pageOf, pageRequest, pageSize, toPage } from '../connections.js';
+import { pageOf, pageRequest, pageSize } from '../connections.js';
 import { ConnectionArguments } from '../types/ConnectionArgs.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
 import { LeakageAuditInput } from '../inputs/LeakageAuditInput.js';
@@ -40,15 +42,6 @@ import { DownloadUrl } from '../types/DownloadUrl.js';
 /** Review URLs show faces: they expire after 15 minutes unless asked otherwise. */
 const imageUrlSeconds = 900;
 
-function toAudit(row: AuditRow): LeakageAudit {
-  return {
-    ...row,
-    runIds: row.runs.map((run) => run.runId),
-    thresholdAngle: Math.acos(Math.min(1, Math.max(-1, row.threshold))),
-    summary: summaryOf(row),
-  };
-}
-
 function toMatch(row: MatchRow): LeakageMatch {
   return {
     ...row,
@@ -65,10 +58,7 @@ export class LeakageAuditResolver {
   @Query(() => LeakageAudit, { nullable: true })
   async leakageAudit(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<LeakageAudit | null> {
     authorize(context, Permission.Audit);
-    const auditId = parseId<AuditId>(id, 'id');
-    const row = await auditReads.audit(context.services.prisma, auditId);
-    await log(context, 'readLeakageAudit', auditId, { found: row !== null });
-    return row ? toAudit(row) : null;
+    return readLeakageAudit(context, parseId<AuditId>(id, 'id'));
   }
 
   @Query(() => LeakageAuditConnection, { description: 'Audits, newest first; of one run when runId is given' })
@@ -132,32 +122,27 @@ export class LeakageAuditResolver {
   async matches(
     @Root() audit: LeakageAudit,
     @Ctx() context: GraphQLContext,
-    @Arg('first', () => Int, { nullable: true }) first?: number,
-    @Arg('after', () => String, { nullable: true }) after?: string,
+    @Args(() => ConnectionArguments) args: ConnectionArguments,
     @Arg('aboveThresholdOnly', () => Boolean, { defaultValue: true }) aboveThresholdOnly = true,
     @Arg('identityId', () => ID, { nullable: true }) identityId?: string,
   ): Promise<LeakageMatchConnection> {
-    const size = pageSize(first);
+    const request = pageRequest(args, ['finite', 'id']);
     const filter = {
       aboveThresholdOnly,
       identityId: identityId ? parseId<IdentityId>(identityId, 'identityId') : undefined,
     };
-    const key = after ? decodeCursor(after, 'after', ['finite', 'id']) : undefined;
     const { prisma } = context.services;
-    const rows = await auditReads.matchPage(
-      prisma,
-      audit.id,
-      filter,
-      size,
-      key ? { similarity: key[0] as number, id: key[1] as string } : undefined,
-    );
-    const total = await auditReads.matchCount(prisma, audit.id, filter);
+    const [rows, total] = await Promise.all([
+      auditReads.matchPage(prisma, audit.id, filter, request),
+      auditReads.matchCount(prisma, audit.id, filter),
+    ]);
     await log(context, 'readLeakageMatches', audit.id, {
       ...filter,
-      rows: Math.min(rows.length, size),
-      after: after ?? null,
+      rows: Math.min(rows.length, request.size),
+      after: args.after ?? null,
+      before: args.before ?? null,
     });
-    return toPage(rows.map(toMatch), size, total, after !== undefined, (match) => [match.similarity, match.id]);
+    return pageOf(rows.map(toMatch), request, total, (match) => [match.similarity, match.id]);
   }
 
   @FieldResolver(() => [LeakageMatch], { description: 'The most similar pairs overall, above the threshold or not' })
@@ -171,8 +156,7 @@ export class LeakageAuditResolver {
       context.services.prisma,
       audit.id,
       { aboveThresholdOnly: false },
-      size,
-      undefined,
+      { direction: 'forward', cursor: undefined, size, limit: size },
     );
     await log(context, 'readLeakageMatches', audit.id, { topPairs: Math.min(rows.length, size) });
     return rows.slice(0, size).map(toMatch);

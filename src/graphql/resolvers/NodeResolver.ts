@@ -1,26 +1,71 @@
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
-import { Permission } from '../../auth/roles.js';
+import { Permission, roleAllows } from '../../auth/roles.js';
+import type { ApiKeyId, AuditId, GalleryId } from '../../core/ids/ids.js';
 import { parseId } from '../args.js';
 import { authorize, type GraphQLContext } from '../context.js';
 import { badUserInput } from '../errors.js';
-import { toIdentity, toModelPack, toRun, toSample } from '../mappers.js';
+import { toApiKey, toDataset, toDatasetExport, toIdentity, toModelPack, toRun, toSample } from '../mappers.js';
+import { readGallery, readLeakageAudit } from '../protectedReads.js';
 import { Node, nodeType, type NodeTypeName } from '../types/Node.js';
 
-/** Ids are UUIDs, unique across tables, so an id alone finds its object: one primary-key probe per type. */
+interface NodeKind {
+  type: NodeTypeName;
+  /** What the caller's role must grant to see objects of this kind; node(id:) answers null otherwise. */
+  permission: Permission;
+  find(context: GraphQLContext, id: string): Promise<Node | null>;
+}
+
+/**
+ * Ids are UUIDs, unique across tables, so an id alone finds its object: one primary-key probe per
+ * kind the caller may see. Galleries and audits are read through their logged reads.
+ */
+const kinds: readonly NodeKind[] = [
+  { type: 'Run', permission: Permission.Read, find: async (c, id) => mapped(await c.loaders.run.load(id), toRun) },
+  {
+    type: 'Identity',
+    permission: Permission.Read,
+    find: async (c, id) => mapped(await c.loaders.identity.load(id), toIdentity),
+  },
+  {
+    type: 'ModelPack',
+    permission: Permission.Read,
+    find: async (c, id) => mapped(await c.loaders.modelPack.load(id), toModelPack),
+  },
+  {
+    type: 'Sample',
+    permission: Permission.Read,
+    find: async (c, id) => mapped(await c.services.prisma.sample.findUnique({ where: { id } }), toSample),
+  },
+  {
+    type: 'Dataset',
+    permission: Permission.Read,
+    find: async (c, id) => mapped(await c.services.prisma.dataset.findUnique({ where: { id } }), toDataset),
+  },
+  {
+    type: 'DatasetExport',
+    permission: Permission.Read,
+    find: async (c, id) => mapped(await c.services.prisma.datasetExport.findUnique({ where: { id } }), toDatasetExport),
+  },
+  {
+    type: 'ApiKey',
+    permission: Permission.Admin,
+    find: async (c, id) =>
+      mapped(await c.services.prisma.apiKey.findUnique({ where: { id: id as ApiKeyId } }), toApiKey),
+  },
+  { type: 'Gallery', permission: Permission.Audit, find: (c, id) => readGallery(c, id as GalleryId) },
+  { type: 'LeakageAudit', permission: Permission.Audit, find: (c, id) => readLeakageAudit(c, id as AuditId) },
+];
+
+function mapped<Row, T>(row: Row | null | undefined, map: (row: Row) => T): T | null {
+  return row ? map(row) : null;
+}
+
 async function findNode(context: GraphQLContext, id: string): Promise<Node | null> {
-  const { loaders, services } = context;
-  const [run, identity, pack, sample] = await Promise.all([
-    loaders.run.load(id),
-    loaders.identity.load(id),
-    loaders.modelPack.load(id),
-    services.prisma.sample.findUnique({ where: { id } }),
-  ]);
-  const tag = <T extends object>(value: T, type: NodeTypeName): T => Object.assign(value, { [nodeType]: type });
-  if (run) return tag(toRun(run), 'Run');
-  if (identity) return tag(toIdentity(identity), 'Identity');
-  if (pack) return tag(toModelPack(pack), 'ModelPack');
-  if (sample) return tag(toSample(sample), 'Sample');
-  return null;
+  const visible = kinds.filter((kind) => roleAllows(context.principal.role, kind.permission));
+  const found = await Promise.all(visible.map((kind) => kind.find(context, id)));
+  const index = found.findIndex((value) => value !== null);
+  if (index < 0) return null;
+  return Object.assign(found[index]!, { [nodeType]: visible[index]!.type });
 }
 
 const maxNodes = 100;
@@ -29,7 +74,9 @@ const maxNodes = 100;
 export class NodeResolver {
   @Query(() => Node, {
     nullable: true,
-    description: 'The run, identity, sample or model pack with this id; null when there is none',
+    description:
+      'The object with this id (run, identity, sample, model pack, dataset, export; galleries and audits for ' +
+      'AUDITOR and ADMIN keys, API keys for ADMIN keys); null when there is none the key may see',
   })
   async node(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Node | null> {
     authorize(context, Permission.Read);

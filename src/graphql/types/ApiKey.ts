@@ -1,8 +1,9 @@
 import { GraphQLDateTime } from 'graphql-scalars';
 import { Field, ID, ObjectType } from 'type-graphql';
+import { Node } from './Node.js';
 import { Role } from './enums.js';
 
-@ObjectType()
+@ObjectType({ description: 'An API key: its name, role and state, never its secret', implements: Node })
 export class ApiKey {
   @Field(() => ID)
   id!: string;

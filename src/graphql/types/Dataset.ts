@@ -1,8 +1,12 @@
 import { GraphQLDateTime, GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Node } from './Node.js';
 import { ExportFormat, ExportStatus } from './enums.js';
 
-@ObjectType({ description: 'Identities and samples of finished runs, frozen under a name; never changes' })
+@ObjectType({
+  description: 'Identities and samples of finished runs, frozen under a name; never changes',
+  implements: Node,
+})
 export class Dataset {
   @Field(() => ID)
   id!: string;
@@ -26,7 +30,10 @@ export class Dataset {
   createdAt!: Date;
 }
 
-@ObjectType({ description: "One export of a dataset in a trainer's format, written by a background job" })
+@ObjectType({
+  description: "One export of a dataset in a trainer's format, written by a background job",
+  implements: Node,
+})
 export class DatasetExport {
   @Field(() => ID)
   id!: string;

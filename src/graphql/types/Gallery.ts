@@ -1,9 +1,11 @@
 import { GraphQLDateTime } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Node } from './Node.js';
 import { GalleryStatus } from './enums.js';
 
 @ObjectType({
   description: 'Embeddings of real faces (biometric data): readable by AUDITOR and ADMIN keys only, every read logged',
+  implements: Node,
 })
 export class Gallery {
   @Field(() => ID)

@@ -1,5 +1,6 @@
 import { GraphQLDateTime } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { Node } from './Node.js';
 import { Connection } from './Connection.js';
 import { AuditScope, AuditStatus, ThresholdSource } from './enums.js';
 import { GallerySubject } from './Gallery.js';
@@ -43,7 +44,10 @@ export class AuditSummary {
   histogram!: AuditHistogram;
 }
 
-@ObjectType({ description: 'A leakage audit of synthetic identities or samples against a gallery of real faces' })
+@ObjectType({
+  description: 'A leakage audit of synthetic identities or samples against a gallery of real faces',
+  implements: Node,
+})
 export class LeakageAudit {
   @Field(() => ID)
   id!: string;

@@ -3,7 +3,8 @@ import { Field, ID, InterfaceType } from 'type-graphql';
 /** Names the concrete type of an object that `node(id:)` found, for the interface's type resolution. */
 export const nodeType = Symbol('nodeType');
 
-export type NodeTypeName = 'Run' | 'Identity' | 'Sample' | 'ModelPack';
+export type NodeTypeName =
+  'Run' | 'Identity' | 'Sample' | 'ModelPack' | 'Dataset' | 'DatasetExport' | 'Gallery' | 'LeakageAudit' | 'ApiKey';
 
 @InterfaceType({
   description:
