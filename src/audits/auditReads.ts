@@ -63,10 +63,7 @@ export const auditReads = {
         ...(filter.identityId ? { identityId: filter.identityId } : {}),
         ...(cursor
           ? {
-              OR: [
-                { similarity: { [beyond]: cursor[0] } },
-                { similarity: cursor[0], id: { [tieBreak]: cursor[1] } },
-              ],
+              OR: [{ similarity: { [beyond]: cursor[0] } }, { similarity: cursor[0], id: { [tieBreak]: cursor[1] } }],
             }
           : {}),
       },
