@@ -8,6 +8,7 @@ import type { Logger } from '../core/logging/logger.js';
 import type { JobQueue } from '../core/queue/jobQueue.js';
 import type { EventHub } from '../core/events/eventHub.js';
 import type { ObjectStore } from '../core/store/objectStore.js';
+import type { ApiObjectUrls } from '../core/store/objectUrls.js';
 import { forbidden } from './errors.js';
 import type { Loaders } from './loaders.js';
 
@@ -22,6 +23,8 @@ export interface ApiServices {
   log: Logger;
   /** Run and pack events, for subscriptions that need more than a topic. */
   events: EventHub;
+  /** Set on the embedded default: the API signs and serves object URLs itself (server/objectRoutes.ts). */
+  objectUrls?: ApiObjectUrls;
 }
 
 export interface GraphQLContext {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { issueApiKey } from '../auth/apiKeys.js';
 import type { Config } from '../core/config/config.js';
@@ -17,6 +18,7 @@ import { startApiServer } from '../server/httpServer.js';
 import { createMetricsRegistry, registerClusterMetrics } from '../server/metrics.js';
 import { databaseDigestLedger } from '../core/store/digestLedger.js';
 import { ObjectStore } from '../core/store/objectStore.js';
+import { ApiObjectUrls } from '../core/store/objectUrls.js';
 
 export interface PlatformOptions {
   api: boolean;
@@ -54,10 +56,13 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
       databaseUrl = postgres.url;
     }
     let s3 = config.s3;
+    // On the embedded default clients never reach the S3 server: the API signs and serves object URLs.
+    let objectUrls: ApiObjectUrls | undefined;
     if (s3 === undefined) {
       const server = await startEmbeddedS3(config.dataDir, log);
       stops.push(server.stop);
       s3 = server.config;
+      objectUrls = new ApiObjectUrls(randomBytes(32));
     }
     const metrics = createMetricsRegistry();
     const database = openDatabase(databaseUrl, {
@@ -67,7 +72,7 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
     stops.push(database.close);
     await migrate(database.pool, log);
 
-    const store = new ObjectStore(s3, config.bucket, databaseDigestLedger(database.prisma));
+    const store = new ObjectStore(s3, config.bucket, databaseDigestLedger(database.prisma), objectUrls);
     await store.ensureBucket();
     const queue = await JobQueue.open(databaseUrl, config.queue);
     stops.push(() => queue.close());
@@ -80,7 +85,7 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
       stops.push(() => events.stop());
       registerClusterMetrics(metrics.registry, database.prisma, queue, config.queue.heartbeatSeconds);
       const schema = await createSchema(events);
-      const services = { config, prisma: database.prisma, pool: database.pool, store, queue, log, events };
+      const services = { config, prisma: database.prisma, pool: database.pool, store, queue, log, events, objectUrls };
       const server = await startApiServer(services, schema, metrics.registry);
       stops.push(server.close);
       apiUrl = server.url;

@@ -24,6 +24,7 @@ import { errorResponder, graphqlBodyGuard, graphqlRequestGuard, notFoundResponde
 import { revokedCloseCode, SocketSessions } from './socketSessions.js';
 import { corsMiddleware } from './cors.js';
 import { mutationAuditPlugin } from './mutationAudit.js';
+import { objectRoutes } from './objectRoutes.js';
 import { PortInUseError } from './PortInUseError.js';
 import { serveWebApp } from './webApp.js';
 
@@ -194,6 +195,8 @@ export async function startApiServer(
   });
   await apollo.start();
 
+  // Before the web app, whose fallback answers every other GET with its page.
+  if (services.objectUrls) app.use('/objects', objectRoutes(services.store, services.objectUrls, log));
   serveWebApp(app);
 
   const health = healthEndpoint(services);
@@ -223,7 +226,9 @@ export async function startApiServer(
   }
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host}:${port}/graphql`;
+  const origin = `http://${config.host}:${port}`;
+  services.objectUrls?.serveAt(origin);
+  const url = `${origin}/graphql`;
   log.info({ url }, 'GraphQL API listening');
   return {
     url,

@@ -10,6 +10,7 @@ import type { S3Config } from '../config/config.js';
 import type { DigestLedger } from './digestLedger.js';
 import { contentKey } from './keys.js';
 import { ObjectIntegrityError } from './ObjectIntegrityError.js';
+import type { ObjectMethod, ObjectUrlSigner, PresignedUrl } from './objectUrls.js';
 
 export interface StoredBlob {
   key: string;
@@ -17,11 +18,7 @@ export interface StoredBlob {
   size: number;
 }
 
-/** A URL that lets its holder read or write one object without a key, until it expires. */
-export interface PresignedUrl {
-  url: string;
-  expiresAt: Date;
-}
+export type { PresignedUrl } from './objectUrls.js';
 
 function minioClient(config: S3Config, endpoint: string): Minio.Client {
   const url = new URL(endpoint);
@@ -52,16 +49,17 @@ function sha256Of(bytes: Uint8Array): string {
  */
 export class ObjectStore {
   private readonly client: Minio.Client;
-  /** Signs URLs for clients; the host is part of the signature, so it is the host they will reach. */
-  private readonly signer: Minio.Client;
+  private readonly urls: ObjectUrlSigner;
 
+  /** `urls` signs the URLs handed to clients; S3's own presigned URLs unless given. */
   constructor(
     config: S3Config,
     readonly bucket: string,
     private readonly ledger?: DigestLedger,
+    urls?: ObjectUrlSigner,
   ) {
     this.client = minioClient(config, config.endpoint);
-    this.signer = config.publicEndpoint ? minioClient(config, config.publicEndpoint) : this.client;
+    this.urls = urls ?? new S3PresignedUrls(config, bucket, this.client);
   }
 
   async ensureBucket(): Promise<void> {
@@ -124,6 +122,14 @@ export class ObjectStore {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Writes a client's upload of known length as it arrives, in one PUT. Uploads are not in the
+   * ledger: their readers validate them and record what they keep.
+   */
+  async putUpload(key: string, source: Readable, size: number): Promise<void> {
+    await this.client.putObject(this.bucket, key, source, size);
   }
 
   /** The object's bytes; the stream errors with ObjectIntegrityError at its end if they were altered. */
@@ -196,11 +202,29 @@ export class ObjectStore {
     return keys;
   }
 
-  /**
-   * Every URL handed to a client is issued here: a GET to read an object, a PUT to write one.
-   * Signing is local (the region is configured), so no request reaches the S3 server.
-   */
-  async presignedUrl(method: 'GET' | 'PUT', key: string, expirySeconds: number): Promise<PresignedUrl> {
+  /** Every URL handed to a client is issued here: a GET to read an object, a PUT to write one. */
+  presignedUrl(method: ObjectMethod, key: string, expirySeconds: number): Promise<PresignedUrl> {
+    return this.urls.presignedUrl(method, key, expirySeconds);
+  }
+}
+
+/**
+ * S3's own presigned URLs, for an external S3 or MinIO that clients reach. Signing is local (the
+ * region is configured), so no request reaches the S3 server; the host is part of the signature,
+ * so it is signed for the host clients will reach (S3_PUBLIC_ENDPOINT when set).
+ */
+class S3PresignedUrls implements ObjectUrlSigner {
+  private readonly signer: Minio.Client;
+
+  constructor(
+    config: S3Config,
+    private readonly bucket: string,
+    client: Minio.Client,
+  ) {
+    this.signer = config.publicEndpoint ? minioClient(config, config.publicEndpoint) : client;
+  }
+
+  async presignedUrl(method: ObjectMethod, key: string, expirySeconds: number): Promise<PresignedUrl> {
     const expiresAt = new Date(Date.now() + expirySeconds * 1000);
     const url = await this.signer.presignedUrl(method, this.bucket, key, expirySeconds);
     return { url, expiresAt };
