@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelPackId } from '../../src/core/ids/ids.js';
+import { JobName } from '../../src/core/queue/jobQueue.js';
 import { Role } from '../../src/generated/prisma/enums.js';
 import { errorCode, graphql } from '../support/graphqlClient.js';
 import { seedIdentity, seedModelPack, seedRun } from '../support/seed.js';
@@ -190,7 +192,11 @@ describe('reading runs and lineage', () => {
     });
     expect(lineage.ancestors).toEqual([{ id: parent.id }]);
     expect(lineage.modelPack.digest).toBe(pack.digest);
-    expect(lineage.prov.wasInformedBy).toBeDefined();
+    // The child run was informed by its parent: exactly that record, not merely some record.
+    const informedBy = Object.values(lineage.prov.wasInformedBy) as Array<Record<string, string>>;
+    expect(informedBy.filter((r) => r['prov:informant'] === `brn:${parent.id}`)).toEqual([
+      expect.objectContaining({ 'prov:informed': `brn:${child.id}`, 'prov:informant': `brn:${parent.id}` }),
+    ]);
     expect(Object.keys(lineage.prov.activity)).toEqual(expect.arrayContaining([`brn:${child.id}`, `brn:${parent.id}`]));
   });
 });
@@ -222,10 +228,18 @@ describe('operations endpoints', () => {
   it('reports health and Prometheus metrics', async () => {
     const base = t.url.replace(/\/graphql$/, '');
     const health = await (await fetch(`${base}/healthz`)).json();
-    expect(health).toMatchObject({ status: 'ok', database: 'ok', objectStore: 'ok' });
+    expect(health).toMatchObject({ status: 'ok', database: 'ok', objectStore: 'ok', workers: [] });
+    // Counts the metrics must report exactly: runs as the database holds them, one queued job.
+    const prisma = t.platform.database.prisma;
+    const pack = await seedModelPack(prisma, 'metrics');
+    await seedRun(prisma, pack);
+    const succeeded = await prisma.run.count({ where: { status: 'SUCCEEDED' } });
+    await t.platform.queue.enqueue(JobName.packCheck, { packId: pack.id as ModelPackId }, `metrics-${pack.id}`);
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/^brownian_runs\{status="SUCCEEDED"\} \d+$/m);
+    expect(metrics).toMatch(new RegExp(`^brownian_runs\\{status="SUCCEEDED"\\} ${succeeded}$`, 'm'));
+    expect(metrics).not.toMatch(/^brownian_runs\{status="(QUEUED|RUNNING|FAILED|CANCELLED)"\} [1-9]/m);
     expect(metrics).toMatch(/^brownian_queue_depth\{queue="run-langevin"\} 0$/m);
+    expect(metrics).toMatch(/^brownian_queue_depth\{queue="check-pack"\} 1$/m);
     expect(metrics).toMatch(/^brownian_sql_statements_total \d+$/m);
     for (const name of [
       'process_cpu_seconds_total',

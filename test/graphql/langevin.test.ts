@@ -31,6 +31,14 @@ const start = (input: Record<string, unknown>, key = t.keys[Role.OPERATOR]) =>
     },
   );
 
+/** Every Langevin job ever queued in this database: the worker empties the queue, but rows stay. */
+async function langevinJobCount(): Promise<number> {
+  const { rows } = await t.platform.database.pool.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'run-langevin'",
+  );
+  return rows[0]!.n;
+}
+
 const runRow = (id: string) => t.platform.database.prisma.run.findUniqueOrThrow({ where: { id } });
 
 async function uploadFloats(values: Float32Array, fileName: string): Promise<string> {
@@ -59,13 +67,45 @@ describe('startLangevinRun', () => {
     [{ exclusionGalleryId: '00000000-0000-4000-8000-000000000000' }, 'input.exclusionGalleryId'],
     [{ exclusionDistance: 1.0 }, 'input.exclusionDistance'],
     [{ initialLatents: 'uploads/none/latents.f32' }, 'input.initialLatents'],
+    [{ parentRunId: '00000000-0000-4000-8000-000000000000' }, 'input.parentRunId'],
+    [{ parentRunId: 'run-1' }, 'input.parentRunId'],
   ])('refuses %j naming %s, and queues nothing', async (input, field) => {
     const before = await t.platform.database.prisma.run.count();
+    const jobsBefore = await langevinJobCount();
     const response = await start(input, t.keys[Role.ADMIN]);
     expect(errorCode(response)).toBe('BAD_USER_INPUT');
     expect(response.errors![0]!.extensions!.field).toBe(field);
     expect(await t.platform.database.prisma.run.count()).toBe(before);
-    expect((await t.platform.queue.depth())['run-langevin']).toBe(0);
+    expect(await langevinJobCount()).toBe(jobsBefore);
+  });
+
+  it('fails the run it created, visibly and with the reason, when the queue refuses its job', async () => {
+    const pool = t.platform.database.pool;
+    // A real refusal from the queue's table, as a full disk or a lost connection would give.
+    await pool.query(`CREATE FUNCTION pgboss.refuse_job() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN RAISE EXCEPTION 'queue refused the job'; END $$`);
+    await pool.query(`CREATE TRIGGER refuse_langevin BEFORE INSERT ON pgboss.job FOR EACH ROW
+      WHEN (NEW.name = 'run-langevin') EXECUTE FUNCTION pgboss.refuse_job()`);
+    let response;
+    try {
+      response = await start({ seed: '77' });
+    } finally {
+      await pool.query('DROP TRIGGER refuse_langevin ON pgboss.job');
+      await pool.query('DROP FUNCTION pgboss.refuse_job()');
+    }
+    expect(response.errors).toBeUndefined();
+    const run = response.data!.startLangevinRun;
+    expect(run.status).toBe('FAILED');
+    const row = await runRow(run.id);
+    expect(row.status).toBe(RunStatus.FAILED);
+    expect(row.error).toMatch(/^could not be queued: .*queue refused the job/);
+    expect(row.finishedAt).not.toBeNull();
+    const { rows } = await pool.query('SELECT id FROM pgboss.job WHERE singleton_key = $1', [run.id]);
+    expect(rows).toEqual([]);
+    const audit = await t.platform.database.prisma.auditLogEntry.count({
+      where: { target: run.id, operation: 'startLangevinRun' },
+    });
+    expect(audit).toBe(1);
   });
 
   it('refuses a viewer with FORBIDDEN', async () => {
@@ -112,9 +152,16 @@ describe('startLangevinRun', () => {
       randomForce: 0.01,
       latentForce: 0.1,
     });
-    await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($id: ID!) { cancelRun(id: $id) { status } }', {
-      id: started.data!.startLangevinRun.id,
-    });
+    // Not left running for the tests after this one; queued or already running, it ends CANCELLED.
+    const id = started.data!.startLangevinRun.id;
+    const cancelled = await graphql(
+      t.url,
+      t.keys[Role.OPERATOR],
+      'mutation($id: ID!) { cancelRun(id: $id) { cancelRequested } }',
+      { id },
+    );
+    expect(cancelled.data!.cancelRun.cancelRequested).toBe(true);
+    await waitFor(async () => (await runRow(id)).status === RunStatus.CANCELLED, 60_000, 'the run to be cancelled');
   });
 });
 

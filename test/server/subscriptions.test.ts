@@ -39,20 +39,36 @@ interface Progress {
 describe('runProgress over a real WebSocket', () => {
   it('delivers every iteration a worker process computes, in order, then the final status', async () => {
     const iterations = 6;
-    const started = await graphql(
-      t.url,
-      t.keys[Role.OPERATOR],
-      'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id status } }',
-      {
-        input: { modelPackId: packId, numIdentities: 6, iterations, seed: '11', batchSize: 4 },
-      },
-    );
-    expect(started.errors).toBeUndefined();
-    const runId: string = started.data!.startLangevinRun.id;
-
     const client = wsClient(t.keys[Role.VIEWER]);
+    const updates: Array<{ runId: string; status: string }> = [];
     const events: Progress[] = [];
-    const allStatuses: string[] = [];
+    let failed: (error: unknown) => void = () => undefined;
+    const broken = new Promise<never>((_resolve, reject) => (failed = reject));
+    // runUpdated has no first message: it is known to be live once it hears the new run's QUEUED.
+    client.subscribe<{ runUpdated: { runId: string; status: string } }>(
+      { query: 'subscription { runUpdated { runId status } }' },
+      { next: ({ data }) => updates.push(data!.runUpdated), error: failed, complete: () => undefined },
+    );
+    const runId: string = await waitFor(
+      async () => {
+        const started = await graphql(
+          t.url,
+          t.keys[Role.OPERATOR],
+          'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id status } }',
+          { input: { modelPackId: packId, numIdentities: 6, iterations, seed: '11', batchSize: 4 } },
+        );
+        expect(started.errors).toBeUndefined();
+        const id: string = started.data!.startLangevinRun.id;
+        if (await waitFor(async () => updates.some((u) => u.runId === id), 10_000, 'QUEUED').catch(() => false))
+          return id;
+        // Sent before the subscription was live: not heard, so not this test's run.
+        await graphql(t.url, t.keys[Role.OPERATOR], 'mutation($id: ID!) { cancelRun(id: $id) { id } }', { id });
+        return undefined;
+      },
+      60_000,
+      'runUpdated to hear a new run',
+    );
+
     const done = new Promise<void>((resolveDone, reject) => {
       client.subscribe<{ runProgress: Progress }>(
         {
@@ -71,23 +87,20 @@ describe('runProgress over a real WebSocket', () => {
           complete: () => undefined,
         },
       );
-      client.subscribe<{ runUpdated: { status: string } }>(
-        { query: 'subscription { runUpdated { runId status } }' },
-        { next: ({ data }) => allStatuses.push(data!.runUpdated.status), error: reject, complete: () => undefined },
-      );
     });
     // The first message is the run's current state: from then on the subscriber hears everything.
     await waitFor(async () => events.length > 0, 60_000, 'the current state of the run');
     worker = spawnWorker(t.env);
-    await done;
+    await Promise.race([done, broken]);
     await client.dispose();
+    const allStatuses = updates.filter((u) => u.runId === runId).map((u) => u.status);
 
     const iterationEvents = events.filter((e) => e.stats !== null);
     expect(iterationEvents.map((e) => e.iteration)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(iterationEvents.slice(0, iterations).every((e) => e.stats!.dt !== null && e.stats!.dt > 0)).toBe(true);
     expect(iterationEvents.at(-1)!.stats!.dt).toBeNull();
     expect(events.filter((e) => e.stats === null).map((e) => e.status)).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
-    expect(allStatuses).toEqual(['RUNNING', 'SUCCEEDED']);
+    expect(allStatuses).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
 
     const stored = await t.platform.database.prisma.runIteration.findMany({
       where: { runId },

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { getCurrentTest } from 'vitest/suite';
 import { packageRoot } from '../../src/core/paths.js';
 
 export interface WorkerProcess {
@@ -24,16 +25,35 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
   return { child, output: () => output, exited };
 }
 
+/** Time kept back from the test's own limit, so that waitFor's failure is the one reported. */
+const reportMarginMs = 3_000;
+
+/**
+ * The wait a test can still afford: `timeoutMs`, cut to what is left of the running test's vitest
+ * timeout, so that a wait that runs out names what it waited for instead of vitest's bare
+ * "Test timed out". Outside a test (hooks) the hook timeout applies and `timeoutMs` is kept.
+ */
+function affordableWait(timeoutMs: number): number {
+  const test = getCurrentTest();
+  const startedAt = test?.result?.startTime;
+  if (!test?.timeout || startedAt === undefined) return timeoutMs;
+  return Math.max(0, Math.min(timeoutMs, startedAt + test.timeout - reportMarginMs - Date.now()));
+}
+
 export async function waitFor<T>(
   probe: () => Promise<T | undefined | null | false>,
   timeoutMs: number,
   what: string,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const limitMs = affordableWait(timeoutMs);
+  const deadline = Date.now() + limitMs;
   for (;;) {
     const value = await probe();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const cut = limitMs < timeoutMs ? ` (cut from ${timeoutMs} ms to fit the test's timeout)` : '';
+      throw new Error(`timed out after ${limitMs} ms${cut} waiting for ${what}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Role, RunStatus } from '../../../src/generated/prisma/enums.js';
 import { graphql } from '../../support/graphqlClient.js';
@@ -27,14 +28,16 @@ describe('worker', () => {
     const health = await waitFor(
       async () => {
         const body = (await (await fetch(t.url.replace(/\/graphql$/, '/healthz'))).json()) as {
-          workers: Array<{ host: string; executionProvider: string }>;
+          workers: Array<{ id: string; host: string; executionProvider: string }>;
         };
         return body.workers.length > 0 ? body : undefined;
       },
       120_000,
       'a worker heartbeat',
     );
-    expect(health.workers[0]).toMatchObject({ executionProvider: 'cpu' });
+    expect(health.workers).toHaveLength(1);
+    expect(health.workers[0]).toMatchObject({ host: hostname(), executionProvider: 'cpu' });
+    expect(health.workers[0]!.id).toMatch(new RegExp(`^${hostname()}-${w.child.pid}-`));
     w.child.kill('SIGTERM');
     expect(await w.exited).toBe(0);
   });
