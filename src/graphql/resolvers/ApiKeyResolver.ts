@@ -1,3 +1,4 @@
+import { GraphQLDateTime } from 'graphql-scalars';
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { issueApiKey } from '../../auth/apiKeys.js';
 import { announceRevocation } from '../../auth/revocations.js';
@@ -32,15 +33,29 @@ export class ApiKeyResolver {
     @Ctx() context: GraphQLContext,
     @Arg('name', () => String) name: string,
     @Arg('role', () => Role) role: Role,
+    @Arg('expiresAt', () => GraphQLDateTime, {
+      nullable: true,
+      description: 'When the key stops working, closing its open WebSockets; in the future. Omitted: never',
+    })
+    expiresAt?: Date | null,
   ): Promise<CreatedApiKey> {
     authorize(context, Permission.Admin);
     const trimmed = name.trim();
     if (trimmed.length === 0 || trimmed.length > 200) {
       throw badUserInput([{ field: 'name', message: 'must be 1 to 200 characters' }]);
     }
+    if (expiresAt && expiresAt.getTime() <= Date.now()) {
+      throw badUserInput([{ field: 'expiresAt', message: 'must be in the future' }]);
+    }
     return context.services.prisma.$transaction(async (tx) => {
-      const issued = await issueApiKey(tx, trimmed, role);
-      await tx.auditLogEntry.create({ data: auditEntry(context, 'createApiKey', issued.id, { name: trimmed, role }) });
+      const issued = await issueApiKey(tx, trimmed, role, expiresAt ?? null);
+      await tx.auditLogEntry.create({
+        data: auditEntry(context, 'createApiKey', issued.id, {
+          name: trimmed,
+          role,
+          expiresAt: expiresAt?.toISOString() ?? null,
+        }),
+      });
       return { apiKey: toApiKey(issued.row), secret: issued.secret };
     });
   }

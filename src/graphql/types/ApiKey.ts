@@ -22,6 +22,9 @@ export class ApiKey {
 
   @Field(() => GraphQLDateTime, { nullable: true })
   revokedAt!: Date | null;
+
+  @Field(() => GraphQLDateTime, { nullable: true, description: 'After this the key authenticates nothing' })
+  expiresAt!: Date | null;
 }
 
 @ObjectType()
