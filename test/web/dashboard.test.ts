@@ -1,9 +1,14 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Role, RunStatus } from '../../src/generated/prisma/enums.js';
+import { ApiClient } from '../../src/cli/apiClient.js';
+import { pushPack } from '../../src/cli/packPush.js';
+import { PackStatus, Role, RunStatus } from '../../src/generated/prisma/enums.js';
+import { buildMiniPack } from '../../services/worker/src/pack/builtin/index.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { webAppDir } from '../../src/server/webApp.js';
 import { chromiumPath, launchBrowser, type Browser } from '../support/browser.js';
@@ -72,65 +77,23 @@ async function startRunFromForm(page: Page, numIdentities: number, iterations: n
 /** An <img> as seen inside the page (these functions run in the browser, not here). */
 type Img = { complete: boolean; naturalWidth: number };
 
-/**
- * A gallery made of the first run's own identity embeddings, and an audit of that run against it:
- * every identity matches itself, so all twelve are flagged.
- */
-async function auditFirstRunAgainstItself(): Promise<string> {
-  const auditor = t.keys[Role.AUDITOR];
-  const identities = await t.platform.database.prisma.identity.findMany({
-    where: { runId: firstRun },
-    orderBy: { index: 'asc' },
-  });
-  const embeddings = Buffer.concat(identities.map((identity) => Buffer.from(identity.embedding)));
-  const upload = await graphql(t.url, auditor, 'mutation { createUploadUrl(fileName: "gallery.f32") { key url } }');
-  expect((await fetch(upload.data!.createUploadUrl.url, { method: 'PUT', body: embeddings })).status).toBe(200);
-  const gallery = await graphql(
-    t.url,
-    auditor,
-    'mutation($input: GalleryInput!) { createGallery(input: $input) { id } }',
-    {
-      input: {
-        name: 'first run',
-        embeddingsKey: upload.data!.createUploadUrl.key,
-        count: 12,
-        embeddingDim: embeddings.length / 48,
-        modelPackId: pack.id,
-      },
-    },
-  );
-  const galleryId = gallery.data!.createGallery.id as string;
-  await waitFor(
-    async () =>
-      (await t.platform.database.prisma.gallery.findUniqueOrThrow({ where: { id: galleryId } })).status === 'READY',
-    120_000,
-    'the gallery',
-  );
-  const audit = await graphql(
-    t.url,
-    auditor,
-    'mutation($input: LeakageAuditInput!) { startLeakageAudit(input: $input) { id } }',
-    {
-      input: { galleryId, runIds: [firstRun], threshold: { cosine: 0.99 } },
-    },
-  );
-  const auditId = audit.data!.startLeakageAudit.id as string;
-  await waitFor(
-    async () =>
-      (await t.platform.database.prisma.leakageAudit.findUniqueOrThrow({ where: { id: auditId } })).status ===
-      'SUCCEEDED',
-    120_000,
-    'the audit',
-  );
-  return auditId;
+/** The built-in pack under another name (so another digest), pushed in the background: it settles when a worker checks it. */
+async function pushRenamedPack(name: string): Promise<unknown> {
+  const dir = await mkdtemp(join(tmpdir(), 'brownian-mini-'));
+  await buildMiniPack(dir);
+  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { name: string };
+  await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, name }));
+  const client = new ApiClient(t.url, t.keys[Role.OPERATOR]);
+  return pushPack(client, dir).finally(() => client.close());
 }
 
 const runStatus = async (id: string) =>
   (await t.platform.database.prisma.run.findUniqueOrThrow({ where: { id } })).status;
 
 let firstRun: string;
+let dispersionRun: string;
 
-describe('the dashboard in a real browser', { timeout: 240_000 }, () => {
+describe('the dashboard in a real browser', { timeout: 360_000 }, () => {
   it('signs in, starts a Langevin run on the built-in pack and draws its charts as it iterates', async () => {
     const page = await signIn(Role.OPERATOR);
     await shot(page, 'runs-empty');
@@ -169,29 +132,64 @@ describe('the dashboard in a real browser', { timeout: 240_000 }, () => {
     await page.close();
   });
 
-  it('cancels a second run as an operator, while a viewer sees no cancel button and no galleries', async () => {
+  it('cancels a second run as an operator, while a viewer sees no cancel button, no forms and no galleries', async () => {
     const operator = await signIn(Role.OPERATOR);
     const secondRun = await startRunFromForm(operator, 12, 5000);
     await waitFor(async () => (await runStatus(secondRun)) === RunStatus.RUNNING, 120_000, 'the second run to start');
     const cancel = operator.getByRole('button', { name: 'Cancel run' });
     await cancel.waitFor();
 
+    // The one worker slot is busy with the second run, so a pack pushed now stays PENDING until it is cancelled.
+    const pushed = pushRenamedPack('mini-renamed');
+    const pending = await waitFor(
+      () => t.platform.database.prisma.modelPack.findFirst({ where: { name: 'mini-renamed' } }),
+      120_000,
+      'the renamed pack to be registered',
+    );
+    expect(pending.status).toBe(PackStatus.PENDING);
+
     const viewer = await signIn(Role.VIEWER);
-    await expect(viewer.getByRole('link', { name: 'Galleries' }).count()).resolves.toBe(0);
+    for (const link of ['Galleries', 'Audits']) {
+      await expect(viewer.getByRole('link', { name: link }).count()).resolves.toBe(0);
+    }
     await expect(viewer.getByRole('link', { name: 'Start a Langevin run' }).count()).resolves.toBe(0);
     await viewer.goto(`${origin}/runs/${secondRun}`);
     await viewer.getByTestId('iteration').waitFor();
     await viewer.getByText(RunStatus.RUNNING).first().waitFor();
     expect(await viewer.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
     await shot(viewer, 'run-as-viewer');
+    await viewer.goto(`${origin}/runs/${firstRun}`);
+    await viewer.getByTestId('identity-grid').waitFor();
+    expect(await viewer.getByTestId('variations-form').count()).toBe(0);
     await viewer.goto(`${origin}/galleries`);
     await viewer.getByText("Your key's role may not open this page.").waitFor();
+    await viewer.goto(`${origin}/audits`);
+    await viewer.getByText("Your key's role may not open this page.").waitFor();
+    await viewer.getByRole('link', { name: 'Datasets' }).click();
+    await viewer.getByText('No dataset yet.').waitFor();
+    expect(await viewer.getByTestId('new-dataset').count()).toBe(0);
+
+    // The packs page follows the PENDING pack over modelPackStatus: it turns READY once the worker is free.
+    await viewer.getByRole('link', { name: 'Model packs' }).click();
+    const pendingRow = viewer.locator(`tr[data-pack-id="${pending.id}"]`);
+    await pendingRow.getByText('PENDING').waitFor();
+    await shot(viewer, 'model-packs-pending');
 
     await cancel.click();
     await operator.getByText(RunStatus.CANCELLED).first().waitFor({ timeout: 120_000 });
     expect(await runStatus(secondRun)).toBe(RunStatus.CANCELLED);
-    await viewer.goto(`${origin}/runs`);
+    await pendingRow.getByText('READY').waitFor({ timeout: 180_000 });
+    await pushed;
+    await shot(viewer, 'model-packs');
+
+    await viewer.getByRole('link', { name: 'Runs' }).click();
     await viewer.locator(`tr[data-run-id="${secondRun}"]`).getByText(RunStatus.CANCELLED).waitFor();
+    // Sorting is the server's: ascending iterations put the 40-iteration run first, descending the 5000-iteration one.
+    const firstRow = viewer.getByTestId('runs-table').locator('tbody tr').first();
+    await viewer.locator('button[data-sort="ITERATIONS"]').click();
+    await waitFor(async () => (await firstRow.getAttribute('data-run-id')) === firstRun, 30_000, 'ascending order');
+    await viewer.locator('button[data-sort="ITERATIONS"]').click();
+    await waitFor(async () => (await firstRow.getAttribute('data-run-id')) === secondRun, 30_000, 'descending order');
     await shot(viewer, 'runs');
     expect(browser.problems).toEqual([]);
     await Promise.all([operator.close(), viewer.close()]);
@@ -208,6 +206,7 @@ describe('the dashboard in a real browser', { timeout: 240_000 }, () => {
     expect(await lineage.getByText(pack.digest.slice(0, 12)).count()).toBe(1);
     await page.getByTestId('nearest').locator('img').first().waitFor();
     expect(await page.getByTestId('nearest').locator('img').count()).toBe(8);
+    await page.getByText('No Dispersion or DisCo run has varied this identity yet.').waitFor();
     await waitFor(
       () =>
         page
@@ -217,25 +216,117 @@ describe('the dashboard in a real browser', { timeout: 240_000 }, () => {
       'the identity image to load',
     );
     await shot(page, 'identity');
-    await page.goto(`${origin}/packs`);
-    await page.getByTestId('packs-table').locator('tbody tr').first().waitFor();
-    await shot(page, 'model-packs');
     expect(browser.problems).toEqual([]);
     await page.close();
   });
 
-  it("gives auditors galleries and an audit's summary, histogram and flagged pairs", async () => {
-    const auditId = await auditFirstRunAgainstItself();
+  it("starts a Dispersion run from a Langevin run's page and shows the variations on an identity's page", async () => {
+    const page = await signIn(Role.OPERATOR);
+    await page.goto(`${origin}/runs/${firstRun}`);
+    const form = page.getByTestId('variations-form');
+    await form.getByLabel('Variations per identity').fill('2');
+    await form.getByLabel(/^Variation iterations/).fill('3');
+    await form.getByLabel(/^Variation seed/).fill('5');
+    await form.getByRole('button', { name: 'Start variations' }).click();
+    await page.waitForURL((url) => /\/runs\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(firstRun));
+    dispersionRun = page.url().split('/').pop()!;
+    // The parent in the lineage is SUCCEEDED already: wait on the badge in this run's heading.
+    await page.getByRole('heading', { name: /DISPERSION run \S+ SUCCEEDED/ }).waitFor({ timeout: 240_000 });
+    const samples = page.getByTestId('sample-grid').locator('img');
+    await samples
+      .first()
+      .waitFor({ timeout: 60_000 })
+      .catch(async (error: Error) => {
+        await shot(page, 'dispersion-run-failed');
+        throw new Error(
+          `${error.message}\nproblems: ${browser.problems.join('\n')}\npage: ${await page.locator('main').innerText()}`,
+        );
+      });
+    expect(await samples.count()).toBe(24);
+    await waitFor(
+      () =>
+        samples.evaluateAll((all) =>
+          all.every((img) => (img as unknown as Img).complete && (img as unknown as Img).naturalWidth > 0),
+        ),
+      60_000,
+      'sample images to load',
+    );
+    await shot(page, 'dispersion-run');
+    await page
+      .getByTestId('run-lineage')
+      .getByRole('link', { name: new RegExp(firstRun.slice(0, 8)) })
+      .waitFor();
+
+    await page.getByTestId('sample-grid').locator('a').first().click();
+    await page.waitForURL(/\/identities\//);
+    const variations = page.getByTestId('variations').locator('img');
+    await variations.first().waitFor();
+    expect(await variations.count()).toBe(2);
+    expect(await page.getByTestId('variations').getByText('DISPERSION v1').count()).toBe(1);
+    await shot(page, 'identity-variations');
+    expect(browser.problems).toEqual([]);
+    await page.close();
+  });
+
+  it('freezes the Dispersion run into a dataset, exports it with progress and downloads the tar', async () => {
+    const page = await signIn(Role.OPERATOR);
+    await page.getByRole('link', { name: 'Datasets' }).click();
+    await page.getByTestId('new-dataset').getByText('New dataset').click();
+    await page.getByLabel('Dataset name').fill('dashboard set');
+    await page.getByRole('checkbox', { name: new RegExp(dispersionRun.slice(0, 8)) }).check();
+    await page.getByRole('button', { name: 'Create dataset' }).click();
+    const dataset = page.getByTestId('dataset').filter({ hasText: 'dashboard set' });
+    await dataset.getByText('12 identities, 24 samples').waitFor();
+    await dataset.getByLabel('Format').selectOption('IMAGE_FOLDER');
+    await dataset.getByLabel('Content').selectOption('BOTH');
+    await dataset.getByLabel('Crop').selectOption('FULL');
+    await dataset.getByRole('button', { name: 'Export' }).click();
+    const row = dataset.getByTestId('exports-table').locator('tbody tr[data-export-id]');
+    await row.first().waitFor();
+    const exportId = (await row.first().getAttribute('data-export-id'))!;
+    const download = row.first().getByRole('link', { name: 'download .tar' });
+    await download.waitFor({ timeout: 180_000 });
+    await row.first().getByText('36/36').waitFor();
+    await shot(page, 'datasets');
+    const stored = await t.platform.database.prisma.datasetExport.findUniqueOrThrow({ where: { id: exportId } });
+    const tar = Buffer.from(await (await fetch((await download.getAttribute('href'))!)).arrayBuffer());
+    expect(createHash('sha256').update(tar).digest('hex')).toBe(stored.sha256);
+    expect(browser.problems).toEqual([]);
+    await page.close();
+  });
+
+  it('lets an auditor make a gallery from an upload, audit a run against it and rerun it with the gallery excluded', async () => {
+    // The gallery is the first run's own identity embeddings: every identity matches itself, so all twelve are flagged.
+    const identities = await t.platform.database.prisma.identity.findMany({
+      where: { runId: firstRun },
+      orderBy: { index: 'asc' },
+    });
+    const embeddings = Buffer.concat(identities.map((identity) => Buffer.from(identity.embedding)));
     const page = await signIn(Role.AUDITOR);
     await page.getByRole('link', { name: 'Galleries' }).click();
-    await page.getByTestId('galleries-table').getByText('READY').waitFor();
-    await shot(page, 'galleries');
-    await page.getByRole('link', { name: 'Audits' }).click();
+    await page.getByTestId('new-gallery').getByText('New gallery').click();
+    await page.getByLabel('Gallery name').fill('first run');
     await page
-      .getByTestId('audits-table')
-      .getByRole('link', { name: auditId.slice(0, 8) })
-      .click();
-    await page.getByTestId('audit-summary').getByText('12 of 12').waitFor();
+      .getByLabel(/^Embeddings/)
+      .setInputFiles({ name: 'first-run.f32', mimeType: 'application/octet-stream', buffer: embeddings });
+    await page.getByLabel(/^Embedding dimension/).fill(String(embeddings.length / 48));
+    await page.getByLabel(/^Embedding count/).fill('12');
+    await page.getByLabel('Recognizer of the pack').selectOption(pack.id);
+    await page.getByRole('button', { name: 'Create gallery' }).click();
+    const gallery = page.getByTestId('galleries-table').locator('tr', { hasText: 'first run' });
+    await gallery.getByText('READY').waitFor({ timeout: 120_000 });
+    await shot(page, 'galleries');
+
+    await page.getByRole('link', { name: 'Audits' }).click();
+    await page.getByTestId('new-audit').getByText('New audit').click();
+    await page.locator('select[name=gallery]').selectOption({ label: 'first run (12 rows)' });
+    await page.getByRole('checkbox', { name: new RegExp(firstRun.slice(0, 8)) }).check();
+    await page.getByLabel('Threshold given as').selectOption('cosine');
+    await page.locator('input[name=threshold]').fill('0.99');
+    await page.getByRole('button', { name: 'Start audit' }).click();
+    await page.waitForURL(/\/audits\/[0-9a-f-]{36}$/);
+    const auditId = page.url().split('/').pop()!;
+    await page.getByTestId('audit-summary').getByText('12 of 12').waitFor({ timeout: 120_000 });
     await page.getByTestId('audit-histogram').locator('canvas').waitFor();
     const pairs = page.getByTestId('flagged-pairs').locator('img');
     await pairs.first().waitFor();
@@ -249,6 +340,24 @@ describe('the dashboard in a real browser', { timeout: 240_000 }, () => {
       'flagged synthetic images to load',
     );
     await shot(page, 'audit');
+
+    const rerun = page.getByTestId('rerun-with-exclusion');
+    await rerun.getByLabel(/^Exclusion distance/).fill('0.5');
+    await rerun.getByRole('button', { name: 'Rerun excluding the gallery' }).click();
+    const result = page.getByTestId('rerun-result');
+    await result.waitFor();
+    const links = await result.getByRole('link').evaluateAll((all) => all.map((a) => a.getAttribute('href')));
+    const rerunId = links[0]!.split('/').pop()!;
+    const run = await t.platform.database.prisma.run.findUniqueOrThrow({ where: { id: rerunId } });
+    expect(run.sourceAuditId).toBe(auditId);
+    expect(run.parentRunId).toBe(firstRun);
+    expect(run.exclusionGalleryId).not.toBeNull();
+    await result.getByRole('link').first().click();
+    await page
+      .getByTestId('run-lineage')
+      .getByRole('link', { name: new RegExp(firstRun.slice(0, 8)) })
+      .waitFor();
+    await shot(page, 'rerun');
     expect(browser.problems).toEqual([]);
     await page.close();
   });

@@ -3,10 +3,10 @@ import { Provider, useQuery } from 'urql';
 import { Link, Redirect, Route, Switch } from 'wouter';
 import { connect } from './api/client';
 import { meQuery } from './api/documents';
-import { SchemaFeaturesProvider } from './api/schemaFeatures';
 import type { Me } from './api/types';
 import { ErrorBox } from './components/ErrorBox';
 import { AuditsPage } from './pages/AuditsPage';
+import { DatasetsPage } from './pages/DatasetsPage';
 import { GalleriesPage } from './pages/GalleriesPage';
 import { IdentityPage } from './pages/IdentityPage';
 import { ModelPacksPage } from './pages/ModelPacksPage';
@@ -60,13 +60,14 @@ function SignedIn({ apiKey, onSignOut }: { apiKey: string; onSignOut: (reason: s
   if (!data) return <p className="muted page">Signing in…</p>;
   const { me } = data;
   return (
-    <SchemaFeaturesProvider>
+    <>
       <header className="topbar">
         <Link href="/runs" className="brand">
           Brownian
         </Link>
         <nav>
           <Link href="/runs">Runs</Link>
+          <Link href="/datasets">Datasets</Link>
           <Link href="/packs">Model packs</Link>
           {canAudit(me.role) && <Link href="/galleries">Galleries</Link>}
           {canAudit(me.role) && <Link href="/audits">Audits</Link>}
@@ -90,6 +91,9 @@ function SignedIn({ apiKey, onSignOut }: { apiKey: string; onSignOut: (reason: s
           <Route path="/runs/new">{canOperate(me.role) ? <StartRunPage /> : <Forbidden />}</Route>
           <Route path="/runs/:id">{(params) => <RunPage id={params.id} role={me.role} />}</Route>
           <Route path="/identities/:id">{(params) => <IdentityPage id={params.id} />}</Route>
+          <Route path="/datasets">
+            <DatasetsPage role={me.role} />
+          </Route>
           <Route path="/packs">
             <ModelPacksPage />
           </Route>
@@ -107,7 +111,7 @@ function SignedIn({ apiKey, onSignOut }: { apiKey: string; onSignOut: (reason: s
           </Route>
         </Switch>
       </main>
-    </SchemaFeaturesProvider>
+    </>
   );
 }
 

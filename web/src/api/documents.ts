@@ -155,16 +155,41 @@ export const modelPacksQuery = gql`
           latentDim
           embeddingDim
           createdAt
+          status
+          error
         }
       }
     }
   }
 `;
 
-/** The packs page; `status` is selected once the schema gives packs one. */
-export const modelPacksPageQuery = (withStatus: boolean) => gql`
+export const modelPacksPageQuery = gql`
   query ModelPacksPage {
-    modelPacks(first: 100) { totalCount edges { node { id name digest latentDim embeddingDim createdAt ${withStatus ? 'status' : ''} } } }
+    modelPacks(first: 100) {
+      totalCount
+      edges {
+        node {
+          id
+          name
+          digest
+          latentDim
+          embeddingDim
+          createdAt
+          status
+          error
+        }
+      }
+    }
+  }
+`;
+
+export const modelPackStatusSubscription = gql`
+  subscription ModelPackStatus($id: ID!) {
+    modelPackStatus(id: $id) {
+      packId
+      status
+      error
+    }
   }
 `;
 
@@ -292,6 +317,144 @@ export const auditQuery = gql`
             subject { label row }
           }
         }
+      }
+    }
+  }
+`;
+
+export const startDispersionRunMutation = gql`
+  mutation StartDispersionRun($input: DispersionRunInput!) {
+    startDispersionRun(input: $input) {
+      id
+      status
+    }
+  }
+`;
+
+export const startDiscoRunMutation = gql`
+  mutation StartDiscoRun($input: DispersionRunInput!) {
+    startDiscoRun(input: $input) {
+      id
+      status
+    }
+  }
+`;
+
+/** SUCCEEDED runs, the ones datasets and audits take. */
+export const succeededRunsQuery = gql`
+  query SucceededRuns {
+    runs(first: 100, filter: { status: SUCCEEDED }) {
+      edges {
+        node {
+          id
+          kind
+          createdAt
+          totalIterations
+          modelPack {
+            id
+            name
+          }
+        }
+      }
+    }
+  }
+`;
+
+export const datasetsQuery = gql`
+  query Datasets {
+    datasets(first: 50) {
+      totalCount
+      edges {
+        node {
+          id
+          name
+          digest
+          identityCount
+          sampleCount
+          createdAt
+          manifestUrl
+          runs {
+            id
+            kind
+            status
+          }
+          exports {
+            id
+            format
+            status
+            done
+            total
+            size
+            sha256
+            error
+            options
+            createdAt
+            finishedAt
+            downloadUrl
+          }
+        }
+      }
+    }
+  }
+`;
+
+export const createDatasetMutation = gql`
+  mutation CreateDataset($name: String!, $runIds: [ID!]!) {
+    createDataset(name: $name, runIds: $runIds) {
+      id
+    }
+  }
+`;
+
+export const exportDatasetMutation = gql`
+  mutation ExportDataset($datasetId: ID!, $format: ExportFormat!, $options: ExportOptionsInput) {
+    exportDataset(datasetId: $datasetId, format: $format, options: $options) {
+      id
+      status
+    }
+  }
+`;
+
+export const createUploadUrlMutation = gql`
+  mutation CreateUploadUrl($fileName: String!) {
+    createUploadUrl(fileName: $fileName) {
+      key
+      url
+    }
+  }
+`;
+
+export const createGalleryMutation = gql`
+  mutation CreateGallery($input: GalleryInput!) {
+    createGallery(input: $input) {
+      id
+      status
+    }
+  }
+`;
+
+export const startLeakageAuditMutation = gql`
+  mutation StartLeakageAudit($input: LeakageAuditInput!) {
+    startLeakageAudit(input: $input) {
+      id
+    }
+  }
+`;
+
+export const auditProgressSubscription = gql`
+  subscription AuditProgress($auditId: ID!) {
+    auditProgress(auditId: $auditId) {
+      status
+    }
+  }
+`;
+
+export const rerunWithExclusionMutation = gql`
+  mutation RerunWithExclusion($auditId: ID!, $exclusionDistance: Float!) {
+    rerunWithExclusion(auditId: $auditId, exclusionDistance: $exclusionDistance) {
+      runId
+      audit {
+        id
       }
     }
   }

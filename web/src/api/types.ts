@@ -95,8 +95,11 @@ export interface ModelPack {
   latentDim: number;
   embeddingDim: number;
   createdAt: string;
-  status?: string;
+  status: PackStatus;
+  error: string | null;
 }
+
+export type PackStatus = 'PENDING' | 'READY' | 'REJECTED';
 
 export interface Gallery {
   id: string;

@@ -1,8 +1,17 @@
-import { useMemo } from 'react';
-import { useQuery } from 'urql';
-import { Link } from 'wouter';
-import { auditQuery, auditsQuery, flaggedPageSize } from '../api/documents';
-import { nodes, type Connection } from '../api/types';
+import { useMemo, useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useSubscription } from 'urql';
+import { Link, useLocation } from 'wouter';
+import {
+  auditProgressSubscription,
+  auditQuery,
+  auditsQuery,
+  flaggedPageSize,
+  galleriesQuery,
+  rerunWithExclusionMutation,
+  startLeakageAuditMutation,
+  succeededRunsQuery,
+} from '../api/documents';
+import { nodes, type Connection, type Gallery, type RunKind } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
 import { Histogram, type HistogramSeries } from '../components/Histogram';
 import { StatusBadge } from '../components/StatusBadge';
@@ -74,6 +83,7 @@ function AuditList() {
   return (
     <section>
       <h1>Audits</h1>
+      <NewAudit />
       <ErrorBox error={error} />
       <table data-testid="audits-table">
         <thead>
@@ -120,7 +130,7 @@ function AuditList() {
           {data && nodes(data.leakageAudits).length === 0 && (
             <tr>
               <td colSpan={9} className="muted">
-                No audit yet: startLeakageAudit (in the explorer) audits runs against a gallery.
+                No audit yet.
               </td>
             </tr>
           )}
@@ -131,7 +141,16 @@ function AuditList() {
 }
 
 function Audit({ id }: { id: string }) {
-  const [{ data, error }] = useQuery<{ leakageAudit: AuditDetail | null }>({ query: auditQuery, variables: { id } });
+  const [{ data, error }, refetch] = useQuery<{ leakageAudit: AuditDetail | null }>({
+    query: auditQuery,
+    variables: { id },
+    requestPolicy: 'network-only',
+  });
+  // Each status change or finished shard: read the audit again (progress, then summary and matches).
+  useSubscription({ query: auditProgressSubscription, variables: { auditId: id } }, () => {
+    refetch({ requestPolicy: 'network-only' });
+    return null;
+  });
   const audit = data?.leakageAudit;
   const histogram = audit?.summary?.histogram;
   const bars = useMemo(() => {
@@ -219,6 +238,10 @@ function Audit({ id }: { id: string }) {
         </>
       )}
 
+      {audit.status === 'SUCCEEDED' && audit.matches.totalCount > 0 && (
+        <RerunWithExclusion key={audit.id} auditId={audit.id} thresholdAngle={audit.thresholdAngle} />
+      )}
+
       <h2>Flagged pairs</h2>
       <p className="muted">
         {audit.matches.totalCount} matches above the threshold, most similar first
@@ -250,5 +273,164 @@ function Audit({ id }: { id: string }) {
         ))}
       </div>
     </section>
+  );
+}
+
+interface RunChoice {
+  id: string;
+  kind: RunKind;
+  createdAt: string;
+  modelPack: { id: string; name: string };
+}
+
+type ThresholdKind = 'cosine' | 'angle' | 'targetFalseMatchRate';
+
+/** Audits succeeded runs against a READY gallery; the API checks that they share a recognizer. */
+function NewAudit() {
+  const [{ data: galleries }] = useQuery<{ galleries: Connection<Gallery> }>({ query: galleriesQuery });
+  const [{ data: runs }] = useQuery<{ runs: Connection<RunChoice> }>({
+    query: succeededRunsQuery,
+    requestPolicy: 'network-only',
+  });
+  const ready = nodes(galleries?.galleries).filter((gallery) => gallery.status === 'READY');
+  const [galleryId, setGalleryId] = useState('');
+  const [runIds, setRunIds] = useState<string[]>([]);
+  const [scope, setScope] = useState('IDENTITIES');
+  const [thresholdKind, setThresholdKind] = useState<ThresholdKind>('targetFalseMatchRate');
+  const [threshold, setThreshold] = useState('0.001');
+  const [topK, setTopK] = useState('5');
+  const [state, start] = useMutation<{ startLeakageAudit: { id: string } }>(startLeakageAuditMutation);
+  const [, navigate] = useLocation();
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const result = await start({
+      input: {
+        galleryId: galleryId || ready[0]?.id,
+        runIds,
+        scope,
+        topK: Number(topK),
+        threshold: { [thresholdKind]: Number(threshold) },
+      },
+    });
+    if (result.data) navigate(`/audits/${result.data.startLeakageAudit.id}`);
+  };
+
+  return (
+    <details className="panel" data-testid="new-audit">
+      <summary>New audit</summary>
+      <form className="form" onSubmit={submit}>
+        <label>
+          Gallery
+          <select name="gallery" value={galleryId || ready[0]?.id || ''} onChange={(e) => setGalleryId(e.target.value)}>
+            {ready.map((gallery) => (
+              <option key={gallery.id} value={gallery.id}>
+                {gallery.name} ({gallery.subjectCount} rows)
+              </option>
+            ))}
+          </select>
+        </label>
+        <fieldset>
+          <legend>Succeeded runs to audit</legend>
+          {nodes(runs?.runs).map((run) => (
+            <label key={run.id} className="check">
+              <input
+                type="checkbox"
+                value={run.id}
+                checked={runIds.includes(run.id)}
+                onChange={(e) =>
+                  setRunIds((c) => (e.target.checked ? [...c, run.id] : c.filter((other) => other !== run.id)))
+                }
+              />
+              {run.kind} {shortId(run.id)} · {run.modelPack.name} · {formatDate(run.createdAt)}
+            </label>
+          ))}
+        </fieldset>
+        <label>
+          Scope
+          <select name="scope" value={scope} onChange={(e) => setScope(e.target.value)}>
+            <option value="IDENTITIES">identities</option>
+            <option value="SAMPLES">samples</option>
+            <option value="BOTH">both</option>
+          </select>
+        </label>
+        <label>
+          Threshold given as
+          <select
+            name="thresholdKind"
+            value={thresholdKind}
+            onChange={(e) => setThresholdKind(e.target.value as ThresholdKind)}
+          >
+            <option value="targetFalseMatchRate">target false-match rate on the gallery</option>
+            <option value="cosine">cosine similarity</option>
+            <option value="angle">angle (rad)</option>
+          </select>
+        </label>
+        <label>
+          Threshold
+          <input
+            name="threshold"
+            type="number"
+            step="any"
+            value={threshold}
+            onChange={(e) => setThreshold(e.target.value)}
+            required
+          />
+        </label>
+        <label>
+          Top k
+          <input name="topK" type="number" min={1} max={100} value={topK} onChange={(e) => setTopK(e.target.value)} />
+        </label>
+        <button type="submit" disabled={state.fetching || runIds.length === 0 || ready.length === 0}>
+          Start audit
+        </button>
+        <ErrorBox error={state.error} />
+      </form>
+    </details>
+  );
+}
+
+/** The paper's loop: rerun the audited Langevin run with the gallery as exclusion set, audited again. */
+function RerunWithExclusion({ auditId, thresholdAngle }: { auditId: string; thresholdAngle: number }) {
+  const [distance, setDistance] = useState(thresholdAngle.toFixed(3));
+  const [state, rerun] = useMutation<{ rerunWithExclusion: { runId: string; audit: { id: string } } }>(
+    rerunWithExclusionMutation,
+  );
+  const result = state.data?.rerunWithExclusion;
+  return (
+    <>
+      <h2>Rerun with exclusion</h2>
+      <form
+        className="form inline"
+        data-testid="rerun-with-exclusion"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void rerun({ auditId, exclusionDistance: Number(distance) });
+        }}
+      >
+        <label>
+          Exclusion distance c0 (rad)
+          <input
+            name="exclusionDistance"
+            type="number"
+            step="any"
+            min={0}
+            value={distance}
+            onChange={(e) => setDistance(e.target.value)}
+            required
+          />
+        </label>
+        <button type="submit" disabled={state.fetching || result !== undefined}>
+          Rerun excluding the gallery
+        </button>
+        <ErrorBox error={state.error} />
+      </form>
+      {result && (
+        <p data-testid="rerun-result">
+          Started run <Link href={`/runs/${result.runId}`}>{shortId(result.runId)}</Link>, audited by{' '}
+          <Link href={`/audits/${result.audit.id}`}>{shortId(result.audit.id)}</Link> when it finishes.
+        </p>
+      )}
+    </>
   );
 }

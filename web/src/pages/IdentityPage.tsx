@@ -136,7 +136,7 @@ function Variations({ identityId }: { identityId: string }) {
       {samples && samples.length === 0 && (
         <p className="muted">No Dispersion or DisCo run has varied this identity yet.</p>
       )}
-      <div className="grid">
+      <div className="grid" data-testid="variations">
         {samples?.map((node) => (
           <Link key={node.id} href={`/runs/${node.run.id}`} className="tile">
             <img src={node.imageUrl.url} alt={`variation ${node.variation}`} loading="lazy" width={96} height={96} />

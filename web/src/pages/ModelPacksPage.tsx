@@ -1,14 +1,13 @@
-import { useQuery } from 'urql';
-import { modelPacksPageQuery } from '../api/documents';
-import { useSchemaFeatures } from '../api/schemaFeatures';
-import { nodes, type Connection, type ModelPack } from '../api/types';
+import { useQuery, useSubscription } from 'urql';
+import { modelPackStatusSubscription, modelPacksPageQuery } from '../api/documents';
+import { nodes, type Connection, type ModelPack, type PackStatus } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
+import { StatusBadge } from '../components/StatusBadge';
 import { formatDate } from '../format';
 
-/** Registered packs; the status column appears once the schema gives packs a status. */
+/** Registered packs with their dry-run status; a PENDING pack's row follows modelPackStatus until it settles. */
 export function ModelPacksPage() {
-  const withStatus = useSchemaFeatures().has('ModelPack', 'status');
-  const [{ data, error }] = useQuery<{ modelPacks: Connection<ModelPack> }>({ query: modelPacksPageQuery(withStatus) });
+  const [{ data, error }] = useQuery<{ modelPacks: Connection<ModelPack> }>({ query: modelPacksPageQuery });
   return (
     <section>
       <h1>Model packs</h1>
@@ -17,7 +16,7 @@ export function ModelPacksPage() {
         <thead>
           <tr>
             <th>Name</th>
-            {withStatus && <th>Status</th>}
+            <th>Status</th>
             <th>Digest</th>
             <th>Latent dim</th>
             <th>Embedding dim</th>
@@ -26,9 +25,15 @@ export function ModelPacksPage() {
         </thead>
         <tbody>
           {nodes(data?.modelPacks).map((pack) => (
-            <tr key={pack.id}>
+            <tr key={pack.id} data-pack-id={pack.id}>
               <td>{pack.name}</td>
-              {withStatus && <td>{pack.status}</td>}
+              <td>
+                {pack.status === 'PENDING' ? (
+                  <LiveStatus packId={pack.id} />
+                ) : (
+                  <Status status={pack.status} error={pack.error} />
+                )}
+              </td>
               <td>
                 <code title={pack.digest}>{pack.digest.slice(0, 16)}…</code>
               </td>
@@ -48,4 +53,29 @@ export function ModelPacksPage() {
       </table>
     </section>
   );
+}
+
+function Status({ status, error }: { status: PackStatus; error: string | null }) {
+  return (
+    <>
+      <StatusBadge status={status} />
+      {error && <div className="error small">{error}</div>}
+    </>
+  );
+}
+
+interface PackStatusEvent {
+  packId: string;
+  status: PackStatus;
+  error: string | null;
+}
+
+/** The subscription answers with the status now, then the settled one, then completes. */
+function LiveStatus({ packId }: { packId: string }) {
+  const [{ data, error }] = useSubscription<{ modelPackStatus: PackStatusEvent }>({
+    query: modelPackStatusSubscription,
+    variables: { id: packId },
+  });
+  if (error) return <ErrorBox error={error} />;
+  return <Status status={data?.modelPackStatus.status ?? 'PENDING'} error={data?.modelPackStatus.error ?? null} />;
 }

@@ -7,6 +7,7 @@ import { ErrorBox } from '../components/ErrorBox';
 import { IdentityGrid } from '../components/IdentityGrid';
 import { RunCharts, type IterationPoint } from '../components/RunCharts';
 import { StatusBadge } from '../components/StatusBadge';
+import { VariationsForm } from '../components/VariationsForm';
 import { durationMs, formatDate, formatDuration, shortId } from '../format';
 import { canOperate, type Role } from '../session';
 
@@ -125,11 +126,18 @@ export function RunPage({ id, role }: { id: string; role: Role }) {
       <h2>Iterations</h2>
       {points.length === 0 ? <p className="muted">No iteration yet.</p> : <RunCharts points={points} />}
 
-      <h2>Identities</h2>
+      {canOperate(role) && run.kind === 'LANGEVIN' && run.status === 'SUCCEEDED' && (
+        <>
+          <h2>Variations of these identities</h2>
+          <VariationsForm parentRunId={run.id} />
+        </>
+      )}
+
+      <h2>{run.kind === 'LANGEVIN' ? 'Identities' : 'Samples'}</h2>
       {run.kind === 'LANGEVIN' ? (
-        <IdentityGrid key={`${run.id}:${run.status}`} runId={run.id} />
+        <IdentityGrid key={`${run.id}:${status ?? run.status}`} runId={run.id} />
       ) : (
-        <SampleGrid runId={run.id} />
+        <SampleGrid key={`${run.id}:${status ?? run.status}`} runId={run.id} />
       )}
     </section>
   );
@@ -204,13 +212,17 @@ interface SamplesData {
 
 /** Dispersion and DisCo runs produce variations (samples) of identities rather than identities. */
 function SampleGrid({ runId }: { runId: string }) {
-  const [{ data, error }] = useQuery<SamplesData>({ query: runSamplesQuery, variables: { id: runId } });
+  const [{ data, error }] = useQuery<SamplesData>({
+    query: runSamplesQuery,
+    variables: { id: runId },
+    requestPolicy: 'network-only',
+  });
   if (error) return <ErrorBox error={error} />;
   const samples = data?.run?.samples;
   if (!samples) return <p className="muted">Loading samples…</p>;
   if (samples.totalCount === 0) return <p className="muted">No samples yet.</p>;
   return (
-    <div className="grid">
+    <div className="grid" data-testid="sample-grid">
       {samples.edges.map(({ node }) => (
         <Link key={node.id} href={`/identities/${node.identity.id}`} className="tile">
           <img

@@ -21,7 +21,8 @@ const optionalFields: { name: string; label: string; integer?: boolean }[] = [
 /** Starts a Langevin run; the API validates every field and names a bad one in its error. */
 export function StartRunPage() {
   const [{ data: packs }] = useQuery<{ modelPacks: Connection<ModelPack> }>({ query: modelPacksQuery });
-  const packList = nodes(packs?.modelPacks);
+  // Runs start only on packs a worker has dry-run.
+  const packList = nodes(packs?.modelPacks).filter((pack) => pack.status === 'READY');
   const [state, start] = useMutation<{ startLangevinRun: { id: string } }>(startLangevinRunMutation);
   const [, navigate] = useLocation();
   const [values, setValues] = useState<Record<string, string>>({ numIdentities: '32', iterations: '30', seed: '' });
