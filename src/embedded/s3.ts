@@ -15,10 +15,11 @@ export interface EmbeddedS3Server {
 const credentials = { accessKey: 'S3RVER', secretKey: 'S3RVER' };
 
 /**
- * The dashboard uploads gallery files straight to presigned PUT URLs from the browser, a request
- * from another origin (the API's). s3rver answers CORS only per bucket configuration, and buckets
- * are made later by the platform, so this server answers every origin itself: a presigned URL is
- * the credential, and the server listens on the loopback interface only.
+ * Where this server is given to a platform as its S3 (the tests' shared servers), browsers PUT
+ * to its presigned URLs from the API's origin (the dashboard uploads gallery files so). s3rver
+ * answers CORS only per bucket configuration, and buckets are made later by each platform, so
+ * this server answers every origin itself: a presigned URL is the credential, and the server
+ * listens on the loopback interface only. (On the embedded default the API serves object URLs.)
  */
 function withCors(handle: (request: IncomingMessage, response: ServerResponse) => void) {
   return (request: IncomingMessage, response: ServerResponse) => {
