@@ -78,7 +78,7 @@ export async function waitForExport(
  * partial or corrupted download never lands under the final name.
  */
 export async function downloadExport(
-  state: ExportState,
+  state: Pick<ExportState, 'id' | 'status' | 'sha256' | 'downloadUrl'>,
   path: string,
   onBytes: (bytes: number) => void,
 ): Promise<void> {

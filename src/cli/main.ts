@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Command, CommanderError } from 'commander';
 import { datasetCommand } from './commands/dataset.js';
 import { galleryCommand } from './commands/gallery.js';
+import { provenanceCommand } from './commands/provenance.js';
 import { demoCommand } from './commands/demo.js';
 import { downloadCommand } from './commands/download.js';
 import { errorMessage } from './errorMessage.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   program.addCommand(downloadCommand());
   program.addCommand(datasetCommand());
   program.addCommand(galleryCommand());
+  program.addCommand(provenanceCommand());
   return program;
 }
 

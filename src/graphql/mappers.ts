@@ -10,6 +10,7 @@ import type { Dataset, DatasetExport } from './types/Dataset.js';
 import type { Gallery } from './types/Gallery.js';
 import type { LeakageAudit } from './types/LeakageAudit.js';
 import { summaryOf, type AuditRow } from '../audits/auditReads.js';
+import type { ProvenanceExport } from './types/ProvenanceExport.js';
 import { seedFromColumn } from '../core/db/seeds.js';
 
 /** Database rows become GraphQL objects here and nowhere else. */
@@ -153,5 +154,22 @@ export function toAudit(row: AuditRow): LeakageAudit {
     runIds: row.runs.map((run) => run.runId),
     thresholdAngle: Math.acos(Math.min(1, Math.max(-1, row.threshold))),
     summary: summaryOf(row),
+  };
+}
+
+export function toProvenanceExport(row: db.ProvenanceExport): ProvenanceExport {
+  return {
+    id: row.id,
+    subjectId: row.subjectId,
+    subjectKind: row.subjectKind,
+    format: row.format,
+    status: row.status,
+    statements: row.statements,
+    sha256: row.sha256,
+    size: row.size === null ? null : Number(row.size),
+    objectKey: row.objectKey,
+    error: row.error,
+    createdAt: row.createdAt,
+    finishedAt: row.finishedAt,
   };
 }

@@ -18,8 +18,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => t?.stop());
 
-async function provenance(id: string): Promise<object> {
-  const response = await graphql(t.url, t.keys[Role.VIEWER], 'query($id: ID!) { provenance(id: $id) }', { id });
+async function provenance(id: string, role: Role = Role.VIEWER): Promise<object> {
+  const response = await graphql(t.url, t.keys[role], 'query($id: ID!) { provenance(id: $id) }', { id });
   expect(response.errors).toBeUndefined();
   return response.data!.provenance;
 }
@@ -140,7 +140,7 @@ describe('provenance(id) as W3C PROV-JSON', () => {
       [f.dataset.id, `brn:${f.dataset.id}`, 'ProvEntity'],
     ];
     for (const [id, reference, kind] of cases) {
-      const view = await readWithPythonProv(JSON.stringify(await provenance(id)));
+      const view = await readWithPythonProv(JSON.stringify(await provenance(id, Role.AUDITOR)));
       expect(view.elements[reference]?.kind, reference).toBe(kind);
     }
     const run = await readWithPythonProv(JSON.stringify(await provenance(f.dispersion.id)));
@@ -166,7 +166,7 @@ describe('provenance(id) as W3C PROV-JSON', () => {
         'prov:usedEntity': `brn:${f.dataset.id}`,
       }),
     ).toHaveLength(1);
-    const audit = await readWithPythonProv(JSON.stringify(await provenance(f.audit.id)));
+    const audit = await readWithPythonProv(JSON.stringify(await provenance(f.audit.id, Role.AUDITOR)));
     expect(
       relations(audit, 'wasInformedBy', {
         'prov:informed': `brn:${f.audit.id}`,
@@ -186,9 +186,13 @@ describe('provenance(id) as W3C PROV-JSON', () => {
     expect(errorCode(missing)).toBe('NOT_FOUND');
     const bad = await graphql(t.url, t.keys[Role.VIEWER], '{ provenance(id: "nope") }');
     expect(errorCode(bad)).toBe('BAD_USER_INPUT');
-    await expect(provenanceDocument(t.platform.database.prisma, f.dataset.id, 10)).rejects.toBeInstanceOf(
-      ProvenanceTooLargeError,
-    );
+    await expect(
+      provenanceDocument(
+        t.platform.database.prisma,
+        await resolveProvenanceSubject(t.platform.database.prisma, f.dataset.id),
+        10,
+      ),
+    ).rejects.toBeInstanceOf(ProvenanceTooLargeError);
   });
 });
 
@@ -197,7 +201,7 @@ describe('streamed documents', () => {
     const prisma = t.platform.database.prisma;
     const subject = await resolveProvenanceSubject(prisma, f.dataset.id);
     const streamed = await collect(streamProvJson(new ProvenanceGraph(prisma, 3).statements(subject)));
-    const inline = await provenanceDocument(prisma, f.dataset.id);
+    const inline = await provenanceDocument(prisma, subject);
     const view = await readWithPythonProv(streamed);
     const sorted = (v: PythonProvView) => ({ ...v, relations: v.relations.map((r) => JSON.stringify(r)).sort() });
     expect(sorted(view)).toEqual(sorted(await readWithPythonProv(JSON.stringify(inline))));

@@ -80,6 +80,17 @@ export class Worker {
       });
       this.services.log.error({ exportId, reason: message }, 'export failed: its job has no retries left');
     }
+    for (const { exportId, message } of await this.queue.abandonedProvenanceExports()) {
+      await this.services.prisma.provenanceExport.update({
+        where: { id: exportId },
+        data: {
+          status: ExportStatus.FAILED,
+          error: `job failed after ${attempts} attempts: ${message}`,
+          finishedAt: new Date(),
+        },
+      });
+      this.services.log.error({ provenanceExportId: exportId, reason: message }, 'provenance export failed');
+    }
     for (const { packId, message } of await this.queue.abandonedPacks()) {
       await settlePack(this.services.prisma, packId, {
         status: PackStatus.REJECTED,

@@ -24,9 +24,8 @@ export async function resolveProvenanceSubject(prisma: PrismaClient, id: string)
 /** The PROV-JSON document of a sample, identity, run, audit, export or dataset, built in memory. */
 export async function provenanceDocument(
   prisma: PrismaClient,
-  id: string,
+  subject: ProvenanceSubject,
   limit = maxInlineStatements,
 ): Promise<ProvJsonDocument> {
-  const subject = await resolveProvenanceSubject(prisma, id);
   return collectProvJson(new ProvenanceGraph(prisma).statements(subject), limit);
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PrismaClient } from '../db/client.js';
 import type * as db from '../../generated/prisma/client.js';
+import { ProvenanceSubjectKind } from '../../generated/prisma/enums.js';
 import { seedFromColumn } from '../db/seeds.js';
 import { canonicalJson, packFiles, validateManifest } from '../packs/manifest.js';
 import { checkpointKey, runExportKey, shardCheckpointKey } from '../store/keys.js';
@@ -14,16 +15,9 @@ import {
   type ProvValue,
 } from './statements.js';
 
-/** What `provenance(id)` can be asked about. */
-export enum ProvenanceSubjectKind {
-  Sample = 'SAMPLE',
-  Identity = 'IDENTITY',
-  Run = 'RUN',
-  Audit = 'AUDIT',
-  Export = 'EXPORT',
-  Dataset = 'DATASET',
-}
+export { ProvenanceSubjectKind };
 
+/** What `provenance(id)` can be asked about: a sample, identity, run, audit, export or dataset. */
 export interface ProvenanceSubject {
   kind: ProvenanceSubjectKind;
   id: string;
@@ -42,12 +36,12 @@ export async function findProvenanceSubject(prisma: PrismaClient, id: string): P
     prisma.datasetExport.findUnique({ where: { id }, select: { id: true } }),
     prisma.dataset.findUnique({ where: { id }, select: { id: true } }),
   ]);
-  if (sample) return { kind: ProvenanceSubjectKind.Sample, id };
-  if (identity) return { kind: ProvenanceSubjectKind.Identity, id };
-  if (run) return { kind: ProvenanceSubjectKind.Run, id };
-  if (audit) return { kind: ProvenanceSubjectKind.Audit, id };
-  if (exported) return { kind: ProvenanceSubjectKind.Export, id };
-  if (dataset) return { kind: ProvenanceSubjectKind.Dataset, id };
+  if (sample) return { kind: ProvenanceSubjectKind.SAMPLE, id };
+  if (identity) return { kind: ProvenanceSubjectKind.IDENTITY, id };
+  if (run) return { kind: ProvenanceSubjectKind.RUN, id };
+  if (audit) return { kind: ProvenanceSubjectKind.AUDIT, id };
+  if (exported) return { kind: ProvenanceSubjectKind.EXPORT, id };
+  if (dataset) return { kind: ProvenanceSubjectKind.DATASET, id };
   return null;
 }
 
@@ -80,7 +74,7 @@ export class ProvenanceGraph {
 
   async *statements(subject: ProvenanceSubject): AsyncGenerator<ProvStatement> {
     switch (subject.kind) {
-      case ProvenanceSubjectKind.Sample: {
+      case ProvenanceSubjectKind.SAMPLE: {
         const sample = await this.prisma.sample.findUniqueOrThrow({ where: { id: subject.id } });
         const identity = await this.prisma.identity.findUniqueOrThrow({ where: { id: sample.identityId } });
         yield* this.runChain(sample.runId);
@@ -88,23 +82,23 @@ export class ProvenanceGraph {
         yield* this.sample(sample);
         return;
       }
-      case ProvenanceSubjectKind.Identity: {
+      case ProvenanceSubjectKind.IDENTITY: {
         const identity = await this.prisma.identity.findUniqueOrThrow({ where: { id: subject.id } });
         yield* this.runChain(identity.runId);
         yield* this.identity(identity);
         return;
       }
-      case ProvenanceSubjectKind.Run:
+      case ProvenanceSubjectKind.RUN:
         yield* this.runChain(subject.id);
         yield* this.runOutputs(subject.id);
         return;
-      case ProvenanceSubjectKind.Audit:
+      case ProvenanceSubjectKind.AUDIT:
         yield* this.audit(subject.id);
         return;
-      case ProvenanceSubjectKind.Export:
+      case ProvenanceSubjectKind.EXPORT:
         yield* this.datasetExport(subject.id);
         return;
-      case ProvenanceSubjectKind.Dataset:
+      case ProvenanceSubjectKind.DATASET:
         yield* this.dataset(subject.id, true);
         return;
     }
@@ -214,7 +208,7 @@ export class ProvenanceGraph {
       attributes: {
         'prov:type': type('brownian:Gallery'),
         'brownian:sha256': gallery?.digest ?? digest ?? '',
-        ...(gallery ? { 'prov:label': gallery.name, 'brownian:recognizerSha256': gallery.recognizerDigest } : {}),
+        ...(gallery ? { 'brownian:recognizerSha256': gallery.recognizerDigest } : {}),
       },
     };
     return reference;

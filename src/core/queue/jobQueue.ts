@@ -1,6 +1,15 @@
 import PgBoss from 'pg-boss';
 import type { QueueSettings } from '../config/config.js';
-import type { AuditId, DatasetExportId, GalleryId, JobId, ModelPackId, RunId, ShardId } from '../ids/ids.js';
+import type {
+  AuditId,
+  DatasetExportId,
+  GalleryId,
+  JobId,
+  ModelPackId,
+  ProvenanceExportId,
+  RunId,
+  ShardId,
+} from '../ids/ids.js';
 
 /** Queue names, one per kind of work a worker can do. */
 export const JobName = {
@@ -13,6 +22,8 @@ export const JobName = {
   datasetExport: 'export-dataset',
   /** The dry run of a newly registered model pack. */
   packCheck: 'check-pack',
+  /** Streams the provenance document of a large subject to the object store. */
+  provenanceExport: 'export-provenance',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 export const jobNames: JobName[] = Object.values(JobName);
@@ -54,6 +65,11 @@ export interface PackCheckJobData {
   packId: ModelPackId;
 }
 
+/** Writes one provenance document. */
+export interface ProvenanceExportJobData {
+  exportId: ProvenanceExportId;
+}
+
 /** What each queue's jobs carry. */
 export interface JobPayloads {
   [JobName.langevin]: RunJobData;
@@ -63,6 +79,7 @@ export interface JobPayloads {
   [JobName.galleryImages]: GalleryImagesJobData;
   [JobName.datasetExport]: ExportJobData;
   [JobName.packCheck]: PackCheckJobData;
+  [JobName.provenanceExport]: ProvenanceExportJobData;
 }
 
 export interface ClaimedJob<N extends JobName = JobName> {
@@ -235,6 +252,19 @@ export class JobQueue {
       [],
     );
     return result.rows as Array<{ exportId: DatasetExportId; message: string }>;
+  }
+
+  /** Provenance exports whose job failed for good. */
+  async abandonedProvenanceExports(): Promise<Array<{ exportId: ProvenanceExportId; message: string }>> {
+    const result = await this.db().executeSql(
+      `SELECT e.id AS "exportId", coalesce(j.output->>'message', j.output->'value'->>'message', 'job failed') AS message
+       FROM "ProvenanceExport" e
+       JOIN ${schema}.job j ON j.name = '${JobName.provenanceExport}' AND j.singleton_key = e.id::text AND j.state = 'failed'
+       WHERE e.status IN ('QUEUED', 'RUNNING')
+         AND NOT EXISTS (SELECT 1 FROM ${schema}.job k WHERE k.singleton_key = j.singleton_key AND k.state < 'completed')`,
+      [],
+    );
+    return result.rows as Array<{ exportId: ProvenanceExportId; message: string }>;
   }
 
   /** PENDING packs whose dry-run job failed for good (e.g. a model that crashes every worker that loads it). */

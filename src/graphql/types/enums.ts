@@ -10,6 +10,8 @@ import {
   ThresholdSource,
   ExportFormat,
   ExportStatus,
+  ProvenanceFormat,
+  ProvenanceSubjectKind,
 } from '../../generated/prisma/enums.js';
 
 export {
@@ -23,6 +25,8 @@ export {
   ThresholdSource,
   ExportFormat,
   ExportStatus,
+  ProvenanceFormat,
+  ProvenanceSubjectKind,
 };
 
 registerEnumType(RunKind, { name: 'RunKind', description: 'Generation method of a run' });
@@ -75,4 +79,12 @@ export enum ExportContentEnum {
 registerEnumType(ExportContentEnum, {
   name: 'ExportContent',
   description: "Identities' reference images, samples, or both",
+});
+registerEnumType(ProvenanceFormat, {
+  name: 'ProvenanceFormat',
+  description: 'W3C PROV-JSON or PROV-N (docs/provenance.md)',
+});
+registerEnumType(ProvenanceSubjectKind, {
+  name: 'ProvenanceSubjectKind',
+  description: 'What a provenance document is about',
 });

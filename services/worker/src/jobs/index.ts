@@ -6,6 +6,7 @@ import { exportDatasetJob } from '../exports/exportDatasetJob.js';
 import { dispersionShardJob } from './dispersionShardJob.js';
 import { langevinJob } from './langevinJob.js';
 import { packCheckJob } from './packCheckJob.js';
+import { provenanceExportJob } from './provenanceExportJob.js';
 
 /** Which handler runs each queue's jobs; a worker only claims jobs it has a handler for. */
 export const jobHandlers: JobHandlers = {
@@ -15,4 +16,5 @@ export const jobHandlers: JobHandlers = {
   [JobName.dispersion]: dispersionShardJob,
   [JobName.datasetExport]: exportDatasetJob,
   [JobName.packCheck]: packCheckJob,
+  [JobName.provenanceExport]: provenanceExportJob,
 };
