@@ -73,7 +73,10 @@ describe('provenance(id) as W3C PROV-JSON', () => {
       }),
     ).toHaveLength(1);
     expect(
-      relations(view, 'wasGeneratedBy', { 'prov:entity': sampleRef, 'prov:activity': `brn:${f.shard.id}` }),
+      relations(view, 'wasGeneratedBy', {
+        'prov:entity': sampleRef,
+        'prov:activity': `part:${f.dispersion.id}.shard0`,
+      }),
     ).toHaveLength(1);
     expect(
       relations(view, 'wasInformedBy', { 'prov:informed': `brn:${f.dispersion.id}`, 'prov:informant': langevinRef }),
@@ -107,28 +110,47 @@ describe('provenance(id) as W3C PROV-JSON', () => {
     });
   });
 
-  it('names nodes that node(id:) resolves', async () => {
-    const view = await readWithPythonProv(JSON.stringify(await provenance(f.samples[0]!.id)));
-    const ids = Object.keys(view.elements)
-      .filter((reference) => reference.startsWith('brn:'))
-      .map((reference) => reference.slice(4));
-    const expected = [f.samples[0]!.id, f.samples[0]!.identityId, f.langevin.id, f.dispersion.id, f.pack.id];
-    expect(ids).toEqual(expect.arrayContaining(expected));
+  it('names only nodes that node(id:) resolves, and parts of them', async () => {
+    const references = new Set<string>();
+    for (const id of [f.samples[0]!.id, f.audit.id, f.datasetExport.id, f.dataset.id]) {
+      const view = await readWithPythonProv(JSON.stringify(await provenance(id, Role.ADMIN)));
+      for (const reference of Object.keys(view.elements)) references.add(reference);
+    }
+    const nodeIds = [...references].flatMap((reference) => {
+      const match = /^(?:brn|part):([0-9a-f-]{36})/.exec(reference);
+      return match ? [match[1]!] : [];
+    });
+    const unique = [...new Set(nodeIds)];
+    expect(unique).toEqual(
+      expect.arrayContaining([f.samples[0]!.id, f.langevin.id, f.pack.id, f.dataset.id, f.audit.id, f.operator.id]),
+    );
     const response = await graphql(
       t.url,
-      t.keys[Role.VIEWER],
+      t.keys[Role.ADMIN],
       'query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }',
       {
-        ids: expected,
+        ids: unique,
       },
     );
-    expect(response.data!.nodes.map((node: { __typename: string }) => node.__typename)).toEqual([
-      'Sample',
-      'Identity',
-      'Run',
-      'Run',
-      'ModelPack',
-    ]);
+    expect(response.errors).toBeUndefined();
+    const typenames = response.data!.nodes.map(
+      (node: { __typename: string } | null, i: number) => node?.__typename ?? unique[i],
+    );
+    expect(new Set(typenames)).toEqual(
+      new Set([
+        'Sample',
+        'Identity',
+        'Run',
+        'ModelPack',
+        'Dataset',
+        'DatasetExport',
+        'Gallery',
+        'LeakageAudit',
+        'ApiKey',
+      ]),
+    );
+    // Everything else is content named by its digest or a worker agent.
+    for (const reference of references) expect(reference).toMatch(/^(brn|part|sha256|agent):/);
   });
 
   it('covers identities, runs, audits, exports and datasets, each parsed by python-prov', async () => {

@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 /**
  * Identifiers of the platform's PROV documents (docs/provenance.md):
  * - `brn:<id>` is anything `node(id:)` of the GraphQL API resolves: runs, identities, samples, model
- *   packs, datasets, exports, audits, galleries, shards and API keys, by their UUID;
- * - `part:<id>.<name>` is a part of such a node: its latent, image or embedding, a run's checkpoint,
- *   an audit's report, a pack's validation; the node is the id before the first dot;
+ *   packs, datasets, exports, audits, galleries and API keys, by their UUID;
+ * - `part:<id>.<name>` is a part of such a node: its latent, image or embedding, a run's shards and
+ *   checkpoints, an audit's report, a pack's validation; the node is the id before the first dot;
  * - `sha256:<hex>` is content that exists only as bytes: pack files, export archives;
  * - `agent:worker-<hash>` is a worker: one host running one software version on one execution provider.
  */

@@ -23,6 +23,8 @@ export interface ProvenanceSubject {
   id: string;
 }
 
+const withShardIndex = { shard: { select: { index: true } } } as const;
+
 /** Rows read per query when a subject has many members: memory stays bounded by this, not by the subject. */
 export const defaultBatchSize = 500;
 
@@ -75,11 +77,14 @@ export class ProvenanceGraph {
   async *statements(subject: ProvenanceSubject): AsyncGenerator<ProvStatement> {
     switch (subject.kind) {
       case ProvenanceSubjectKind.SAMPLE: {
-        const sample = await this.prisma.sample.findUniqueOrThrow({ where: { id: subject.id } });
+        const sample = await this.prisma.sample.findUniqueOrThrow({
+          where: { id: subject.id },
+          include: withShardIndex,
+        });
         const identity = await this.prisma.identity.findUniqueOrThrow({ where: { id: sample.identityId } });
         yield* this.runChain(sample.runId);
         yield* this.identity(identity);
-        yield* this.sample(sample);
+        yield* this.sample(sample, sample.shard.index);
         return;
       }
       case ProvenanceSubjectKind.IDENTITY: {
@@ -289,7 +294,7 @@ export class ProvenanceGraph {
     }
     const shards = await this.prisma.runShard.findMany({ where: { runId: run.id }, orderBy: { index: 'asc' } });
     for (const shard of shards) {
-      const shardRef = nodeRef(shard.id);
+      const shardRef = this.shardRef(run.id, shard.index);
       yield {
         kind: 'activity',
         id: shardRef,
@@ -405,9 +410,13 @@ export class ProvenanceGraph {
     yield this.relation('wasGeneratedBy', { 'prov:entity': nodeRef(identity.id), 'prov:activity': run });
   }
 
-  private *sample(sample: db.Sample): Generator<ProvStatement> {
+  private shardRef(runId: string, index: number): string {
+    return partRef(runId, `shard${index}`);
+  }
+
+  private *sample(sample: db.Sample, shardIndex: number): Generator<ProvStatement> {
     if (!this.once(nodeRef(sample.id))) return;
-    const shard = nodeRef(sample.shardId);
+    const shard = this.shardRef(sample.runId, shardIndex);
     const parts = this.parts(sample.id, shard, sample);
     yield {
       kind: 'entity',
@@ -444,16 +453,17 @@ export class ProvenanceGraph {
       cursor = rows[rows.length - 1]!.id;
     }
     for (let cursor: string | undefined; ;) {
-      const rows: db.Sample[] = await this.prisma.sample.findMany({
+      const rows = await this.prisma.sample.findMany({
         where: { runId, ...(cursor ? { id: { gt: cursor } } : {}) },
         orderBy: { id: 'asc' },
         take: this.batchSize,
+        include: withShardIndex,
       });
       const identities = await this.prisma.identity.findMany({
         where: { id: { in: [...new Set(rows.map((row) => row.identityId))] } },
       });
       for (const identity of identities) yield* this.identity(identity);
-      for (const row of rows) yield* this.sample(row);
+      for (const row of rows) yield* this.sample(row, row.shard.index);
       if (rows.length < this.batchSize) break;
       cursor = rows[rows.length - 1]!.id;
     }
@@ -485,11 +495,11 @@ export class ProvenanceGraph {
         where: { datasetId, position: { gt: position } },
         orderBy: { position: 'asc' },
         take: this.batchSize,
-        include: { identity: true, sample: true },
+        include: { identity: true, sample: { include: withShardIndex } },
       });
       for (const member of members) {
         yield* this.identity(member.identity);
-        if (member.sample) yield* this.sample(member.sample);
+        if (member.sample) yield* this.sample(member.sample, member.sample.shard.index);
         const memberRef = nodeRef(member.sampleId ?? member.identityId);
         yield this.relation('hadMember', { 'prov:collection': reference, 'prov:entity': memberRef });
       }
