@@ -86,6 +86,20 @@ describe('the role × operation matrix of galleries and audits', () => {
         call: (key) => graphql(t.url, key, 'query($id: ID!) { gallery(id: $id) { id } }', { id: galleryId }),
       },
       {
+        name: 'gallery subjects',
+        logs: ['readGallery', 'readGallerySubjects'],
+        allowed: auditors,
+        call: (key) =>
+          graphql(
+            t.url,
+            key,
+            'query($id: ID!) { gallery(id: $id) { subjects { edges { node { label imageUrl { url } } } } } }',
+            {
+              id: galleryId,
+            },
+          ),
+      },
+      {
         name: 'createGallery',
         logs: ['createGallery'],
         allowed: auditors,

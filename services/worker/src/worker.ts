@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { JobName, JobQueue, ClaimedJob } from '../../../src/core/queue/jobQueue.js';
-import { ExportStatus, PackStatus, RunStatus } from '../../../src/generated/prisma/enums.js';
+import { ExportStatus, GalleryStatus, PackStatus, RunStatus } from '../../../src/generated/prisma/enums.js';
+import { settleGallery } from '../../../src/core/galleries/galleryLifecycle.js';
 import { settlePack } from '../../../src/core/packs/packLifecycle.js';
 import { failAbandonedAudit } from './audit/auditState.js';
 import type { JobHandler, JobHandlers, WorkerServices } from './jobs/JobHandler.js';
@@ -97,6 +98,13 @@ export class Worker {
         error: `dry run failed after ${attempts} attempts: ${message}`,
       });
       this.services.log.error({ packId, reason: message }, 'model pack rejected: its check has no retries left');
+    }
+    for (const { galleryId, message } of await this.queue.abandonedGalleries()) {
+      await settleGallery(this.services.prisma, galleryId, {
+        status: GalleryStatus.FAILED,
+        error: `embedding its images failed after ${attempts} attempts: ${message}`,
+      });
+      this.services.log.error({ galleryId, reason: message }, 'gallery failed: its job has no retries left');
     }
     for (const { auditId, message } of await this.queue.abandonedAudits()) {
       await failAbandonedAudit(

@@ -43,6 +43,56 @@ export function impostorSimilarities(
   return Float32Array.from(out.sort((x, y) => y - x));
 }
 
+/** Rows an ImpostorReservoir keeps: 8,192 rows give 33 million pairs to draw the 400,000 from. */
+export const impostorReservoirRows = 8192;
+
+/**
+ * A uniform sample of a gallery's rows taken while they stream past (reservoir sampling, with a
+ * fixed seed so the same file gives the same sample), for the impostor distribution of galleries
+ * too large to hold: memory is `capacity` rows whatever the gallery's size. A gallery of at most
+ * `capacity` rows is kept whole, so its distribution is exactly impostorSimilarities over all rows.
+ */
+export class ImpostorReservoir {
+  private readonly values: Float32Array;
+  private readonly labels: string[] = [];
+  private readonly rowOf: number[] = [];
+  private seen = 0;
+  private readonly random = seededUniform('5eed0000');
+
+  constructor(
+    private readonly dim: number,
+    private readonly capacity = impostorReservoirRows,
+  ) {
+    this.values = new Float32Array(capacity * dim);
+  }
+
+  /** Offers `rows` consecutive rows (row-major) with their labels. */
+  offer(values: Float32Array, labels: readonly string[]): void {
+    for (let r = 0; r < labels.length; r++, this.seen++) {
+      const slot = this.seen < this.capacity ? this.seen : Math.floor(this.random() * (this.seen + 1));
+      if (slot >= this.capacity) continue;
+      this.values.set(values.subarray(r * this.dim, (r + 1) * this.dim), slot * this.dim);
+      this.labels[slot] = labels[r]!;
+      this.rowOf[slot] = this.seen;
+    }
+  }
+
+  /** impostorSimilarities over the sampled rows, taken in gallery order. */
+  similarities(digest: string): Float32Array {
+    const kept = this.labels.length;
+    const order = Array.from({ length: kept }, (_, slot) => slot).sort((a, b) => this.rowOf[a]! - this.rowOf[b]!);
+    const values = new Float32Array(kept * this.dim);
+    order.forEach((slot, i) => values.set(this.values.subarray(slot * this.dim, (slot + 1) * this.dim), i * this.dim));
+    return impostorSimilarities(
+      values,
+      kept,
+      this.dim,
+      order.map((slot) => this.labels[slot]!),
+      digest,
+    );
+  }
+}
+
 export function encodeImpostors(similarities: Float32Array): Uint8Array<ArrayBuffer> {
   return float32ToBytes(similarities);
 }

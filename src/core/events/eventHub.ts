@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger.js';
 import { listenForNotifications, type NotificationListener } from './notificationListener.js';
 import { auditEventChannel, type AuditProgressEvent } from './auditEvents.js';
 import { EventFeed } from './eventFeed.js';
+import { galleryEventChannel, type GalleryStatusEvent } from './galleryEvents.js';
 import { packEventChannel, type PackStatusEvent } from './packEvents.js';
 import { runEventChannel, type RunEvent } from './runEvents.js';
 
@@ -46,11 +47,17 @@ export class EventHub {
   private listener: NotificationListener | undefined;
   private readonly audits = new EventFeed<AuditProgressEvent>((event) => event.auditId);
   private readonly packs = new EventFeed<PackStatusEvent>((event) => event.packId);
+  private readonly galleries = new EventFeed<GalleryStatusEvent>((event) => event.galleryId);
 
   async listen(pool: pg.Pool, log: Logger, catchUp?: RunCatchUp, auditCatchUp?: AuditCatchUp): Promise<void> {
-    this.listener = await listenForNotifications(pool, [auditEventChannel, packEventChannel, runEventChannel], log, {
+    const channels = [auditEventChannel, packEventChannel, galleryEventChannel, runEventChannel];
+    this.listener = await listenForNotifications(pool, channels, log, {
       onNotification: (channel, payload) => {
         try {
+          if (channel === galleryEventChannel) {
+            this.galleries.publish(JSON.parse(payload) as GalleryStatusEvent);
+            return;
+          }
           const topic =
             channel === auditEventChannel
               ? auditEventTopic
@@ -109,6 +116,11 @@ export class EventHub {
     return this.audits.subscribe(auditId);
   }
 
+  /** Status changes of one gallery made from images, in arrival order. */
+  galleryEvents(galleryId: string): AsyncIterableIterator<GalleryStatusEvent> {
+    return this.galleries.subscribe(galleryId);
+  }
+
   /** Status changes of one model pack, in arrival order. */
   packEvents(packId: string): AsyncIterableIterator<PackStatusEvent> {
     return this.packs.subscribe(packId);
@@ -151,6 +163,7 @@ export class EventHub {
     this.listeners.clear();
     this.audits.clear();
     this.packs.clear();
+    this.galleries.clear();
     await this.listener?.stop();
     this.listener = undefined;
   }

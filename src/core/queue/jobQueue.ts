@@ -43,9 +43,14 @@ export interface AuditShardJobData {
   shard: number;
 }
 
-/** Embeds the uploaded face images of a gallery. */
+/** Embeds the uploaded face images of a gallery with a pack's alignment and recognizer. */
 export interface GalleryImagesJobData {
   galleryId: GalleryId;
+  modelPackId: ModelPackId;
+  /** The uploaded tar of images, removed once the gallery is settled. */
+  imagesKey: string;
+  /** Labels, one per image in archive order; folder names when absent. */
+  labelsKey: string | null;
 }
 
 /** A shard job names its run too, so that run-wide queries (cancel, failure) find it. */
@@ -277,6 +282,18 @@ export class JobQueue {
       [],
     );
     return result.rows as Array<{ packId: ModelPackId; message: string }>;
+  }
+
+  /** PENDING galleries whose embedding job failed for good. */
+  async abandonedGalleries(): Promise<Array<{ galleryId: GalleryId; message: string }>> {
+    const result = await this.db().executeSql(
+      `SELECT g.id AS "galleryId", coalesce(j.output->>'message', j.output->'value'->>'message', 'job failed') AS message
+       FROM "Gallery" g JOIN ${schema}.job j ON j.name = '${JobName.galleryImages}' AND j.singleton_key = g.id::text AND j.state = 'failed'
+       WHERE g.status = 'PENDING'
+         AND NOT EXISTS (SELECT 1 FROM ${schema}.job k WHERE k.singleton_key = j.singleton_key AND k.state < 'completed')`,
+      [],
+    );
+    return result.rows as Array<{ galleryId: GalleryId; message: string }>;
   }
 
   /** Audits still QUEUED or RUNNING with a job that failed for good: like abandonedRuns, for audits. */

@@ -45,6 +45,11 @@ export function galleryPrefix(galleryId: string): string {
   return `galleries/${galleryId}/`;
 }
 
+/** A gallery's face image kept for review, by its row. */
+export function galleryImageKey(galleryId: string, row: number): string {
+  return `${galleryPrefix(galleryId)}images/${row}.png`;
+}
+
 /** The one checkpoint of a shard of a Dispersion or DisCo run, removed when the shard succeeds. */
 export function shardCheckpointKey(runId: string, shardIndex: number): string {
   return `runs/${runId}/shards/${shardIndex}/checkpoint.bin`;

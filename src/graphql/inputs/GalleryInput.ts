@@ -1,7 +1,9 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
 
 @InputType({
-  description: 'A gallery of real-face embeddings, uploaded as a float32 file (raw M×embeddingDim, or NumPy .npy)',
+  description:
+    'A gallery of real faces: an uploaded float32 embeddings file (raw M×embeddingDim, or NumPy .npy), or a tar of PNG ' +
+    'face images (imagesKey) that a worker embeds with the pack of modelPackId',
 })
 export class GalleryInput {
   @Field(() => String)
@@ -20,9 +22,18 @@ export class GalleryInput {
   count?: number;
 
   @Field(() => String, {
+    nullable: true,
     description: 'Object key (from createUploadUrl) of the little-endian float32 file; removed once read',
   })
-  embeddingsKey!: string;
+  embeddingsKey?: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Or the object key of a tar of PNG face images of the generator frame, labelled by the folder holding each one ' +
+      '(subject/image.png) or by labelsKey (one label per image, in archive order); kept for review, upload removed once read',
+  })
+  imagesKey?: string;
 
   @Field(() => [String], {
     nullable: true,

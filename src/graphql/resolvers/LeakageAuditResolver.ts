@@ -194,7 +194,7 @@ export class LeakageMatchResolver {
     await log(context, 'presignGalleryImage', match.subject!.id, {
       auditId: match.auditId,
       matchId: match.id,
-      expiresAt: url.expiresAt,
+      expiresAt: url.expiresAt.toISOString(),
     });
     return url;
   }

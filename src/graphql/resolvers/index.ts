@@ -3,7 +3,7 @@ import { ApiKeyResolver } from './ApiKeyResolver.js';
 import { AuditLogResolver } from './AuditLogResolver.js';
 import { DatasetExportResolver, DatasetResolver } from './DatasetResolver.js';
 import { DispersionResolver } from './DispersionResolver.js';
-import { GalleryResolver } from './GalleryResolver.js';
+import { GalleryResolver, GallerySubjectResolver } from './GalleryResolver.js';
 import { IdentityResolver, SampleResolver } from './IdentityResolver.js';
 import { LangevinResolver } from './LangevinResolver.js';
 import { LeakageAuditResolver, LeakageMatchResolver } from './LeakageAuditResolver.js';
@@ -22,6 +22,7 @@ export const resolvers: NonEmptyArray<Function> = [
   DatasetResolver,
   DispersionResolver,
   GalleryResolver,
+  GallerySubjectResolver,
   IdentityResolver,
   LangevinResolver,
   LeakageAuditResolver,

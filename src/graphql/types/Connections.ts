@@ -1,7 +1,7 @@
 import { ObjectType } from 'type-graphql';
 import { AuditLogEntry } from './AuditLogEntry.js';
 import { Connection } from './Connection.js';
-import { Gallery } from './Gallery.js';
+import { Gallery, GallerySubject } from './Gallery.js';
 import { Identity, Sample } from './Identity.js';
 import { ModelPack } from './ModelPack.js';
 import { Run } from './Run.js';
@@ -24,6 +24,9 @@ export class ModelPackConnection extends Connection('ModelPack', ModelPack) {}
 
 @ObjectType()
 export class GalleryConnection extends Connection('Gallery', Gallery) {}
+
+@ObjectType()
+export class GallerySubjectConnection extends Connection('GallerySubject', GallerySubject) {}
 
 @ObjectType()
 export class AuditLogConnection extends Connection('AuditLogEntry', AuditLogEntry) {}

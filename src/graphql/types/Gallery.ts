@@ -39,6 +39,21 @@ export class Gallery {
   createdAt!: Date;
 }
 
+@ObjectType({ description: "A gallery's status now, then its change from PENDING (images being embedded)" })
+export class GalleryStatusUpdate {
+  @Field(() => ID)
+  galleryId!: string;
+
+  @Field(() => GalleryStatus)
+  status!: GalleryStatus;
+
+  @Field(() => String, { nullable: true })
+  error!: string | null;
+
+  @Field(() => Int, { description: 'Rows written: the faces embedded, once READY' })
+  subjectCount!: number;
+}
+
 @ObjectType({ description: 'One embedding of a real subject; shown to auditors reviewing a match' })
 export class GallerySubject {
   @Field(() => ID)

@@ -2,6 +2,7 @@ import { JobName } from '../../../../src/core/queue/jobQueue.js';
 import { auditPlanJob } from '../audit/auditPlanJob.js';
 import { auditShardJob } from '../audit/auditShardJob.js';
 import type { JobHandlers } from './JobHandler.js';
+import { galleryImagesJob } from '../galleries/galleryImagesJob.js';
 import { exportDatasetJob } from '../exports/exportDatasetJob.js';
 import { dispersionShardJob } from './dispersionShardJob.js';
 import { langevinJob } from './langevinJob.js';
@@ -15,6 +16,7 @@ export const jobHandlers: JobHandlers = {
   [JobName.auditShard]: auditShardJob,
   [JobName.dispersion]: dispersionShardJob,
   [JobName.datasetExport]: exportDatasetJob,
+  [JobName.galleryImages]: galleryImagesJob,
   [JobName.packCheck]: packCheckJob,
   [JobName.provenanceExport]: provenanceExportJob,
 };
