@@ -77,6 +77,45 @@ async function startRunFromForm(page: Page, numIdentities: number, iterations: n
 /** An <img> as seen inside the page (these functions run in the browser, not here). */
 type Img = { complete: boolean; naturalWidth: number };
 
+/** Starts 2 variations × 3 iterations of each identity of the first run from its page; returns the new run once its 24 samples show. */
+async function startVariations(page: Page, kind: 'DISPERSION' | 'DISCO', method: string): Promise<string> {
+  await page.goto(`${origin}/runs/${firstRun}`);
+  const form = page.getByTestId('variations-form');
+  await form.getByLabel('Method').selectOption({ label: method });
+  await form.getByLabel('Variations per identity').fill('2');
+  await form.getByLabel(/^Variation iterations/).fill('3');
+  await form.getByLabel(/^Variation seed/).fill('5');
+  await form.getByRole('button', { name: 'Start variations' }).click();
+  await page.waitForURL((url) => /\/runs\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(firstRun));
+  const runId = page.url().split('/').pop()!;
+  // The parent in the lineage is SUCCEEDED already: wait on the badge in this run's heading.
+  await page.getByRole('heading', { name: new RegExp(`${kind} run \\S+ SUCCEEDED`) }).waitFor({ timeout: 240_000 });
+  const samples = page.getByTestId('sample-grid').locator('img');
+  await samples
+    .first()
+    .waitFor({ timeout: 60_000 })
+    .catch(async (error: Error) => {
+      await shot(page, `${kind.toLowerCase()}-run-failed`);
+      throw new Error(
+        `${error.message}\nproblems: ${browser.problems.join('\n')}\npage: ${await page.locator('main').innerText()}`,
+      );
+    });
+  expect(await samples.count()).toBe(24);
+  await waitFor(
+    () =>
+      samples.evaluateAll((all) =>
+        all.every((img) => (img as unknown as Img).complete && (img as unknown as Img).naturalWidth > 0),
+      ),
+    60_000,
+    'sample images to load',
+  );
+  await page
+    .getByTestId('run-lineage')
+    .getByRole('link', { name: new RegExp(firstRun.slice(0, 8)) })
+    .waitFor();
+  return runId;
+}
+
 /** The built-in pack under another name (so another digest), pushed in the background: it settles when a worker checks it. */
 async function pushRenamedPack(name: string): Promise<unknown> {
   const dir = await mkdtemp(join(tmpdir(), 'brownian-mini-'));
@@ -138,6 +177,10 @@ describe('the dashboard in a real browser', { timeout: 360_000 }, () => {
     await waitFor(async () => (await runStatus(secondRun)) === RunStatus.RUNNING, 120_000, 'the second run to start');
     const cancel = operator.getByRole('button', { name: 'Cancel run' });
     await cancel.waitFor();
+    // Operators run things but never see galleries or audits.
+    for (const link of ['Galleries', 'Audits']) {
+      await expect(operator.getByRole('link', { name: link }).count()).resolves.toBe(0);
+    }
 
     // The one worker slot is busy with the second run, so a pack pushed now stays PENDING until it is cancelled.
     const pushed = pushRenamedPack('mini-renamed');
@@ -220,49 +263,32 @@ describe('the dashboard in a real browser', { timeout: 360_000 }, () => {
     await page.close();
   });
 
-  it("starts a Dispersion run from a Langevin run's page and shows the variations on an identity's page", async () => {
+  it("starts Dispersion and DisCo runs from a Langevin run's page and shows the variations on an identity's page", async () => {
     const page = await signIn(Role.OPERATOR);
-    await page.goto(`${origin}/runs/${firstRun}`);
-    const form = page.getByTestId('variations-form');
-    await form.getByLabel('Variations per identity').fill('2');
-    await form.getByLabel(/^Variation iterations/).fill('3');
-    await form.getByLabel(/^Variation seed/).fill('5');
-    await form.getByRole('button', { name: 'Start variations' }).click();
-    await page.waitForURL((url) => /\/runs\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(firstRun));
-    dispersionRun = page.url().split('/').pop()!;
-    // The parent in the lineage is SUCCEEDED already: wait on the badge in this run's heading.
-    await page.getByRole('heading', { name: /DISPERSION run \S+ SUCCEEDED/ }).waitFor({ timeout: 240_000 });
-    const samples = page.getByTestId('sample-grid').locator('img');
-    await samples
-      .first()
-      .waitFor({ timeout: 60_000 })
-      .catch(async (error: Error) => {
-        await shot(page, 'dispersion-run-failed');
-        throw new Error(
-          `${error.message}\nproblems: ${browser.problems.join('\n')}\npage: ${await page.locator('main').innerText()}`,
-        );
-      });
-    expect(await samples.count()).toBe(24);
-    await waitFor(
-      () =>
-        samples.evaluateAll((all) =>
-          all.every((img) => (img as unknown as Img).complete && (img as unknown as Img).naturalWidth > 0),
-        ),
-      60_000,
-      'sample images to load',
-    );
+    dispersionRun = await startVariations(page, 'DISPERSION', 'Dispersion');
     await shot(page, 'dispersion-run');
-    await page
-      .getByTestId('run-lineage')
-      .getByRole('link', { name: new RegExp(firstRun.slice(0, 8)) })
-      .waitFor();
-
+    const identityUrl = await page.getByTestId('sample-grid').locator('a').first().getAttribute('href');
     await page.getByTestId('sample-grid').locator('a').first().click();
     await page.waitForURL(/\/identities\//);
-    const variations = page.getByTestId('variations').locator('img');
-    await variations.first().waitFor();
-    expect(await variations.count()).toBe(2);
-    expect(await page.getByTestId('variations').getByText('DISPERSION v1').count()).toBe(1);
+    const variations = page.getByTestId('variations');
+    await variations.locator('img').first().waitFor();
+    expect(await variations.locator('img').count()).toBe(2);
+    expect(await variations.getByText('DISPERSION v1').count()).toBe(1);
+
+    await startVariations(page, 'DISCO', 'DisCo (pack covariates)');
+    await page.goto(`${origin}${identityUrl}`);
+    await variations.getByText('DISCO v1').waitFor();
+    expect(await variations.locator('img').count()).toBe(4);
+    await waitFor(
+      () =>
+        variations
+          .locator('img')
+          .evaluateAll((all) =>
+            all.every((img) => (img as unknown as Img).complete && (img as unknown as Img).naturalWidth > 0),
+          ),
+      60_000,
+      'variation images to load',
+    );
     await shot(page, 'identity-variations');
     expect(browser.problems).toEqual([]);
     await page.close();
@@ -358,6 +384,18 @@ describe('the dashboard in a real browser', { timeout: 360_000 }, () => {
       .getByRole('link', { name: new RegExp(firstRun.slice(0, 8)) })
       .waitFor();
     await shot(page, 'rerun');
+    // Auditors audit, but neither cancel runs nor start them, variations or datasets.
+    expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
+    await page.goto(`${origin}/runs/${firstRun}`);
+    await page.getByTestId('identity-grid').waitFor();
+    expect(await page.getByTestId('variations-form').count()).toBe(0);
+    await page.getByRole('link', { name: 'Runs' }).click();
+    await page.locator(`tr[data-run-id="${firstRun}"]`).waitFor();
+    expect(await page.getByRole('link', { name: 'Start a Langevin run' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Datasets' }).click();
+    await page.getByTestId('dataset').first().waitFor();
+    expect(await page.getByTestId('new-dataset').count()).toBe(0);
+    expect(await page.getByTestId('new-export').count()).toBe(0);
     expect(browser.problems).toEqual([]);
     await page.close();
   });
