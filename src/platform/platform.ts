@@ -4,6 +4,7 @@ import { issueApiKey } from '../auth/apiKeys.js';
 import type { Config } from '../core/config/config.js';
 import { openDatabase, type Database } from '../core/db/client.js';
 import { migrate } from '../core/db/migrate.js';
+import { startLineageDispatcher } from '../core/lineage/dispatcher.js';
 import { startEmbeddedPostgres } from '../embedded/postgres.js';
 import { startEmbeddedS3 } from '../embedded/s3.js';
 import { EventHub } from '../core/events/eventHub.js';
@@ -71,6 +72,9 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
     });
     stops.push(database.close);
     await migrate(database.pool, log);
+
+    const lineage = startLineageDispatcher(database.pool, config.openLineage, log.child({ component: 'openlineage' }));
+    stops.push(() => lineage.stop());
 
     const store = new ObjectStore(s3, config.bucket, databaseDigestLedger(database.prisma), objectUrls);
     await store.ensureBucket();

@@ -16,6 +16,7 @@ export interface Config {
   /** Browser origins (scheme://host[:port]) besides the API's own that may call it (CORS). */
   corsOrigins: string[];
   queue: QueueSettings;
+  openLineage: OpenLineageSettings;
   /** NODE_ENV=development: error messages and stacks of server faults go to clients too. */
   exposeErrorDetails: boolean;
 }
@@ -30,6 +31,15 @@ export interface S3Config {
   accessKey: string;
   secretKey: string;
   region: string;
+}
+
+/** Where run events go (docs/provenance.md, "OpenLineage"); without a URL they wait in the outbox. */
+export interface OpenLineageSettings {
+  /** The lineage API to POST events to, e.g. Marquez's `http://marquez:5000/api/v1/lineage`. */
+  url: string | undefined;
+  /** First retry delay after a failed delivery; it doubles with each failure up to `maxRetryMs`. */
+  retryMs: number;
+  maxRetryMs: number;
 }
 
 export interface RequestLimits {
@@ -106,6 +116,11 @@ export function loadConfig(env: Environment = process.env, overrides: ConfigOver
       maintenanceIntervalSeconds: read.integer('BROWNIAN_QUEUE_MAINTENANCE_SECONDS', 30, 1, 3600),
       heartbeatSeconds: read.integer('BROWNIAN_HEARTBEAT_SECONDS', 10, 1, 3600),
       workerConcurrency: read.integer('BROWNIAN_WORKER_CONCURRENCY', 1, 1, 64),
+    },
+    openLineage: {
+      url: read.optionalUrl('OPENLINEAGE_URL'),
+      retryMs: read.integer('OPENLINEAGE_RETRY_MS', 1000, 10, 3_600_000),
+      maxRetryMs: read.integer('OPENLINEAGE_MAX_RETRY_MS', 300_000, 10, 86_400_000),
     },
     exposeErrorDetails: env.NODE_ENV === 'development',
   };

@@ -3,6 +3,7 @@ import type * as db from '../../generated/prisma/client.js';
 import { RunStatus } from '../../generated/prisma/enums.js';
 import { runEventChannel, runStatusEvent } from '../events/runEvents.js';
 import type { RunId } from '../ids/ids.js';
+import { recordRunStatusEvent } from '../lineage/outbox.js';
 
 /** A statement inside the caller's transaction, whether it holds a node-postgres client or a Prisma one. */
 export type Sql = <Row>(text: string, params: unknown[]) => Promise<Row[]>;
@@ -52,7 +53,8 @@ type StatusRow = Pick<db.Run, 'id' | 'status' | 'iteration' | 'totalIterations' 
 /**
  * The one statement that writes Run.status (docs/architecture.md, "Run state"): moves the run to
  * `status` when its current status allows it and NOTIFYs the change in the caller's transaction,
- * so listeners hear of it exactly when it commits. Null, writing and announcing nothing, when the
+ * so listeners hear of it exactly when it commits; its OpenLineage event goes to the outbox in the
+ * same transaction (docs/provenance.md). Null, writing and announcing nothing, when the
  * run does not exist or may not make that move (e.g. a worker finishing a run an operator
  * cancelled meanwhile).
  */
@@ -82,5 +84,6 @@ export async function writeRunStatus(
   const row = rows[0];
   if (!row) return null;
   await sql(`SELECT pg_notify($1, $2)::text`, [runEventChannel, JSON.stringify(runStatusEvent(row))]);
+  await recordRunStatusEvent(sql, runId, status);
   return row;
 }

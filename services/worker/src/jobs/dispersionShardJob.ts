@@ -6,6 +6,7 @@ import type { JobName } from '../../../../src/core/queue/jobQueue.js';
 import { CovariateSource, type DispersionRunParameters } from '../../../../src/core/runs/dispersionRunParameters.js';
 import { isTerminal } from '../../../../src/core/runs/runStatus.js';
 import { shardCheckpointKey } from '../../../../src/core/store/keys.js';
+import { recordCheckpointEvent } from '../../../../src/core/lineage/outbox.js';
 import { embedAll } from '../diffusion/batchedModel.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../diffusion/checkpoint.js';
 import {
@@ -100,6 +101,7 @@ export const dispersionShardJob: JobHandler<typeof JobName.dispersion> = async (
           shardCheckpointKey(runId, shard.index),
           encodeCheckpoint({ state: checkpointState(state), seed: rng.seed }),
         );
+        await recordCheckpointEvent(services.pool, runId, { iteration: state.iteration, shard: shard.index });
       }
     }
     iteration = state.iteration;

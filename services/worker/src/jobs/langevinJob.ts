@@ -8,6 +8,7 @@ import {
 } from '../../../../src/core/runs/langevinRunParameters.js';
 import { isTerminal } from '../../../../src/core/runs/runStatus.js';
 import { checkpointKey } from '../../../../src/core/store/keys.js';
+import { recordCheckpointEvent } from '../../../../src/core/lineage/outbox.js';
 import { decodeIterationStats, type RunSummary } from '../../../../src/core/stats/iterationStats.js';
 import { unitRows, type UnitRows } from '../diffusion/angular.js';
 import { embedAll } from '../diffusion/batchedModel.js';
@@ -88,6 +89,7 @@ export const langevinJob: JobHandler<typeof JobName.langevin> = async (job, serv
       );
       if (state.iteration % parameters.checkpointEvery === 0 && state.iteration < run.totalIterations) {
         await services.store.putBytes(checkpointKey(runId), encodeCheckpoint({ state, seed: rng.seed }));
+        await recordCheckpointEvent(services.pool, runId, { iteration: state.iteration });
       }
     }
     iteration = state.iteration;

@@ -1,0 +1,206 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/core/paths.js';
+import { prismaSql, writeRunStatus } from '../../src/core/runs/runStatusWriter.js';
+import type { RunId } from '../../src/core/ids/ids.js';
+import { Role, RunKind, RunStatus } from '../../src/generated/prisma/enums.js';
+import { graphql } from '../support/graphqlClient.js';
+import { registerMiniPack } from '../support/miniPack.js';
+import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
+import { waitFor } from '../support/workerProcess.js';
+
+interface ReceivedEvent {
+  eventType: string;
+  eventTime: string;
+  run: { runId: string; facets: Record<string, Record<string, unknown>> };
+  job: { name: string };
+  inputs: Array<{ name: string }>;
+  outputs: Array<{ name: string }>;
+}
+
+/** A lineage backend as far as a producer can tell: it answers 200 to POST /api/v1/lineage and keeps the bodies. */
+class Receiver {
+  readonly events: ReceivedEvent[] = [];
+  private server: Server | undefined;
+  port = 0;
+
+  async up(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        if (req.method !== 'POST' || req.url !== '/api/v1/lineage') {
+          res.writeHead(404).end();
+          return;
+        }
+        this.events.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as ReceivedEvent);
+        res.writeHead(201).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async down(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+const schemaDir = join(packageRoot, 'schema', 'openlineage', '2-0-2');
+const readSchema = (file: string) => JSON.parse(readFileSync(join(schemaDir, file), 'utf8')) as { $id: string };
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats.default(ajv);
+const eventSchema = readSchema('OpenLineage.json');
+const errorFacetSchema = readSchema('ErrorMessageRunFacet.json');
+const parentFacetSchema = readSchema('ParentRunFacet.json');
+ajv.addSchema([eventSchema, errorFacetSchema, parentFacetSchema]);
+const validateEvent = ajv.getSchema(eventSchema.$id)!;
+const validateErrorFacet = ajv.getSchema(`${errorFacetSchema.$id}#/$defs/ErrorMessageRunFacet`)!;
+const validateParentFacet = ajv.getSchema(`${parentFacetSchema.$id}#/$defs/ParentRunFacet`)!;
+
+const receiver = new Receiver();
+let t: TestPlatform;
+let packId: string;
+
+beforeAll(async () => {
+  // Bind once to learn a free port, then go down: the platform starts with its endpoint unreachable.
+  await receiver.up();
+  await receiver.down();
+  t = await startTestPlatform(
+    { api: true, worker: true },
+    {
+      OPENLINEAGE_URL: `http://127.0.0.1:${receiver.port}/api/v1/lineage`,
+      OPENLINEAGE_RETRY_MS: '100',
+      OPENLINEAGE_MAX_RETRY_MS: '1000',
+    },
+  );
+  packId = (await registerMiniPack(t.url, t.keys[Role.OPERATOR])).id;
+}, 180_000);
+afterAll(async () => {
+  await t?.stop();
+  await receiver.down();
+});
+
+const outbox = (runId: string) =>
+  t.platform.database.prisma.lineageOutbox.findMany({ where: { runId }, orderBy: { id: 'asc' } });
+
+/** A run row with no job, moved through statuses by the one status writer, as a worker would. */
+async function moveRun(parentRunId: string, statuses: Array<[RunStatus, { error?: string }]>): Promise<string> {
+  const prisma = t.platform.database.prisma;
+  const run = await prisma.run.create({
+    data: {
+      kind: RunKind.DISPERSION,
+      parameters: { numVariations: 2 },
+      seed: 5n,
+      modelPackId: packId,
+      parentRunId,
+      totalIterations: 3,
+      codeVersion: 'test',
+      workerHost: 'test-host',
+      executionProvider: 'cpu',
+    },
+  });
+  for (const [status, fields] of statuses) {
+    await prisma.$transaction((tx) => writeRunStatus(prismaSql(tx), run.id as RunId, status, { fields }));
+  }
+  return run.id;
+}
+
+describe('OpenLineage events', () => {
+  it('reach an endpoint that is down for part of the run once each, in order, valid against the schema', async () => {
+    const prisma = t.platform.database.prisma;
+    const started = await graphql(
+      t.url,
+      t.keys[Role.OPERATOR],
+      'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }',
+      { input: { modelPackId: packId, numIdentities: 6, iterations: 6, checkpointEvery: 2, seed: '11', batchSize: 4 } },
+    );
+    expect(started.errors).toBeUndefined();
+    const runId: string = started.data!.startLangevinRun.id;
+
+    // While the endpoint is down the run goes on: it checkpoints, and START waits in the outbox, retried.
+    await waitFor(
+      async () => (await outbox(runId)).some((row) => row.eventType === 'RUNNING'),
+      120_000,
+      'a checkpoint event while the endpoint is down',
+    );
+    const waiting = await outbox(runId);
+    expect(waiting[0]!.eventType).toBe('START');
+    expect(waiting[0]!.deliveredAt).toBeNull();
+    expect(waiting[0]!.attempts).toBeGreaterThan(0);
+    expect(waiting[0]!.lastError).toBeTruthy();
+    expect(receiver.events).toHaveLength(0);
+
+    await receiver.up();
+    await waitFor(
+      async () => (await prisma.run.findUniqueOrThrow({ where: { id: runId } })).status === RunStatus.SUCCEEDED,
+      180_000,
+      'the run to succeed',
+    );
+    const failed = await moveRun(runId, [
+      [RunStatus.RUNNING, {}],
+      [RunStatus.FAILED, { error: 'shard 0 failed at iteration 2: diverged' }],
+    ]);
+    const aborted = await moveRun(runId, [
+      [RunStatus.RUNNING, {}],
+      [RunStatus.CANCELLED, {}],
+    ]);
+    await waitFor(
+      async () => (await prisma.lineageOutbox.count({ where: { deliveredAt: null } })) === 0,
+      60_000,
+      'every event to be delivered',
+    );
+
+    for (const id of [runId, failed, aborted]) {
+      const written = (await outbox(id)).map((row) => row.payload as unknown as ReceivedEvent);
+      const received = receiver.events.filter((event) => event.run.runId === id);
+      expect(received).toEqual(written);
+    }
+    const types = (id: string) => receiver.events.filter((e) => e.run.runId === id).map((e) => e.eventType);
+    expect(types(runId)).toEqual(['START', 'RUNNING', 'RUNNING', 'COMPLETE']);
+    expect(types(failed)).toEqual(['START', 'FAIL']);
+    expect(types(aborted)).toEqual(['START', 'ABORT']);
+    expect(receiver.events).toHaveLength(8);
+
+    for (const event of receiver.events) {
+      expect(validateEvent(event), JSON.stringify(validateEvent.errors)).toBe(true);
+    }
+    const runEvents = receiver.events.filter((e) => e.run.runId === runId);
+    const pack = await prisma.modelPack.findUniqueOrThrow({ where: { id: packId } });
+    expect(runEvents[0]!.inputs.map((input) => input.name)).toEqual([`modelpacks/${pack.digest}`]);
+    expect(runEvents[0]!.outputs.map((output) => output.name)).toEqual([`runs/${runId}/identities`]);
+    expect(runEvents[0]!.run.facets.brownian_execution).toMatchObject({
+      modelPackSha256: pack.digest,
+      executionProvider: 'cpu',
+    });
+    expect(runEvents[0]!.run.facets.brownian_parameters).toMatchObject({ seed: '11', totalIterations: 6 });
+    expect(runEvents.slice(1, 3).map((e) => e.run.facets.brownian_checkpoint)).toEqual([
+      expect.objectContaining({ iteration: 2 }),
+      expect.objectContaining({ iteration: 4 }),
+    ]);
+
+    const fail = receiver.events.find((e) => e.eventType === 'FAIL')!;
+    expect(validateErrorFacet(fail.run.facets.errorMessage), JSON.stringify(validateErrorFacet.errors)).toBe(true);
+    expect(fail.run.facets.errorMessage!.message).toBe('shard 0 failed at iteration 2: diverged');
+    expect(validateParentFacet(fail.run.facets.parent), JSON.stringify(validateParentFacet.errors)).toBe(true);
+    expect(fail.run.facets.parent!.run).toEqual({ runId });
+    expect(fail.inputs.map((input) => input.name)).toContain(`runs/${runId}/identities`);
+  }, 400_000);
+
+  it('the schema check can fail: an event without its producer is refused', () => {
+    const event = {
+      eventType: 'START',
+      eventTime: new Date().toISOString(),
+      schemaURL: 'https://x/y',
+      run: { runId: 'x' },
+    };
+    expect(validateEvent(event)).toBe(false);
+  });
+});
