@@ -69,6 +69,8 @@ describe('startLangevinRun', () => {
     [{ initialLatents: 'uploads/none/latents.f32' }, 'input.initialLatents'],
     [{ parentRunId: '00000000-0000-4000-8000-000000000000' }, 'input.parentRunId'],
     [{ parentRunId: 'run-1' }, 'input.parentRunId'],
+    // The built-in pack's generator takes w alone: no constant input a run may set.
+    [{ generatorInputs: [{ name: 'camera', values: [0] }] }, 'input.generatorInputs[0].name'],
   ])('refuses %j naming %s, and queues nothing', async (input, field) => {
     const before = await t.platform.database.prisma.run.count();
     const jobsBefore = await langevinJobCount();

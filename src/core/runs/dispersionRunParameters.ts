@@ -1,4 +1,5 @@
 import type { DispersionParams } from './dispersionParams.js';
+import type { RunGeneratorInputs } from './generatorInputs.js';
 
 /** Where DisCo's covariate directions come from. */
 export const CovariateSource = {
@@ -30,6 +31,8 @@ export interface DispersionRunParameters {
   dispersion: DispersionParams;
   /** Which settings came from the pack's manifest rather than the paper or the input. */
   packDefaults: string[];
+  /** Constant generator inputs set for this run (the parent's unless the input sets them), by runParameter key. */
+  generatorInputs: RunGeneratorInputs;
 }
 
 export const defaultShardSize = 16;

@@ -1,5 +1,6 @@
 import { StoredJsonError } from '../db/json.js';
 import { isRecord } from '../packs/jsonSchema.js';
+import { decodeGeneratorInputs, type RunGeneratorInputs } from './generatorInputs.js';
 import { DEFAULT_LANGEVIN_PARAMS, validateLangevinParams, type LangevinParams } from './langevinParams.js';
 
 /** Run.parameters of a Langevin run: written by the API after validation, read by the worker. */
@@ -10,6 +11,8 @@ export interface LangevinRunParameters {
   initialLatents: string | null;
   exclusionGalleryId: string | null;
   langevin: LangevinParams;
+  /** Constant generator inputs the run sets instead of the pack's (EG3D's camera), by runParameter key. */
+  generatorInputs: RunGeneratorInputs;
 }
 
 function nullableString(value: unknown, path: string): string | null {
@@ -44,5 +47,6 @@ export function decodeLangevinRunParameters(value: unknown): LangevinRunParamete
     initialLatents: nullableString(value.initialLatents, 'parameters.initialLatents'),
     exclusionGalleryId: nullableString(value.exclusionGalleryId, 'parameters.exclusionGalleryId'),
     langevin,
+    generatorInputs: decodeGeneratorInputs(value.generatorInputs, 'parameters.generatorInputs'),
   };
 }

@@ -12,7 +12,14 @@ import { parseSeed } from './seed.js';
 import { failOrCancel } from './runLifecycle.js';
 import { publishRunEventInTransaction, runStatusEvent } from '../events/runEvents.js';
 import { jsonColumn } from '../db/json.js';
+import { isRecord } from '../packs/jsonSchema.js';
 import type { DispersionDefaults, PackManifest } from '../packs/manifest.js';
+import {
+  checkGeneratorInputs,
+  decodeGeneratorInputs,
+  storedConstantInputs,
+  type GeneratorInputValue,
+} from './generatorInputs.js';
 import {
   CovariateSource,
   defaultDispersionCheckpointEvery,
@@ -43,6 +50,7 @@ export interface DispersionRunRequest {
   initialLatents?: string;
   covariates?: CovariateSource;
   principalDirections?: number;
+  generatorInputs?: GeneratorInputValue[];
 }
 
 export interface DispersionRunServices {
@@ -264,6 +272,19 @@ export async function startDispersionRun(
       });
     }
   }
+  // Variations are faces of the parent's identities: seen through the parent's camera unless the input says otherwise.
+  const generatorInputs = parent
+    ? checkGeneratorInputs(
+        request.generatorInputs,
+        { name: parent.modelPack.name, constantInputs: storedConstantInputs(parent.modelPack.manifest) },
+        'input.generatorInputs',
+        problems,
+        decodeGeneratorInputs(
+          isRecord(parent.parameters) ? parent.parameters.generatorInputs : undefined,
+          'parent.parameters.generatorInputs',
+        ),
+      )
+    : {};
   if (problems.length > 0 || !parent) return { problems };
 
   const parameters: DispersionRunParameters = {
@@ -274,6 +295,7 @@ export async function startDispersionRun(
     covariates,
     dispersion: params,
     packDefaults: fromPack,
+    generatorInputs,
   };
   const shards: number[][] = [];
   for (let start = 0; start < identityIndices.length; start += shardSize)

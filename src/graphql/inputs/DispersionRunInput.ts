@@ -1,4 +1,5 @@
 import { Field, Float, ID, InputType, Int } from 'type-graphql';
+import { GeneratorInputValueInput } from './GeneratorInputValueInput.js';
 import { CovariateSourceEnum } from '../types/enums.js';
 
 /** Fields left out take the paper's settings, or the pack manifest's where it sets its own. */
@@ -77,4 +78,11 @@ export class DispersionRunInput {
     description: 'PRINCIPAL_DIRECTIONS: how many principal directions of W; default 3',
   })
   principalDirections?: number;
+
+  @Field(() => [GeneratorInputValueInput], {
+    nullable: true,
+    description:
+      "Constant generator inputs set for this run (EG3D's camera); default: the parent run's, else the pack's",
+  })
+  generatorInputs?: GeneratorInputValueInput[];
 }

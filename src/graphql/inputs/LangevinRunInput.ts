@@ -1,4 +1,5 @@
 import { Field, Float, ID, InputType, Int } from 'type-graphql';
+import { GeneratorInputValueInput } from './GeneratorInputValueInput.js';
 
 /** Fields left out take the paper's settings for 10k identities. */
 @InputType({ description: 'A Langevin run: N reference identities spread apart in embedding space' })
@@ -56,4 +57,10 @@ export class LangevinRunInput {
 
   @Field(() => ID, { nullable: true, description: 'Run this one continues from, recorded as its parent' })
   parentRunId?: string;
+
+  @Field(() => [GeneratorInputValueInput], {
+    nullable: true,
+    description: "Constant generator inputs set for this run (EG3D's camera); default: the pack's values",
+  })
+  generatorInputs?: GeneratorInputValueInput[];
 }

@@ -11,6 +11,7 @@ import { packNotReady } from '../../core/packs/packLifecycle.js';
 import { jsonColumn } from '../../core/db/json.js';
 import { isRecord } from '../../core/packs/jsonSchema.js';
 import { langevinParams, validateLangevinParams } from '../../core/runs/langevinParams.js';
+import { checkGeneratorInputs, storedConstantInputs } from '../../core/runs/generatorInputs.js';
 import { parseSeed } from '../../core/runs/seed.js';
 import { seedToColumn } from '../../core/db/seeds.js';
 import { checkId, checkUploadKey } from '../args.js';
@@ -120,6 +121,14 @@ export class LangevinResolver {
         });
       }
     }
+    const generatorInputs = pack
+      ? checkGeneratorInputs(
+          input.generatorInputs,
+          { name: pack.name, constantInputs: storedConstantInputs(pack.manifest) },
+          'input.generatorInputs',
+          problems,
+        )
+      : {};
     if (problems.length > 0 || !pack) throw badUserInput(problems);
 
     const parameters: LangevinRunParameters = {
@@ -128,6 +137,7 @@ export class LangevinResolver {
       initialLatents: input.initialLatents ?? null,
       exclusionGalleryId: galleryId ?? null,
       langevin: params,
+      generatorInputs,
     };
     const run = await prisma.$transaction(async (tx) => {
       const row = await tx.run.create({

@@ -4,6 +4,7 @@ import { RunStatus } from '../../../../src/generated/prisma/enums.js';
 import type * as db from '../../../../src/generated/prisma/client.js';
 import type { JobName } from '../../../../src/core/queue/jobQueue.js';
 import { CovariateSource, type DispersionRunParameters } from '../../../../src/core/runs/dispersionRunParameters.js';
+import { decodeGeneratorInputs } from '../../../../src/core/runs/generatorInputs.js';
 import { isTerminal } from '../../../../src/core/runs/runStatus.js';
 import { shardCheckpointKey } from '../../../../src/core/store/keys.js';
 import { recordCheckpointEvent } from '../../../../src/core/lineage/outbox.js';
@@ -59,7 +60,12 @@ export const dispersionShardJob: JobHandler<typeof JobName.dispersion> = async (
   let model: RunModel | undefined;
   let iteration = shard.iteration;
   try {
-    model = await openRunModel(services, pack, params.batchSize).catch((error: Error) => {
+    model = await openRunModel(
+      services,
+      pack,
+      params.batchSize,
+      decodeGeneratorInputs(parameters.generatorInputs, 'parameters.generatorInputs'),
+    ).catch((error: Error) => {
       throw new RunFailure(`model pack ${pack.digest} could not be loaded: ${error.message}`, iteration);
     });
     const system: DispersionSystem = { model: model.embedding, latentAverage: model.latentAverage };

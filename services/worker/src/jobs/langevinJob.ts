@@ -49,9 +49,11 @@ export const langevinJob: JobHandler<typeof JobName.langevin> = async (job, serv
   let model: RunModel | undefined;
   let iteration = run.iteration;
   try {
-    model = await openRunModel(services, pack, parameters.langevin.batchSize).catch((error: Error) => {
-      throw new RunFailure(`model pack ${pack.digest} could not be loaded: ${error.message}`, iteration);
-    });
+    model = await openRunModel(services, pack, parameters.langevin.batchSize, parameters.generatorInputs).catch(
+      (error: Error) => {
+        throw new RunFailure(`model pack ${pack.digest} could not be loaded: ${error.message}`, iteration);
+      },
+    );
     const system: LangevinSystem = {
       model: model.embedding,
       latentAverage: model.latentAverage,

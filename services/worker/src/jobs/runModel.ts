@@ -7,6 +7,7 @@ import type { ImageBatch } from '../images/png.js';
 import { loadPack, type LoadedCovariate, type LoadedPack } from '../pack/loadPack.js';
 import { PackModel } from '../pack/PackModel.js';
 import type { WorkerServices } from './JobHandler.js';
+import type { RunGeneratorInputs } from '../../../../src/core/runs/generatorInputs.js';
 
 /** What a generation job needs from its model pack. */
 export interface RunModel {
@@ -39,11 +40,21 @@ export function loadRegisteredPack(services: WorkerServices, pack: db.ModelPack)
   return loaded;
 }
 
-export async function openRunModel(services: WorkerServices, pack: db.ModelPack, batchSize: number): Promise<RunModel> {
+/** The run's pack as a RunModel, with the constant generator inputs the run sets in place of the pack's. */
+export async function openRunModel(
+  services: WorkerServices,
+  pack: db.ModelPack,
+  batchSize: number,
+  generatorInputs: RunGeneratorInputs,
+): Promise<RunModel> {
   const loaded = await loadRegisteredPack(services, pack);
   if (loaded.digest !== pack.digest)
     throw new Error(`stored pack has digest ${loaded.digest}, registered ${pack.digest}`);
-  const model = await PackModel.open(loaded, { batchSize, device: services.config.device });
+  const model = await PackModel.open(loaded, {
+    batchSize,
+    device: services.config.device,
+    ...(Object.keys(generatorInputs).length > 0 ? { generatorInputs } : {}),
+  });
   return {
     embedding: model,
     latentAverage: loaded.wAvg,
