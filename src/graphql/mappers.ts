@@ -11,6 +11,9 @@ import type { Gallery } from './types/Gallery.js';
 import type { LeakageAudit } from './types/LeakageAudit.js';
 import { summaryOf, type AuditRow } from '../audits/auditReads.js';
 import type { ProvenanceExport } from './types/ProvenanceExport.js';
+import type { Verification } from './types/Verification.js';
+import { decodeObjectChecks } from '../core/verification/objectCheck.js';
+import { ExportStatus } from '../generated/prisma/enums.js';
 import { seedFromColumn } from '../core/db/seeds.js';
 
 /** Database rows become GraphQL objects here and nowhere else. */
@@ -168,6 +171,23 @@ export function toProvenanceExport(row: db.ProvenanceExport): ProvenanceExport {
     sha256: row.sha256,
     size: row.size === null ? null : Number(row.size),
     objectKey: row.objectKey,
+    error: row.error,
+    createdAt: row.createdAt,
+    finishedAt: row.finishedAt,
+  };
+}
+
+export function toVerification(row: db.Verification): Verification {
+  return {
+    id: row.id,
+    subjectKind: row.subjectKind,
+    subjectId: row.subjectId,
+    sampleCount: row.sampleCount,
+    status: row.status,
+    checked: row.checked,
+    mismatches: row.mismatches,
+    verified: row.status === ExportStatus.SUCCEEDED ? row.mismatches === 0 : null,
+    results: decodeObjectChecks(row.results),
     error: row.error,
     createdAt: row.createdAt,
     finishedAt: row.finishedAt,

@@ -92,6 +92,17 @@ export class Worker {
       });
       this.services.log.error({ provenanceExportId: exportId, reason: message }, 'provenance export failed');
     }
+    for (const { verificationId, message } of await this.queue.abandonedVerifications()) {
+      await this.services.prisma.verification.update({
+        where: { id: verificationId },
+        data: {
+          status: ExportStatus.FAILED,
+          error: `job failed after ${attempts} attempts: ${message}`,
+          finishedAt: new Date(),
+        },
+      });
+      this.services.log.error({ verificationId, reason: message }, 'verification failed');
+    }
     for (const { packId, message } of await this.queue.abandonedPacks()) {
       await settlePack(this.services.prisma, packId, {
         status: PackStatus.REJECTED,

@@ -15,6 +15,7 @@ export type ShardId = Brand<string, 'ShardId'>;
 export type DatasetId = Brand<string, 'DatasetId'>;
 export type DatasetExportId = Brand<string, 'DatasetExportId'>;
 export type ProvenanceExportId = Brand<string, 'ProvenanceExportId'>;
+export type VerificationId = Brand<string, 'VerificationId'>;
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -8,6 +8,7 @@ import type {
   ModelPackId,
   ProvenanceExportId,
   RunId,
+  VerificationId,
   ShardId,
 } from '../ids/ids.js';
 
@@ -24,6 +25,8 @@ export const JobName = {
   packCheck: 'check-pack',
   /** Streams the provenance document of a large subject to the object store. */
   provenanceExport: 'export-provenance',
+  /** Re-derives samples from their provenance and checks their digests. */
+  verify: 'verify-samples',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 export const jobNames: JobName[] = Object.values(JobName);
@@ -75,6 +78,11 @@ export interface ProvenanceExportJobData {
   exportId: ProvenanceExportId;
 }
 
+/** Runs one verification. */
+export interface VerifyJobData {
+  verificationId: VerificationId;
+}
+
 /** What each queue's jobs carry. */
 export interface JobPayloads {
   [JobName.langevin]: RunJobData;
@@ -85,6 +93,7 @@ export interface JobPayloads {
   [JobName.datasetExport]: ExportJobData;
   [JobName.packCheck]: PackCheckJobData;
   [JobName.provenanceExport]: ProvenanceExportJobData;
+  [JobName.verify]: VerifyJobData;
 }
 
 export interface ClaimedJob<N extends JobName = JobName> {
@@ -270,6 +279,19 @@ export class JobQueue {
       [],
     );
     return result.rows as Array<{ exportId: ProvenanceExportId; message: string }>;
+  }
+
+  /** Verifications whose job failed for good. */
+  async abandonedVerifications(): Promise<Array<{ verificationId: VerificationId; message: string }>> {
+    const result = await this.db().executeSql(
+      `SELECT v.id AS "verificationId", coalesce(j.output->>'message', j.output->'value'->>'message', 'job failed') AS message
+       FROM "Verification" v
+       JOIN ${schema}.job j ON j.name = '${JobName.verify}' AND j.singleton_key = v.id::text AND j.state = 'failed'
+       WHERE v.status IN ('QUEUED', 'RUNNING')
+         AND NOT EXISTS (SELECT 1 FROM ${schema}.job k WHERE k.singleton_key = j.singleton_key AND k.state < 'completed')`,
+      [],
+    );
+    return result.rows as Array<{ verificationId: VerificationId; message: string }>;
   }
 
   /** PENDING packs whose dry-run job failed for good (e.g. a model that crashes every worker that loads it). */

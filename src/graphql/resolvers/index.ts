@@ -13,6 +13,7 @@ import { ProvenanceResolver } from './ProvenanceResolver.js';
 import { RunResolver } from './RunResolver.js';
 import { SubscriptionResolver } from './SubscriptionResolver.js';
 import { UploadResolver } from './UploadResolver.js';
+import { VerificationResolver } from './VerificationResolver.js';
 
 // Every resolver class of the API, in one place.
 export const resolvers: NonEmptyArray<Function> = [
@@ -34,4 +35,5 @@ export const resolvers: NonEmptyArray<Function> = [
   SampleResolver,
   SubscriptionResolver,
   UploadResolver,
+  VerificationResolver,
 ];

@@ -8,6 +8,7 @@ import { dispersionShardJob } from './dispersionShardJob.js';
 import { langevinJob } from './langevinJob.js';
 import { packCheckJob } from './packCheckJob.js';
 import { provenanceExportJob } from './provenanceExportJob.js';
+import { verifyJob } from './verifyJob.js';
 
 /** Which handler runs each queue's jobs; a worker only claims jobs it has a handler for. */
 export const jobHandlers: JobHandlers = {
@@ -19,4 +20,5 @@ export const jobHandlers: JobHandlers = {
   [JobName.galleryImages]: galleryImagesJob,
   [JobName.packCheck]: packCheckJob,
   [JobName.provenanceExport]: provenanceExportJob,
+  [JobName.verify]: verifyJob,
 };
