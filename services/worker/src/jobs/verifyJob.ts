@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { bytesToFloat32, float32ToBytes } from '../../../../src/core/db/floats.js';
 import { isRecord } from '../../../../src/core/packs/jsonSchema.js';
 import type { JobName } from '../../../../src/core/queue/jobQueue.js';
+import { decodeGeneratorInputs, type RunGeneratorInputs } from '../../../../src/core/runs/generatorInputs.js';
 import { decodeLangevinRunParameters } from '../../../../src/core/runs/langevinRunParameters.js';
 import { ObjectIntegrityError } from '../../../../src/core/store/ObjectIntegrityError.js';
 import { CheckedObject, type ObjectCheck } from '../../../../src/core/verification/objectCheck.js';
@@ -30,13 +31,23 @@ function sha256(bytes: Uint8Array): string {
 
 class VerificationInterrupted extends Error {}
 
-/** The batch size the run's sessions had: with the same session shape, a row's outputs are bit for bit the same. */
-function batchSizeOf(run: db.Run): number {
-  if (run.kind === RunKind.LANGEVIN) return decodeLangevinRunParameters(run.parameters).langevin.batchSize;
-  const dispersion = isRecord(run.parameters) ? run.parameters.dispersion : undefined;
-  const batchSize = isRecord(dispersion) ? dispersion.batchSize : undefined;
+/**
+ * The batch size and generator inputs the run's sessions had: with the same session shape and
+ * constant inputs, a row's outputs are bit for bit the same.
+ */
+function sessionOf(run: db.Run): { batchSize: number; generatorInputs: RunGeneratorInputs } {
+  if (run.kind === RunKind.LANGEVIN) {
+    const parameters = decodeLangevinRunParameters(run.parameters);
+    return { batchSize: parameters.langevin.batchSize, generatorInputs: parameters.generatorInputs };
+  }
+  const parameters = isRecord(run.parameters) ? run.parameters : {};
+  const dispersion = isRecord(parameters.dispersion) ? parameters.dispersion : undefined;
+  const batchSize = dispersion?.batchSize;
   if (typeof batchSize !== 'number') throw new Error(`run ${run.id} records no dispersion.batchSize`);
-  return batchSize;
+  return {
+    batchSize,
+    generatorInputs: decodeGeneratorInputs(parameters.generatorInputs, 'parameters.generatorInputs'),
+  };
 }
 
 async function subjectsOf(services: WorkerServices, row: db.Verification): Promise<Subject[]> {
@@ -141,7 +152,8 @@ export const verifyJob: JobHandler<typeof JobName.verify> = async (job, services
             'so its outputs cannot be re-derived bit for bit here',
         );
       }
-      const model = await openRunModel(services, run.modelPack, batchSizeOf(run));
+      const session = sessionOf(run);
+      const model = await openRunModel(services, run.modelPack, session.batchSize, session.generatorInputs);
       try {
         for (const subject of group) {
           if (signal.aborted) throw new VerificationInterrupted();
