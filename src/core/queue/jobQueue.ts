@@ -145,31 +145,36 @@ export class JobQueue {
     boss.on('error', () => undefined);
     await boss.start();
     for (const name of jobNames) {
-      await boss.createQueue(name, {
+      // 'short': at most one queued job per singleton key. Under pg-boss 10's 'standard' policy a
+      // singleton key alone deduplicates nothing, so a second enqueue of the same work was accepted.
+      const queue = {
         name,
-        policy: 'standard',
+        policy: 'short' as const,
         retryLimit: settings.retryLimit,
         retryDelay: settings.retryDelaySeconds,
         retryBackoff: true,
         expireInSeconds: settings.jobExpireSeconds,
-      });
+      };
+      await boss.createQueue(name, queue);
+      // createQueue leaves an existing queue as it was: the policy and settings of this start apply through updateQueue.
+      await boss.updateQueue(name, queue);
     }
     return new JobQueue(boss, settings);
   }
 
-  /** One job per run at a time: a second enqueue of the same run while one is pending is refused. */
+  /** One queued job per run: a second enqueue of the same run while its job waits in the queue is refused. */
   async enqueueRun(name: JobName, runId: RunId): Promise<JobId> {
     const id = await this.boss.send(name, { runId } satisfies RunJobData, {
       singletonKey: runId,
       retryLimit: this.settings.retryLimit,
     });
-    if (id === null) throw new Error(`run ${runId} already has a pending job`);
+    if (id === null) throw new Error(`run ${runId} already has a queued job`);
     return id as JobId;
   }
 
   /**
    * Queues a job other than a run's. `singletonKey` makes a second enqueue of the same work while
-   * one is pending a no-op (returns undefined); `startAfterSeconds` delays it, for polling jobs.
+   * one is queued a no-op (returns undefined); `startAfterSeconds` delays it, for polling jobs.
    */
   async enqueue<N extends JobName>(
     name: N,
@@ -185,10 +190,10 @@ export class JobQueue {
     return id === null ? undefined : (id as JobId);
   }
 
-  /** One pending job per shard; shards of one run are claimed by any number of workers at once. */
+  /** One queued job per shard; shards of one run are claimed by any number of workers at once. */
   async enqueueShard(data: ShardJobData): Promise<JobId> {
     const id = await this.enqueue(JobName.dispersion, data, shardKey(data.runId, data.shardIndex));
-    if (id === undefined) throw new Error(`shard ${data.shardIndex} of run ${data.runId} already has a pending job`);
+    if (id === undefined) throw new Error(`shard ${data.shardIndex} of run ${data.runId} already has a queued job`);
     return id;
   }
 
