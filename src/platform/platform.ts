@@ -9,6 +9,7 @@ import { startEmbeddedPostgres } from '../embedded/postgres.js';
 import { startEmbeddedS3 } from '../embedded/s3.js';
 import { EventHub } from '../core/events/eventHub.js';
 import { auditCatchUpFrom } from '../core/events/auditCatchUp.js';
+import { exportStates } from '../core/datasets/exportLifecycle.js';
 import { runCatchUpFrom } from '../core/events/runCatchUp.js';
 import { Role } from '../generated/prisma/enums.js';
 import { createSchema } from '../graphql/schema.js';
@@ -85,7 +86,11 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
     let initialAdminKey: string | undefined;
     if (options.api) {
       const events = new EventHub();
-      await events.listen(database.pool, log, runCatchUpFrom(database.prisma), auditCatchUpFrom(database.prisma));
+      await events.listen(database.pool, log, {
+        runs: runCatchUpFrom(database.prisma),
+        audits: auditCatchUpFrom(database.prisma),
+        exports: (ids) => exportStates(database.prisma, ids),
+      });
       stops.push(() => events.stop());
       registerClusterMetrics(metrics.registry, database.prisma, queue, config.queue.heartbeatSeconds);
       const schema = await createSchema(events);

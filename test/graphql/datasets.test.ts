@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { canonicalJson } from '../../src/core/packs/manifest.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { Role, RunStatus } from '../../src/generated/prisma/enums.js';
@@ -37,7 +39,8 @@ const runStatus = async (id: string) =>
   (await t.platform.database.prisma.run.findUniqueOrThrow({ where: { id } })).status;
 
 beforeAll(async () => {
-  t = await startTestPlatform({ api: true, worker: true });
+  // Checkpoints every 3 images: each export below saves spool parts on its way (test/exports/ kills one).
+  t = await startTestPlatform({ api: true, worker: true }, { BROWNIAN_EXPORT_CHECKPOINT_IMAGES: '3' });
   const pack = await registerMiniPack(t.url, t.keys[Role.OPERATOR]);
   const langevin = await operate('mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', {
     input: { modelPackId: pack.id, numIdentities: 4, iterations: 2, seed: '8', batchSize: 8 },
@@ -69,6 +72,11 @@ async function exportAndDownload(
   );
   expect(started.errors).toBeUndefined();
   const id = started.data!.exportDataset.id;
+  const progress = await exportProgress(id);
+  // The export as it was when the subscription began, then its changes, ending with SUCCEEDED and every image.
+  expect(progress.at(-1)).toMatchObject({ status: 'SUCCEEDED', error: null });
+  expect(progress.at(-1)!.done).toBe(progress.at(-1)!.total);
+  expect(progress.slice(0, -1).every((p) => p.status === 'QUEUED' || p.status === 'RUNNING')).toBe(true);
   const done = await waitFor(
     async () => {
       const r = await graphql(
@@ -90,6 +98,34 @@ async function exportAndDownload(
   expect(tar.length).toBe(done.size);
   expect(sha256(tar)).toBe(done.sha256);
   return { tar, sha256: done.sha256, total: done.total };
+}
+
+/** Every exportProgress message over a real WebSocket, until the stream completes. */
+async function exportProgress(
+  id: string,
+): Promise<Array<{ status: string; done: number; total: number; error: string | null }>> {
+  const client = createClient({
+    url: t.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { Authorization: `Bearer ${t.keys[Role.VIEWER]}` },
+    retryAttempts: 0,
+  });
+  const messages: Array<{ status: string; done: number; total: number; error: string | null }> = [];
+  try {
+    await new Promise<void>((resolveDone, reject) => {
+      client.subscribe<{ exportProgress: (typeof messages)[number] }>(
+        { query: 'subscription($id: ID!) { exportProgress(id: $id) { status done total error } }', variables: { id } },
+        {
+          next: ({ data, errors }) => (errors ? reject(errors) : messages.push(data!.exportProgress)),
+          error: reject,
+          complete: resolveDone,
+        },
+      );
+    });
+  } finally {
+    await client.dispose();
+  }
+  return messages;
 }
 
 function expectManifestAndDigest(members: Array<{ name: string; bytes: Buffer }>): void {

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { JobName, JobQueue, ClaimedJob } from '../../../src/core/queue/jobQueue.js';
 import { ExportStatus, GalleryStatus, PackStatus, RunStatus } from '../../../src/generated/prisma/enums.js';
+import { failAbandonedExport } from './exports/exportDatasetJob.js';
 import { settleGallery } from '../../../src/core/galleries/galleryLifecycle.js';
 import { settlePack } from '../../../src/core/packs/packLifecycle.js';
 import { failAbandonedAudit } from './audit/auditState.js';
@@ -71,14 +72,7 @@ export class Worker {
       this.services.log.error({ runId, shardId, reason: message }, 'run failed: its job has no retries left');
     }
     for (const { exportId, message } of await this.queue.abandonedExports()) {
-      await this.services.prisma.datasetExport.update({
-        where: { id: exportId },
-        data: {
-          status: ExportStatus.FAILED,
-          error: `job failed after ${attempts} attempts: ${message}`,
-          finishedAt: new Date(),
-        },
-      });
+      await failAbandonedExport(this.services, exportId, `job failed after ${attempts} attempts: ${message}`);
       this.services.log.error({ exportId, reason: message }, 'export failed: its job has no retries left');
     }
     for (const { exportId, message } of await this.queue.abandonedProvenanceExports()) {

@@ -17,6 +17,8 @@ export interface Config {
   corsOrigins: string[];
   queue: QueueSettings;
   openLineage: OpenLineageSettings;
+  /** A dataset export saves what it has written every this many images, for a retried job to resume from. */
+  exportCheckpointImages: number;
   /** NODE_ENV=development: error messages and stacks of server faults go to clients too. */
   exposeErrorDetails: boolean;
 }
@@ -122,6 +124,7 @@ export function loadConfig(env: Environment = process.env, overrides: ConfigOver
       retryMs: read.integer('OPENLINEAGE_RETRY_MS', 1000, 10, 3_600_000),
       maxRetryMs: read.integer('OPENLINEAGE_MAX_RETRY_MS', 300_000, 10, 86_400_000),
     },
+    exportCheckpointImages: read.integer('BROWNIAN_EXPORT_CHECKPOINT_IMAGES', 512, 1, 1_000_000),
     exposeErrorDetails: env.NODE_ENV === 'development',
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../db/client.js';
-import type { ExportFormat } from '../../generated/prisma/enums.js';
+import { ExportStatus, type ExportFormat } from '../../generated/prisma/enums.js';
+import { writeExportStatus } from './exportLifecycle.js';
 import type * as db from '../../generated/prisma/client.js';
 import { isUuid, type DatasetExportId } from '../ids/ids.js';
 import { JobName, type JobQueue } from '../queue/jobQueue.js';
@@ -69,11 +70,10 @@ export async function requestExport(
   try {
     await queue.enqueue(JobName.datasetExport, { exportId: row.id as DatasetExportId }, row.id);
   } catch (error) {
-    const failed = await prisma.datasetExport.update({
-      where: { id: row.id },
-      data: { status: 'FAILED', error: `could not be queued: ${(error as Error).message}`, finishedAt: new Date() },
+    const failed = await writeExportStatus(prisma, row.id as DatasetExportId, ExportStatus.FAILED, {
+      error: `could not be queued: ${(error as Error).message}`,
     });
-    return { export: failed };
+    return { export: failed ?? row };
   }
   return { export: row };
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger.js';
 import { listenForNotifications, type NotificationListener } from './notificationListener.js';
 import { auditEventChannel, type AuditProgressEvent } from './auditEvents.js';
 import { EventFeed } from './eventFeed.js';
+import { exportEventChannel, type ExportProgressEvent } from './exportEvents.js';
 import { galleryEventChannel, type GalleryStatusEvent } from './galleryEvents.js';
 import { packEventChannel, type PackStatusEvent } from './packEvents.js';
 import { runEventChannel, type RunEvent } from './runEvents.js';
@@ -30,6 +31,16 @@ export type RunCatchUp = (request: CatchUpRequest) => Promise<RunEvent[]>;
 /** The current state of audits someone watches, read after a lost connection came back. */
 export type AuditCatchUp = (auditIds: string[]) => Promise<AuditProgressEvent[]>;
 
+/** The current state of exports someone watches, read after a lost connection came back. */
+export type ExportCatchUp = (exportIds: string[]) => Promise<ExportProgressEvent[]>;
+
+/** How the hub reads back what a lost connection missed, per kind of event. */
+export interface CatchUps {
+  runs?: RunCatchUp;
+  audits?: AuditCatchUp;
+  exports?: ExportCatchUp;
+}
+
 interface Listener {
   runId: RunId | undefined;
   deliver(event: RunEvent): void;
@@ -48,14 +59,19 @@ export class EventHub {
   private readonly audits = new EventFeed<AuditProgressEvent>((event) => event.auditId);
   private readonly packs = new EventFeed<PackStatusEvent>((event) => event.packId);
   private readonly galleries = new EventFeed<GalleryStatusEvent>((event) => event.galleryId);
+  private readonly exports = new EventFeed<ExportProgressEvent>((event) => event.exportId);
 
-  async listen(pool: pg.Pool, log: Logger, catchUp?: RunCatchUp, auditCatchUp?: AuditCatchUp): Promise<void> {
-    const channels = [auditEventChannel, packEventChannel, galleryEventChannel, runEventChannel];
+  async listen(pool: pg.Pool, log: Logger, catchUps: CatchUps = {}): Promise<void> {
+    const channels = [auditEventChannel, packEventChannel, galleryEventChannel, exportEventChannel, runEventChannel];
     this.listener = await listenForNotifications(pool, channels, log, {
       onNotification: (channel, payload) => {
         try {
           if (channel === galleryEventChannel) {
             this.galleries.publish(JSON.parse(payload) as GalleryStatusEvent);
+            return;
+          }
+          if (channel === exportEventChannel) {
+            this.exports.publish(JSON.parse(payload) as ExportProgressEvent);
             return;
           }
           const topic =
@@ -71,8 +87,12 @@ export class EventHub {
       },
       onResumed: async (lostAt) => {
         const audits = this.audits.subjects();
-        if (auditCatchUp && audits.length > 0)
-          for (const event of await auditCatchUp(audits)) this.audits.publish(event);
+        if (catchUps.audits && audits.length > 0)
+          for (const event of await catchUps.audits(audits)) this.audits.publish(event);
+        const exports = this.exports.subjects();
+        if (catchUps.exports && exports.length > 0)
+          for (const event of await catchUps.exports(exports)) this.exports.publish(event);
+        const catchUp = catchUps.runs;
         if (!catchUp || this.listeners.size === 0) return;
         const runs = new Map<RunId, number>();
         let allRuns = false;
@@ -114,6 +134,11 @@ export class EventHub {
   /** Progress of one audit, in arrival order. */
   auditEvents(auditId: string): AsyncIterableIterator<AuditProgressEvent> {
     return this.audits.subscribe(auditId);
+  }
+
+  /** Status and progress of one dataset export, in arrival order. */
+  exportEvents(exportId: string): AsyncIterableIterator<ExportProgressEvent> {
+    return this.exports.subscribe(exportId);
   }
 
   /** Status changes of one gallery made from images, in arrival order. */
@@ -164,6 +189,7 @@ export class EventHub {
     this.audits.clear();
     this.packs.clear();
     this.galleries.clear();
+    this.exports.clear();
     await this.listener?.stop();
     this.listener = undefined;
   }

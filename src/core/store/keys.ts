@@ -55,6 +55,21 @@ export function shardCheckpointKey(runId: string, shardIndex: number): string {
   return `runs/${runId}/shards/${shardIndex}/checkpoint.bin`;
 }
 
+/** What an unfinished dataset export has saved so far (checkpoint and spool parts), removed when it ends. */
+export function exportWorkPrefix(exportId: string): string {
+  return `exports/${exportId}/`;
+}
+
+/** An unfinished export's checkpoint: how many images its saved spool parts hold, and its format's state. */
+export function exportCheckpointKey(exportId: string): string {
+  return `${exportWorkPrefix(exportId)}checkpoint.json`;
+}
+
+/** Part `index` of an unfinished export's spool: the bytes it wrote between two checkpoints. */
+export function exportSpoolPartKey(exportId: string, index: number): string {
+  return `${exportWorkPrefix(exportId)}spool-${index.toString().padStart(6, '0')}`;
+}
+
 export type RunFileKind = 'latents' | 'embeddings';
 
 /** A finished run's latents or embeddings as one little-endian float32 file, one row per identity or sample. */

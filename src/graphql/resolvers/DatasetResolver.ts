@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
 import { createDataset } from '../../core/datasets/createDataset.js';
 import { requestExport } from '../../core/datasets/requestExport.js';
@@ -12,7 +12,8 @@ import { badUserInput } from '../errors.js';
 import { ExportOptionsInput } from '../inputs/ExportOptionsInput.js';
 import { toDataset, toDatasetExport, toRun } from '../mappers.js';
 import { DatasetConnection } from '../types/Connections.js';
-import { Dataset, DatasetExport } from '../types/Dataset.js';
+import { Dataset, DatasetExport, ExportProgress } from '../types/Dataset.js';
+import { exportProgressStream } from '../exportProgressStream.js';
 import { ExportFormat } from '../types/enums.js';
 import { Run } from '../types/Run.js';
 
@@ -110,6 +111,17 @@ export class DatasetExportResolver {
       where: { id: parseId<DatasetExportId>(id, 'id') },
     });
     return row ? toDatasetExport(row) : null;
+  }
+
+  @Subscription(() => ExportProgress, {
+    description:
+      'The export as it is now, then each change of status and progress, in order; completes after the final status ' +
+      '(at once for a finished export). An unknown export is a NOT_FOUND error',
+    subscribe: ({ args, context }) =>
+      exportProgressStream(context as GraphQLContext, parseId<DatasetExportId>(String(args.id), 'id')),
+  })
+  exportProgress(@Root() event: ExportProgress, @Arg('id', () => ID) _id: string): ExportProgress {
+    return event;
   }
 
   @FieldResolver(() => String, {

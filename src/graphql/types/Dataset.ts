@@ -72,3 +72,21 @@ export class DatasetExport {
   @Field(() => GraphQLDateTime, { nullable: true })
   finishedAt!: Date | null;
 }
+
+@ObjectType({ description: "An export's status and progress, pushed to exportProgress subscribers" })
+export class ExportProgress {
+  @Field(() => ID)
+  exportId!: string;
+
+  @Field(() => ExportStatus)
+  status!: ExportStatus;
+
+  @Field(() => Int, { description: 'Images written; a resumed export restarts the count from its checkpoint' })
+  done!: number;
+
+  @Field(() => Int)
+  total!: number;
+
+  @Field(() => String, { nullable: true })
+  error!: string | null;
+}

@@ -74,15 +74,17 @@ describe('EventHub', () => {
   it('reads back the state of watched audits when its connection comes back, since their events were lost', async () => {
     const asked: string[][] = [];
     const auditHub = new EventHub();
-    await auditHub.listen(pool, createLogger('silent'), undefined, async (auditIds) => {
-      asked.push(auditIds);
-      return auditIds.map((auditId) => ({
-        auditId: auditId as AuditId,
-        status: 'RUNNING',
-        shardsDone: 2,
-        shardCount: 3,
-        error: null,
-      }));
+    await auditHub.listen(pool, createLogger('silent'), {
+      audits: async (auditIds) => {
+        asked.push(auditIds);
+        return auditIds.map((auditId) => ({
+          auditId: auditId as AuditId,
+          status: 'RUNNING',
+          shardsDone: 2,
+          shardCount: 3,
+          error: null,
+        }));
+      },
     });
     const watched = auditHub.auditEvents('audit-x');
     try {

@@ -44,6 +44,11 @@ function padding(size: number): Buffer {
   return Buffer.alloc((block - (size % block)) % block);
 }
 
+/** One member's bytes as they stand in an archive: header, contents, padding. */
+export function tarEntry(name: string, bytes: Uint8Array): Buffer {
+  return Buffer.concat([tarHeader(name, bytes.byteLength), Buffer.from(bytes), padding(bytes.byteLength)]);
+}
+
 /** Writes a tar archive member by member to a stream, honouring its back-pressure. */
 export class TarWriter {
   constructor(private readonly out: Writable) {}
@@ -59,6 +64,11 @@ export class TarWriter {
     await this.write(tarHeader(name, size));
     for await (const chunk of createReadStream(path)) await this.write(chunk as Buffer);
     await this.write(padding(size));
+  }
+
+  /** Members already in tar form (tarEntry's bytes, one after another), copied from a file as they are. */
+  async addEntries(path: string): Promise<void> {
+    for await (const chunk of createReadStream(path)) await this.write(chunk as Buffer);
   }
 
   /** Two zero blocks end the archive; then the stream is closed. */
