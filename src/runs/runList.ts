@@ -25,9 +25,14 @@ export type SortDirection = 'ASC' | 'DESC';
  */
 export const notYet = 1e15;
 
-/** Numeric keys are float8 and text keys text, so a cursor's value compares exactly as the ORDER BY does. */
-const sortKeys: Record<RunOrderField, { sql: Prisma.Sql; type: 'number' | 'text' }> = {
-  CREATED_AT: { sql: Prisma.sql`EXTRACT(EPOCH FROM r."createdAt")::float8`, type: 'number' },
+export type SortKeyType = 'timestamp' | 'number' | 'text';
+
+/**
+ * Numeric keys are float8 and text keys text, so a cursor's value compares exactly as the ORDER BY
+ * does; the creation time stays the bare column, so the default order reads the (createdAt, id) index.
+ */
+const sortKeys: Record<RunOrderField, { sql: Prisma.Sql; type: SortKeyType }> = {
+  CREATED_AT: { sql: Prisma.sql`r."createdAt"`, type: 'timestamp' },
   STARTED_AT: {
     sql: Prisma.sql`COALESCE(EXTRACT(EPOCH FROM r."startedAt")::float8, ${notYet}::float8)`,
     type: 'number',
@@ -47,7 +52,7 @@ const sortKeys: Record<RunOrderField, { sql: Prisma.Sql; type: 'number' | 'text'
   },
 };
 
-export function sortKeyType(field: RunOrderField): 'number' | 'text' {
+export function sortKeyType(field: RunOrderField): SortKeyType {
   return sortKeys[field].type;
 }
 
@@ -64,13 +69,13 @@ export interface RunOrder {
   direction: SortDirection;
 }
 
-/** A cursor's position: the sort key of the row it names, and that row's id to break ties. */
+/** A cursor's position: the sort key of the row it names (a timestamp as its ISO string), and that row's id to break ties. */
 export interface RunPosition {
   key: number | string;
   id: string;
 }
 
-export type RunListRow = Run & { sortKey: number | string };
+export type RunListRow = Run & { sortKey: number | string | Date };
 
 function whereOf(filter: RunListFilter): Prisma.Sql {
   const conditions: Prisma.Sql[] = [Prisma.sql`TRUE`];
@@ -117,6 +122,19 @@ export async function listRuns(
   return { rows, totalCount: count?.count ?? 0 };
 }
 
-function cursorValue(type: 'number' | 'text', value: number | string): Prisma.Sql {
-  return type === 'number' ? Prisma.sql`${value}::float8` : Prisma.sql`${value}::text`;
+function cursorValue(type: SortKeyType, value: number | string): Prisma.Sql {
+  switch (type) {
+    case 'number':
+      return Prisma.sql`${value}::float8`;
+    case 'text':
+      return Prisma.sql`${value}::text`;
+    case 'timestamp':
+      // The column holds UTC without a zone; the ISO string's Z is dropped by the cast, as it should be.
+      return Prisma.sql`${value}::timestamp(3)`;
+  }
+}
+
+/** The sort key as a cursor carries it. */
+export function cursorKey(row: RunListRow): number | string {
+  return row.sortKey instanceof Date ? row.sortKey.toISOString() : row.sortKey;
 }

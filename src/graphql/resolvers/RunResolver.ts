@@ -5,13 +5,13 @@ import type { ModelPackId, RunId } from '../../core/ids/ids.js';
 import { runFile } from '../../exports/runFiles.js';
 import { checkpointKey, type RunFileKind } from '../../core/store/keys.js';
 import { parseId } from '../args.js';
-import { pageOf, pageRequest } from '../connections.js';
+import { pageOf, pageRequest, type CursorPart } from '../connections.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
 import { defaultDownloadSeconds, downloadUrl } from '../downloads.js';
 import { badUserInput, conflict, notFound } from '../errors.js';
 import { RunFilter } from '../inputs/RunFilter.js';
 import { OrderDirection, RunOrder } from '../inputs/RunOrder.js';
-import { listRuns, RunOrderField, sortKeyType } from '../../runs/runList.js';
+import { cursorKey, listRuns, RunOrderField, sortKeyType, type SortKeyType } from '../../runs/runList.js';
 import { ConnectionArguments } from '../types/ConnectionArgs.js';
 import { toIdentity, toModelPack, toRun, toRunIteration, toRunShard, toSample } from '../mappers.js';
 import { IdentityConnection, RunConnection, SampleConnection } from '../types/Connections.js';
@@ -19,6 +19,8 @@ import { RunIteration } from '../types/IterationStats.js';
 import { DownloadUrl } from '../types/DownloadUrl.js';
 import { ModelPack } from '../types/ModelPack.js';
 import { Run, RunShard } from '../types/Run.js';
+
+const cursorParts: Record<SortKeyType, CursorPart> = { timestamp: 'timestamp', number: 'finite', text: 'text' };
 
 @Resolver(() => Run)
 export class RunResolver {
@@ -36,7 +38,7 @@ export class RunResolver {
       direction: orderBy?.direction ?? OrderDirection.DESC,
     };
     // A cursor names its order's column, so one taken under another order is refused rather than misread.
-    const request = pageRequest(page, ['text', sortKeyType(order.field) === 'number' ? 'finite' : 'text', 'id']);
+    const request = pageRequest(page, ['text', cursorParts[sortKeyType(order.field)], 'id']);
     const [field, key, id] = request.cursor ?? [];
     if (request.cursor && field !== order.field) {
       throw badUserInput([
@@ -61,7 +63,7 @@ export class RunResolver {
       request.cursor ? { key: key!, id: String(id) } : undefined,
     );
     for (const row of rows) context.loaders.run.prime(row.id, row);
-    const connection = pageOf(rows, request, totalCount, (row) => [order.field, row.sortKey, row.id]);
+    const connection = pageOf(rows, request, totalCount, (row) => [order.field, cursorKey(row), row.id]);
     return { ...connection, edges: connection.edges.map((edge) => ({ cursor: edge.cursor, node: toRun(edge.node) })) };
   }
 
