@@ -67,18 +67,81 @@ def unfuse_stylegan3(G):
         return
 
     def modulated_conv2d(x, w, s, demodulate=True, padding=0, input_gain=None):
-        batch_size = int(x.shape[0])
+        # No int(x.shape[0]): a batch read into Python would be traced as a constant and fix the export's batch.
         if demodulate:
             w = w * w.square().mean([1, 2, 3], keepdim=True).rsqrt()
             s = s * s.square().mean().rsqrt()
-        scale = s if input_gain is None else s * input_gain.expand(batch_size, -1)
-        x = torch.nn.functional.conv2d(x * scale.reshape(batch_size, -1, 1, 1), w.to(x.dtype), padding=padding)
+        # input_gain is a scalar (the layer's magnitude_ema.rsqrt()): broadcasting is NVlabs' expand(batch, channels).
+        scale = s if input_gain is None else s * input_gain
+        x = torch.nn.functional.conv2d(x * scale.unsqueeze(2).unsqueeze(3), w.to(x.dtype), padding=padding)
         if demodulate:
             dcoefs = ((w.unsqueeze(0) * s.unsqueeze(1).unsqueeze(3).unsqueeze(4)).square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()
-            x = x * dcoefs.reshape(batch_size, -1, 1, 1)
+            x = x * dcoefs.unsqueeze(2).unsqueeze(3)
         return x
 
     module.modulated_conv2d = modulated_conv2d
+
+
+def pairs(value, count):
+    """NVlabs' _parse_scaling (count 2) and _parse_padding (count 4)."""
+    if isinstance(value, int):
+        return [value] * count
+    value = [int(v) for v in value]
+    return [value[0], value[0], value[1], value[1]] if count == 4 and len(value) == 2 else value
+
+
+def upfirdn2d_export(x, f, up=1, down=1, padding=0, flip_filter=False, gain=1):
+    """NVlabs' _upfirdn2d_ref (StyleGAN3's filtered_lrelu, upsample2d, downsample2d, filter2d on CPU) with the sizes it
+    reads from x.shape made Python ints and the filter flipped by a gather. Traced as written, the sizes become graph
+    values, so torch.onnx loses the filter's shape ("convolution for kernel of unknown shape"), and Tensor.flip is a
+    step -1 Slice that it cannot fold. The batch stays dynamic (reshape to -1)."""
+    if f is None:
+        f = torch.ones([1, 1], dtype=torch.float32, device=x.device)
+    num_channels, in_height, in_width = [int(v) for v in x.shape[1:]]
+    upx, upy = pairs(up, 2)
+    downx, downy = pairs(down, 2)
+    padx0, padx1, pady0, pady1 = pairs(padding, 4)
+    x = x.reshape([-1, num_channels, in_height, 1, in_width, 1])
+    x = torch.nn.functional.pad(x, [0, upx - 1, 0, 0, 0, upy - 1])
+    x = x.reshape([-1, num_channels, in_height * upy, in_width * upx])
+    x = torch.nn.functional.pad(x, [max(padx0, 0), max(padx1, 0), max(pady0, 0), max(pady1, 0)])
+    height, width = int(x.shape[2]), int(x.shape[3])
+    x = x[:, :, max(-pady0, 0): height - max(-pady1, 0), max(-padx0, 0): width - max(-padx1, 0)]
+    f = (f * (gain ** (f.ndim / 2))).to(x.dtype)
+    if not flip_filter:
+        for d in range(f.ndim):
+            f = f.index_select(d, torch.arange(int(f.shape[d]) - 1, -1, -1, device=f.device))
+    f = f[None, None].repeat([num_channels, 1] + [1] * f.ndim)
+    if f.ndim == 4:
+        x = torch.nn.functional.conv2d(x, f, groups=num_channels)
+    else:
+        x = torch.nn.functional.conv2d(x, f.unsqueeze(2), groups=num_channels)
+        x = torch.nn.functional.conv2d(x, f.unsqueeze(3), groups=num_channels)
+    return x[:, :, ::downy, ::downx]
+
+
+def exportable_upfirdn2d():
+    """Every loaded module holding NVlabs' _upfirdn2d_ref (torch_utils.ops.upfirdn2d) gets the traceable form."""
+    for module in list(sys.modules.values()):
+        if callable(getattr(module, '_upfirdn2d_ref', None)):
+            module._upfirdn2d_ref = upfirdn2d_export
+
+
+def exportable_affine_grid():
+    """torch.onnx (opset < 20) cannot export affine_grid, which StyleGAN3's SynthesisInput calls with a constant theta.
+    The same grid as matrix products of constants traces to nodes that constant folding removes."""
+    def affine_grid(theta, size, align_corners=None):
+        n, _, h, w = [int(v) for v in size]
+
+        def axis(k):
+            r = torch.arange(k, dtype=theta.dtype, device=theta.device)
+            return 2 * r / max(k - 1, 1) - 1 if align_corners else (2 * r + 1) / k - 1
+
+        ys, xs = torch.meshgrid(axis(h), axis(w), indexing='ij')
+        base = torch.stack([xs, ys, torch.ones_like(xs)], dim=-1).reshape(1, h * w, 3)
+        return (base @ theta.transpose(1, 2)).reshape(theta.shape[0], h, w, 2).expand(n, h, w, 2)
+
+    torch.nn.functional.affine_grid = affine_grid
 
 
 class SynthesisExport(nn.Module):
@@ -213,6 +276,8 @@ def main():
     torch.manual_seed(0)
     pack = PackFolder(args.out)
     G = load_generator(args.network, args.code)
+    exportable_affine_grid()
+    exportable_upfirdn2d()
     if args.fused_batch is None:
         unfuse_stylegan3(G)
     conditional = getattr(G, 'c_dim', 0) > 0

@@ -14,6 +14,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'brownian-export-'));
   await makeNetworks({ generator: file('g.pkl'), recognizer: file('r.pt'), seed: 1 });
   await makeNetworks({ generator: file('camera.pkl'), conditional: true, seed: 2 });
+  await makeNetworks({ generator: file('sg3.pkl'), stylegan3: true, seed: 4 });
 }, 180_000);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -109,6 +110,21 @@ describe('tools/export/make_pack.py', () => {
     await expect(
       PackModel.open(loaded, { batchSize: 1, device: 'cpu', generatorInputs: { camera: [1, 2] } }),
     ).rejects.toThrow(/generatorInputs.camera: expected 25 finite numbers, got 2/);
+  }, 300_000);
+
+  it('exports a StyleGAN3 generator (Fourier features under a w-dependent transform, filtered lrelu), matching torch', async () => {
+    const pack = file('sg3');
+    await exportPack(pack, file('sg3.pkl'), file('r.pt'), 'tiny', 32, ['--crop', '2,2,12,12']);
+    const report = await checkAgainstTorch(pack, 3);
+    expectMatchesTorch(report);
+    expect(report.dims).toMatchObject({ latentDim: 16, numWs: 4, image: [3, 16, 16], embeddingDim: 32 });
+    // The ops whose gradient rules StyleGAN3 needs are in the differentiated generator, each with its rule.
+    const generator = report.models.find((m) => m.role === 'generator')!;
+    for (const op of ['Sin', 'ScatterND']) {
+      const report = generator.ops.find((o) => o.opType === op);
+      expect(report, op).toMatchObject({ hasGradient: true });
+      expect(report!.onGradientPath, op).toBeGreaterThan(0);
+    }
   }, 300_000);
 
   it('keeps a fused export usable at its batch, and pack check says how to re-export it when the batch is not declared', async () => {

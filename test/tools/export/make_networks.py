@@ -1,4 +1,4 @@
-"""Writes randomly initialised networks for the export tests: a StyleGAN2-ADA-structured network pickle
+"""Writes randomly initialised networks for the export tests: a StyleGAN2-ADA- or StyleGAN3-structured network pickle
 ({'G_ema': G}, as NVlabs' training loop saves) and an arcface_torch-structured recognizer state dict."""
 import argparse
 import os
@@ -9,6 +9,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'networks'))
 import tiny_stylegan  # noqa: E402
+import tiny_stylegan3  # noqa: E402
 from backbones import get_model  # noqa: E402
 
 
@@ -28,6 +29,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--generator', help='write a network pickle here')
     parser.add_argument('--conditional', action='store_true', help='EG3D-style camera conditioning')
+    parser.add_argument('--stylegan3', action='store_true', help="StyleGAN3's structure (networks_stylegan3.py)")
     parser.add_argument('--recognizer', help='write a recognizer state dict here')
     parser.add_argument('--arch', default='tiny')
     parser.add_argument('--embedding', type=int, default=32)
@@ -35,7 +37,15 @@ def main():
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     if args.generator:
-        G = tiny_stylegan.Generator(conditional=args.conditional).eval()
+        if args.stylegan3:
+            G = tiny_stylegan3.Generator().eval()
+            # As after training: the input transform depends on w (its affine starts at zero weights), and each
+            # layer's input magnitude estimate is away from 1.
+            G.synthesis.input.affine.weight.data.copy_(torch.randn(G.synthesis.input.affine.weight.shape) * 0.5)
+            for name in G.synthesis.layer_names:
+                getattr(G.synthesis, name).magnitude_ema.fill_(float(torch.rand([]) + 0.5))
+        else:
+            G = tiny_stylegan.Generator(conditional=args.conditional).eval()
         G.mapping.w_avg.copy_(torch.randn(G.w_dim) * 0.3)
         with open(args.generator, 'wb') as f:
             pickle.dump({'G_ema': G}, f)

@@ -19,10 +19,12 @@ async function python3(args: string[]): Promise<string> {
   return stdout;
 }
 
-/** Randomly initialised networks of the same code structure as StyleGAN2-ADA and arcface_torch's iResNet. */
+/** Randomly initialised networks of the same code structure as StyleGAN2-ADA or StyleGAN3 and arcface_torch's iResNet. */
 export async function makeNetworks(options: {
   generator?: string;
   conditional?: boolean;
+  /** StyleGAN3's structure (networks_stylegan3.py) instead of StyleGAN2-ADA's. */
+  stylegan3?: boolean;
   recognizer?: string;
   arch?: string;
   embedding?: number;
@@ -31,6 +33,7 @@ export async function makeNetworks(options: {
   const args = [join(here, 'make_networks.py'), '--seed', String(options.seed)];
   if (options.generator) args.push('--generator', options.generator);
   if (options.conditional) args.push('--conditional');
+  if (options.stylegan3) args.push('--stylegan3');
   if (options.recognizer)
     args.push(
       '--recognizer',

@@ -91,6 +91,8 @@ const cases: Case[] = [
   { name: 'Relu', inputs: (r) => [signed(r, 'x', [8])], wrt: ['x'], build: (b) => b.op('Relu', ['x']) },
   { name: 'Sigmoid', inputs: (r) => [signed(r, 'x', [8])], wrt: ['x'], build: (b) => b.op('Sigmoid', ['x']) },
   { name: 'Tanh', inputs: (r) => [signed(r, 'x', [8])], wrt: ['x'], build: (b) => b.op('Tanh', ['x']) },
+  { name: 'Sin', inputs: (r) => [signed(r, 'x', [8])], wrt: ['x'], build: (b) => b.op('Sin', ['x']) },
+  { name: 'Cos', inputs: (r) => [signed(r, 'x', [8])], wrt: ['x'], build: (b) => b.op('Cos', ['x']) },
   {
     name: 'LeakyRelu',
     inputs: (r) => [signed(r, 'x', [8])],
@@ -438,6 +440,19 @@ const cases: Case[] = [
         count_include_pad: 1,
         ceil_mode: 1,
       }),
+  },
+  {
+    // StyleGAN3's m[:, 0, 1] = -t[:, 1]: a batch of rows written into a matrix that depends on the input too.
+    name: 'ScatterND into a differentiable tensor',
+    inputs: (r) => [signed(r, 'm', [2, 3, 3]), signed(r, 't', [2])],
+    wrt: ['m', 't'],
+    build: (b) => b.op('ScatterND', ['m', b.constantInt64([0, 0, 1, 1, 0, 1], [2, 3]), 't']),
+  },
+  {
+    name: 'ScatterND of whole rows',
+    inputs: (r) => [signed(r, 'm', [4, 3]), signed(r, 'u', [2, 3])],
+    wrt: ['m', 'u'],
+    build: (b) => b.op('ScatterND', ['m', b.constantInt64([3, 1], [2, 1]), 'u']),
   },
   {
     name: 'GlobalAveragePool',

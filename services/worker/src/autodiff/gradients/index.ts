@@ -7,6 +7,7 @@ import { Clip } from './Clip.js';
 import { Concat } from './Concat.js';
 import { Conv } from './Conv.js';
 import { ConvTranspose } from './ConvTranspose.js';
+import { Cos } from './Cos.js';
 import { Div } from './Div.js';
 import { Dropout } from './Dropout.js';
 import { Exp } from './Exp.js';
@@ -31,8 +32,10 @@ import { ReduceMean } from './ReduceMean.js';
 import { ReduceSum } from './ReduceSum.js';
 import { Relu } from './Relu.js';
 import { Reshape } from './Reshape.js';
+import { ScatterND } from './ScatterND.js';
 import { Resize } from './Resize.js';
 import { Sigmoid } from './Sigmoid.js';
+import { Sin } from './Sin.js';
 import { Slice } from './Slice.js';
 import { Split } from './Split.js';
 import { Sqrt } from './Sqrt.js';
@@ -53,6 +56,7 @@ export const GRADIENTS: Readonly<Record<string, GradientRule>> = {
   Concat,
   Conv,
   ConvTranspose,
+  Cos,
   Div,
   Dropout,
   Exp,
@@ -77,8 +81,10 @@ export const GRADIENTS: Readonly<Record<string, GradientRule>> = {
   ReduceSum,
   Relu,
   Reshape,
+  ScatterND,
   Resize,
   Sigmoid,
+  Sin,
   Slice,
   Split,
   Sqrt,
