@@ -459,3 +459,26 @@ export const rerunWithExclusionMutation = gql`
     }
   }
 `;
+
+export const exportProgressSubscription = gql`
+  subscription ExportProgress($id: ID!) {
+    exportProgress(id: $id) {
+      exportId
+      status
+      done
+      total
+      error
+    }
+  }
+`;
+
+export const galleryStatusSubscription = gql`
+  subscription GalleryStatus($id: ID!) {
+    galleryStatus(id: $id) {
+      galleryId
+      status
+      error
+      subjectCount
+    }
+  }
+`;

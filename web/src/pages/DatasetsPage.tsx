@@ -1,7 +1,13 @@
-import { useEffect, useState, type FormEvent } from 'react';
-import { useMutation, useQuery } from 'urql';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
-import { createDatasetMutation, datasetsQuery, exportDatasetMutation, succeededRunsQuery } from '../api/documents';
+import {
+  createDatasetMutation,
+  datasetsQuery,
+  exportDatasetMutation,
+  exportProgressSubscription,
+  succeededRunsQuery,
+} from '../api/documents';
 import { nodes, type Connection, type RunKind, type RunRef } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
 import { StatusBadge } from '../components/StatusBadge';
@@ -37,20 +43,11 @@ interface Dataset {
   exports: DatasetExport[];
 }
 
-/** Exports report progress by their done count only: the page reads them again this often while one is unfinished. */
-const exportPollMs = 1500;
-
 /** Datasets frozen from finished runs, their exports with progress and downloads; operators create and export. */
 export function DatasetsPage({ role }: { role: Role }) {
   const [{ data, error }, refetch] = useQuery<{ datasets: Connection<Dataset> }>({ query: datasetsQuery });
   const datasets = nodes(data?.datasets);
-  const unfinished = datasets.some((d) => d.exports.some((e) => e.status === 'QUEUED' || e.status === 'RUNNING'));
-  useEffect(() => {
-    if (!unfinished) return;
-    const timer = setInterval(() => refetch({ requestPolicy: 'network-only' }), exportPollMs);
-    return () => clearInterval(timer);
-  }, [unfinished, refetch]);
-  const reload = () => refetch({ requestPolicy: 'network-only' });
+  const reload = useCallback(() => refetch({ requestPolicy: 'network-only' }), [refetch]);
 
   return (
     <section>
@@ -106,13 +103,11 @@ export function DatasetsPage({ role }: { role: Role }) {
                   <td>
                     <code>{JSON.stringify(item.options)}</code>
                   </td>
-                  <td title={item.error ?? undefined}>
-                    <StatusBadge status={item.status} />
-                    {item.error && <div className="error small">{item.error}</div>}
-                  </td>
-                  <td>
-                    <progress max={item.total || 1} value={item.done} /> {item.done}/{item.total}
-                  </td>
+                  {item.status === 'QUEUED' || item.status === 'RUNNING' ? (
+                    <LiveProgress exportId={item.id} onSettled={reload} />
+                  ) : (
+                    <Progress status={item.status} done={item.done} total={item.total} error={item.error} />
+                  )}
                   <td className="num">{item.size === null ? '—' : formatBytes(item.size)}</td>
                   <td>{item.sha256 ? <code>{item.sha256.slice(0, 12)}</code> : '—'}</td>
                   <td>{item.downloadUrl ? <a href={item.downloadUrl}>download .tar</a> : '—'}</td>
@@ -234,4 +229,49 @@ function NewExport({ datasetId, onQueued }: { datasetId: string; onQueued: () =>
       <ErrorBox error={state.error} />
     </form>
   );
+}
+
+interface ExportProgressEvent {
+  exportId: string;
+  status: ExportStatus;
+  done: number;
+  total: number;
+  error: string | null;
+}
+
+/** The status and progress cells of an export. */
+function Progress({ status, done, total, error }: Omit<ExportProgressEvent, 'exportId'>) {
+  return (
+    <>
+      <td title={error ?? undefined}>
+        <StatusBadge status={status} />
+        {error && <div className="error small">{error}</div>}
+      </td>
+      <td>
+        <progress max={total || 1} value={done} /> {done}/{total}
+      </td>
+    </>
+  );
+}
+
+/**
+ * An unfinished export follows exportProgress (its state now, then each change); once it settles the
+ * datasets are read again for what only a finished export has (size, sha256, download URL).
+ */
+function LiveProgress({ exportId, onSettled }: { exportId: string; onSettled: () => void }) {
+  const [{ data, error }] = useSubscription<{ exportProgress: ExportProgressEvent }, ExportProgressEvent | null>(
+    { query: exportProgressSubscription, variables: { id: exportId } },
+    (_previous, event) => event.exportProgress,
+  );
+  const settled = data?.status === 'SUCCEEDED' || data?.status === 'FAILED';
+  useEffect(() => {
+    if (settled) onSettled();
+  }, [settled, onSettled]);
+  if (error)
+    return (
+      <td colSpan={2}>
+        <ErrorBox error={error} />
+      </td>
+    );
+  return data ? <Progress {...data} /> : <Progress status="QUEUED" done={0} total={0} error={null} />;
 }

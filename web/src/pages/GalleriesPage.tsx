@@ -1,29 +1,21 @@
-import { useEffect, useState, type FormEvent } from 'react';
-import { useClient, useMutation, useQuery } from 'urql';
-import { createGalleryMutation, galleriesQuery, modelPacksQuery } from '../api/documents';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useClient, useMutation, useQuery, useSubscription } from 'urql';
+import { createGalleryMutation, galleriesQuery, galleryStatusSubscription, modelPacksQuery } from '../api/documents';
 import { nodes, type Connection, type Gallery, type ModelPack } from '../api/types';
 import { uploadFile } from '../api/upload';
 import { ErrorBox } from '../components/ErrorBox';
 import { StatusBadge } from '../components/StatusBadge';
 import { formatDate } from '../format';
 
-/** A new gallery is read by a worker: the page reads the list again this often until none is PENDING. */
-const pendingPollMs = 1500;
-
 /** Galleries of real-face embeddings (auditors and admins only), and a form that makes one from an upload. */
 export function GalleriesPage() {
   const [{ data, error }, refetch] = useQuery<{ galleries: Connection<Gallery> }>({ query: galleriesQuery });
   const galleries = nodes(data?.galleries);
-  const pending = galleries.some((gallery) => gallery.status === 'PENDING');
-  useEffect(() => {
-    if (!pending) return;
-    const timer = setInterval(() => refetch({ requestPolicy: 'network-only' }), pendingPollMs);
-    return () => clearInterval(timer);
-  }, [pending, refetch]);
+  const reload = useCallback(() => refetch({ requestPolicy: 'network-only' }), [refetch]);
   return (
     <section>
       <h1>Galleries</h1>
-      <NewGallery onCreated={() => refetch({ requestPolicy: 'network-only' })} />
+      <NewGallery onCreated={reload} />
       <ErrorBox error={error} />
       <table data-testid="galleries-table">
         <thead>
@@ -42,9 +34,12 @@ export function GalleriesPage() {
           {galleries.map((gallery) => (
             <tr key={gallery.id} data-gallery-id={gallery.id}>
               <td>{gallery.name}</td>
-              <td title={gallery.error ?? undefined}>
-                <StatusBadge status={gallery.status} />
-                {gallery.error && <div className="error small">{gallery.error}</div>}
+              <td>
+                {gallery.status === 'PENDING' ? (
+                  <LiveStatus galleryId={gallery.id} onSettled={reload} />
+                ) : (
+                  <Status status={gallery.status} error={gallery.error} />
+                )}
               </td>
               <td className="num">{gallery.subjectCount}</td>
               <td className="num">{gallery.impostorPairs}</td>
@@ -162,4 +157,33 @@ function NewGallery({ onCreated }: { onCreated: () => void }) {
       </form>
     </details>
   );
+}
+
+function Status({ status, error }: { status: string; error: string | null }) {
+  return (
+    <>
+      <StatusBadge status={status} />
+      {error && <div className="error small">{error}</div>}
+    </>
+  );
+}
+
+interface GalleryStatusEvent {
+  galleryId: string;
+  status: string;
+  error: string | null;
+}
+
+/** A PENDING gallery follows galleryStatus; once it settles the list is read again for its counts and digests. */
+function LiveStatus({ galleryId, onSettled }: { galleryId: string; onSettled: () => void }) {
+  const [{ data, error }] = useSubscription<{ galleryStatus: GalleryStatusEvent }, GalleryStatusEvent | null>(
+    { query: galleryStatusSubscription, variables: { id: galleryId } },
+    (_previous, event) => event.galleryStatus,
+  );
+  const settled = data !== undefined && data !== null && data.status !== 'PENDING';
+  useEffect(() => {
+    if (settled) onSettled();
+  }, [settled, onSettled]);
+  if (error) return <ErrorBox error={error} />;
+  return <Status status={data?.status ?? 'PENDING'} error={data?.error ?? null} />;
 }
