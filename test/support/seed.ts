@@ -7,7 +7,8 @@ import { jsonColumn } from '../../src/core/db/json.js';
 import type { IterationStatsRecord } from '../../src/core/stats/iterationStats.js';
 
 const spread = { min: 0.5, avg: 1, max: 1.5 };
-const seededStats: IterationStatsRecord = {
+/** Statistics of one iteration, as a worker would record them. */
+export const seededStats: IterationStatsRecord = {
   embeddingDistance: spread,
   distanceToReference: null,
   dtSpread: null,

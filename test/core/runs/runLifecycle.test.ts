@@ -11,7 +11,7 @@ import { packageRoot } from '../../../src/core/paths.js';
 import { cancelRun, failOrCancel, RunLifecycle } from '../../../src/core/runs/runLifecycle.js';
 import { RunKind, RunStatus } from '../../../src/generated/prisma/enums.js';
 import type * as db from '../../../src/generated/prisma/client.js';
-import { seedModelPack } from '../../support/seed.js';
+import { seededStats, seedModelPack } from '../../support/seed.js';
 import { createTestDatabase } from '../../support/testPlatform.js';
 
 let database: Database;
@@ -117,6 +117,83 @@ describe('RunLifecycle', () => {
     ).toEqual({
       outcome: 'not-found',
     });
+  });
+
+  it('stamps who ran a run and when: start on RUNNING, end and reason on FAILED', async () => {
+    const runId = await newRun();
+    const lifecycle = new RunLifecycle(database.prisma, database.pool, runId);
+    const running = (await lifecycle.markRunning(worker))!;
+    expect(running).toMatchObject({
+      status: RunStatus.RUNNING,
+      workerHost: 'test-host',
+      executionProvider: 'cpu',
+      codeVersion: 'test',
+      finishedAt: null,
+    });
+    expect(Math.abs(running.startedAt!.getTime() - Date.now())).toBeLessThan(60_000);
+    const failed = (await lifecycle.finish(RunStatus.FAILED, { error: 'boom', errorIteration: 2 }))!;
+    expect(failed).toMatchObject({ status: RunStatus.FAILED, error: 'boom', errorIteration: 2 });
+    expect(failed.finishedAt!.getTime()).toBeGreaterThanOrEqual(running.startedAt!.getTime());
+    expect(failed.startedAt).toEqual(running.startedAt);
+  });
+
+  it('records iterations, overwriting one recorded again, and announces each', async () => {
+    const runId = await newRun();
+    const lifecycle = new RunLifecycle(database.prisma, database.pool, runId);
+    await lifecycle.markRunning(worker);
+    const stats = (propIct: number) => ({ ...seededStats, propIct });
+    await lifecycle.recordIteration(0, 1, stats(0.1));
+    await lifecycle.recordIteration(1, 2, stats(0.2));
+    await lifecycle.recordIteration(1, 2, stats(0.3));
+    const rows = await database.prisma.runIteration.findMany({ where: { runId }, orderBy: { iteration: 'asc' } });
+    expect(rows.map((r) => [r.iteration, (r.stats as { propIct: number }).propIct])).toEqual([
+      [0, 0.1],
+      [1, 0.3],
+    ]);
+    expect((await database.prisma.run.findUniqueOrThrow({ where: { id: runId } })).iteration).toBe(2);
+    const events = (await eventsOf(runId, 4)).slice(1).map((h) => h.event);
+    expect(events.map((e) => [e.type, e.iteration, e.status, e.totalIterations])).toEqual([
+      ['iteration', 0, 'RUNNING', 3],
+      ['iteration', 1, 'RUNNING', 3],
+      ['iteration', 1, 'RUNNING', 3],
+    ]);
+    expect((events[2] as { stats: { propIct: number } }).stats.propIct).toBe(0.3);
+  });
+
+  it('succeeds a running run only, with its identities and summary in the same transaction', async () => {
+    const queued = await newRun();
+    const summary = { first: seededStats, last: seededStats, identities: 1 };
+    const identity = (runId: RunId) => ({
+      runId,
+      index: 0,
+      latent: new Uint8Array(16),
+      embedding: new Uint8Array(12),
+      imageKey: `sha256/${'0'.repeat(64)}`,
+      imageSha256: '0'.repeat(64),
+    });
+    const notStarted = new RunLifecycle(database.prisma, database.pool, queued);
+    expect(await notStarted.succeedWithIdentities([identity(queued)], summary)).toBeNull();
+    expect(await database.prisma.identity.count({ where: { runId: queued } })).toBe(0);
+
+    const runId = await newRun();
+    const lifecycle = new RunLifecycle(database.prisma, database.pool, runId);
+    await lifecycle.markRunning(worker);
+    // A reason left from an earlier attempt goes when the run succeeds.
+    await database.prisma.run.update({ where: { id: runId }, data: { error: 'crashed', errorIteration: 1 } });
+    const done = (await lifecycle.succeedWithIdentities([identity(runId)], summary))!;
+    expect(done).toMatchObject({ status: RunStatus.SUCCEEDED, error: null, errorIteration: null });
+    expect(done.finishedAt).not.toBeNull();
+    expect(done.summary).toEqual(JSON.parse(JSON.stringify(summary)));
+    expect(await database.prisma.identity.count({ where: { runId } })).toBe(1);
+  });
+
+  it('ends a run cancelled while queued at once, marked as asked to stop', async () => {
+    const runId = await newRun();
+    const outcome = await cancelRun(database.prisma, runId, async () => undefined);
+    expect(outcome.outcome).toBe('cancelled');
+    const row = await database.prisma.run.findUniqueOrThrow({ where: { id: runId } });
+    expect(row).toMatchObject({ status: RunStatus.CANCELLED, cancelRequested: true, startedAt: null });
+    expect(row.finishedAt).not.toBeNull();
   });
 
   it('writes nothing when what goes with the change fails', async () => {
