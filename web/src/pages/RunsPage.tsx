@@ -165,7 +165,7 @@ export function RunsPage({ role }: { role: Role }) {
       </table>
       <div className="pager">
         <button type="button" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-          ← Newer
+          ← Previous
         </button>
         <span className="muted">page {cursors.length}</span>
         <button
@@ -173,7 +173,7 @@ export function RunsPage({ role }: { role: Role }) {
           disabled={!data?.runs.pageInfo.hasNextPage}
           onClick={() => setCursors((c) => [...c, data?.runs.pageInfo.endCursor ?? null])}
         >
-          Older →
+          Next →
         </button>
       </div>
     </section>
