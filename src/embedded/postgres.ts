@@ -6,6 +6,7 @@ import { checkPostgresCanEnter } from './dataDirAccess.js';
 import { EmbeddedServerError } from './EmbeddedServerError.js';
 import { freePort } from './freePort.js';
 import { recoverStaleLock } from './postmasterLock.js';
+import { superviseEmbeddedPostgres } from './postgresSupervisor.js';
 
 export interface EmbeddedPostgresServer {
   url: string;
@@ -35,19 +36,21 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
     );
     recentOutput.splice(0, Math.max(0, recentOutput.length - 5));
   };
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user,
-    password,
-    persistent: true,
-    createPostgresUser: true,
-    onLog: (message) => {
-      remember(message);
-      log.debug({ component: 'postgres' }, String(message).trim());
-    },
-    onError: (message) => log.warn({ component: 'postgres' }, String(message).trim()),
-  });
+  const make = () =>
+    new EmbeddedPostgres({
+      databaseDir,
+      port,
+      user,
+      password,
+      persistent: true,
+      createPostgresUser: true,
+      onLog: (message) => {
+        remember(message);
+        log.debug({ component: 'postgres' }, String(message).trim());
+      },
+      onError: (message) => log.warn({ component: 'postgres' }, String(message).trim()),
+    });
+  const server = make();
   const fresh = !existsSync(join(databaseDir, 'PG_VERSION'));
   try {
     if (fresh) await server.initialise();
@@ -61,9 +64,10 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger): Promi
   }
   if (fresh) await server.createDatabase(database);
   log.info({ component: 'postgres', port, databaseDir }, 'embedded PostgreSQL started');
+  const supervisor = superviseEmbeddedPostgres(server, make, databaseDir, log);
   return {
     url: `postgresql://${user}:${password}@127.0.0.1:${port}/${database}`,
-    stop: () => server.stop(),
+    stop: () => supervisor.stop(),
   };
 }
 

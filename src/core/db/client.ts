@@ -27,6 +27,15 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
   pool.on('error', (error) => {
     if (!closing) options.onIdleError?.(error);
   });
+  // A connection checked out of the pool has no pool listener: when the server dies between two of
+  // its statements (a transaction held open across other work), its 'error' event would end the
+  // process. The holder sees the failure on its next statement and releases the connection, which
+  // the pool then drops.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => {
+      if (!closing) options.onIdleError?.(error);
+    });
+  });
   const onStatement = options.onStatement;
   if (onStatement) {
     pool.on('connect', (client) => {
