@@ -4,6 +4,7 @@ import { Role } from '../../src/generated/prisma/enums.js';
 import { checkpointKey, contentKey } from '../../src/core/store/keys.js';
 import { ObjectIntegrityError } from '../../src/core/store/ObjectIntegrityError.js';
 import { ObjectStore } from '../../src/core/store/objectStore.js';
+import { databaseDigestLedger } from '../../src/core/store/digestLedger.js';
 import { graphql } from '../support/graphqlClient.js';
 import { registerMiniPack } from '../support/miniPack.js';
 import { withPackChecker } from '../support/packChecker.js';
@@ -62,6 +63,25 @@ describe('objects are checked against the digest recorded when they were written
     await raw.putBytes(blob.key, randomBytes(500));
     expect(await readError(() => store.getBytes(blob.key))).toBeInstanceOf(ObjectIntegrityError);
     expect(blob.key).toBe(contentKey(createHash('sha256').update(bytes).digest('hex')));
+  });
+
+  it('accepts the old or the new bytes of an overwrite cut off before the ledger confirmed it, and nothing else', async () => {
+    const { store, database } = t.platform;
+    const key = 'runs/00000000-0000-4000-8000-000000000002/checkpoint.bin';
+    const before = randomBytes(400);
+    await store.putBytes(key, before);
+    // The next checkpoint: announced, written, and then the database went away before the confirmation.
+    const after = randomBytes(400);
+    await databaseDigestLedger(database.prisma).begin(key, createHash('sha256').update(after).digest('hex'), 400);
+    expect(Buffer.compare(await store.getBytes(key), before)).toBe(0);
+    await raw.putBytes(key, after);
+    expect(Buffer.compare(await store.getBytes(key), after)).toBe(0);
+    await raw.putBytes(key, randomBytes(400));
+    expect(await readError(() => store.getBytes(key))).toBeInstanceOf(ObjectIntegrityError);
+    // A confirmed write closes the window: only its own bytes pass.
+    await store.putBytes(key, after);
+    await raw.putBytes(key, before);
+    expect(await readError(() => store.getBytes(key))).toBeInstanceOf(ObjectIntegrityError);
   });
 
   it('records a copy under the digest the caller checked, so a source swapped before the copy is caught', async () => {

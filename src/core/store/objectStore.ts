@@ -71,16 +71,23 @@ export class ObjectStore {
   }
 
   async putBytes(key: string, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
-    await this.client.putObject(
-      this.bucket,
-      key,
-      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-      bytes.byteLength,
-      {
-        'Content-Type': contentType,
-      },
+    await this.recorded(key, sha256Of(bytes), bytes.byteLength, () =>
+      this.client.putObject(
+        this.bucket,
+        key,
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        bytes.byteLength,
+        { 'Content-Type': contentType },
+      ),
     );
-    if (!contentKeyPattern.test(key)) await this.ledger?.record(key, sha256Of(bytes), bytes.byteLength);
+  }
+
+  /** A write of `key` announced to the ledger before it happens and confirmed after (see DigestLedger). */
+  private async recorded(key: string, sha256: string, size: number, write: () => Promise<unknown>): Promise<void> {
+    const ledger = contentKeyPattern.test(key) ? undefined : this.ledger;
+    await ledger?.begin(key, sha256, size);
+    await write();
+    await ledger?.commit(key, sha256, size);
   }
 
   /** Stores bytes under their content address. */
@@ -134,7 +141,7 @@ export class ObjectStore {
 
   /** The object's bytes; the stream errors with ObjectIntegrityError at its end if they were altered. */
   async getStream(key: string): Promise<Readable> {
-    const expected = await this.expectedDigest(key);
+    const expected = await this.expectedDigests(key);
     const source = await this.client.getObject(this.bucket, key);
     if (expected === undefined) return source;
     const hash = createHash('sha256');
@@ -145,7 +152,7 @@ export class ObjectStore {
       },
       flush(done) {
         const actual = hash.digest('hex');
-        done(actual === expected ? null : new ObjectIntegrityError(key, expected, actual));
+        done(expected.includes(actual) ? null : new ObjectIntegrityError(key, expected[0]!, actual));
       },
     });
     source.on('error', (error) => check.destroy(error));
@@ -158,8 +165,9 @@ export class ObjectStore {
     return Buffer.concat(chunks);
   }
 
-  private async expectedDigest(key: string): Promise<string | undefined> {
-    return contentKeyPattern.exec(key)?.[1] ?? (await this.ledger?.expected(key));
+  private async expectedDigests(key: string): Promise<string[] | undefined> {
+    const content = contentKeyPattern.exec(key)?.[1];
+    return content ? [content] : await this.ledger?.expected(key);
   }
 
   async exists(key: string): Promise<boolean> {
@@ -183,10 +191,14 @@ export class ObjectStore {
    * record it.
    */
   async copy(fromKey: string, toKey: string, sha256?: string): Promise<void> {
-    await this.client.copyObject(this.bucket, toKey, `/${this.bucket}/${fromKey}`, new Minio.CopyConditions());
-    if (!this.ledger || contentKeyPattern.test(toKey)) return;
-    const digest = sha256 ?? (await this.expectedDigest(fromKey)) ?? sha256Of(await this.getBytes(fromKey));
-    await this.ledger.record(toKey, digest, (await this.size(toKey)) ?? 0);
+    const copy = () =>
+      this.client.copyObject(this.bucket, toKey, `/${this.bucket}/${fromKey}`, new Minio.CopyConditions());
+    if (!this.ledger || contentKeyPattern.test(toKey)) {
+      await copy();
+      return;
+    }
+    const digest = sha256 ?? (await this.expectedDigests(fromKey))?.[0] ?? sha256Of(await this.getBytes(fromKey));
+    await this.recorded(toKey, digest, (await this.size(fromKey)) ?? 0, copy);
   }
 
   async remove(key: string): Promise<void> {
