@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../src/cli/apiClient.js';
 import { pushPack } from '../src/cli/packPush.js';
@@ -81,6 +81,8 @@ export async function bench(): Promise<BenchReport> {
   };
   const client = new ApiClient(platform.apiUrl!, platform.initialAdminKey!);
   try {
+    // A pack is READY once a worker has dry-run it: the first worker starts before the pack is pushed.
+    await startWorkers(1);
     const packDir = join(dataDir, 'mini-pack');
     await buildMiniPack(packDir);
     const pack = await pushPack(client, packDir);
@@ -93,7 +95,6 @@ export async function bench(): Promise<BenchReport> {
         return run.status === 'SUCCEEDED' ? run : undefined;
       }, `run ${id}`);
 
-    await startWorkers(1);
     const langevin = await client.request<{ startLangevinRun: { id: string } }>(
       'mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }',
       { input: { modelPackId: pack.id, numIdentities: IDENTITIES, iterations: 2, seed: '1' } },
@@ -175,7 +176,7 @@ export async function bench(): Promise<BenchReport> {
         `${IDENTITIES} identities × ${VARIATIONS} variations, ${ITERATIONS} iterations, shards of ${SHARD_SIZE} identities, built-in pack on the CPU provider; seconds from startDispersionRun to SUCCEEDED (images and sample rows included).`,
         "The one-worker figure is the faster of two runs after the worker had loaded the pack; the two-worker run follows in the same process. Workers share this machine's cores, so the speedup bounds what a second host would add.",
         'Exports: one worker, seconds from the job starting to the tar stored; samples only.',
-        `Load average ${round(loadBefore, 1)} before and ${round(loadavg()[0]!, 1)} after, on this machine's cores: figures taken on a busy machine measure the contention as much as the code.`,
+        `Load average ${round(loadBefore, 1)} before and ${round(loadavg()[0]!, 1)} after, on ${cpus().length} cores shared with other work: figures taken on a busy machine measure the contention as much as the code.`,
       ],
     };
   } finally {
