@@ -7,7 +7,7 @@ import { jsonColumn } from '../core/db/json.js';
 import type { Logger } from '../core/logging/logger.js';
 import type { JobQueue } from '../core/queue/jobQueue.js';
 import type { EventHub } from '../core/events/eventHub.js';
-import type { ObjectStore } from '../core/store/objectStore.js';
+import type { ObjectStore, PresignedUrl } from '../core/store/objectStore.js';
 import type { ApiObjectUrls } from '../core/store/objectUrls.js';
 import { forbidden } from './errors.js';
 import type { Loaders } from './loaders.js';
@@ -31,6 +31,18 @@ export interface GraphQLContext {
   principal: Principal;
   services: ApiServices;
   loaders: Loaders;
+  /** `http://<Host header>` of the request when it is a well-formed host, for object URLs the API serves. */
+  origin: string | undefined;
+}
+
+/** A URL for one object and one method, of the origin the client reached the API at where the API serves it. */
+export function objectUrl(
+  context: GraphQLContext,
+  method: 'GET' | 'PUT',
+  key: string,
+  expirySeconds: number,
+): Promise<PresignedUrl> {
+  return context.services.store.presignedUrl(method, key, expirySeconds, context.origin);
 }
 
 /** Passes when the caller's role grants any one of the permissions. */

@@ -1,5 +1,5 @@
 import type { PresignedUrl } from '../core/store/objectStore.js';
-import type { GraphQLContext } from './context.js';
+import { objectUrl, type GraphQLContext } from './context.js';
 import { badUserInput } from './errors.js';
 
 export const defaultDownloadSeconds = 3600;
@@ -19,5 +19,5 @@ export function downloadUrl(
   if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > maxDownloadSeconds) {
     throw badUserInput([{ field, message: `must be a number of seconds from 1 to ${maxDownloadSeconds}` }]);
   }
-  return context.services.store.presignedUrl('GET', key, expiresIn);
+  return objectUrl(context, 'GET', key, expiresIn);
 }

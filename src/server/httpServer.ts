@@ -56,8 +56,15 @@ async function principalFor(services: ApiServices, header: unknown): Promise<Pri
   return principal;
 }
 
-function contextFor(services: ApiServices, principal: Principal): GraphQLContext {
-  return { principal, services, loaders: createLoaders(services.prisma) };
+function contextFor(services: ApiServices, principal: Principal, host: unknown): GraphQLContext {
+  return { principal, services, loaders: createLoaders(services.prisma), origin: originOf(host) };
+}
+
+const hostPattern = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+
+/** The origin a client reached this server at, from its Host header; undefined when the header is not a host. */
+function originOf(host: unknown): string | undefined {
+  return typeof host === 'string' && hostPattern.test(host) ? `http://${host}` : undefined;
 }
 
 /** GraphQL over HTTP and WebSocket on /graphql, with /healthz and /metrics beside it. */
@@ -147,7 +154,7 @@ export async function startApiServer(
         return { ...result, errors };
       },
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
-      context: (ctx) => contextFor(services, ctx.extra.principal!),
+      context: (ctx) => contextFor(services, ctx.extra.principal!, ctx.extra.request.headers.host),
     },
     wsServer,
   );
@@ -215,7 +222,8 @@ export async function startApiServer(
     express.json({ limit: config.limits.maxBodyBytes }),
     graphqlBodyGuard,
     expressMiddleware(apollo, {
-      context: async ({ req }) => contextFor(services, await principalFor(services, req.headers.authorization)),
+      context: async ({ req }) =>
+        contextFor(services, await principalFor(services, req.headers.authorization), req.headers.host),
     }),
   );
   app.use(notFoundResponder);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,5 +102,39 @@ describe('object URLs on the embedded default', () => {
     expect(chunked.status).toBe(411);
     const missing = await platform.store.presignedUrl('GET', 'uploads/none/missing.bin', 60);
     expect((await fetch(missing.url)).status).toBe(404);
+  });
+
+  it('signs URLs for the host the client reached the API at, so a dashboard opened as localhost uploads to localhost', async () => {
+    const api = new URL(platform.apiUrl!);
+    const body = JSON.stringify({ query: 'mutation { createUploadUrl(fileName: "a.bin") { url } }' });
+    const answer = await new Promise<string>((resolveAnswer, reject) => {
+      const req = request(
+        {
+          host: api.hostname,
+          port: api.port,
+          path: '/graphql',
+          method: 'POST',
+          headers: {
+            host: `localhost:${api.port}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            authorization: `Bearer ${platform.initialAdminKey}`,
+          },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolveAnswer(text));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    const url = new URL(
+      (JSON.parse(answer) as { data: { createUploadUrl: { url: string } } }).data.createUploadUrl.url,
+    );
+    expect(url.origin).toBe(`http://localhost:${api.port}`);
+    // The signature covers the object, the method and the expiry, not the host: the same URL works at either name.
+    expect((await put(`${api.origin}${url.pathname}${url.search}`, randomBytes(10))).status).toBe(200);
   });
 });

@@ -215,8 +215,8 @@ export class ObjectStore {
   }
 
   /** Every URL handed to a client is issued here: a GET to read an object, a PUT to write one. */
-  presignedUrl(method: ObjectMethod, key: string, expirySeconds: number): Promise<PresignedUrl> {
-    return this.urls.presignedUrl(method, key, expirySeconds);
+  presignedUrl(method: ObjectMethod, key: string, expirySeconds: number, origin?: string): Promise<PresignedUrl> {
+    return this.urls.presignedUrl(method, key, expirySeconds, origin);
   }
 }
 

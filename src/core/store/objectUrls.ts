@@ -10,7 +10,8 @@ export type ObjectMethod = 'GET' | 'PUT';
 
 /** Issues the URLs handed to clients for one object and one method. */
 export interface ObjectUrlSigner {
-  presignedUrl(method: ObjectMethod, key: string, expirySeconds: number): Promise<PresignedUrl>;
+  /** `origin`: where the client reached the API, for URLs the API serves itself (ignored by S3's own). */
+  presignedUrl(method: ObjectMethod, key: string, expirySeconds: number, origin?: string): Promise<PresignedUrl>;
 }
 
 /** Where signed object URLs are served by the API; their query parameters. */
@@ -37,10 +38,15 @@ export class ApiObjectUrls implements ObjectUrlSigner {
     this.base = origin.replace(/\/+$/, '');
   }
 
-  presignedUrl(method: ObjectMethod, key: string, expirySeconds: number): Promise<PresignedUrl> {
-    if (this.base === undefined) throw new Error('object URLs are signed before the API listens');
+  /**
+   * Signed for the origin the client reached the API at when it is known (a dashboard opened as
+   * localhost and one opened as 127.0.0.1 each get URLs of their own origin), else the listen address.
+   */
+  presignedUrl(method: ObjectMethod, key: string, expirySeconds: number, origin?: string): Promise<PresignedUrl> {
+    const base = origin ?? this.base;
+    if (base === undefined) throw new Error('object URLs are signed before the API listens');
     const expires = Math.floor(Date.now() / 1000) + expirySeconds;
-    const url = new URL(`${this.base}${objectRoutePrefix}${encodeURIComponent(key)}`);
+    const url = new URL(`${base}${objectRoutePrefix}${encodeURIComponent(key)}`);
     url.searchParams.set(param.method, method);
     url.searchParams.set(param.expires, String(expires));
     url.searchParams.set(param.signature, this.sign(method, key, expires));

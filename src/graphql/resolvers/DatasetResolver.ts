@@ -7,7 +7,7 @@ import { ExportStatus } from '../../generated/prisma/enums.js';
 import { parseId } from '../args.js';
 import { keysetPage, pageOf, pageRequest } from '../connections.js';
 import { ConnectionArguments } from '../types/ConnectionArgs.js';
-import { authorize, type GraphQLContext } from '../context.js';
+import { authorize, objectUrl, type GraphQLContext } from '../context.js';
 import { badUserInput } from '../errors.js';
 import { ExportOptionsInput } from '../inputs/ExportOptionsInput.js';
 import { toDataset, toDatasetExport, toRun } from '../mappers.js';
@@ -69,7 +69,7 @@ export class DatasetResolver {
 
   @FieldResolver(() => String, { description: 'Presigned URL of the manifest, valid one hour' })
   async manifestUrl(@Root() dataset: Dataset, @Ctx() context: GraphQLContext): Promise<string> {
-    return (await context.services.store.presignedUrl('GET', dataset.manifestKey, downloadUrlSeconds)).url;
+    return (await objectUrl(context, 'GET', dataset.manifestKey, downloadUrlSeconds)).url;
   }
 
   @FieldResolver(() => [DatasetExport], { description: 'Its exports, newest first' })
@@ -130,7 +130,7 @@ export class DatasetExportResolver {
   })
   async downloadUrl(@Root() row: DatasetExport, @Ctx() context: GraphQLContext): Promise<string | null> {
     if (row.status !== ExportStatus.SUCCEEDED || !row.objectKey) return null;
-    return (await context.services.store.presignedUrl('GET', row.objectKey, downloadUrlSeconds)).url;
+    return (await objectUrl(context, 'GET', row.objectKey, downloadUrlSeconds)).url;
   }
 
   @FieldResolver(() => Dataset)

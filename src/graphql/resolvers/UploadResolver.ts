@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
-import { auditEntry, authorize, type GraphQLContext } from '../context.js';
+import { auditEntry, authorize, objectUrl, type GraphQLContext } from '../context.js';
 import { isUploadFileName, uploadKey } from '../../core/store/keys.js';
 import { badUserInput } from '../errors.js';
 import { UploadUrl } from '../types/UploadUrl.js';
@@ -20,7 +20,7 @@ export class UploadResolver {
       throw badUserInput([{ field: 'fileName', message: 'use 1 to 200 letters, digits, dots, dashes or underscores' }]);
     }
     const key = uploadKey(randomUUID(), fileName);
-    const { url, expiresAt } = await context.services.store.presignedUrl('PUT', key, uploadExpirySeconds);
+    const { url, expiresAt } = await objectUrl(context, 'PUT', key, uploadExpirySeconds);
     await context.services.prisma.auditLogEntry.create({ data: auditEntry(context, 'createUploadUrl', key, {}) });
     return { key, url, expiresAt };
   }
