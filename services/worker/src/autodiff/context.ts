@@ -2,7 +2,7 @@ import { getFloat, getInt, getInts, getString } from '../onnx/attributes.js';
 import type { AttributeValue } from '../onnx/attributes.js';
 import type { GraphBuilder } from '../onnx/graphBuilder.js';
 import type { NodeProto } from '../onnx/proto.js';
-import { dataTypeName, findInitializer, isFloatType, numbersFromTensor } from '../onnx/tensor.js';
+import { dataTypeName, findInitializer, type DataType, isFloatType, numbersFromTensor } from '../onnx/tensor.js';
 import type { GraphAnalysis } from './analysis.js';
 import { sameShape } from './shapes.js';
 import type { StaticInfo } from './staticInfo.js';
@@ -45,7 +45,7 @@ export class GradientContext {
     return this.info.shape(name);
   }
 
-  elemType(name: string): number {
+  elemType(name: string): DataType {
     return this.info.elemType(name);
   }
 
@@ -116,7 +116,7 @@ export class GradientContext {
     return this.floats([value], [], like);
   }
 
-  floatType(name: string): number {
+  floatType(name: string): DataType {
     const type = this.elemType(name);
     if (!isFloatType(type)) this.fail(`tensor ${name} is ${dataTypeName(type)}, not floating point`);
     return type;

@@ -69,7 +69,7 @@ export function resolveWindowPads(
     }
     return { begin, end };
   }
-  if (autoPad === 'VALID') return { begin: new Array(n).fill(0), end: new Array(n).fill(0) };
+  if (autoPad === 'VALID') return { begin: new Array<number>(n).fill(0), end: new Array<number>(n).fill(0) };
   const pads = explicitPads ?? new Array<number>(2 * n).fill(0);
   return { begin: pads.slice(0, n), end: pads.slice(n, 2 * n) };
 }

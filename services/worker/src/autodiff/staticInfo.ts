@@ -6,7 +6,7 @@ import { DataType, numbersFromTensor } from '../onnx/tensor.js';
 /** Static facts about every tensor of a graph at one fixed set of input shapes. */
 export interface StaticInfo {
   shape(name: string): number[];
-  elemType(name: string): number;
+  elemType(name: string): DataType;
   /** Values computed by the probing run; only meaningful for tensors that do not depend on input values. */
   values(name: string): ArrayLike<number | bigint> | undefined;
 }
@@ -35,7 +35,7 @@ const MAX_KEPT_VALUES = 4096;
 
 interface Entry {
   shape: number[];
-  elemType: number;
+  elemType: DataType;
   values?: ArrayLike<number | bigint>;
 }
 
@@ -115,7 +115,7 @@ export async function probeStaticInfo(
   };
 }
 
-function zeros(elemType: number, shape: readonly number[], name: string): ort.Tensor {
+function zeros(elemType: DataType, shape: readonly number[], name: string): ort.Tensor {
   const count = shape.reduce((a, b) => a * b, 1);
   switch (elemType) {
     case DataType.FLOAT:

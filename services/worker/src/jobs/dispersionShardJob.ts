@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import { bytesToFloat32, float32ToBytes } from '../../../../src/core/db/floats.js';
-import { RunStatus } from '../../../../src/generated/prisma/enums.js';
 import type * as db from '../../../../src/generated/prisma/client.js';
 import type { JobName } from '../../../../src/core/queue/jobQueue.js';
 import { CovariateSource, type DispersionRunParameters } from '../../../../src/core/runs/dispersionRunParameters.js';

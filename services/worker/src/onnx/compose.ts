@@ -134,7 +134,8 @@ function mergeOpsets(first: ModelProto, second: ModelProto): ModelProto['opsetIm
         versions.set(domain, Math.max(previous, version));
       } else {
         throw new Error(
-          `compose: the models import ${domain || 'ai.onnx'} opsets ${defaultOpsetOrVersion(first, domain)} and ${defaultOpsetOrVersion(second, domain)}; ` +
+          `compose: the models import ${domain || 'ai.onnx'} opsets ${defaultOpsetOrVersion(first, domain)} and ` +
+            `${defaultOpsetOrVersion(second, domain)}; ` +
             `re-export them with one opset (versions ${COMPATIBLE_OPSETS.min}..${COMPATIBLE_OPSETS.max} may be mixed)`,
         );
       }

@@ -25,6 +25,11 @@ export interface LongLike {
   toNumber(): number;
 }
 
+declare global {
+  /** onnx-proto's declarations name `Long` without importing it; without this every int64 field types as an error. */
+  type Long = LongLike;
+}
+
 export function toNumber(value: number | LongLike | null | undefined): number {
   if (value === null || value === undefined) return 0;
   return typeof value === 'number' ? value : value.toNumber();

@@ -3,6 +3,11 @@ import { onnx, toNumber, type DataTypeCode, type GraphProto, type TensorProto } 
 export const DataType = onnx.TensorProto.DataType;
 export type DataType = DataTypeCode;
 
+/** protobufjs types enum fields as plain numbers; this names a tensor's as the enum it is. */
+export function dataTypeOf(tensor: TensorProto): DataType {
+  return tensor.dataType;
+}
+
 export function tensorDims(tensor: TensorProto): number[] {
   return tensor.dims.map(toNumber);
 }
@@ -59,7 +64,7 @@ export function int64Tensor(
 /** A float tensor of `dataType` (FLOAT or DOUBLE), for constants that must match a graph's precision. */
 export function floatTensorOfType(
   name: string,
-  dataType: number,
+  dataType: DataType,
   dims: readonly number[],
   data: readonly number[],
 ): TensorProto {
@@ -69,7 +74,7 @@ export function floatTensorOfType(
 }
 
 export function float32FromTensor(tensor: TensorProto): Float32Array {
-  if (tensor.dataType !== DataType.FLOAT)
+  if (dataTypeOf(tensor) !== DataType.FLOAT)
     throw new Error(`tensor ${tensor.name} is ${dataTypeName(tensor.dataType)}, not FLOAT`);
   rejectExternal(tensor);
   const count = elementCount(tensorDims(tensor));
@@ -78,7 +83,7 @@ export function float32FromTensor(tensor: TensorProto): Float32Array {
 }
 
 export function float64FromTensor(tensor: TensorProto): Float64Array {
-  if (tensor.dataType !== DataType.DOUBLE)
+  if (dataTypeOf(tensor) !== DataType.DOUBLE)
     throw new Error(`tensor ${tensor.name} is ${dataTypeName(tensor.dataType)}, not DOUBLE`);
   rejectExternal(tensor);
   const count = elementCount(tensorDims(tensor));
@@ -87,7 +92,7 @@ export function float64FromTensor(tensor: TensorProto): Float64Array {
 }
 
 export function int64FromTensor(tensor: TensorProto): BigInt64Array {
-  if (tensor.dataType !== DataType.INT64)
+  if (dataTypeOf(tensor) !== DataType.INT64)
     throw new Error(`tensor ${tensor.name} is ${dataTypeName(tensor.dataType)}, not INT64`);
   rejectExternal(tensor);
   const count = elementCount(tensorDims(tensor));
@@ -97,7 +102,7 @@ export function int64FromTensor(tensor: TensorProto): BigInt64Array {
 
 /** Values of a FLOAT, DOUBLE, INT64, INT32, INT8, UINT8 or BOOL tensor as plain numbers (for small constants). */
 export function numbersFromTensor(tensor: TensorProto): number[] {
-  switch (tensor.dataType) {
+  switch (dataTypeOf(tensor)) {
     case DataType.FLOAT:
       return Array.from(float32FromTensor(tensor));
     case DataType.DOUBLE:
@@ -124,7 +129,7 @@ export function dataTypeName(dataType: number): string {
   return DataType[dataType] ?? `#${dataType}`;
 }
 
-export function isFloatType(dataType: number): boolean {
+export function isFloatType(dataType: DataType): boolean {
   return (
     dataType === DataType.FLOAT ||
     dataType === DataType.DOUBLE ||

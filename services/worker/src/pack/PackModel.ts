@@ -252,7 +252,7 @@ export class PackModel implements EmbeddingModel {
     this.forwardSessions.clear();
     this.vjpSessions.clear();
     const settled = await Promise.allSettled(sessions);
-    await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.release() : undefined)));
+    await Promise.all(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.release()] : [])));
   }
 
   private forwardSession(kind: GraphKind): Promise<Session> {

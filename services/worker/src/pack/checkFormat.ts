@@ -7,7 +7,8 @@ function tensorText(t: TensorInfo): string {
 
 function modelText(m: ModelReport): string[] {
   const lines = [
-    `${m.role}${m.differentiated ? '' : ' (forward only)'}: opset ${m.opset}; inputs ${m.io.inputs.map(tensorText).join(', ')}; outputs ${m.io.outputs.map(tensorText).join(', ')}`,
+    `${m.role}${m.differentiated ? '' : ' (forward only)'}: opset ${m.opset}; inputs ` +
+      `${m.io.inputs.map(tensorText).join(', ')}; outputs ${m.io.outputs.map(tensorText).join(', ')}`,
   ];
   const ops = m.ops.map((op) => {
     if (!m.differentiated) return `${op.opType} x${op.count}`;
@@ -30,7 +31,8 @@ export function formatCheckReport(report: CheckReport): string {
     const ws = d.numWs === undefined ? '' : ` (broadcast to ${d.numWs} layers)`;
     lines.push(
       '',
-      `dims: z ${d.zDim} -> w ${d.latentDim}${ws} -> image ${d.image.join('x')} -> aligned ${d.recognizerInput.join('x')} -> embedding ${d.embeddingDim}`,
+      `dims: z ${d.zDim} -> w ${d.latentDim}${ws} -> image ${d.image.join('x')} -> aligned ` +
+        `${d.recognizerInput.join('x')} -> embedding ${d.embeddingDim}`,
     );
     if (report.fixedBatch !== undefined)
       lines.push(
@@ -40,17 +42,20 @@ export function formatCheckReport(report: CheckReport): string {
   if (report.timing) {
     const t = report.timing;
     lines.push(
-      `timing (${t.executionProvider}, batch ${t.batch}): forward ${t.forwardMs.toFixed(2)} ms, forward+VJP ${t.vjpMs.toFixed(2)} ms (x${t.ratio.toFixed(2)}); gradient graph built in ${t.gradientBuildMs.toFixed(0)} ms`,
+      `timing (${t.executionProvider}, batch ${t.batch}): forward ${t.forwardMs.toFixed(2)} ms, forward+VJP ` +
+        `${t.vjpMs.toFixed(2)} ms (x${t.ratio.toFixed(2)}); gradient graph built in ${t.gradientBuildMs.toFixed(0)} ms`,
     );
   }
   if (report.gradientCheck) {
     const g = report.gradientCheck;
     lines.push(
-      `gradient check: ${g.directions.length} random directions, step ${g.step.toPrecision(3)}, VJP at ${g.points} points per segment: relative error ${exp(g.relativeError)} (tolerance ${g.tolerance}) ${g.passed ? 'ok' : 'FAILED'}`,
+      `gradient check: ${g.directions.length} random directions, step ${g.step.toPrecision(3)}, VJP at ${g.points} ` +
+        `points per segment: relative error ${exp(g.relativeError)} (tolerance ${g.tolerance}) ${g.passed ? 'ok' : 'FAILED'}`,
     );
     for (const c of g.directions) {
       lines.push(
-        `  finite difference ${c.finiteDifference.toPrecision(6)}, VJP along the segment ${c.pathAverage.toPrecision(6)}, VJP at w ${c.pointDerivative.toPrecision(6)}`,
+        `  finite difference ${c.finiteDifference.toPrecision(6)}, VJP along the segment ` +
+          `${c.pathAverage.toPrecision(6)}, VJP at w ${c.pointDerivative.toPrecision(6)}`,
       );
     }
   }

@@ -44,7 +44,9 @@ export function checkFixedBatch(model: ModelProto, declared: number | undefined)
   const fused = findFusedConvs(model);
   const batches = [...new Set(fused.map((f) => f.group))];
   if (fused.length === 0) return;
-  const example = `Conv "${fused[0]!.node}" has group ${fused[0]!.group} with computed weights (${fused.length} such node${fused.length === 1 ? '' : 's'})`;
+  const example =
+    `Conv "${fused[0]!.node}" has group ${fused[0]!.group} with computed weights (${fused.length} such ` +
+    `node${fused.length === 1 ? '' : 's'})`;
   if (batches.length > 1) {
     throw new PackError(
       'fixed-batch',

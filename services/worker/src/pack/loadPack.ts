@@ -146,7 +146,7 @@ const dim = (value: number, field: string): ExpectedDim => ({ value, field });
 
 /** What each model must take and give, with the manifest fields that set each size. */
 function expectation(manifest: PackManifest, role: ModelRole): IoExpectation {
-  const { generator, alignment } = manifest;
+  const { generator } = manifest;
   const image = (size: { height: number; width: number }, field: string): ExpectedDim[] => [
     dim(generator.channels, 'generator.channels'),
     dim(size.height, `${field}.height`),

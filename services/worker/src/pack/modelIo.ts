@@ -83,7 +83,8 @@ function checkTensor(
     throw new PackError(
       'dims-mismatch',
       field,
-      `${role} "${tensor.name}" has a fixed batch size ${batch}; export it with a dynamic batch axis, or declare generator.batch ${batch} to run it at that batch`,
+      `${role} "${tensor.name}" has a fixed batch size ${batch}; export it with a dynamic batch axis, or declare ` +
+        `generator.batch ${batch} to run it at that batch`,
     );
   }
   dims.forEach((dim, k) => {
@@ -115,7 +116,8 @@ export function checkModelIo(model: ModelProto, expected: IoExpectation): ModelI
     throw new PackError(
       'model-io',
       `${expected.field}.input`,
-      `the model needs further inputs (${others.map((i) => i.name).join(', ')}); only "${expected.input}" is fed; declare the others in generator.constantInputs`,
+      `the model needs further inputs (${others.map((i) => i.name).join(', ')}); only "${expected.input}" is fed; ` +
+        `declare the others in generator.constantInputs`,
     );
   }
   for (const extra of expected.extraInputs ?? []) {

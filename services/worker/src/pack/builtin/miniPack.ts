@@ -32,7 +32,8 @@ export function miniPackFiles(): MiniPack {
     format: packFormat,
     name: arch.name,
     description:
-      'Built-in demo and test pack: a small StyleGAN2-style generator and an iResNet-style recognizer with seeded random weights and batch norms calibrated on its own generated images. Its covariate directions are random, not semantic.',
+      'Built-in demo and test pack: a small StyleGAN2-style generator and an iResNet-style recognizer with seeded ' +
+      'random weights and batch norms calibrated on its own generated images. Its covariate directions are random, not semantic.',
     latentDim: arch.latentDim,
     embeddingDim: arch.embeddingDim,
     mapping: { ...add('mapping.onnx', encodeModel(exportMapping(networks.mapping))), ...mappingIo, zDim: arch.zDim },
