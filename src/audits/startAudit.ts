@@ -110,7 +110,9 @@ export function checkRecognizer(
   if (digest !== gallery.recognizerDigest) {
     problems.push({
       field,
-      message: `gallery ${gallery.id} was embedded with recognizer ${gallery.recognizerDigest}, run ${run.id} uses recognizer ${digest ?? 'unknown'}`,
+      message:
+        `gallery ${gallery.id} was embedded with recognizer ${gallery.recognizerDigest}, run ${run.id} uses ` +
+        `recognizer ${digest ?? 'unknown'}`,
     });
   } else if (run.modelPack.embeddingDim !== gallery.embeddingDim) {
     problems.push({

@@ -41,7 +41,8 @@ export async function startExport(
   options: Record<string, unknown>,
 ): Promise<ExportState> {
   const data = await client.request<{ exportDataset: ExportState }>(
-    `mutation($d: ID!, $f: ExportFormat!, $o: ExportOptionsInput) { exportDataset(datasetId: $d, format: $f, options: $o) { ${exportFields} } }`,
+    `mutation($d: ID!, $f: ExportFormat!, $o: ExportOptionsInput) { exportDataset(datasetId: $d, format: $f, options: ` +
+      `$o) { ${exportFields} } }`,
     { d: datasetId, f: format, o: options },
   );
   return data.exportDataset;

@@ -19,6 +19,14 @@ export function parseId<T extends string>(value: string, field: string): T {
   return id;
 }
 
+/** An id argument read where type-graphql hands the arguments over untyped (a subscription's topic or filter). */
+export function parseIdArgument<T extends string>(args: unknown, name: string): T {
+  const value: unknown =
+    typeof args === 'object' && args !== null ? (args as Record<string, unknown>)[name] : undefined;
+  if (typeof value !== 'string') throw badUserInput([{ field: name, message: 'must be an id' }]);
+  return parseId<T>(value, name);
+}
+
 /** Object keys in inputs must be keys createUploadUrl handed out. */
 export function checkUploadKey(value: string, field: string, problems: FieldProblem[]): string | undefined {
   if (isUploadKey(value)) return value;

@@ -3,6 +3,7 @@
  * `jsonb`, silently replaced in `text`). Refused at the door, naming the field, so that no
  * statement fails half-way through a mutation.
  */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point of this pattern
 const malformedText = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function isMalformedText(value: string): boolean {

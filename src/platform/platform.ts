@@ -54,7 +54,7 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
     let databaseUrl = config.databaseUrl;
     if (databaseUrl === undefined) {
       const postgres = await startEmbeddedPostgres(config.dataDir, log);
-      stops.push(postgres.stop);
+      stops.push(() => postgres.stop());
       databaseUrl = postgres.url;
     }
     let s3 = config.s3;
@@ -62,7 +62,7 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
     let objectUrls: ApiObjectUrls | undefined;
     if (s3 === undefined) {
       const server = await startEmbeddedS3(config.dataDir, log);
-      stops.push(server.stop);
+      stops.push(() => server.stop());
       s3 = server.config;
       objectUrls = new ApiObjectUrls(randomBytes(32));
     }
@@ -71,7 +71,7 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
       onStatement: () => metrics.sqlStatements.inc(),
       onIdleError: (error) => log.warn({ err: error }, 'idle database connection lost'),
     });
-    stops.push(database.close);
+    stops.push(() => database.close());
     await migrate(database.pool, log);
 
     const lineage = startLineageDispatcher(database.pool, config.openLineage, log.child({ component: 'openlineage' }));
@@ -96,7 +96,7 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
       const schema = await createSchema(events);
       const services = { config, prisma: database.prisma, pool: database.pool, store, queue, log, events, objectUrls };
       const server = await startApiServer(services, schema, metrics.registry);
-      stops.push(server.close);
+      stops.push(() => server.close());
       apiUrl = server.url;
       if ((await database.prisma.apiKey.count()) === 0) {
         initialAdminKey = (await issueApiKey(database.prisma, 'initial admin', Role.ADMIN)).secret;

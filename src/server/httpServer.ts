@@ -7,7 +7,7 @@ import {
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { GraphQLError, specifiedRules, validate, type GraphQLSchema } from 'graphql';
+import { GraphQLError, OperationTypeNode, specifiedRules, validate, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
@@ -188,7 +188,7 @@ export async function startApiServer(
           return {
             // Over HTTP a subscription would run its resolvers once, as a query, with no event to resolve.
             async didResolveOperation({ operation }) {
-              if (operation?.operation === 'subscription') {
+              if (operation?.operation === OperationTypeNode.SUBSCRIPTION) {
                 throw new GraphQLError('subscriptions are served over WebSocket (graphql-ws protocol) on /graphql', {
                   extensions: { code: ErrorCode.BadRequest, http: { status: 400 } },
                 });

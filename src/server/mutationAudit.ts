@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { getArgumentValues, Kind, type GraphQLSchema } from 'graphql';
+import { getArgumentValues, Kind, OperationTypeNode, type GraphQLSchema } from 'graphql';
 import type { GraphQLContext } from '../graphql/context.js';
 
 /** JSON with sorted keys, so that equal arguments always give the same digest. */
@@ -27,7 +27,7 @@ export function mutationAuditPlugin(schema: GraphQLSchema): ApolloServerPlugin<G
     async requestDidStart() {
       return {
         async willSendResponse({ operation, contextValue, request, response }) {
-          if (operation?.operation !== 'mutation' || !contextValue.principal) return;
+          if (operation?.operation !== OperationTypeNode.MUTATION || !contextValue.principal) return;
           const errors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : [];
           const entries = [];
           for (const selection of operation.selectionSet.selections) {
@@ -46,7 +46,8 @@ export function mutationAuditPlugin(schema: GraphQLSchema): ApolloServerPlugin<G
                 .digest('hex');
             }
             const error = errors.find((e) => e.path?.[0] === alias);
-            const outcome = error ? String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'OK';
+            const code = error?.extensions?.code;
+            const outcome = error ? (typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR') : 'OK';
             entries.push({
               apiKeyId: contextValue.principal.keyId,
               operation: selection.name.value,

@@ -29,7 +29,8 @@ function createCommand(): Command {
     try {
       const dataset = await createDataset(client, name, runIds);
       process.stdout.write(
-        `dataset ${dataset.name}: id ${dataset.id}, ${dataset.identityCount} identities, ${dataset.sampleCount} samples, digest ${dataset.digest}\n`,
+        `dataset ${dataset.name}: id ${dataset.id}, ${dataset.identityCount} identities, ${dataset.sampleCount} ` +
+          `samples, digest ${dataset.digest}\n`,
       );
     } finally {
       await client.close();

@@ -34,7 +34,10 @@ const statsFields = 'embeddingDistance { min avg max } propIct latentDistance { 
 
 function describeStats(label: string, stats: Stats): string {
   const e = stats.embeddingDistance;
-  return `${label}: min pairwise angle ${e.min.toFixed(4)} rad (avg ${e.avg.toFixed(4)}, max ${e.max.toFixed(4)}), prop_ict ${stats.propIct.toFixed(4)}, min latent distance ${stats.latentDistance.min.toFixed(3)}`;
+  return (
+    `${label}: min pairwise angle ${e.min.toFixed(4)} rad (avg ${e.avg.toFixed(4)}, max ${e.max.toFixed(4)}), ` +
+    `prop_ict ${stats.propIct.toFixed(4)}, min latent distance ${stats.latentDistance.min.toFixed(3)}`
+  );
 }
 
 /** The project's main job in one command: embedded platform, built-in pack, a Langevin run, watched live. */
@@ -85,27 +88,28 @@ async function demonstrate(platform: Platform, config: Config, flags: DemoFlags)
   );
   out(`Langevin run ${run.id}: ${flags.identities} identities, ${run.totalIterations} iterations`);
   const bar = iterationBar(run.totalIterations);
-  let status = 'QUEUED';
-  let error: string | null = null;
+  // Written by the subscription's callback; an object, so the checks after it are not narrowed to the initial values.
+  const ending: { status: string; error: string | null } = { status: 'QUEUED', error: null };
   await client.subscribe<{
     runProgress: { status: string; iteration: number; error: string | null; stats: Stats | null };
   }>(
     `subscription($runId: ID!) { runProgress(runId: $runId) { status iteration error stats { ${statsFields} } } }`,
     { runId: run.id },
     ({ runProgress: event }) => {
-      status = event.status;
-      error = event.error;
+      ending.status = event.status;
+      ending.error = event.error;
       if (event.stats) {
         bar.update(Math.min(event.iteration + 1, run.totalIterations), {
           minAngle: event.stats.embeddingDistance.min.toFixed(3),
           propIct: event.stats.propIct.toFixed(3),
         });
       }
-      return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(status);
+      return ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(ending.status);
     },
   );
   bar.stop();
-  if (status !== 'SUCCEEDED') throw new Error(`run ended ${status}${error ? `: ${error}` : ''}`);
+  if (ending.status !== 'SUCCEEDED')
+    throw new Error(`run ended ${ending.status}${ending.error ? `: ${ending.error}` : ''}`);
 
   const { run: done } = await client.request<{
     run: {
@@ -113,7 +117,8 @@ async function demonstrate(platform: Platform, config: Config, flags: DemoFlags)
       identities: { totalCount: number; edges: Array<{ node: { id: string; imageKey: string } }> };
     };
   }>(
-    `query($id: ID!) { run(id: $id) { iterations { iteration stats { ${statsFields} } } identities(first: 1) { totalCount edges { node { id imageKey } } } } }`,
+    `query($id: ID!) { run(id: $id) { iterations { iteration stats { ${statsFields} } } identities(first: 1) { ` +
+      `totalCount edges { node { id imageKey } } } } }`,
     { id: run.id },
   );
   const first = done.iterations[0]!;
@@ -132,7 +137,8 @@ async function demonstrate(platform: Platform, config: Config, flags: DemoFlags)
     );
   }
   out(
-    `${done.identities.totalCount} identity images: stored content-addressed in bucket "${config.bucket}" (e.g. ${done.identities.edges[0]!.node.imageKey}),`,
+    `${done.identities.totalCount} identity images: stored content-addressed in bucket "${config.bucket}" (e.g. ` +
+      `${done.identities.edges[0]!.node.imageKey}),`,
   );
   out(`  copied as PNG files to ${imageDir}`);
   const identityId = done.identities.edges[0]!.node.id;
@@ -140,7 +146,8 @@ async function demonstrate(platform: Platform, config: Config, flags: DemoFlags)
   out(`GraphQL: ${platform.apiUrl}   (header  Authorization: Bearer ${key})`);
   out('Lineage of one identity, ready to paste:');
   out(
-    `  query { lineage(id: "${identityId}") { identity { index imageSha256 } run { id kind seed parameters provenance { codeVersion workerHost executionProvider } } ancestors { id } modelPack { name digest } } }`,
+    `  query { lineage(id: "${identityId}") { identity { index imageSha256 } run { id kind seed parameters provenance ` +
+      `{ codeVersion workerHost executionProvider } } ancestors { id } modelPack { name digest } } }`,
   );
   out(`API key (operator): ${key}`);
   if (platform.initialAdminKey) out(`Admin API key (first start, shown once): ${platform.initialAdminKey}`);

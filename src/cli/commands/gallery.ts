@@ -64,7 +64,8 @@ function galleryPushCommand(): Command {
         recognizerDigest: flags.recognizer,
       });
       process.stdout.write(
-        `gallery ${flags.name} registered: id ${gallery.id}, ${gallery.subjectCount} embeddings of dimension ${gallery.embeddingDim}, recognizer ${gallery.recognizerDigest}\n`,
+        `gallery ${flags.name} registered: id ${gallery.id}, ${gallery.subjectCount} embeddings of dimension ` +
+          `${gallery.embeddingDim}, recognizer ${gallery.recognizerDigest}\n`,
       );
     } finally {
       await client.close();

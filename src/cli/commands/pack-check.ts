@@ -20,7 +20,9 @@ function positiveInteger(value: string): number {
 export function packCheckCommand(): Command {
   return new Command('check')
     .description(
-      'load a model pack (or a generator and a recognizer), list their ops and whether each has a gradient, time forward and forward+VJP, check the VJP against finite differences and, with --reference, against torch outputs and VJPs; exit 1 unless all passes',
+      'load a model pack (or a generator and a recognizer), list their ops and whether each has a gradient, time ' +
+        'forward and forward+VJP, check the VJP against finite differences and, with --reference, against torch ' +
+        'outputs and VJPs; exit 1 unless all passes',
     )
     .argument('[pack-dir]', 'model pack folder (with manifest.json)')
     .option('--generator <file>', 'generator ONNX file (w -> image), instead of a pack')

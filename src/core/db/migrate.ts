@@ -66,7 +66,7 @@ export async function migrate(pool: pg.Pool, log: Logger, dir = migrationsDir): 
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK');
-        throw new Error(`migration ${name} failed: ${(error as Error).message}`);
+        throw new Error(`migration ${name} failed: ${(error as Error).message}`, { cause: error });
       }
       log.info({ migration: name }, 'migration applied');
       newlyApplied.push(name);

@@ -2,6 +2,15 @@
  * Subscribers of one kind of event, each narrowed to one subject (a pack, an audit) or to all.
  * Events a lost connection missed are read back by the hub for the subjects watched (`subjects`).
  */
+/**
+ * The subject a subscriber narrows to: type-graphql hands the `topicId` through as `unknown`, and the
+ * API's topic ids are parsed ids (strings). Anything else is a programming error, not a subject.
+ */
+export function subscriptionSubject(id: unknown): string | undefined {
+  if (id === undefined || typeof id === 'string') return id;
+  throw new TypeError(`a subscription subject must be an id string, got ${typeof id}`);
+}
+
 export class EventFeed<E> {
   private readonly listeners = new Set<{ subject: string | undefined; deliver(event: E): void }>();
 
@@ -19,7 +28,7 @@ export class EventFeed<E> {
     let wake: (() => void) | undefined;
     let done = false;
     const listener = {
-      subject: subject === undefined ? undefined : String(subject),
+      subject: subscriptionSubject(subject),
       deliver: (event: E) => {
         queue.push(event);
         wake?.();

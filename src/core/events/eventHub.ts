@@ -3,7 +3,7 @@ import type { RunId } from '../ids/ids.js';
 import type { Logger } from '../logging/logger.js';
 import { listenForNotifications, type NotificationListener } from './notificationListener.js';
 import { auditEventChannel, type AuditProgressEvent } from './auditEvents.js';
-import { EventFeed } from './eventFeed.js';
+import { EventFeed, subscriptionSubject } from './eventFeed.js';
 import { exportEventChannel, type ExportProgressEvent } from './exportEvents.js';
 import { galleryEventChannel, type GalleryStatusEvent } from './galleryEvents.js';
 import { packEventChannel, type PackStatusEvent } from './packEvents.js';
@@ -156,7 +156,7 @@ export class EventHub {
     let wake: (() => void) | undefined;
     let done = routingKey !== runEventTopic;
     const listener: Listener = {
-      runId: runId === undefined ? undefined : (String(runId) as RunId),
+      runId: subscriptionSubject(runId) as RunId | undefined,
       deliver: (event) => {
         queue.push(event);
         wake?.();

@@ -261,7 +261,9 @@ function alignmentViolations(manifest: PackManifest): SchemaViolation[] {
     return [
       {
         path: 'alignment.crop',
-        message: `box x ${crop.x}..${crop.x + crop.width}, y ${crop.y}..${crop.y + crop.height} is outside the ${width}×${height} generator image`,
+        message:
+          `box x ${crop.x}..${crop.x + crop.width}, y ${crop.y}..${crop.y + crop.height} is outside the ` +
+          `${width}×${height} generator image`,
       },
     ];
   }

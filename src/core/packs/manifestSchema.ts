@@ -37,7 +37,9 @@ const fivePoints = (description: string): JsonSchema => ({
 const constantInput: JsonSchema = {
   type: 'object',
   description:
-    'a generator input held constant for a run: EG3D camera conditioning c, noise buffers, a truncation input. Default values inline or in a float32 file; a run may replace them through its generatorInputs parameter when runParameter names the key',
+    'a generator input held constant for a run: EG3D camera conditioning c, noise buffers, a truncation input. ' +
+    'Default values inline or in a float32 file; a run may replace them through its generatorInputs parameter when ' +
+    'runParameter names the key',
   required: ['name', 'dims', 'perSample'],
   additionalProperties: false,
   properties: {
@@ -78,7 +80,10 @@ export const modelPackSchema: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   title: 'Brownian model pack manifest (manifest.json)',
   description:
-    'A generator (w -> image), its mapping network (z -> w), an alignment step and a face-recognition network (aligned image -> embedding), with w_avg, the default truncation and optional covariate directions. Vector files hold little-endian float32 values. The pack digest is the sha256 of this manifest serialised as canonical JSON (keys sorted, no whitespace).',
+    'A generator (w -> image), its mapping network (z -> w), an alignment step and a face-recognition network ' +
+    '(aligned image -> embedding), with w_avg, the default truncation and optional covariate directions. Vector files ' +
+    'hold little-endian float32 values. The pack digest is the sha256 of this manifest serialised as canonical JSON ' +
+    '(keys sorted, no whitespace).',
   type: 'object',
   required: [
     'format',
@@ -124,12 +129,14 @@ export const modelPackSchema: JsonSchema = {
         numWs: {
           ...dimension,
           description:
-            'w+ synthesis networks (StyleGAN2/3 G.synthesis): the input is [batch, numWs, latentDim]; the one w a run evolves is broadcast to every layer inside the differentiated graph',
+            'w+ synthesis networks (StyleGAN2/3 G.synthesis): the input is [batch, numWs, latentDim]; the one w a run ' +
+            'evolves is broadcast to every layer inside the differentiated graph',
         },
         batch: {
           ...dimension,
           description:
-            'the export runs at this batch size only (fused modulated convolutions exported as grouped Conv with group = batch); the pack then always runs at this batch. Re-export with fused_modconv=False to lift it',
+            'the export runs at this batch size only (fused modulated convolutions exported as grouped Conv with ' +
+            'group = batch); the pack then always runs at this batch. Re-export with fused_modconv=False to lift it',
         },
         constantInputs: { type: 'array', items: constantInput },
       },
@@ -137,7 +144,9 @@ export const modelPackSchema: JsonSchema = {
     alignment: {
       type: 'object',
       description:
-        'generator image to recognizer input: either a crop box in generator pixels resized (half-pixel centres, antialiased triangle filter) to outputSize, or a similarity transform taking five fixed landmarks onto a template, sampled bilinearly (taps outside the image read 0 in the recognizer range); then an affine map of the pixel range',
+        'generator image to recognizer input: either a crop box in generator pixels resized (half-pixel centres, ' +
+        'antialiased triangle filter) to outputSize, or a similarity transform taking five fixed landmarks onto a ' +
+        'template, sampled bilinearly (taps outside the image read 0 in the recognizer range); then an affine map of the pixel range',
       required: ['outputSize', 'pixelRange'],
       additionalProperties: false,
       properties: {
@@ -155,7 +164,8 @@ export const modelPackSchema: JsonSchema = {
         landmarks: {
           type: 'object',
           description:
-            'similarity alignment (least-squares rotation, scale and shift, as insightface norm_crop): the five points of the generator images onto the template',
+            'similarity alignment (least-squares rotation, scale and shift, as insightface norm_crop): the five ' +
+            'points of the generator images onto the template',
           required: ['points', 'template'],
           additionalProperties: false,
           properties: {
@@ -181,7 +191,8 @@ export const modelPackSchema: JsonSchema = {
     recognizer: {
       type: 'object',
       description:
-        'face recognizer, input [batch, channels, outputSize.height, outputSize.width] (NHWC: channels last), output [batch, embeddingDim]. Its preprocessing follows the pixel-range map: channel order, then (x - mean) / std per channel',
+        'face recognizer, input [batch, channels, outputSize.height, outputSize.width] (NHWC: channels last), output ' +
+        '[batch, embeddingDim]. Its preprocessing follows the pixel-range map: channel order, then (x - mean) / std per channel',
       required: ['file', 'sha256', 'input', 'output'],
       additionalProperties: false,
       properties: {

@@ -127,11 +127,13 @@ export class ShardLifecycle {
       for (let start = 0; start < rows.length; start += 500)
         await insertSamples(client, rows.slice(start, start + 500));
       const shard = await client.query<{ index: number }>(
-        `UPDATE "RunShard" SET status = 'SUCCEEDED', "finishedAt" = now(), error = NULL, "errorIteration" = NULL WHERE id = $1 RETURNING index`,
+        `UPDATE "RunShard" SET status = 'SUCCEEDED', "finishedAt" = now(), error = NULL, "errorIteration" = NULL ` +
+          `WHERE id = $1 RETURNING index`,
         [this.shardId],
       );
       const counts = await client.query<{ pending: number; samples: number; succeeded: number; shards: number }>(
-        `SELECT count(*) FILTER (WHERE status <> 'SUCCEEDED')::int AS pending, count(*) FILTER (WHERE status = 'SUCCEEDED')::int AS succeeded,
+        `SELECT count(*) FILTER (WHERE status <> 'SUCCEEDED')::int AS pending, count(*) FILTER (WHERE status = ` +
+          `'SUCCEEDED')::int AS succeeded,
                 count(*)::int AS shards, (SELECT count(*)::int FROM "Sample" WHERE "runId" = $1) AS samples
          FROM "RunShard" WHERE "runId" = $1`,
         [this.runId],

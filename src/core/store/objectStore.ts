@@ -208,7 +208,10 @@ export class ObjectStore {
 
   async listKeys(prefix: string): Promise<string[]> {
     const keys: string[] = [];
-    for await (const item of this.client.listObjectsV2(this.bucket, prefix, true)) {
+    // minio types the listing stream's items as `any`; only a string name is a key.
+    for await (const item of this.client.listObjectsV2(this.bucket, prefix, true) as AsyncIterable<{
+      name?: unknown;
+    }>) {
       if (typeof item.name === 'string') keys.push(item.name);
     }
     return keys;

@@ -27,7 +27,8 @@ async function start(
 export class DispersionResolver {
   @Mutation(() => Run, {
     description:
-      'Validates and queues a Dispersion run (DisCo when covariates is set), one job per shard; nothing is queued when any field is invalid',
+      'Validates and queues a Dispersion run (DisCo when covariates is set), one job per shard; nothing is queued ' +
+      'when any field is invalid',
   })
   startDispersionRun(
     @Ctx() context: GraphQLContext,

@@ -93,7 +93,9 @@ export class LangevinResolver {
       else if (pack && gallery.recognizerDigest !== recognizerDigestOf(pack.manifest)) {
         problems.push({
           field: 'input.exclusionGalleryId',
-          message: `gallery was embedded with recognizer ${gallery.recognizerDigest}, the pack uses ${recognizerDigestOf(pack.manifest) ?? 'unknown'}`,
+          message:
+            `gallery was embedded with recognizer ${gallery.recognizerDigest}, the pack uses ` +
+            `${recognizerDigestOf(pack.manifest) ?? 'unknown'}`,
         });
       } else if (pack && gallery.embeddingDim !== pack.embeddingDim) {
         problems.push({
@@ -117,7 +119,9 @@ export class LangevinResolver {
       else if (pack && size !== input.numIdentities * pack.latentDim * 4) {
         problems.push({
           field: 'input.initialLatents',
-          message: `has ${size} bytes; ${input.numIdentities}×${pack.latentDim} float32 latents need ${input.numIdentities * pack.latentDim * 4}`,
+          message:
+            `has ${size} bytes; ${input.numIdentities}×${pack.latentDim} float32 latents need ` +
+            `${input.numIdentities * pack.latentDim * 4}`,
         });
       }
     }

@@ -21,7 +21,7 @@ import { rerunWithExclusion } from '../../audits/rerunWithExclusion.js';
 import { startLeakageAudit } from '../../audits/startAudit.js';
 import { Permission } from '../../auth/roles.js';
 import type { AuditId, IdentityId, RunId } from '../../core/ids/ids.js';
-import { parseId } from '../args.js';
+import { parseId, parseIdArgument } from '../args.js';
 import { pageOf, pageRequest, pageSize } from '../connections.js';
 import { ConnectionArguments } from '../types/ConnectionArgs.js';
 import { auditEntry, authorize, type GraphQLContext } from '../context.js';
@@ -110,7 +110,7 @@ export class LeakageAuditResolver {
       'The audit as it is now, then its status changes and each shard it finishes, in order; completes after the ' +
       'final status (at once for a finished audit). An unknown audit is a NOT_FOUND error',
     subscribe: ({ args, context }) =>
-      auditProgressStream(context as GraphQLContext, parseId<AuditId>(String(args.auditId), 'auditId')),
+      auditProgressStream(context as GraphQLContext, parseIdArgument<AuditId>(args, 'auditId')),
   })
   auditProgress(@Root() event: AuditProgressEvent, @Arg('auditId', () => ID) _auditId: string): AuditProgress {
     return event;

@@ -1,4 +1,4 @@
-import type { NonEmptyArray } from 'type-graphql';
+import type { ClassType, NonEmptyArray } from 'type-graphql';
 import { ApiKeyResolver } from './ApiKeyResolver.js';
 import { AuditLogResolver } from './AuditLogResolver.js';
 import { DatasetExportResolver, DatasetResolver } from './DatasetResolver.js';
@@ -16,7 +16,7 @@ import { UploadResolver } from './UploadResolver.js';
 import { VerificationResolver } from './VerificationResolver.js';
 
 // Every resolver class of the API, in one place.
-export const resolvers: NonEmptyArray<Function> = [
+export const resolvers: NonEmptyArray<ClassType> = [
   ApiKeyResolver,
   AuditLogResolver,
   DatasetExportResolver,

@@ -4,7 +4,8 @@ import { ApiKey } from './ApiKey.js';
 
 @ObjectType({
   description:
-    'One audit-log entry. Every mutation request leaves one with argumentsDigest and outcome; the use cases add entries with their target and details',
+    'One audit-log entry. Every mutation request leaves one with argumentsDigest and outcome; the use cases add ' +
+    'entries with their target and details',
 })
 export class AuditLogEntry {
   @Field(() => ID)

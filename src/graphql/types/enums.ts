@@ -58,7 +58,8 @@ registerEnumType(CovariateSourceEnum, {
 registerEnumType(ExportFormat, {
   name: 'ExportFormat',
   description:
-    'IMAGE_FOLDER: a .tar of train/<label>/*.png (torchvision ImageFolder); INSIGHTFACE_REC: MXNet RecordIO train.rec, train.idx and property (arcface_torch); WEBDATASET: tar shards of <key>.png, .cls and .json',
+    'IMAGE_FOLDER: a .tar of train/<label>/*.png (torchvision ImageFolder); INSIGHTFACE_REC: MXNet RecordIO ' +
+    'train.rec, train.idx and property (arcface_torch); WEBDATASET: tar shards of <key>.png, .cls and .json',
 });
 registerEnumType(ExportStatus, { name: 'ExportStatus' });
 
