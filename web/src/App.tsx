@@ -49,10 +49,15 @@ export function App() {
   );
 }
 
+/** urql types the HTTP response of an error as `any`; only its status is read. */
+function hasStatus(response: unknown, status: number): boolean {
+  return typeof response === 'object' && response !== null && 'status' in response && response.status === status;
+}
+
 function SignedIn({ apiKey, onSignOut }: { apiKey: string; onSignOut: (reason: string | null) => void }) {
   const [{ data, error }] = useQuery<{ me: Me }>({ query: meQuery, requestPolicy: 'cache-first' });
   const unauthenticated =
-    error?.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED') || error?.response?.status === 401;
+    error?.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED') || hasStatus(error?.response, 401);
   useEffect(() => {
     if (unauthenticated) onSignOut('That API key is not valid or was revoked.');
   }, [unauthenticated, onSignOut]);

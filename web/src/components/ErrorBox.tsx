@@ -5,7 +5,7 @@ export function ErrorBox({ error }: { error: CombinedError | Error | undefined |
   if (!error) return null;
   const graphQLErrors = 'graphQLErrors' in error ? error.graphQLErrors : [];
   const messages = graphQLErrors.length
-    ? graphQLErrors.map((e) => `${String(e.extensions?.code ?? 'ERROR')}: ${e.message}`)
+    ? graphQLErrors.map((e) => `${typeof e.extensions?.code === 'string' ? e.extensions.code : 'ERROR'}: ${e.message}`)
     : [error.message];
   return (
     <div className="error" role="alert">

@@ -45,8 +45,8 @@ export function LineChart({ title, x, series }: { title: string; x: number[]; se
       chart.destroy();
       plot.current = null;
     };
-    // Series colours and labels fix the plot's shape; their values arrive through setData below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Series colours and labels fix the plot's shape; their values arrive through setData below, so only
+    // `labels` rebuilds the plot.
   }, [labels]);
 
   useEffect(() => {

@@ -1,5 +1,4 @@
-import type { RunStatus } from '../api/types';
-
-export function StatusBadge({ status }: { status: RunStatus | string }) {
+/** A run's status, or a shard's, an audit's or a pack's: each is shown the same way. */
+export function StatusBadge({ status }: { status: string }) {
   return <span className={`status status-${status.toLowerCase()}`}>{status}</span>;
 }

@@ -30,7 +30,7 @@ export function SignIn({ onSignIn, notice }: { onSignIn: (key: string) => void; 
     <main className="signin">
       <h1>Brownian</h1>
       <p className="muted">Synthetic face datasets by Brownian identity diffusion.</p>
-      <form onSubmit={submit}>
+      <form onSubmit={(event) => void submit(event)}>
         <label>
           API key
           <input

@@ -48,7 +48,7 @@ export function StartRunPage() {
   return (
     <section>
       <h1>Start a Langevin run</h1>
-      <form className="form" onSubmit={submit}>
+      <form className="form" onSubmit={(event) => void submit(event)}>
         <label>
           Model pack
           <select
