@@ -99,8 +99,10 @@ export async function bench(): Promise<BenchReport> {
     ],
     notes: [
       `top-10 of the first ${baselineQueries} queries equal between the two: ${agree}`,
-      `peak RSS ${Math.round(rssBefore)} MiB before the search, ${Math.round(rssAfter)} MiB after (growth ${Math.round(rssAfter - rssBefore)} MiB); ` +
-        `the queries are ${mib(queries.byteLength)} MiB, the whole gallery would be ${mib(galleryCount * dim * 4)} MiB as float32 and is never held`,
+      `peak RSS ${Math.round(rssBefore)} MiB before the search, ${Math.round(rssAfter)} MiB after (growth ` +
+        `${Math.round(rssAfter - rssBefore)} MiB); ` +
+        `the queries are ${mib(queries.byteLength)} MiB, the whole gallery would be ${mib(galleryCount * dim * 4)} ` +
+        `MiB as float32 and is never held`,
       'the chunks are generated while streaming (a fixed cost in both rows), standing in for the Postgres reads of the shard job',
     ],
   };

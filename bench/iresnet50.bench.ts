@@ -87,8 +87,11 @@ export async function bench(): Promise<BenchReport> {
     name: 'iResNet-50 recognizer pack (CPU)',
     rows,
     notes: [
-      `Medians of ${repeats} runs after a warm-up; composite w (16) -> w+ (8 layers) -> 32×32 generator -> five-landmark warp to 112×112 -> iResNet-50 -> 512-d embedding; recognizer.onnx 174 MB; onnxruntime CPU with its default threads.`,
-      'The build is the first VJP at that batch: compose, differentiate (a probing forward run at that batch fixes every shape), create the session. Packs over 64 MiB of weights build one gradient graph, at the full batch, instead of one per power of two.',
+      `Medians of ${repeats} runs after a warm-up; composite w (16) -> w+ (8 layers) -> 32×32 generator -> ` +
+        `five-landmark warp to 112×112 -> iResNet-50 -> 512-d embedding; recognizer.onnx 174 MB; onnxruntime CPU with its default threads.`,
+      'The build is the first VJP at that batch: compose, differentiate (a probing forward run at that batch fixes ' +
+        'every shape), create the session. Packs over 64 MiB of weights build one gradient graph, at the full batch, ' +
+        'instead of one per power of two.',
     ],
   };
 }

@@ -207,9 +207,11 @@ export async function bench(): Promise<BenchReport> {
     ],
     notes: [
       `tiles of ${TILE}×${TILE}; ${pairs.toLocaleString('en')} pairs; single thread, float64`,
-      `angles: min ${round(statsOnly.distance.min, 3)}, mean ${round(statsOnly.distance.avg, 3)}, max ${round(statsOnly.distance.max, 3)} rad; d0 = ${D0}`,
+      `angles: min ${round(statsOnly.distance.min, 3)}, mean ${round(statsOnly.distance.avg, 3)}, max ` +
+        `${round(statsOnly.distance.max, 3)} rad; d0 = ${D0}`,
       'peak RSS is process.resourceUsage().maxRSS around the repulsion call; the embeddings were already resident',
-      `built-in pack on the CPU execution provider: fastest of ${ROUNDS} alternating rounds after one warm-up each; both variants embed in batches, only the VJP differs`,
+      `built-in pack on the CPU execution provider: fastest of ${ROUNDS} alternating rounds after one warm-up each; ` +
+        `both variants embed in batches, only the VJP differs`,
     ],
   };
 }

@@ -222,7 +222,8 @@ export async function bench(): Promise<BenchReport> {
         ),
       );
       notes.push(
-        `repulsion N = ${n}: ${round(1 - got.value.stats.propIct, 3)} of pairs within d0; N×N float64 would be ${round((n * n * 8) / MIB, 0)} MiB`,
+        `repulsion N = ${n}: ${round(1 - got.value.stats.propIct, 3)} of pairs within d0; N×N float64 would be ` +
+          `${round((n * n * 8) / MIB, 0)} MiB`,
       );
     }
     for (const size of sizes('BENCH_EXCLUSION', '10000x100000')) {
@@ -269,10 +270,14 @@ export async function bench(): Promise<BenchReport> {
     rows,
     notes: [
       ...notes,
-      `load average of the machine (1 min): ${round(loadBefore, 1)} at the start, ${round(loadavg()[0]!, 1)} at the end, on ${cpus().length} cores`,
-      'engine: onnxruntime CPU (MLAS, default threads); repulsion and exclusion use float64 tiles, top-k float32 tiles with float64 recomputation within the error bound',
-      'GEMM bound: the very Gemm calls the engine makes (similarity tiles, and for gradients the two weighted-row products per tile), timed alone',
-      'peak RSS growth: rise of the process high-water mark during the engine call (0 when below an earlier peak); the inputs were resident before',
+      `load average of the machine (1 min): ${round(loadBefore, 1)} at the start, ${round(loadavg()[0]!, 1)} at the ` +
+        `end, on ${cpus().length} cores`,
+      'engine: onnxruntime CPU (MLAS, default threads); repulsion and exclusion use float64 tiles, top-k float32 ' +
+        'tiles with float64 recomputation within the error bound',
+      'GEMM bound: the very Gemm calls the engine makes (similarity tiles, and for gradients the two weighted-row ' +
+        'products per tile), timed alone',
+      'peak RSS growth: rise of the process high-water mark during the engine call (0 when below an earlier peak); ' +
+        'the inputs were resident before',
     ],
   };
 }

@@ -24,7 +24,8 @@ async function main(): Promise<void> {
   const header = [
     '# Benchmark results',
     '',
-    `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, onnxruntime CPU.`,
+    `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ` +
+      `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, onnxruntime CPU.`,
     'Figures that compare are ratios of two measurements taken in the same process, one after the other.',
     '',
   ];

@@ -65,8 +65,10 @@ export async function bench(): Promise<BenchReport> {
     name: 'VJP of the built-in pack (CPU)',
     rows,
     notes: [
-      `Medians of ${repeats} runs after a warm-up; generator 32×32 RGB, W = 32, recognizer input 24×24, embedding 32; onnxruntime CPU with its default threads.`,
-      'Peak RSS is the process high-water mark after each batch size (it only grows), so it bounds the memory of that batch and all before it.',
+      `Medians of ${repeats} runs after a warm-up; generator 32×32 RGB, W = 32, recognizer input 24×24, embedding 32; ` +
+        `onnxruntime CPU with its default threads.`,
+      'Peak RSS is the process high-water mark after each batch size (it only grows), so it bounds the memory of that ' +
+        'batch and all before it.',
     ],
   };
 }
