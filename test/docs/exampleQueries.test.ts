@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildSchema, parse, specifiedRules, validate, type DocumentNode } from 'graphql';
+import { buildSchema, Kind, parse, specifiedRules, validate, type DocumentNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/core/config/config.js';
 import { packageRoot } from '../../src/core/paths.js';
@@ -45,7 +45,7 @@ describe("the dashboard's documents (web/src/api/documents.ts)", () => {
       if (typeof value === 'function')
         return [[name, (value as (withStatus: boolean) => DocumentNode)(false).loc!.source.body]];
       const document = value as DocumentNode | undefined;
-      return document?.kind === 'Document' ? [[name, document.loc!.source.body]] : [];
+      return document?.kind === Kind.DOCUMENT ? [[name, document.loc!.source.body]] : [];
     });
     expect(sources.length).toBeGreaterThan(10);
     for (const [name, source] of sources) expect(problems(source), name).toEqual([]);

@@ -68,7 +68,8 @@ describe('fields the dashboard reads', () => {
     const { data } = await graphql<{ run: { identities: { edges: { node: IdentityNode }[] } } }>(
       t.url,
       t.keys[Role.VIEWER],
-      'query($id: ID!) { run(id: $id) { identities(first: 10) { edges { node { id index embedding nearestIdentities(first: 3) { angle identity { id } } } } } } }',
+      'query($id: ID!) { run(id: $id) { identities(first: 10) { edges { node { id index embedding ' +
+        'nearestIdentities(first: 3) { angle identity { id } } } } } } }',
       { id: runId },
     );
     const nodes = data!.run.identities.edges.map((e) => e.node);

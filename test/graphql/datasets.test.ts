@@ -63,7 +63,8 @@ async function exportAndDownload(
   options: Record<string, unknown>,
 ): Promise<{ tar: Buffer; sha256: string; total: number }> {
   const started = await operate(
-    'mutation($d: ID!, $f: ExportFormat!, $o: ExportOptionsInput) { exportDataset(datasetId: $d, format: $f, options: $o) { id total status } }',
+    'mutation($d: ID!, $f: ExportFormat!, $o: ExportOptionsInput) { exportDataset(datasetId: $d, format: $f, options: ' +
+      '$o) { id total status } }',
     {
       d: dataset.id,
       f: format,
@@ -154,7 +155,8 @@ describe('createDataset', () => {
 
   it('freezes a Dispersion run into identities with their samples, a manifest with every sha256, and its digest', async () => {
     const created = await operate(
-      'mutation($r: [ID!]!) { createDataset(name: "first", runIds: $r) { id digest identityCount sampleCount manifestUrl runs { id kind parent { id } } } }',
+      'mutation($r: [ID!]!) { createDataset(name: "first", runIds: $r) { id digest identityCount sampleCount ' +
+        'manifestUrl runs { id kind parent { id } } } }',
       { r: [dispersionId] },
     );
     expect(created.errors).toBeUndefined();

@@ -245,7 +245,8 @@ describe('running', () => {
     const run = await graphql(
       t.url,
       t.keys[Role.VIEWER],
-      'query($id: ID!) { run(id: $id) { status error parent { id } iterations { iteration stats { exclusion { minDistance identitiesWithin } } } } }',
+      'query($id: ID!) { run(id: $id) { status error parent { id } iterations { iteration stats { exclusion { ' +
+        'minDistance identitiesWithin } } } } }',
       { id },
     );
     expect(run.data!.run).toMatchObject({ status: 'SUCCEEDED', parent: { id: first } });

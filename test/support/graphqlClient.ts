@@ -5,6 +5,7 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 }
 
 /** A plain GraphQL-over-HTTP request, as any lab script would send it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read the data untyped and assert on its shape
 export async function graphql<T = Record<string, any>>(
   url: string,
   key: string | undefined,

@@ -107,7 +107,7 @@ const cases: Case[] = [
   },
   {
     name: 'Clip with min and max inputs',
-    inputs: (r) => [input('x', [8], Float32Array.of(-0.9, -0.3, 0.1, 0.45, 0.8, -0.6, 0.2, 1.2))],
+    inputs: () => [input('x', [8], Float32Array.of(-0.9, -0.3, 0.1, 0.45, 0.8, -0.6, 0.2, 1.2))],
     wrt: ['x'],
     build: (b) => b.op('Clip', ['x', scalar(b, -0.5), scalar(b, 0.5)]),
   },
