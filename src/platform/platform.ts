@@ -79,7 +79,7 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
 
     const store = new ObjectStore(s3, config.bucket, databaseDigestLedger(database.prisma), objectUrls);
     await store.ensureBucket();
-    const queue = await JobQueue.open(databaseUrl, config.queue);
+    const queue = await JobQueue.open(databaseUrl, config.queue, log);
     stops.push(() => queue.close());
 
     let apiUrl: string | undefined;

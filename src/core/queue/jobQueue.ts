@@ -1,5 +1,7 @@
 import PgBoss from 'pg-boss';
 import type { QueueSettings } from '../config/config.js';
+import type { Logger } from '../logging/logger.js';
+import * as statements from './pgBossStatements.js';
 import type {
   AuditId,
   DatasetExportId,
@@ -115,8 +117,6 @@ function shardKey(runId: RunId, shardIndex: number): string {
   return `${runId}:${shardIndex}`;
 }
 
-const schema = 'pgboss';
-
 /** pg-boss runs statements through node-postgres, whose results also carry rowCount. */
 interface SqlExecutor {
   executeSql(text: string, values: unknown[]): Promise<{ rows: unknown[]; rowCount?: number | null }>;
@@ -132,17 +132,21 @@ export class JobQueue {
     private readonly settings: QueueSettings,
   ) {}
 
-  /** Every process supervises: expiry of dead workers' jobs must not depend on any one process living. */
-  static async open(databaseUrl: string, settings: QueueSettings): Promise<JobQueue> {
+  /**
+   * Every process supervises: expiry of dead workers' jobs must not depend on any one process living.
+   * pg-boss reports what fails in the background (maintenance, supervision, a pooled connection the
+   * database dropped) only as `error` events; each one is logged, none is dropped.
+   */
+  static async open(databaseUrl: string, settings: QueueSettings, log: Logger): Promise<JobQueue> {
     const boss = new PgBoss({
       connectionString: databaseUrl,
-      schema,
+      schema: statements.pgBossSchema,
       supervise: true,
       schedule: false,
       maintenanceIntervalSeconds: settings.maintenanceIntervalSeconds,
       max: 4,
     });
-    boss.on('error', () => undefined);
+    boss.on('error', (error: Error) => log.error({ err: error }, 'job queue (pg-boss) error'));
     await boss.start();
     for (const name of jobNames) {
       // 'short': at most one queued job per singleton key. Under pg-boss 10's 'standard' policy a
@@ -217,10 +221,7 @@ export class JobQueue {
 
   /** Cancels every job of a run that has not finished (queued, retrying or active), its shards' included. */
   async cancelRunJobs(runId: RunId): Promise<void> {
-    const result = await this.db().executeSql(
-      `SELECT name, id FROM ${schema}.job WHERE split_part(singleton_key, ':', 1) = $1 AND state < 'completed'`,
-      [runId],
-    );
+    const result = await this.db().executeSql(statements.unfinishedRunJobs, [runId]);
     for (const row of result.rows as Array<{ name: JobName; id: JobId }>) await this.boss.cancel(row.name, row.id);
   }
 
@@ -229,20 +230,13 @@ export class JobQueue {
    * renews its lease by moving the start forward, so only jobs of dead workers expire and retry.
    */
   async renewLease(job: ClaimedJob): Promise<boolean> {
-    const result = await this.db().executeSql(
-      `UPDATE ${schema}.job SET started_on = now() WHERE name = $1 AND id = $2 AND state = 'active'`,
-      [job.name, job.id],
-    );
+    const result = await this.db().executeSql(statements.renewLease, [job.name, job.id]);
     return (result.rowCount ?? 0) > 0;
   }
 
   /** Hands a job back without spending a retry, for a worker shutting down mid-job. */
   async release(job: ClaimedJob): Promise<void> {
-    await this.db().executeSql(
-      `UPDATE ${schema}.job SET state = 'created', started_on = NULL, start_after = now()
-       WHERE name = $1 AND id = $2 AND state = 'active'`,
-      [job.name, job.id],
-    );
+    await this.db().executeSql(statements.releaseJob, [job.name, job.id]);
   }
 
   /**
@@ -250,39 +244,19 @@ export class JobQueue {
    * nothing would ever finish them, so they are reported to be failed visibly.
    */
   async abandonedRuns(): Promise<AbandonedRun[]> {
-    const result = await this.db().executeSql(
-      `SELECT r.id AS "runId", j.data->>'shardId' AS "shardId",
-              coalesce(j.output->>'message', j.output->'value'->>'message', 'job failed') AS message
-       FROM "Run" r JOIN ${schema}.job j ON split_part(j.singleton_key, ':', 1) = r.id::text AND j.state = 'failed'
-       WHERE r.status IN ('QUEUED', 'RUNNING')
-         AND NOT EXISTS (SELECT 1 FROM ${schema}.job k WHERE k.singleton_key = j.singleton_key AND k.state < 'completed')`,
-      [],
-    );
+    const result = await this.db().executeSql(statements.abandonedRuns, []);
     return result.rows as AbandonedRun[];
   }
 
   /** Exports still QUEUED or RUNNING whose job failed for good. */
   async abandonedExports(): Promise<Array<{ exportId: DatasetExportId; message: string }>> {
-    const result = await this.db().executeSql(
-      `SELECT e.id AS "exportId", coalesce(j.output->>'message', j.output->'value'->>'message', 'job failed') AS message
-       FROM "DatasetExport" e JOIN ${schema}.job j ON j.singleton_key = e.id::text AND j.state = 'failed'
-       WHERE e.status IN ('QUEUED', 'RUNNING')
-         AND NOT EXISTS (SELECT 1 FROM ${schema}.job k WHERE k.singleton_key = j.singleton_key AND k.state < 'completed')`,
-      [],
-    );
+    const result = await this.db().executeSql(statements.abandonedExports, []);
     return result.rows as Array<{ exportId: DatasetExportId; message: string }>;
   }
 
   /** Provenance exports whose job failed for good. */
   async abandonedProvenanceExports(): Promise<Array<{ exportId: ProvenanceExportId; message: string }>> {
-    const result = await this.db().executeSql(
-      `SELECT e.id AS "exportId", coalesce(j.output->>'message', j.output->'value'->>'message', 'job failed') AS message
-       FROM "ProvenanceExport" e
-       JOIN ${schema}.job j ON j.name = '${JobName.provenanceExport}' AND j.singleton_key = e.id::text AND j.state = 'failed'
-       WHERE e.status IN ('QUEUED', 'RUNNING')
-         AND NOT EXISTS (SELECT 1 FROM ${schema}.job k WHERE k.singleton_key = j.singleton_key AND k.state < 'completed')`,
-      [],
-    );
+    const result = await this.db().executeSql(statements.abandonedProvenanceExports, [JobName.provenanceExport]);
     return result.rows as Array<{ exportId: ProvenanceExportId; message: string }>;
   }
 
@@ -301,13 +275,7 @@ export class JobQueue {
 
   /** PENDING packs whose dry-run job failed for good (e.g. a model that crashes every worker that loads it). */
   async abandonedPacks(): Promise<Array<{ packId: ModelPackId; message: string }>> {
-    const result = await this.db().executeSql(
-      `SELECT p.id AS "packId", coalesce(j.output->>'message', j.output->'value'->>'message', 'job failed') AS message
-       FROM "ModelPack" p JOIN ${schema}.job j ON j.name = '${JobName.packCheck}' AND j.singleton_key = p.id::text AND j.state = 'failed'
-       WHERE p.status = 'PENDING'
-         AND NOT EXISTS (SELECT 1 FROM ${schema}.job k WHERE k.singleton_key = j.singleton_key AND k.state < 'completed')`,
-      [],
-    );
+    const result = await this.db().executeSql(statements.abandonedPacks, [JobName.packCheck]);
     return result.rows as Array<{ packId: ModelPackId; message: string }>;
   }
 
@@ -325,13 +293,7 @@ export class JobQueue {
 
   /** Audits still QUEUED or RUNNING with a job that failed for good: like abandonedRuns, for audits. */
   async abandonedAudits(): Promise<Array<{ auditId: AuditId; message: string }>> {
-    const result = await this.db().executeSql(
-      `SELECT DISTINCT ON (a.id) a.id AS "auditId", coalesce(j.output->>'message', j.output->'value'->>'message', 'job failed') AS message
-       FROM "LeakageAudit" a JOIN ${schema}.job j ON j.name IN ('${JobName.auditPlan}', '${JobName.auditShard}')
-         AND j.data->>'auditId' = a.id::text AND j.state = 'failed'
-       WHERE a.status IN ('QUEUED', 'RUNNING')`,
-      [],
-    );
+    const result = await this.db().executeSql(statements.abandonedAudits, [[JobName.auditPlan, JobName.auditShard]]);
     return result.rows as Array<{ auditId: AuditId; message: string }>;
   }
 
@@ -343,7 +305,7 @@ export class JobQueue {
 
   /** Jobs that pg-boss put back after a failure or an expired lease. */
   async retriedCount(): Promise<number> {
-    const result = await this.db().executeSql(`SELECT count(*)::int AS n FROM ${schema}.job WHERE retry_count > 0`, []);
+    const result = await this.db().executeSql(statements.retriedJobCount, []);
     return (result.rows[0] as { n: number } | undefined)?.n ?? 0;
   }
 

@@ -46,7 +46,11 @@ afterAll(async () => t?.stop());
 
 /** A worker with its own queue connection, stopped after the test. */
 async function startWorker(label: string, handlers: JobHandlers, workerConcurrency = 1): Promise<Worker> {
-  const queue = await JobQueue.open(t.env.DATABASE_URL!, t.config.queue);
+  const queue = await JobQueue.open(
+    t.env.DATABASE_URL!,
+    t.config.queue,
+    createLogger('warn').child({ component: label }),
+  );
   const { database, store } = t.platform;
   const worker = new Worker(
     {
