@@ -212,7 +212,9 @@ export async function bench(): Promise<BenchReport> {
     name: 'API under load',
     rows,
     notes: [
-      `${QUERIES} concurrent \`runs(first: 10) { identities(first: 20) }\` queries over HTTP while ${SUBSCRIBERS} graphql-ws clients subscribe to a Langevin run (64 identities, built-in pack) that iterates on one CPU worker; the baseline is the same query sent one at a time in the same process just before.`,
+      `${QUERIES} concurrent \`runs(first: 10) { identities(first: 20) }\` queries over HTTP while ${SUBSCRIBERS} ` +
+        `graphql-ws clients subscribe to a Langevin run (64 identities, built-in pack) that iterates on one CPU ` +
+        `worker; the baseline is the same query sent one at a time in the same process just before.`,
       `load average of the machine (1 min): ${round(loadBefore, 1)} at the start, ${round(loadavg()[0]!, 1)} at the end, on 2 cores`,
     ],
   };

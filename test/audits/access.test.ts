@@ -306,47 +306,43 @@ describe('startLeakageAudit input', () => {
     ).toBe(0);
   });
 
-  it(
-    'calibrates a target false-match rate on the impostor pairs of the gallery and stores the threshold with the ' +
-      'rate it gives',
-    async () => {
-      const rows = 40;
-      const values = randomRows(rows, 8);
-      const galleryId = await createGallery(t, values, dim, {
-        modelPackId: packId,
-        labels: Array.from({ length: rows }, (_, i) => `s${Math.floor(i / 2)}`),
-      });
-      const started = await startAudit(t, { runIds: [runId], galleryId, threshold: { targetFalseMatchRate: 0.1 } });
-      expect(started.errors).toBeUndefined();
-      // Independently: every pair of rows with different labels, similarities rounded as stored.
-      const cosine = (a: number, b: number) => {
-        let ab = 0;
-        let aa = 0;
-        let bb = 0;
-        for (let d = 0; d < dim; d++) {
-          ab += values[a * dim + d]! * values[b * dim + d]!;
-          aa += values[a * dim + d]! ** 2;
-          bb += values[b * dim + d]! ** 2;
-        }
-        return ab / Math.sqrt(aa * bb);
-      };
-      const impostors: number[] = [];
-      for (let a = 0; a < rows; a++)
-        for (let b = a + 1; b < rows; b++)
-          if (Math.floor(a / 2) !== Math.floor(b / 2)) impostors.push(Math.fround(cosine(a, b)));
-      impostors.sort((x, y) => y - x);
-      const expectedThreshold = impostors[Math.floor(0.1 * impostors.length)]!;
-      const audit = started.data!.startLeakageAudit;
-      expect(audit.threshold).toBeCloseTo(expectedThreshold, 6);
-      expect(audit.targetFalseMatchRate).toBe(0.1);
-      expect(audit.falseMatchRate).toBeCloseTo(
-        impostors.filter((s) => s > audit.threshold).length / impostors.length,
-        12,
-      );
-      expect(audit.falseMatchRate).toBeLessThanOrEqual(0.1);
-      expect((await finishedAudit(t, audit.id)).status).toBe('SUCCEEDED');
-    },
-  );
+  it("calibrates a target false-match rate on the gallery's impostor pairs, storing the threshold and its rate", async () => {
+    const rows = 40;
+    const values = randomRows(rows, 8);
+    const galleryId = await createGallery(t, values, dim, {
+      modelPackId: packId,
+      labels: Array.from({ length: rows }, (_, i) => `s${Math.floor(i / 2)}`),
+    });
+    const started = await startAudit(t, { runIds: [runId], galleryId, threshold: { targetFalseMatchRate: 0.1 } });
+    expect(started.errors).toBeUndefined();
+    // Independently: every pair of rows with different labels, similarities rounded as stored.
+    const cosine = (a: number, b: number) => {
+      let ab = 0;
+      let aa = 0;
+      let bb = 0;
+      for (let d = 0; d < dim; d++) {
+        ab += values[a * dim + d]! * values[b * dim + d]!;
+        aa += values[a * dim + d]! ** 2;
+        bb += values[b * dim + d]! ** 2;
+      }
+      return ab / Math.sqrt(aa * bb);
+    };
+    const impostors: number[] = [];
+    for (let a = 0; a < rows; a++)
+      for (let b = a + 1; b < rows; b++)
+        if (Math.floor(a / 2) !== Math.floor(b / 2)) impostors.push(Math.fround(cosine(a, b)));
+    impostors.sort((x, y) => y - x);
+    const expectedThreshold = impostors[Math.floor(0.1 * impostors.length)]!;
+    const audit = started.data!.startLeakageAudit;
+    expect(audit.threshold).toBeCloseTo(expectedThreshold, 6);
+    expect(audit.targetFalseMatchRate).toBe(0.1);
+    expect(audit.falseMatchRate).toBeCloseTo(
+      impostors.filter((s) => s > audit.threshold).length / impostors.length,
+      12,
+    );
+    expect(audit.falseMatchRate).toBeLessThanOrEqual(0.1);
+    expect((await finishedAudit(t, audit.id)).status).toBe('SUCCEEDED');
+  });
 });
 
 describe('createGallery', () => {

@@ -3,11 +3,11 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToFloat32 } from '../../src/core/db/floats.js';
 import { Role } from '../../src/generated/prisma/enums.js';
-import { errorCode, graphql } from '../support/graphqlClient.js';
+import { graphql } from '../support/graphqlClient.js';
 import { registerMiniPack } from '../support/miniPack.js';
 import { mulberry32 } from '../support/mulberry32.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
-import { createGallery, finishedAudit, finishedRun, startAudit, upload } from './support.js';
+import { createGallery, finishedAudit, finishedRun, startAudit } from './support.js';
 
 let t: TestPlatform;
 let packId: string;
@@ -130,7 +130,7 @@ describe('exactness', () => {
 });
 
 describe('the audit → exclusion loop on the built-in pack', () => {
-  it('flags identities of a plain run against a gallery of generator samples; the rerun with that gallery excluded flags none', async () => {
+  it("flags a plain run's identities against a gallery of generator samples; the rerun excluding it flags none", async () => {
     // Stand-ins for the people the generator was trained on: faces it draws and a plain run
     // reproduces, i.e. the plain run's own identities, among other generator samples (another
     // seed, no iterations) as impostors.
@@ -156,7 +156,8 @@ describe('the audit → exclusion loop on the built-in pack', () => {
     const rerun = await graphql(
       t.url,
       t.keys[Role.AUDITOR],
-      'mutation($id: ID!, $c0: Float!) { rerunWithExclusion(auditId: $id, exclusionDistance: $c0) { runId audit { id status threshold followsAuditId runIds } } }',
+      'mutation($id: ID!, $c0: Float!) { rerunWithExclusion(auditId: $id, exclusionDistance: $c0) ' +
+        '{ runId audit { id status threshold followsAuditId runIds } } }',
       { id: first.id, c0: 0.6 },
     );
     expect(rerun.errors).toBeUndefined();
@@ -352,7 +353,8 @@ describe('auditing a dataset', () => {
     const read = await graphql(
       t.url,
       t.keys[Role.AUDITOR],
-      'query($id: ID!) { leakageAudit(id: $id) { datasetId runIds matches { edges { node { sampleId lineage { sample { id } run { id } } } } } } }',
+      'query($id: ID!) { leakageAudit(id: $id) { datasetId runIds ' +
+        'matches { edges { node { sampleId lineage { sample { id } run { id } } } } } } }',
       { id: audit.id },
     );
     expect(read.data!.leakageAudit).toMatchObject({
@@ -424,7 +426,7 @@ async function auditProgress(
         },
         {
           next: ({ data, errors }) => {
-            if (errors) reject(errors);
+            if (errors) reject(new Error(JSON.stringify(errors)));
             else events.push(data!.auditProgress);
           },
           error: reject,

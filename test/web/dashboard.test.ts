@@ -12,7 +12,6 @@ import { buildMiniPack } from '../../services/worker/src/pack/builtin/index.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { webAppDir } from '../../src/server/webApp.js';
 import { chromiumPath, launchBrowser, type Browser } from '../support/browser.js';
-import { graphql } from '../support/graphqlClient.js';
 import { registerMiniPack } from '../support/miniPack.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
 import { waitFor } from '../support/workerProcess.js';

@@ -24,7 +24,8 @@ export function nodeRef(id: string): string {
 
 export type PartName = 'latent' | 'image' | 'embedding' | 'report' | 'check' | 'latents' | 'embeddings' | 'checkpoint';
 
-export function partRef(id: string, part: PartName | string): string {
+/** `part` is a PartName, or any other part a caller names. */
+export function partRef(id: string, part: string): string {
   return `part:${id}.${part}`;
 }
 

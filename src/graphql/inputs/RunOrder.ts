@@ -10,7 +10,8 @@ registerEnumType(OrderDirection, { name: 'OrderDirection' });
 registerEnumType(RunOrderField, {
   name: 'RunOrderField',
   description:
-    'A column of the runs table: MODEL_PACK sorts by pack name, IDENTITIES by identities stored, PROGRESS by iteration over total; runs not started (STARTED_AT) or not finished (DURATION) sort as the latest or longest',
+    'A column of the runs table: MODEL_PACK sorts by pack name, IDENTITIES by identities stored, PROGRESS by ' +
+    'iteration over total; runs not started (STARTED_AT) or not finished (DURATION) sort as the latest or longest',
 });
 
 @InputType({ description: 'Order of a runs connection; ties are broken by run id, in the same direction' })

@@ -30,7 +30,7 @@ export function VariationsForm({ parentRunId }: { parentRunId: string }) {
   };
 
   return (
-    <form className="form inline" onSubmit={submit} data-testid="variations-form">
+    <form className="form inline" onSubmit={(event) => void submit(event)} data-testid="variations-form">
       <label>
         Method
         <select name="method" value={method} onChange={(e) => setMethod(e.target.value as 'DISPERSION' | 'DISCO')}>

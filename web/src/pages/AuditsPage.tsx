@@ -319,7 +319,7 @@ function NewAudit() {
   return (
     <details className="panel" data-testid="new-audit">
       <summary>New audit</summary>
-      <form className="form" onSubmit={submit}>
+      <form className="form" onSubmit={(event) => void submit(event)}>
         <label>
           Gallery
           <select name="gallery" value={galleryId || ready[0]?.id || ''} onChange={(e) => setGalleryId(e.target.value)}>

@@ -157,7 +157,7 @@ function NewDataset({ onCreated }: { onCreated: () => void }) {
   return (
     <details className="panel" data-testid="new-dataset">
       <summary>New dataset</summary>
-      <form className="form" onSubmit={submit}>
+      <form className="form" onSubmit={(event) => void submit(event)}>
         <label>
           Dataset name
           <input name="datasetName" value={name} onChange={(e) => setName(e.target.value)} required />
@@ -199,7 +199,7 @@ function NewExport({ datasetId, onQueued }: { datasetId: string; onQueued: () =>
     if (result.data) onQueued();
   };
   return (
-    <form className="form inline" onSubmit={submit} data-testid="new-export">
+    <form className="form inline" onSubmit={(event) => void submit(event)} data-testid="new-export">
       <label>
         Format
         <select name="format" value={format} onChange={(e) => setFormat(e.target.value)}>

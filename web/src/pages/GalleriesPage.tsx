@@ -111,7 +111,7 @@ function NewGallery({ onCreated }: { onCreated: () => void }) {
   return (
     <details className="panel" data-testid="new-gallery">
       <summary>New gallery from an embeddings file</summary>
-      <form className="form" onSubmit={submit}>
+      <form className="form" onSubmit={(event) => void submit(event)}>
         <label>
           Gallery name
           <input name="galleryName" value={name} onChange={(e) => setName(e.target.value)} required />
