@@ -5,6 +5,7 @@ import { auditEntry, type GraphQLContext } from '../graphql/context.js';
 import { badUserInput, conflict, notFound } from '../graphql/errors.js';
 import { JobName } from '../core/queue/jobQueue.js';
 import type { LangevinRunParameters } from '../core/runs/langevinRunParameters.js';
+import { packNotReady } from '../core/packs/packLifecycle.js';
 import { failOrCancel } from '../core/runs/runLifecycle.js';
 import { checkRecognizer, createAudit } from './startAudit.js';
 
@@ -37,6 +38,8 @@ export async function rerunWithExclusion(
   const source = audit.runs[0]!.run;
   const problems: Parameters<typeof checkRecognizer>[3] = [];
   checkRecognizer(audit.gallery, source, 'auditId', problems);
+  const notReady = packNotReady(source.modelPack);
+  if (notReady) problems.push({ field: 'auditId', message: `the audited run's ${notReady}` });
   if (problems.length > 0) throw badUserInput(problems);
   const previous = source.parameters as unknown as LangevinRunParameters;
   const parameters: LangevinRunParameters = {

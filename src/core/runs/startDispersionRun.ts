@@ -14,6 +14,7 @@ import { publishRunEventInTransaction, runStatusEvent } from '../events/runEvent
 import { jsonColumn } from '../db/json.js';
 import { isRecord } from '../packs/jsonSchema.js';
 import type { DispersionDefaults, PackManifest } from '../packs/manifest.js';
+import { packNotReady } from '../packs/packLifecycle.js';
 import {
   checkGeneratorInputs,
   decodeGeneratorInputs,
@@ -240,6 +241,9 @@ export async function startDispersionRun(
   if (parent && identityIndices.length === 0 && problems.length === 0) {
     problems.push({ field: 'input.parentRunId', message: `run ${parent.id} has no identities` });
   }
+  // Variations run on the parent's pack, which must be READY like any pack a run starts on.
+  const notReady = parent ? packNotReady(parent.modelPack) : null;
+  if (notReady) problems.push({ field: 'input.parentRunId', message: `the parent run's ${notReady}` });
   const manifest = (parent?.modelPack.manifest ?? null) as PackManifest | null;
   const { params, fromPack } = resolveParams(request, manifest?.dispersion ?? {});
   if (params.variations > maxVariations)
