@@ -41,6 +41,9 @@ export default tseslint.config(
       // `async` without `await` implements Promise-returning interfaces (Apollo plugins, the pair kernels, async
       // iterators) and turns a throw into a rejection, which their callers rely on.
       '@typescript-eslint/require-await': 'off',
+      // ESLint's scope analysis does not see reads inside parameter decorators (`@Arg(…, { defaultValue: x })`),
+      // so it reports those constants as assigned and never used.
+      'no-useless-assignment': 'off',
     },
   },
   {

@@ -281,13 +281,7 @@ export class JobQueue {
 
   /** PENDING galleries whose embedding job failed for good. */
   async abandonedGalleries(): Promise<Array<{ galleryId: GalleryId; message: string }>> {
-    const result = await this.db().executeSql(
-      `SELECT g.id AS "galleryId", coalesce(j.output->>'message', j.output->'value'->>'message', 'job failed') AS message
-       FROM "Gallery" g JOIN ${schema}.job j ON j.name = '${JobName.galleryImages}' AND j.singleton_key = g.id::text AND j.state = 'failed'
-       WHERE g.status = 'PENDING'
-         AND NOT EXISTS (SELECT 1 FROM ${schema}.job k WHERE k.singleton_key = j.singleton_key AND k.state < 'completed')`,
-      [],
-    );
+    const result = await this.db().executeSql(statements.abandonedGalleries, [JobName.galleryImages]);
     return result.rows as Array<{ galleryId: GalleryId; message: string }>;
   }
 

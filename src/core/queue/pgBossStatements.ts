@@ -56,6 +56,11 @@ export const abandonedProvenanceExports = `SELECT e.id AS "exportId", ${failureM
   FROM "ProvenanceExport" e JOIN ${job} j ON j.name = $1 AND j.singleton_key = e.id::text AND j.state = 'failed'
   WHERE e.status IN ('QUEUED', 'RUNNING') AND ${noRetryPending}`;
 
+/** PENDING galleries whose embedding job failed with no retry pending; $1 that queue's name. */
+export const abandonedGalleries = `SELECT g.id AS "galleryId", ${failureMessage} AS message
+  FROM "Gallery" g JOIN ${job} j ON j.name = $1 AND j.singleton_key = g.id::text AND j.state = 'failed'
+  WHERE g.status = 'PENDING' AND ${noRetryPending}`;
+
 /** PENDING packs whose dry run failed with no retry pending; $1 the pack-check queue's name. */
 export const abandonedPacks = `SELECT p.id AS "packId", ${failureMessage} AS message
   FROM "ModelPack" p JOIN ${job} j ON j.name = $1 AND j.singleton_key = p.id::text AND j.state = 'failed'
