@@ -38,3 +38,5 @@ export interface DispersionRunParameters {
 export const defaultShardSize = 16;
 export const defaultDispersionCheckpointEvery = 5;
 export const defaultPrincipalSamples = 4096;
+/** PRINCIPAL_DIRECTIONS: how many directions when the input does not say. */
+export const defaultPrincipalDirections = 3;

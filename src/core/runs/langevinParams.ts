@@ -51,6 +51,9 @@ export const DEFAULT_LANGEVIN_PARAMS: Readonly<LangevinParams> = Object.freeze({
   batchSize: 32,
 });
 
+/** Checkpoint interval of a Langevin run whose input leaves it out. */
+export const DEFAULT_LANGEVIN_CHECKPOINT_EVERY = 5;
+
 export function langevinParams(overrides: Partial<LangevinParams> = {}): LangevinParams {
   const params: LangevinParams = { ...DEFAULT_LANGEVIN_PARAMS };
   for (const [field, value] of Object.entries(overrides) as [keyof LangevinParams, number | undefined][]) {

@@ -24,6 +24,7 @@ import {
 import {
   CovariateSource,
   defaultDispersionCheckpointEvery,
+  defaultPrincipalDirections,
   defaultPrincipalSamples,
   defaultShardSize,
   type DispersionRunParameters,
@@ -70,7 +71,6 @@ export type StartResult = { run: db.Run; problems?: undefined } | { run?: undefi
 
 const maxVariations = 100_000;
 const maxShardSize = 100_000;
-const defaultPrincipalDirections = 3;
 
 /** Input names of the parameters whose API name differs from DispersionParams'. */
 const inputField: Partial<Record<keyof DispersionParams, string>> = { variations: 'numVariations' };

@@ -1,5 +1,12 @@
 import { Field, Float, ID, InputType, Int } from 'type-graphql';
 import { GeneratorInputValueInput } from './GeneratorInputValueInput.js';
+import { DEFAULT_DISPERSION_PARAMS as defaults } from '../../core/runs/dispersionParams.js';
+import {
+  defaultDispersionCheckpointEvery,
+  defaultPrincipalDirections,
+  defaultShardSize,
+} from '../../core/runs/dispersionRunParameters.js';
+import { defaultText, withDefault } from '../../core/runs/parameterDescriptions.js';
 import { CovariateSourceEnum } from '../types/enums.js';
 
 /** Fields left out take the paper's settings, or the pack manifest's where it sets its own. */
@@ -13,52 +20,73 @@ export class DispersionRunInput {
   @Field(() => [ID], { nullable: true, description: "A subset of the parent run's identities; default all" })
   identityIds?: string[];
 
-  @Field(() => Int, { nullable: true, description: 'A, variations per identity (at least 2); default 64' })
+  @Field(() => Int, {
+    nullable: true,
+    description: withDefault('A, variations per identity (at least 2)', defaults.variations),
+  })
   numVariations?: number;
 
-  @Field(() => Int, { nullable: true, description: 'Default 20' })
+  @Field(() => Int, { nullable: true, description: `Default ${defaultText(defaults.iterations)}` })
   iterations?: number;
 
-  @Field(() => Float, { nullable: true, description: 'k_e, pull towards the reference embedding; default 20' })
+  @Field(() => Float, {
+    nullable: true,
+    description: withDefault('k_e, pull towards the reference embedding', defaults.embeddingCoefficient),
+  })
   embeddingCoefficient?: number;
 
-  @Field(() => Float, { nullable: true, description: 'k_w, latent repulsion between variations; default 1' })
+  @Field(() => Float, {
+    nullable: true,
+    description: withDefault('k_w, latent repulsion between variations', defaults.latentCoefficient),
+  })
   latentCoefficient?: number;
 
   @Field(() => Float, {
     nullable: true,
-    description: "r0, Euclidean radius of the latent repulsion; default 12, or the pack's",
+    description: `${withDefault('r0, Euclidean radius of the latent repulsion', defaults.latentRadius)}, or the pack's`,
   })
   latentRadius?: number;
 
-  @Field(() => Float, { nullable: true, description: 'k_g, pull towards w_avg; default 1' })
+  @Field(() => Float, {
+    nullable: true,
+    description: withDefault('k_g, pull towards w_avg', defaults.globalCoefficient),
+  })
   globalCoefficient?: number;
 
-  @Field(() => Float, { nullable: true, description: 'η; default 0.05' })
+  @Field(() => Float, { nullable: true, description: withDefault('η', defaults.randomForce) })
   randomForce?: number;
 
-  @Field(() => Float, { nullable: true, description: 'μ; default 1' })
+  @Field(() => Float, { nullable: true, description: withDefault('μ', defaults.viscosity) })
   viscosity?: number;
 
   @Field(() => Float, {
     nullable: true,
-    description: 'Positive: fixed step; negative: adaptive step of that factor; default 0.05',
+    description: withDefault('Positive: fixed step; negative: adaptive step of that factor', defaults.timestep),
   })
   timestep?: number;
 
-  @Field(() => Float, { nullable: true, description: "σ of the initial variations; default 0.2, or the pack's" })
+  @Field(() => Float, {
+    nullable: true,
+    description: `${withDefault('σ of the initial variations', defaults.initialNoise)}, or the pack's`,
+  })
   initialNoise?: number;
 
   @Field(() => String, { nullable: true, description: 'Unsigned 64-bit seed, as a string; default random' })
   seed?: string;
 
-  @Field(() => Int, { nullable: true, description: 'Identities per shard job; default 16' })
+  @Field(() => Int, { nullable: true, description: withDefault('Identities per shard job', defaultShardSize) })
   shardSize?: number;
 
-  @Field(() => Int, { nullable: true, description: 'Latents per forward/backward batch; default 32' })
+  @Field(() => Int, {
+    nullable: true,
+    description: withDefault('Latents per forward/backward batch', defaults.batchSize),
+  })
   batchSize?: number;
 
-  @Field(() => Int, { nullable: true, description: 'Each shard checkpoints every this many iterations; default 5' })
+  @Field(() => Int, {
+    nullable: true,
+    description: withDefault('Each shard checkpoints every this many iterations', defaultDispersionCheckpointEvery),
+  })
   checkpointEvery?: number;
 
   @Field(() => String, {
@@ -75,7 +103,7 @@ export class DispersionRunInput {
 
   @Field(() => Int, {
     nullable: true,
-    description: 'PRINCIPAL_DIRECTIONS: how many principal directions of W; default 3',
+    description: withDefault('PRINCIPAL_DIRECTIONS: how many principal directions of W', defaultPrincipalDirections),
   })
   principalDirections?: number;
 

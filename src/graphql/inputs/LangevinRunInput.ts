@@ -1,5 +1,10 @@
 import { Field, Float, ID, InputType, Int } from 'type-graphql';
 import { GeneratorInputValueInput } from './GeneratorInputValueInput.js';
+import {
+  DEFAULT_LANGEVIN_CHECKPOINT_EVERY,
+  DEFAULT_LANGEVIN_PARAMS as defaults,
+} from '../../core/runs/langevinParams.js';
+import { defaultText, withDefault } from '../../core/runs/parameterDescriptions.js';
 
 /** Fields left out take the paper's settings for 10k identities. */
 @InputType({ description: 'A Langevin run: N reference identities spread apart in embedding space' })
@@ -10,28 +15,37 @@ export class LangevinRunInput {
   @Field(() => Int, { description: 'N, the number of identities (at least 2)' })
   numIdentities!: number;
 
-  @Field(() => Int, { nullable: true, description: 'Default 100' })
+  @Field(() => Int, { nullable: true, description: `Default ${defaultText(defaults.iterations)}` })
   iterations?: number;
 
-  @Field(() => Float, { nullable: true, description: 'Inter-class threshold (angle) for prop_ict; default 1.4' })
+  @Field(() => Float, {
+    nullable: true,
+    description: withDefault('Inter-class threshold (angle) for prop_ict', defaults.ict),
+  })
   ict?: number;
 
-  @Field(() => Float, { nullable: true, description: 'k; default 1.0' })
+  @Field(() => Float, { nullable: true, description: withDefault('k', defaults.repulsionCoefficient) })
   repulsionCoefficient?: number;
 
-  @Field(() => Float, { nullable: true, description: 'd0, angular repulsion radius; default 1.4' })
+  @Field(() => Float, {
+    nullable: true,
+    description: withDefault('d0, angular repulsion radius', defaults.repulsionRadius),
+  })
   repulsionRadius?: number;
 
-  @Field(() => Float, { nullable: true, description: 'Negative: adaptive step of that factor; default −0.3' })
+  @Field(() => Float, {
+    nullable: true,
+    description: withDefault('Negative: adaptive step of that factor', defaults.timestep),
+  })
   timestep?: number;
 
-  @Field(() => Float, { nullable: true, description: 'μ; default 1.0' })
+  @Field(() => Float, { nullable: true, description: withDefault('μ', defaults.viscosity) })
   viscosity?: number;
 
-  @Field(() => Float, { nullable: true, description: 'η; default 0.01' })
+  @Field(() => Float, { nullable: true, description: withDefault('η', defaults.randomForce) })
   randomForce?: number;
 
-  @Field(() => Float, { nullable: true, description: 'k_l, pull towards w_avg; default 0.1' })
+  @Field(() => Float, { nullable: true, description: withDefault('k_l, pull towards w_avg', defaults.latentForce) })
   latentForce?: number;
 
   @Field(() => Float, { nullable: true, description: "ψ of the initial latents; default: the pack's" })
@@ -40,16 +54,25 @@ export class LangevinRunInput {
   @Field(() => String, { nullable: true, description: 'Unsigned 64-bit seed, as a string; default random' })
   seed?: string;
 
-  @Field(() => Int, { nullable: true, description: 'Latents per forward/backward batch; default 32' })
+  @Field(() => Int, {
+    nullable: true,
+    description: withDefault('Latents per forward/backward batch', defaults.batchSize),
+  })
   batchSize?: number;
 
-  @Field(() => Int, { nullable: true, description: 'Checkpoint every this many iterations; default 5' })
+  @Field(() => Int, {
+    nullable: true,
+    description: withDefault('Checkpoint every this many iterations', DEFAULT_LANGEVIN_CHECKPOINT_EVERY),
+  })
   checkpointEvery?: number;
 
   @Field(() => ID, { nullable: true, description: 'Gallery of real embeddings that identities are pushed away from' })
   exclusionGalleryId?: string;
 
-  @Field(() => Float, { nullable: true, description: 'c0, angular radius of the exclusion; default 1.4' })
+  @Field(() => Float, {
+    nullable: true,
+    description: withDefault('c0, angular radius of the exclusion', defaults.exclusionDistance),
+  })
   exclusionDistance?: number;
 
   @Field(() => String, { nullable: true, description: 'Object key of a float32 N×W file of initial latents' })

@@ -10,7 +10,11 @@ import { failOrCancel } from '../../core/runs/runLifecycle.js';
 import { packNotReady } from '../../core/packs/packLifecycle.js';
 import { jsonColumn } from '../../core/db/json.js';
 import { isRecord } from '../../core/packs/jsonSchema.js';
-import { langevinParams, validateLangevinParams } from '../../core/runs/langevinParams.js';
+import {
+  DEFAULT_LANGEVIN_CHECKPOINT_EVERY,
+  langevinParams,
+  validateLangevinParams,
+} from '../../core/runs/langevinParams.js';
 import { checkGeneratorInputs, storedConstantInputs } from '../../core/runs/generatorInputs.js';
 import { parseSeed } from '../../core/runs/seed.js';
 import { seedToColumn } from '../../core/db/seeds.js';
@@ -23,7 +27,6 @@ import { Run } from '../types/Run.js';
 import { publishRunEventInTransaction, runStatusEvent } from '../../core/events/runEvents.js';
 
 const maxIdentities = 10_000_000;
-const defaultCheckpointEvery = 5;
 
 function checkSeed(value: string | undefined, problems: FieldProblem[]): bigint {
   if (value === undefined) return randomBytes(8).readBigUInt64LE();
@@ -61,7 +64,7 @@ export class LangevinResolver {
     if (!Number.isInteger(input.numIdentities) || input.numIdentities < 2 || input.numIdentities > maxIdentities) {
       problems.push({ field: 'input.numIdentities', message: `must be an integer from 2 to ${maxIdentities}` });
     }
-    const checkpointEvery = input.checkpointEvery ?? defaultCheckpointEvery;
+    const checkpointEvery = input.checkpointEvery ?? DEFAULT_LANGEVIN_CHECKPOINT_EVERY;
     if (!Number.isInteger(checkpointEvery) || checkpointEvery < 1) {
       problems.push({ field: 'input.checkpointEvery', message: 'must be an integer ≥ 1' });
     }
