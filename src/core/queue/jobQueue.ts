@@ -262,14 +262,7 @@ export class JobQueue {
 
   /** Verifications whose job failed for good. */
   async abandonedVerifications(): Promise<Array<{ verificationId: VerificationId; message: string }>> {
-    const result = await this.db().executeSql(
-      `SELECT v.id AS "verificationId", coalesce(j.output->>'message', j.output->'value'->>'message', 'job failed') AS message
-       FROM "Verification" v
-       JOIN ${schema}.job j ON j.name = '${JobName.verify}' AND j.singleton_key = v.id::text AND j.state = 'failed'
-       WHERE v.status IN ('QUEUED', 'RUNNING')
-         AND NOT EXISTS (SELECT 1 FROM ${schema}.job k WHERE k.singleton_key = j.singleton_key AND k.state < 'completed')`,
-      [],
-    );
+    const result = await this.db().executeSql(statements.abandonedVerifications, [JobName.verify]);
     return result.rows as Array<{ verificationId: VerificationId; message: string }>;
   }
 

@@ -26,7 +26,7 @@ beforeAll(async () => {
   const url = await createTestDatabase();
   database = openDatabase(url);
   await migrate(database.pool, createLogger('silent'));
-  queue = await JobQueue.open(url, settings);
+  queue = await JobQueue.open(url, settings, createLogger('silent'));
 });
 afterAll(async () => {
   await queue?.close();
@@ -79,10 +79,14 @@ describe('JobQueue', () => {
   it('applies the settings of a later start to queues that exist already', async () => {
     const url = new URL(database.pool.options.connectionString!).toString();
     await database.pool.query(`UPDATE pgboss.queue SET policy = 'standard'`);
-    const restarted = await JobQueue.open(url, { ...settings, jobExpireSeconds: 700, retryLimit: 2 });
+    const restarted = await JobQueue.open(
+      url,
+      { ...settings, jobExpireSeconds: 700, retryLimit: 2 },
+      createLogger('silent'),
+    );
     await restarted.close();
     for (const r of await queues()) expect(r).toMatchObject({ policy: 'short', expire_seconds: 700, retry_limit: 2 });
-    const back = await JobQueue.open(url, settings);
+    const back = await JobQueue.open(url, settings, createLogger('silent'));
     await back.close();
     for (const r of await queues()) expect(r).toMatchObject({ expire_seconds: 600, retry_limit: 0 });
   });
