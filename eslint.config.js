@@ -23,8 +23,9 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          // Plain-JS files outside both tsconfigs (this file, bin/, scripts/*.mjs) still get type information.
-          allowDefaultProject: ['*.js', '*.mjs', 'bin/*.js', 'scripts/*.mjs', 'vitest.config.ts', 'prisma.config.ts'],
+          // Files outside both tsconfigs (this file, bin/, scripts/*.mjs, prisma.config.ts) still get type
+          // information; vitest.config.ts is in the root project through test/mutation/vitest.config.ts.
+          allowDefaultProject: ['*.js', '*.mjs', 'bin/*.js', 'scripts/*.mjs', 'prisma.config.ts'],
         },
         tsconfigRootDir: import.meta.dirname,
       },

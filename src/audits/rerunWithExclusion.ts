@@ -4,7 +4,8 @@ import type { AuditId, RunId } from '../core/ids/ids.js';
 import { auditEntry, type GraphQLContext } from '../graphql/context.js';
 import { badUserInput, conflict, notFound } from '../graphql/errors.js';
 import { JobName } from '../core/queue/jobQueue.js';
-import type { LangevinRunParameters } from '../core/runs/langevinRunParameters.js';
+import { jsonColumn } from '../core/db/json.js';
+import { decodeLangevinRunParameters, type LangevinRunParameters } from '../core/runs/langevinRunParameters.js';
 import { packNotReady } from '../core/packs/packLifecycle.js';
 import { failOrCancel } from '../core/runs/runLifecycle.js';
 import { checkRecognizer, createAudit } from './startAudit.js';
@@ -41,7 +42,7 @@ export async function rerunWithExclusion(
   const notReady = packNotReady(source.modelPack);
   if (notReady) problems.push({ field: 'auditId', message: `the audited run's ${notReady}` });
   if (problems.length > 0) throw badUserInput(problems);
-  const previous = source.parameters as unknown as LangevinRunParameters;
+  const previous = decodeLangevinRunParameters(source.parameters);
   const parameters: LangevinRunParameters = {
     ...previous,
     exclusionGalleryId: audit.gallery.id,
@@ -51,7 +52,7 @@ export async function rerunWithExclusion(
     const row = await tx.run.create({
       data: {
         kind: RunKind.LANGEVIN,
-        parameters: parameters as object,
+        parameters: jsonColumn(parameters),
         seed: source.seed,
         modelPackId: source.modelPackId,
         parentRunId: source.id,

@@ -117,7 +117,8 @@ async function exportProgress(
       client.subscribe<{ exportProgress: (typeof messages)[number] }>(
         { query: 'subscription($id: ID!) { exportProgress(id: $id) { status done total error } }', variables: { id } },
         {
-          next: ({ data, errors }) => (errors ? reject(errors) : messages.push(data!.exportProgress)),
+          next: ({ data, errors }) =>
+            errors ? reject(new Error(JSON.stringify(errors))) : messages.push(data!.exportProgress),
           error: reject,
           complete: resolveDone,
         },

@@ -57,7 +57,9 @@ export function checkGeneratorInputs(
       const names = [...settable.keys()];
       problems.push({
         field: `${path}.name`,
-        message: `model pack "${pack.name}" takes no generator input "${name}" (it takes ${names.length > 0 ? names.map((n) => `"${n}"`).join(', ') : 'none'})`,
+        message:
+          `model pack "${pack.name}" takes no generator input "${name}" (it takes ` +
+          `${names.length > 0 ? names.map((n) => `"${n}"`).join(', ') : 'none'})`,
       });
     } else if (seen.has(name)) {
       problems.push({ field: `${path}.name`, message: `"${name}" is given more than once` });

@@ -308,7 +308,7 @@ export async function startDispersionRun(
     const run = await tx.run.create({
       data: {
         kind: covariates ? RunKind.DISCO : RunKind.DISPERSION,
-        parameters: parameters as never,
+        parameters: jsonColumn(parameters),
         seed: seedToColumn(seed),
         modelPackId: parent.modelPackId,
         parentRunId: parent.id,

@@ -4,7 +4,7 @@ import { createDataset } from '../../core/datasets/createDataset.js';
 import { requestExport } from '../../core/datasets/requestExport.js';
 import type { DatasetExportId, DatasetId } from '../../core/ids/ids.js';
 import { ExportStatus } from '../../generated/prisma/enums.js';
-import { parseId } from '../args.js';
+import { parseId, parseIdArgument } from '../args.js';
 import { keysetPage, pageOf, pageRequest } from '../connections.js';
 import { ConnectionArguments } from '../types/ConnectionArgs.js';
 import { authorize, objectUrl, type GraphQLContext } from '../context.js';
@@ -118,7 +118,7 @@ export class DatasetExportResolver {
       'The export as it is now, then each change of status and progress, in order; completes after the final status ' +
       '(at once for a finished export). An unknown export is a NOT_FOUND error',
     subscribe: ({ args, context }) =>
-      exportProgressStream(context as GraphQLContext, parseId<DatasetExportId>(String(args.id), 'id')),
+      exportProgressStream(context as GraphQLContext, parseIdArgument<DatasetExportId>(args, 'id')),
   })
   exportProgress(@Root() event: ExportProgress, @Arg('id', () => ID) _id: string): ExportProgress {
     return event;

@@ -102,7 +102,8 @@ async function checkSubject(services: WorkerServices, model: RunModel, subject: 
   const latentProblem =
     rederivedImage === subject.imageSha256
       ? undefined
-      : `the image re-derived from the stored latent of ${subject.id} has sha256 ${rederivedImage}, the recorded image ${subject.imageSha256}`;
+      : `the image re-derived from the stored latent of ${subject.id} has sha256 ${rederivedImage}, the recorded ` +
+        `image ${subject.imageSha256}`;
   checks.push(
     check(CheckedObject.LATENT, `latent of ${subject.id}`, subject.imageSha256, rederivedImage, latentProblem),
   );
