@@ -173,10 +173,13 @@ export async function bench(): Promise<BenchReport> {
       name: 'dispersion and exports',
       rows,
       notes: [
-        `${IDENTITIES} identities × ${VARIATIONS} variations, ${ITERATIONS} iterations, shards of ${SHARD_SIZE} identities, built-in pack on the CPU provider; seconds from startDispersionRun to SUCCEEDED (images and sample rows included).`,
-        "The one-worker figure is the faster of two runs after the worker had loaded the pack; the two-worker run follows in the same process. Workers share this machine's cores, so the speedup bounds what a second host would add.",
+        `${IDENTITIES} identities × ${VARIATIONS} variations, ${ITERATIONS} iterations, shards of ${SHARD_SIZE} ` +
+          `identities, built-in pack on the CPU provider; seconds from startDispersionRun to SUCCEEDED (images and sample rows included).`,
+        'The one-worker figure is the faster of two runs after the worker had loaded the pack; the two-worker run ' +
+          "follows in the same process. Workers share this machine's cores, so the speedup bounds what a second host would add.",
         'Exports: one worker, seconds from the job starting to the tar stored; samples only.',
-        `Load average ${round(loadBefore, 1)} before and ${round(loadavg()[0]!, 1)} after, on ${cpus().length} cores shared with other work: figures taken on a busy machine measure the contention as much as the code.`,
+        `Load average ${round(loadBefore, 1)} before and ${round(loadavg()[0]!, 1)} after, on ${cpus().length} cores ` +
+          `shared with other work: figures taken on a busy machine measure the contention as much as the code.`,
       ],
     };
   } finally {

@@ -132,9 +132,12 @@ export async function bench(): Promise<BenchReport> {
     name: 'runs table orders',
     rows,
     notes: [
-      `${RUNS} runs, ${RUNS / 20} of them with ${IDENTITIES} identities each; pages of ${PAGE} newest-first (DESC), with the total count; medians of ${REPEATS} after one walk to page ${DEEP + 1}; listRuns called directly (no HTTP).`,
-      "Every order but CREATED_AT computes its key for every row that passes the filter (no index on the expressions); IDENTITIES counts each run's identities through the (runId, index) index.",
-      `load average of the machine (1 min): ${Math.round(loadBefore * 10) / 10} at the start, ${Math.round(loadavg()[0]! * 10) / 10} at the end, on 2 cores`,
+      `${RUNS} runs, ${RUNS / 20} of them with ${IDENTITIES} identities each; pages of ${PAGE} newest-first (DESC), ` +
+        `with the total count; medians of ${REPEATS} after one walk to page ${DEEP + 1}; listRuns called directly (no HTTP).`,
+      'Every order but CREATED_AT computes its key for every row that passes the filter (no index on the ' +
+        "expressions); IDENTITIES counts each run's identities through the (runId, index) index.",
+      `load average of the machine (1 min): ${Math.round(loadBefore * 10) / 10} at the start, ` +
+        `${Math.round(loadavg()[0]! * 10) / 10} at the end, on 2 cores`,
     ],
   };
 }
