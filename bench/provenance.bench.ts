@@ -191,8 +191,10 @@ export async function bench(): Promise<BenchReport> {
         row('streamed PROV-N', provN),
       ],
       notes: [
-        `Dataset of ${identities} identities × ${variations} samples; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after.`,
-        'Live heap: sampled after a full collection every 100 ms in a second, untimed pass. The streamed writers keep one batch of 500 rows and the set of element ids already written (runs, packs, agents, identities, samples).',
+        `Dataset of ${identities} identities × ${variations} samples; load average ${loadBefore.toFixed(1)} before, ` +
+          `${loadavg()[0]!.toFixed(1)} after.`,
+        'Live heap: sampled after a full collection every 100 ms in a second, untimed pass. The streamed writers keep ' +
+          'one batch of 500 rows and the set of element ids already written (runs, packs, agents, identities, samples).',
       ],
     };
   } finally {
