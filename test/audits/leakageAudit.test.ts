@@ -402,7 +402,7 @@ describe('auditProgress over a real WebSocket', () => {
     const late = await auditProgress(auditId);
     expect(late).toEqual({ completed: true, events: [{ status: 'SUCCEEDED', shardsDone: 3, shardCount: 3 }] });
     const unknown = await auditProgress('00000000-0000-4000-8000-000000000000').catch((error: unknown) => error);
-    expect(JSON.stringify(unknown)).toContain('NOT_FOUND');
+    expect(String(unknown)).toContain('NOT_FOUND');
   }, 300_000);
 });
 

@@ -42,8 +42,8 @@ async function runCommand(args: string[]): Promise<{ out: string; err: string; e
   return { out, err, exitCode };
 }
 
-/** A tiny generator w[4] → image [3, 4, 4] whose path to the image goes through Sin, which has no gradient rule. */
-function generatorWithSin(): Uint8Array {
+/** A tiny generator w[4] → image [3, 4, 4] whose path to the image goes through Erf, which has no gradient rule. */
+function generatorWithErf(): Uint8Array {
   const builder = GraphBuilder.empty('broken_generator');
   builder.input('w', DataType.FLOAT, ['batch', 4]);
   const weight = builder.initializer(
@@ -53,7 +53,7 @@ function generatorWithSin(): Uint8Array {
       Array.from({ length: 192 }, (_, k) => Math.cos(k)),
     ),
   );
-  const hidden = builder.op('Sin', [builder.op('Gemm', ['w', weight], { transB: 1 })]);
+  const hidden = builder.op('Erf', [builder.op('Gemm', ['w', weight], { transB: 1 })]);
   builder.node('Reshape', [hidden, builder.constantInt64([-1, 3, 4, 4])], { outputs: ['image'] });
   builder.output('image', DataType.FLOAT, ['batch', 3, 4, 4]);
   return encodeModel(
@@ -188,15 +188,15 @@ describe('checkModels', () => {
 
   it('fails a model with an operator that has no gradient rule, naming the operator', async () => {
     const report = await checkModels(
-      { models: { generator: generatorWithSin(), recognizer: smallRecognizer() } },
+      { models: { generator: generatorWithErf(), recognizer: smallRecognizer() } },
       { batch: 2, device: 'cpu' },
     );
     expect(report.passed).toBe(false);
     expect(report.problems).toEqual([
-      'generator.file: uses operators without a gradient rule on the path to its output: Sin (1 node)',
+      'generator.file: uses operators without a gradient rule on the path to its output: Erf (1 node)',
     ]);
     const ops = report.models.find((m) => m.role === 'generator')!.ops;
-    expect(ops.find((op) => op.opType === 'Sin')).toMatchObject({ supported: false, onGradientPath: 1 });
+    expect(ops.find((op) => op.opType === 'Erf')).toMatchObject({ supported: false, onGradientPath: 1 });
     expect(ops.find((op) => op.opType === 'Gemm')).toMatchObject({ supported: true });
     expect(report.timing).toBeUndefined();
   });
@@ -267,7 +267,7 @@ describe('brownian pack check', () => {
   });
 
   it('exits 1 and names the operator for a broken model', async () => {
-    await writeFile(join(dir, 'broken.onnx'), generatorWithSin());
+    await writeFile(join(dir, 'broken.onnx'), generatorWithErf());
     await writeFile(join(dir, 'small.onnx'), smallRecognizer());
     const { out, exitCode } = await runCommand([
       '--generator',
@@ -276,9 +276,9 @@ describe('brownian pack check', () => {
       join(dir, 'small.onnx'),
     ]);
     expect(exitCode).toBe(1);
-    expect(out).toContain('Sin x1 NO GRADIENT (1 on the gradient path)');
+    expect(out).toContain('Erf x1 NO GRADIENT (1 on the gradient path)');
     expect(out).toContain(
-      'FAILED\n  generator.file: uses operators without a gradient rule on the path to its output: Sin (1 node)',
+      'FAILED\n  generator.file: uses operators without a gradient rule on the path to its output: Erf (1 node)',
     );
   });
 
