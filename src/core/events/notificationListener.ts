@@ -57,6 +57,12 @@ export async function listenForNotifications(
       onLost(error as Error);
       throw error;
     }
+    // stop() came while this connection was being set up: it is not ours to keep (pool.end() would wait for it).
+    if (stopped) {
+      lost = true;
+      next.release();
+      return;
+    }
     client = next;
   };
 
@@ -66,6 +72,7 @@ export async function listenForNotifications(
       if (stopped) return;
       connect().then(
         async () => {
+          if (stopped) return;
           log.info({ channels }, 'listening for notifications again');
           try {
             await handlers.onResumed(lostAt);
