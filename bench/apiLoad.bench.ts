@@ -6,8 +6,7 @@
  * Embedded Postgres and S3 in a scratch folder. BENCH_LOAD_QUERIES / BENCH_LOAD_SUBSCRIBERS scale it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -16,11 +15,10 @@ import { pushPack } from '../src/cli/packPush.js';
 import { loadConfig } from '../src/core/config/config.js';
 import { createLogger } from '../src/core/logging/logger.js';
 import { packageRoot } from '../src/core/paths.js';
-import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
-import { startEmbeddedS3 } from '../src/embedded/s3.js';
 import { startPlatform, type Platform } from '../src/platform/platform.js';
 import { buildMiniPack } from '../services/worker/src/pack/builtin/index.js';
 import type { BenchReport } from './report.js';
+import { round, startBenchServers, until } from './support.js';
 
 const QUERIES = Number(process.env.BENCH_LOAD_QUERIES ?? 200);
 const SUBSCRIBERS = Number(process.env.BENCH_LOAD_SUBSCRIBERS ?? 50);
@@ -31,23 +29,8 @@ const runsQuery = `{
   }
 }`;
 
-function round(value: number, digits: number): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 30 * 60_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 async function timedQuery(url: string, key: string): Promise<number> {
@@ -132,22 +115,9 @@ async function measure(platform: Platform, key: string, runId: string): Promise<
 
 export async function bench(): Promise<BenchReport> {
   const loadBefore = loadavg()[0]!;
-  const dataDir = await mkdtemp(join(tmpdir(), 'brownian-bench-load-'));
-  await chmod(dataDir, 0o755);
   const log = createLogger('warn');
-  const postgres = await startEmbeddedPostgres(dataDir, log);
-  const s3 = await startEmbeddedS3(dataDir, log);
-  const env: Record<string, string> = {
-    DATABASE_URL: postgres.url,
-    S3_ENDPOINT: s3.config.endpoint,
-    S3_ACCESS_KEY: s3.config.accessKey,
-    S3_SECRET_KEY: s3.config.secretKey,
-    S3_REGION: s3.config.region,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    BROWNIAN_DATA_DIR: dataDir,
-  };
+  const servers = await startBenchServers('brownian-bench-load-', log, { HOST: '127.0.0.1' });
+  const { env } = servers;
   const rows: Array<Record<string, string | number>> = [];
   let worker: ChildProcess | undefined;
   let adminKey: string | undefined;
@@ -166,7 +136,7 @@ export async function bench(): Promise<BenchReport> {
       const key = adminKey!;
       const client = new ApiClient(platform.apiUrl!, key);
       try {
-        const packDir = join(dataDir, 'mini-pack');
+        const packDir = join(servers.dataDir, 'mini-pack');
         await buildMiniPack(packDir);
         const pack = await pushPack(client, packDir);
         const { startLangevinRun } = await client.request<{ startLangevinRun: { id: string } }>(
@@ -204,9 +174,7 @@ export async function bench(): Promise<BenchReport> {
       }
     }
   } finally {
-    await s3.stop();
-    await postgres.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await servers.stop();
   }
   return {
     name: 'API under load',

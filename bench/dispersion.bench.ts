@@ -5,59 +5,28 @@
  * process, workers as separate `brownian worker` processes, as on extra hosts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../src/cli/apiClient.js';
 import { pushPack } from '../src/cli/packPush.js';
 import { loadConfig } from '../src/core/config/config.js';
 import { createLogger } from '../src/core/logging/logger.js';
 import { packageRoot } from '../src/core/paths.js';
-import { startEmbeddedPostgres } from '../src/embedded/postgres.js';
-import { startEmbeddedS3 } from '../src/embedded/s3.js';
 import { startPlatform } from '../src/platform/platform.js';
 import { buildMiniPack } from '../services/worker/src/pack/builtin/index.js';
 import type { BenchReport } from './report.js';
+import { round, startBenchServers, until } from './support.js';
 
 const IDENTITIES = 64;
 const VARIATIONS = 16;
 const ITERATIONS = 5;
 const SHARD_SIZE = 8;
 
-function round(value: number, digits: number): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 30 * 60_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 export async function bench(): Promise<BenchReport> {
   const loadBefore = loadavg()[0]!;
-  const dataDir = await mkdtemp(join(tmpdir(), 'brownian-bench-'));
-  // Started as root, the embedded PostgreSQL runs as "postgres", which must be able to enter it.
-  await chmod(dataDir, 0o755);
   const log = createLogger('warn');
-  const postgres = await startEmbeddedPostgres(dataDir, log);
-  const s3 = await startEmbeddedS3(dataDir, log);
-  const env: Record<string, string> = {
-    DATABASE_URL: postgres.url,
-    S3_ENDPOINT: s3.config.endpoint,
-    S3_ACCESS_KEY: s3.config.accessKey,
-    S3_SECRET_KEY: s3.config.secretKey,
-    S3_REGION: s3.config.region,
-    PORT: '0',
-    LOG_LEVEL: 'warn',
-    BROWNIAN_HEARTBEAT_SECONDS: '1',
-    BROWNIAN_DATA_DIR: dataDir,
-  };
+  const servers = await startBenchServers('brownian-bench-', log, { BROWNIAN_HEARTBEAT_SECONDS: '1' });
+  const { env } = servers;
   const platform = await startPlatform(loadConfig(env), log, { api: true, worker: false });
   const workers: ChildProcess[] = [];
   const startWorkers = async (count: number) => {
@@ -83,7 +52,7 @@ export async function bench(): Promise<BenchReport> {
   try {
     // A pack is READY once a worker has dry-run it: the first worker starts before the pack is pushed.
     await startWorkers(1);
-    const packDir = join(dataDir, 'mini-pack');
+    const packDir = join(servers.dataDir, 'mini-pack');
     await buildMiniPack(packDir);
     const pack = await pushPack(client, packDir);
     const prisma = platform.database.prisma;
@@ -186,8 +155,6 @@ export async function bench(): Promise<BenchReport> {
     await client.close();
     await stopWorkers();
     await platform.stop();
-    await s3.stop();
-    await postgres.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await servers.stop();
   }
 }

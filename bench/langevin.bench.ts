@@ -21,6 +21,7 @@ import { loadPack } from '../services/worker/src/pack/loadPack.js';
 import { PackModel } from '../services/worker/src/pack/PackModel.js';
 import { memorySource } from '../src/core/packs/packSource.js';
 import type { BenchReport } from './report.js';
+import { round } from './support.js';
 
 const N = 10_000;
 const DIM = 512;
@@ -51,11 +52,6 @@ function peakRssMiB(): number {
 
 function seconds(since: number): number {
   return (performance.now() - since) / 1000;
-}
-
-function round(value: number, digits: number): number {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
 }
 
 /** The reference's interaction loop: the same model, one identity per VJP call. */
