@@ -1,4 +1,4 @@
-import type { AuditSummary } from '../core/audits/auditSummary.js';
+import { decodeAuditSummary, type AuditSummary } from '../core/audits/auditSummary.js';
 import type { PrismaClient } from '../core/db/client.js';
 import type * as db from '../generated/prisma/client.js';
 import type { AuditId, IdentityId } from '../core/ids/ids.js';
@@ -89,5 +89,5 @@ export const auditReads = {
 };
 
 export function summaryOf(audit: db.LeakageAudit): AuditSummary | null {
-  return (audit.summary as AuditSummary | null) ?? null;
+  return decodeAuditSummary(audit.summary);
 }

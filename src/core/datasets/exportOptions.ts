@@ -1,3 +1,5 @@
+import { StoredJsonError } from '../db/json.js';
+import { isRecord } from '../packs/jsonSchema.js';
 import type { ParameterProblem } from '../runs/parameterProblems.js';
 
 /** Which images an export writes. */
@@ -37,4 +39,27 @@ export function exportOptions(input: Partial<ExportOptions>, problems: Parameter
 /** Whether a dataset member (its identity's reference image, or one of its samples) goes into the export. */
 export function includesMember(content: ExportContent, isSample: boolean): boolean {
   return content === ExportContent.both || (content === ExportContent.samples) === isSample;
+}
+
+function oneOf<T extends string>(allowed: Record<string, T>, value: unknown, path: string): T {
+  const options = Object.values(allowed);
+  const match = options.find((option) => option === value);
+  if (match === undefined) throw new StoredJsonError(`${path} should be one of ${options.join(', ')}`);
+  return match;
+}
+
+/** DatasetExport.options read back, checked as the API checked them before storing. */
+export function decodeExportOptions(value: unknown): ExportOptions {
+  if (!isRecord(value)) throw new StoredJsonError('options should be an object');
+  const problems: ParameterProblem[] = [];
+  const options = exportOptions(
+    {
+      crop: oneOf(ExportCrop, value.crop, 'options.crop'),
+      content: oneOf(ExportContent, value.content, 'options.content'),
+      shardSize: typeof value.shardSize === 'number' ? value.shardSize : Number.NaN,
+    },
+    problems,
+  );
+  if (problems.length > 0) throw new StoredJsonError(`${problems[0]!.field} ${problems[0]!.message}`);
+  return options;
 }

@@ -5,7 +5,7 @@ import type * as db from '../../generated/prisma/client.js';
 import { isUuid, type DatasetExportId } from '../ids/ids.js';
 import { JobName, type JobQueue } from '../queue/jobQueue.js';
 import type { ParameterProblem } from '../runs/parameterProblems.js';
-import type { PackManifest } from '../packs/manifest.js';
+import { decodeStoredManifest } from '../packs/storedManifest.js';
 import { ExportContent, ExportCrop, exportOptions, type ExportOptions } from './exportOptions.js';
 
 export type RequestExportResult =
@@ -32,7 +32,7 @@ export async function requestExport(
     });
     const byLandmarks = runs
       .map((r) => r.run.modelPack)
-      .find((pack) => !(pack.manifest as unknown as PackManifest).alignment.crop);
+      .find((pack) => !decodeStoredManifest(pack.manifest).alignment.crop);
     if (byLandmarks) {
       return {
         problems: [

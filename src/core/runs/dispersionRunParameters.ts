@@ -1,5 +1,7 @@
-import type { DispersionParams } from './dispersionParams.js';
-import type { RunGeneratorInputs } from './generatorInputs.js';
+import { StoredJsonError } from '../db/json.js';
+import { isRecord } from '../packs/jsonSchema.js';
+import { DEFAULT_DISPERSION_PARAMS, validateDispersionParams, type DispersionParams } from './dispersionParams.js';
+import { decodeGeneratorInputs, type RunGeneratorInputs } from './generatorInputs.js';
 
 /** Where DisCo's covariate directions come from. */
 export const CovariateSource = {
@@ -40,3 +42,67 @@ export const defaultDispersionCheckpointEvery = 5;
 export const defaultPrincipalSamples = 4096;
 /** PRINCIPAL_DIRECTIONS: how many directions when the input does not say. */
 export const defaultPrincipalDirections = 3;
+
+function fail(path: string, expected: string): never {
+  throw new StoredJsonError(`${path} should be ${expected}`);
+}
+
+function positiveInteger(value: unknown, path: string): number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : fail(path, 'a positive integer');
+}
+
+function nullableString(value: unknown, path: string): string | null {
+  return value === null || typeof value === 'string' ? value : fail(path, 'a string or null');
+}
+
+function strings(value: unknown, path: string): string[] {
+  return Array.isArray(value) && value.every((item): item is string => typeof item === 'string')
+    ? value
+    : fail(path, 'an array of strings');
+}
+
+function covariates(value: unknown, path: string): RunCovariates | null {
+  if (value === null) return null;
+  if (!isRecord(value)) fail(path, 'an object or null');
+  const sources: readonly CovariateSource[] = Object.values(CovariateSource);
+  const isSource = (item: unknown): item is CovariateSource => sources.some((source) => source === item);
+  const source = isSource(value.source) ? value.source : fail(`${path}.source`, `one of ${sources.join(', ')}`);
+  return {
+    source,
+    names: strings(value.names, `${path}.names`),
+    principalSamples:
+      value.principalSamples === null ? null : positiveInteger(value.principalSamples, `${path}.principalSamples`),
+  };
+}
+
+function dispersion(value: unknown, path: string): DispersionParams {
+  if (!isRecord(value)) fail(path, 'an object');
+  const params = { ...DEFAULT_DISPERSION_PARAMS };
+  for (const field of Object.keys(params) as Array<keyof DispersionParams>) {
+    const item = value[field];
+    params[field] = typeof item === 'number' ? item : fail(`${path}.${field}`, 'a number');
+  }
+  const problem = validateDispersionParams(params)[0];
+  if (problem) throw new StoredJsonError(`${path}.${problem.field} ${problem.message}`);
+  return params;
+}
+
+function indices(value: unknown, path: string): number[] {
+  const isIndex = (item: unknown): item is number => typeof item === 'number' && Number.isInteger(item) && item >= 0;
+  return Array.isArray(value) && value.every(isIndex) ? value : fail(path, 'an array of integers ≥ 0');
+}
+
+/** Run.parameters of a Dispersion or DisCo run read back, checked as the API checked them before storing. */
+export function decodeDispersionRunParameters(value: unknown): DispersionRunParameters {
+  if (!isRecord(value)) fail('parameters', 'an object');
+  return {
+    identityIndices: indices(value.identityIndices, 'parameters.identityIndices'),
+    shardSize: positiveInteger(value.shardSize, 'parameters.shardSize'),
+    checkpointEvery: positiveInteger(value.checkpointEvery, 'parameters.checkpointEvery'),
+    initialLatents: nullableString(value.initialLatents, 'parameters.initialLatents'),
+    covariates: covariates(value.covariates, 'parameters.covariates'),
+    dispersion: dispersion(value.dispersion, 'parameters.dispersion'),
+    packDefaults: strings(value.packDefaults, 'parameters.packDefaults'),
+    generatorInputs: decodeGeneratorInputs(value.generatorInputs, 'parameters.generatorInputs'),
+  };
+}

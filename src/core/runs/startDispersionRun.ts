@@ -13,7 +13,8 @@ import { failOrCancel } from './runLifecycle.js';
 import { publishRunEventInTransaction, runStatusEvent } from '../events/runEvents.js';
 import { jsonColumn } from '../db/json.js';
 import { isRecord } from '../packs/jsonSchema.js';
-import type { DispersionDefaults, PackManifest } from '../packs/manifest.js';
+import type { DispersionDefaults } from '../packs/manifest.js';
+import { decodeStoredDispersionSettings, type StoredDispersionSettings } from '../packs/storedManifest.js';
 import { packNotReady } from '../packs/packLifecycle.js';
 import {
   checkGeneratorInputs,
@@ -161,10 +162,17 @@ async function checkIdentities(
   return wanted.map((id) => indexOf.get(id)!);
 }
 
+/** The parent's pack: its name and latent dimension (columns of its row) and the covariates its manifest ships. */
+interface ParentPack {
+  name: string;
+  latentDim: number;
+  settings: StoredDispersionSettings;
+}
+
 function checkCovariates(
   request: DispersionRunRequest,
   disco: boolean,
-  manifest: PackManifest,
+  pack: ParentPack,
   problems: ParameterProblem[],
 ): RunCovariates | null {
   const source = request.covariates ?? (disco ? CovariateSource.pack : undefined);
@@ -173,20 +181,20 @@ function checkCovariates(
   }
   if (source === undefined) return null;
   if (source === CovariateSource.pack) {
-    const names = (manifest.covariates ?? []).map((covariate) => covariate.name);
+    const names = pack.settings.covariates.map((covariate) => covariate.name);
     if (names.length === 0) {
       problems.push({
         field: 'input.covariates',
-        message: `model pack "${manifest.name}" ships no covariate directions; use PRINCIPAL_DIRECTIONS for principal directions of W`,
+        message: `model pack "${pack.name}" ships no covariate directions; use PRINCIPAL_DIRECTIONS for principal directions of W`,
       });
     }
     return { source, names, principalSamples: null };
   }
   const count = request.principalDirections ?? defaultPrincipalDirections;
-  if (!Number.isInteger(count) || count < 1 || count > manifest.latentDim) {
+  if (!Number.isInteger(count) || count < 1 || count > pack.latentDim) {
     problems.push({
       field: 'input.principalDirections',
-      message: `must be an integer from 1 to the latent dimension ${manifest.latentDim}`,
+      message: `must be an integer from 1 to the latent dimension ${pack.latentDim}`,
     });
   }
   return {
@@ -244,8 +252,14 @@ export async function startDispersionRun(
   // Variations run on the parent's pack, which must be READY like any pack a run starts on.
   const notReady = parent ? packNotReady(parent.modelPack) : null;
   if (notReady) problems.push({ field: 'input.parentRunId', message: `the parent run's ${notReady}` });
-  const manifest = (parent?.modelPack.manifest ?? null) as PackManifest | null;
-  const { params, fromPack } = resolveParams(request, manifest?.dispersion ?? {});
+  const pack: ParentPack | null = parent
+    ? {
+        name: parent.modelPack.name,
+        latentDim: parent.modelPack.latentDim,
+        settings: decodeStoredDispersionSettings(parent.modelPack.manifest),
+      }
+    : null;
+  const { params, fromPack } = resolveParams(request, pack?.settings.dispersion ?? {});
   if (params.variations > maxVariations)
     problems.push({ field: 'input.numVariations', message: `must be at most ${maxVariations}` });
   for (const problem of validateDispersionParams(params)) {
@@ -263,16 +277,16 @@ export async function startDispersionRun(
     problems,
   );
   const seed = checkSeed(request.seed, problems);
-  const covariates = manifest ? checkCovariates(request, options.disco, manifest, problems) : null;
+  const covariates = pack ? checkCovariates(request, options.disco, pack, problems) : null;
   if (request.initialLatents !== undefined) {
     const size = await store.size(request.initialLatents);
-    const expected = identityIndices.length * params.variations * (manifest?.latentDim ?? 0) * 4;
+    const expected = identityIndices.length * params.variations * (pack?.latentDim ?? 0) * 4;
     if (size === undefined)
       problems.push({ field: 'input.initialLatents', message: `no object ${request.initialLatents}` });
-    else if (manifest && size !== expected) {
+    else if (pack && size !== expected) {
       problems.push({
         field: 'input.initialLatents',
-        message: `has ${size} bytes; ${identityIndices.length}×${params.variations}×${manifest.latentDim} float32 latents need ${expected}`,
+        message: `has ${size} bytes; ${identityIndices.length}×${params.variations}×${pack.latentDim} float32 latents need ${expected}`,
       });
     }
   }

@@ -4,10 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DatasetManifest } from '../../../../src/core/datasets/datasetManifest.js';
 import { writeExportStatus } from '../../../../src/core/datasets/exportLifecycle.js';
-import { ExportCrop, includesMember, type ExportOptions } from '../../../../src/core/datasets/exportOptions.js';
+import {
+  decodeExportOptions,
+  ExportCrop,
+  includesMember,
+  type ExportOptions,
+} from '../../../../src/core/datasets/exportOptions.js';
 import type { DatasetExportId } from '../../../../src/core/ids/ids.js';
 import type { JobName } from '../../../../src/core/queue/jobQueue.js';
-import type { AlignmentSpec, PackManifest } from '../../../../src/core/packs/manifest.js';
+import type { AlignmentSpec } from '../../../../src/core/packs/manifest.js';
+import { decodeStoredManifest } from '../../../../src/core/packs/storedManifest.js';
 import {
   contentKey,
   exportCheckpointKey,
@@ -42,7 +48,7 @@ async function alignments(services: WorkerServices, manifest: DatasetManifest): 
     where: { id: { in: [...runIds] } },
     select: { id: true, modelPack: { select: { manifest: true } } },
   });
-  return new Map(runs.map((run) => [run.id, (run.modelPack.manifest as unknown as PackManifest).alignment]));
+  return new Map(runs.map((run) => [run.id, decodeStoredManifest(run.modelPack.manifest).alignment]));
 }
 
 /** The export's images in manifest order, from the `skip`-th on (those before are in the saved spool). */
@@ -130,12 +136,13 @@ export const exportDatasetJob: JobHandler<typeof JobName.datasetExport> = async 
   const exportId = job.data.exportId;
   const row = await services.prisma.datasetExport.findUnique({ where: { id: exportId }, include: { dataset: true } });
   if (!row || row.status === ExportStatus.SUCCEEDED || row.status === ExportStatus.FAILED) return 'completed';
+  // Checked before the export counts as running: a corrupt row fails the job with the field it names.
+  const options = decodeExportOptions(row.options);
   const checkpoint = await savedCheckpoint(services, exportId);
   await writeExportStatus(services.prisma, exportId, ExportStatus.RUNNING, {
     startedAt: row.startedAt ?? new Date(),
     done: checkpoint?.images ?? 0,
   });
-  const options = row.options as unknown as ExportOptions;
   const manifestBytes = await services.store.getBytes(row.dataset.manifestKey);
   const manifest = JSON.parse(manifestBytes.toString('utf8')) as DatasetManifest;
   const crops = options.crop === ExportCrop.aligned ? await alignments(services, manifest) : null;
@@ -220,6 +227,6 @@ async function fullSize(services: WorkerServices, manifest: DatasetManifest): Pr
         select: { modelPack: { select: { manifest: true } } },
       })
     : null;
-  const generator = (run?.modelPack.manifest as unknown as PackManifest | undefined)?.generator;
+  const generator = run ? decodeStoredManifest(run.modelPack.manifest).generator : undefined;
   return generator ? [generator.height, generator.width] : [0, 0];
 }

@@ -2,8 +2,11 @@ import type pg from 'pg';
 import { bytesToFloat32, float32ToBytes } from '../../../../src/core/db/floats.js';
 import type * as db from '../../../../src/generated/prisma/client.js';
 import type { JobName } from '../../../../src/core/queue/jobQueue.js';
-import { CovariateSource, type DispersionRunParameters } from '../../../../src/core/runs/dispersionRunParameters.js';
-import { decodeGeneratorInputs } from '../../../../src/core/runs/generatorInputs.js';
+import {
+  CovariateSource,
+  decodeDispersionRunParameters,
+  type DispersionRunParameters,
+} from '../../../../src/core/runs/dispersionRunParameters.js';
 import { isTerminal } from '../../../../src/core/runs/runStatus.js';
 import { shardCheckpointKey } from '../../../../src/core/store/keys.js';
 import { recordCheckpointEvent } from '../../../../src/core/lineage/outbox.js';
@@ -51,7 +54,7 @@ export const dispersionShardJob: JobHandler<typeof JobName.dispersion> = async (
     await lifecycle.cancel();
     return 'completed';
   }
-  const parameters = run.parameters as unknown as DispersionRunParameters;
+  const parameters = decodeDispersionRunParameters(run.parameters);
   const params = parameters.dispersion;
   const pack = await services.prisma.modelPack.findUniqueOrThrow({ where: { id: run.modelPackId } });
   await lifecycle.markRunning(services.worker);
@@ -59,12 +62,7 @@ export const dispersionShardJob: JobHandler<typeof JobName.dispersion> = async (
   let model: RunModel | undefined;
   let iteration = shard.iteration;
   try {
-    model = await openRunModel(
-      services,
-      pack,
-      params.batchSize,
-      decodeGeneratorInputs(parameters.generatorInputs, 'parameters.generatorInputs'),
-    ).catch((error: Error) => {
+    model = await openRunModel(services, pack, params.batchSize, parameters.generatorInputs).catch((error: Error) => {
       throw new RunFailure(`model pack ${pack.digest} could not be loaded: ${error.message}`, iteration);
     });
     const system: DispersionSystem = { model: model.embedding, latentAverage: model.latentAverage };
@@ -116,7 +114,17 @@ export const dispersionShardJob: JobHandler<typeof JobName.dispersion> = async (
       state.iteration,
       shardStatsRecord(final, state.identityCount, state.variations),
     );
-    const samples = await renderSamples(services, run, shard, state, references, covariates, model, rng);
+    const samples = await renderSamples(
+      services,
+      run,
+      shard,
+      state,
+      references,
+      covariates,
+      model,
+      rng,
+      params.batchSize,
+    );
     const { runSucceeded } = await lifecycle.succeed(samples, (client) => summarize(client, run, parameters));
     if (runSucceeded) log.info('Dispersion run succeeded');
     // The shard is complete without it; a checkpoint left behind only costs storage.
@@ -254,10 +262,10 @@ async function renderSamples(
   covariates: CovariateDirections | null,
   model: RunModel,
   rng: CounterRng,
+  batchSize: number,
 ): Promise<NewSample[]> {
   const { identityCount, variations, latentDim, latents } = state;
   const rows = identityCount * variations;
-  const batchSize = (run.parameters as unknown as DispersionRunParameters).dispersion.batchSize;
   const embeddings = await embedAll(model.embedding, latents, rows, batchSize);
   const embeddingDim = model.embedding.embeddingDim;
   const weights = new Float64Array(covariates?.count ?? 0);
