@@ -117,9 +117,12 @@ function shardKey(runId: RunId, shardIndex: number): string {
   return `${runId}:${shardIndex}`;
 }
 
-/** pg-boss runs statements through node-postgres, whose results also carry rowCount. */
+/**
+ * pg-boss runs statements through node-postgres, whose results also carry rowCount. Once pg-boss is
+ * closed (a worker shutting down while its loop still reads), executeSql returns nothing at all.
+ */
 interface SqlExecutor {
-  executeSql(text: string, values: unknown[]): Promise<{ rows: unknown[]; rowCount?: number | null }>;
+  executeSql(text: string, values: unknown[]): Promise<{ rows: unknown[]; rowCount?: number | null } | undefined>;
 }
 
 /**
@@ -221,8 +224,8 @@ export class JobQueue {
 
   /** Cancels every job of a run that has not finished (queued, retrying or active), its shards' included. */
   async cancelRunJobs(runId: RunId): Promise<void> {
-    const result = await this.db().executeSql(statements.unfinishedRunJobs, [runId]);
-    for (const row of result.rows as Array<{ name: JobName; id: JobId }>) await this.boss.cancel(row.name, row.id);
+    const jobs = await this.rows<{ name: JobName; id: JobId }>(statements.unfinishedRunJobs, [runId]);
+    for (const row of jobs) await this.boss.cancel(row.name, row.id);
   }
 
   /**
@@ -231,7 +234,7 @@ export class JobQueue {
    */
   async renewLease(job: ClaimedJob): Promise<boolean> {
     const result = await this.db().executeSql(statements.renewLease, [job.name, job.id]);
-    return (result.rowCount ?? 0) > 0;
+    return (result?.rowCount ?? 0) > 0;
   }
 
   /** Hands a job back without spending a retry, for a worker shutting down mid-job. */
@@ -244,44 +247,43 @@ export class JobQueue {
    * nothing would ever finish them, so they are reported to be failed visibly.
    */
   async abandonedRuns(): Promise<AbandonedRun[]> {
-    const result = await this.db().executeSql(statements.abandonedRuns, []);
-    return result.rows as AbandonedRun[];
+    return this.rows<AbandonedRun>(statements.abandonedRuns, []);
   }
 
   /** Exports still QUEUED or RUNNING whose job failed for good. */
   async abandonedExports(): Promise<Array<{ exportId: DatasetExportId; message: string }>> {
-    const result = await this.db().executeSql(statements.abandonedExports, []);
-    return result.rows as Array<{ exportId: DatasetExportId; message: string }>;
+    return this.rows<{ exportId: DatasetExportId; message: string }>(statements.abandonedExports, []);
   }
 
   /** Provenance exports whose job failed for good. */
   async abandonedProvenanceExports(): Promise<Array<{ exportId: ProvenanceExportId; message: string }>> {
-    const result = await this.db().executeSql(statements.abandonedProvenanceExports, [JobName.provenanceExport]);
-    return result.rows as Array<{ exportId: ProvenanceExportId; message: string }>;
+    return this.rows<{ exportId: ProvenanceExportId; message: string }>(statements.abandonedProvenanceExports, [
+      JobName.provenanceExport,
+    ]);
   }
 
   /** Verifications whose job failed for good. */
   async abandonedVerifications(): Promise<Array<{ verificationId: VerificationId; message: string }>> {
-    const result = await this.db().executeSql(statements.abandonedVerifications, [JobName.verify]);
-    return result.rows as Array<{ verificationId: VerificationId; message: string }>;
+    return this.rows<{ verificationId: VerificationId; message: string }>(statements.abandonedVerifications, [
+      JobName.verify,
+    ]);
   }
 
   /** PENDING packs whose dry-run job failed for good (e.g. a model that crashes every worker that loads it). */
   async abandonedPacks(): Promise<Array<{ packId: ModelPackId; message: string }>> {
-    const result = await this.db().executeSql(statements.abandonedPacks, [JobName.packCheck]);
-    return result.rows as Array<{ packId: ModelPackId; message: string }>;
+    return this.rows<{ packId: ModelPackId; message: string }>(statements.abandonedPacks, [JobName.packCheck]);
   }
 
   /** PENDING galleries whose embedding job failed for good. */
   async abandonedGalleries(): Promise<Array<{ galleryId: GalleryId; message: string }>> {
-    const result = await this.db().executeSql(statements.abandonedGalleries, [JobName.galleryImages]);
-    return result.rows as Array<{ galleryId: GalleryId; message: string }>;
+    return this.rows<{ galleryId: GalleryId; message: string }>(statements.abandonedGalleries, [JobName.galleryImages]);
   }
 
   /** Audits still QUEUED or RUNNING with a job that failed for good: like abandonedRuns, for audits. */
   async abandonedAudits(): Promise<Array<{ auditId: AuditId; message: string }>> {
-    const result = await this.db().executeSql(statements.abandonedAudits, [[JobName.auditPlan, JobName.auditShard]]);
-    return result.rows as Array<{ auditId: AuditId; message: string }>;
+    return this.rows<{ auditId: AuditId; message: string }>(statements.abandonedAudits, [
+      [JobName.auditPlan, JobName.auditShard],
+    ]);
   }
 
   async depth(): Promise<Record<JobName, number>> {
@@ -292,8 +294,8 @@ export class JobQueue {
 
   /** Jobs that pg-boss put back after a failure or an expired lease. */
   async retriedCount(): Promise<number> {
-    const result = await this.db().executeSql(statements.retriedJobCount, []);
-    return (result.rows[0] as { n: number } | undefined)?.n ?? 0;
+    const [row] = await this.rows<{ n: number }>(statements.retriedJobCount, []);
+    return row?.n ?? 0;
   }
 
   async close(): Promise<void> {
@@ -302,5 +304,11 @@ export class JobQueue {
 
   private db(): SqlExecutor {
     return this.boss.getDb() as SqlExecutor;
+  }
+
+  /** The rows of a statement on pg-boss's tables; none once pg-boss is closed. */
+  private async rows<Row>(text: string, values: unknown[]): Promise<Row[]> {
+    const result = await this.db().executeSql(text, values);
+    return (result?.rows ?? []) as Row[];
   }
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueSettings } from '../../../src/core/config/config.js';
 import { openDatabase, type Database } from '../../../src/core/db/client.js';
 import { migrate } from '../../../src/core/db/migrate.js';
-import type { GalleryId, ModelPackId, RunId, ShardId } from '../../../src/core/ids/ids.js';
+import type { GalleryId, JobId, ModelPackId, RunId, ShardId } from '../../../src/core/ids/ids.js';
 import { createLogger } from '../../../src/core/logging/logger.js';
 import { JobName, jobNames, JobQueue, type ClaimedJob } from '../../../src/core/queue/jobQueue.js';
 import { PackStatus, RunStatus } from '../../../src/generated/prisma/enums.js';
@@ -212,5 +212,26 @@ describe('JobQueue', () => {
     const id = await queue.enqueueRun(JobName.langevin, newRunId());
     await database.pool.query('UPDATE pgboss.job SET retry_count = 2 WHERE id = $1', [id]);
     expect(await queue.retriedCount()).toBe(before + 1);
+  });
+
+  it('reports nothing abandoned, and renews no lease, once it is closed (a worker stopping mid-loop)', async () => {
+    const url = new URL(database.pool.options.connectionString!).toString();
+    const closed = await JobQueue.open(url, settings, createLogger('silent'));
+    await closed.close();
+    expect(await closed.abandonedRuns()).toEqual([]);
+    expect(await closed.abandonedExports()).toEqual([]);
+    expect(await closed.abandonedProvenanceExports()).toEqual([]);
+    expect(await closed.abandonedVerifications()).toEqual([]);
+    expect(await closed.abandonedPacks()).toEqual([]);
+    expect(await closed.abandonedGalleries()).toEqual([]);
+    expect(await closed.abandonedAudits()).toEqual([]);
+    expect(await closed.retriedCount()).toBe(0);
+    const job: ClaimedJob = {
+      id: randomUUID() as JobId,
+      name: JobName.langevin,
+      data: { runId: newRunId() },
+      retryCount: 0,
+    };
+    expect(await closed.renewLease(job)).toBe(false);
   });
 });
