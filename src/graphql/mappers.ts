@@ -183,6 +183,7 @@ export function toVerification(row: db.Verification): Verification {
     subjectKind: row.subjectKind,
     subjectId: row.subjectId,
     sampleCount: row.sampleCount,
+    segments: row.segments,
     status: row.status,
     checked: row.checked,
     mismatches: row.mismatches,

@@ -20,7 +20,7 @@ interface ReceivedEvent {
   run: { runId: string; facets: Record<string, Record<string, unknown>> };
   job: { name: string };
   inputs: Array<{ name: string }>;
-  outputs: Array<{ name: string }>;
+  outputs: Array<{ name: string; facets?: Record<string, Record<string, unknown>> }>;
 }
 
 /** A lineage backend as far as a producer can tell: it answers 200 to POST /api/v1/lineage and keeps the bodies. */
@@ -192,6 +192,33 @@ describe('OpenLineage events', () => {
     expect(validateParentFacet(fail.run.facets.parent), JSON.stringify(validateParentFacet.errors)).toBe(true);
     expect(fail.run.facets.parent!.run).toEqual({ runId });
     expect(fail.inputs.map((input) => input.name)).toContain(`runs/${runId}/identities`);
+
+    // Freezing the run into a dataset is an event too: the run's identities in, the dataset out.
+    const created = await graphql(
+      t.url,
+      t.keys[Role.OPERATOR],
+      'mutation($r: [ID!]!) { createDataset(name: "lineage", runIds: $r) { id digest } }',
+      { r: [runId] },
+    );
+    expect(created.errors).toBeUndefined();
+    const dataset = created.data!.createDataset as { id: string; digest: string };
+    const datasetEvent = await waitFor(
+      async () => receiver.events.find((e) => e.run.runId === dataset.id),
+      60_000,
+      'the dataset event',
+    );
+    expect(validateEvent(datasetEvent), JSON.stringify(validateEvent.errors)).toBe(true);
+    expect(datasetEvent.eventType).toBe('COMPLETE');
+    expect(datasetEvent.job.name).toBe('brownian.create_dataset');
+    expect(datasetEvent.inputs.map((input) => input.name)).toEqual([`runs/${runId}/identities`]);
+    expect(datasetEvent.outputs).toEqual([
+      expect.objectContaining({
+        name: `datasets/${dataset.id}`,
+        facets: { brownian_digest: expect.objectContaining({ sha256: dataset.digest }) },
+      }),
+    ]);
+    expect(datasetEvent.run.facets.brownian_dataset).toMatchObject({ name: 'lineage', identityCount: 6 });
+    expect((await outbox(dataset.id)).map((row) => row.eventType)).toEqual(['COMPLETE']);
   }, 400_000);
 
   it('the schema check can fail: an event without its producer is refused', () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToFloat32, float32ToBytes } from '../../src/core/db/floats.js';
 import { Role, RunStatus } from '../../src/generated/prisma/enums.js';
+import { keptCheckpointKey } from '../../src/core/store/keys.js';
 import { errorCode, graphql } from '../support/graphqlClient.js';
 import { registerMiniPack } from '../support/miniPack.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
@@ -136,7 +137,134 @@ describe('verifySample and verifyDataset', () => {
     ]);
     const untouched = await finished(await verifySample(samples[0]!.id));
     expect(untouched.verified).toBe(true);
+
+    // The Dispersion run's trajectory, re-run from its seed, ends where the job ended, not at the altered latent.
+    const withTrajectories = await finished(
+      await operate(`mutation($id: ID!) { verifyDataset(id: $id, sampleCount: 1, segments: 10) { id } }`, {
+        id: datasetId,
+      }),
+    );
+    const trajectories = withTrajectories.results.filter((c) => c.object === 'TRAJECTORY');
+    expect(trajectories.map((c) => c.subjectId)).toContain(langevinId);
+    const blamed = trajectories.filter((c) => !c.matches);
+    expect(blamed).toHaveLength(1);
+    expect(blamed[0]!.subjectId).toBe(latentTampered.runId);
+    expect(blamed[0]!.problem).toContain(latentTampered.id);
+    expect(trajectories.find((c) => c.subjectId === langevinId)!.matches).toBe(true);
   }, 400_000);
+
+  it('re-runs a trajectory from its seed and kept checkpoints, and names the checkpoint and the latent that were changed', async () => {
+    const prisma = t.platform.database.prisma;
+    const pack = await prisma.modelPack.findFirstOrThrow();
+    const langevin = await operate('mutation($input: LangevinRunInput!) { startLangevinRun(input: $input) { id } }', {
+      input: { modelPackId: pack.id, numIdentities: 4, iterations: 6, seed: '21', batchSize: 8, checkpointEvery: 2 },
+    });
+    const runId: string = langevin.data!.startLangevinRun.id;
+    await waitFor(async () => (await runStatus(runId)) === RunStatus.SUCCEEDED, 180_000, 'the Langevin run');
+    const dispersion = await operate(
+      'mutation($input: DispersionRunInput!) { startDispersionRun(input: $input) { id } }',
+      {
+        input: {
+          parentRunId: runId,
+          numVariations: 2,
+          iterations: 2,
+          seed: '22',
+          shardSize: 2,
+          batchSize: 8,
+          checkpointEvery: 1,
+        },
+      },
+    );
+    const dispersionId: string = dispersion.data!.startDispersionRun.id;
+    await waitFor(async () => (await runStatus(dispersionId)) === RunStatus.SUCCEEDED, 180_000, 'the Dispersion run');
+    const verifyRun = (id: string, segments?: number) =>
+      operate(`mutation($id: ID!, $n: Int) { verifyRun(id: $id, segments: $n) { id } }`, { id, n: segments ?? null });
+
+    // Every checkpoint the run stored is kept, under its iteration, with its digest in the ledger.
+    const kept = [keptCheckpointKey(runId, 2), keptCheckpointKey(runId, 4)];
+    expect((await prisma.storedObject.findMany({ where: { key: { in: kept } } })).length).toBe(2);
+
+    // The run's provenance holds the kept checkpoints, each derived from the one before.
+    const prov = await graphql(t.url, t.keys[Role.VIEWER], 'query($id: ID!) { provenance(id: $id) }', { id: runId });
+    const document = prov.data!.provenance as {
+      entity: Record<string, Record<string, unknown>>;
+      wasDerivedFrom: Record<string, Record<string, unknown>>;
+    };
+    const ledger = await prisma.storedObject.findUniqueOrThrow({ where: { key: kept[1]! } });
+    expect(document.entity[`part:${runId}.iteration4`]).toMatchObject({ 'brownian:sha256': ledger.sha256 });
+    expect(Object.values(document.wasDerivedFrom)).toContainEqual(
+      expect.objectContaining({
+        'prov:generatedEntity': `part:${runId}.iteration4`,
+        'prov:usedEntity': `part:${runId}.iteration2`,
+      }),
+    );
+
+    const clean = await finished(await verifyRun(runId));
+    expect(clean.results.map((c) => [c.object, c.location, c.matches])).toEqual([
+      ['CHECKPOINT', kept[0], true],
+      ['TRAJECTORY', `iterations 0→2 of run ${runId}`, true],
+      ['CHECKPOINT', kept[1], true],
+      ['TRAJECTORY', `iterations 2→4 of run ${runId}`, true],
+      ['TRAJECTORY', `iterations 4→6 of run ${runId}`, true],
+    ]);
+    expect(clean.verified).toBe(true);
+    const shards = await finished(await verifyRun(dispersionId));
+    expect(shards.results.filter((c) => c.object === 'TRAJECTORY').map((c) => c.location)).toEqual([
+      `iterations 0→1 of shard 0 of run ${dispersionId}`,
+      `iterations 1→2 of shard 0 of run ${dispersionId}`,
+      `iterations 0→1 of shard 1 of run ${dispersionId}`,
+      `iterations 1→2 of shard 1 of run ${dispersionId}`,
+    ]);
+    expect(shards.verified).toBe(true);
+    const last = await finished(await verifyRun(runId, 1));
+    expect(last.results.map((c) => c.location)).toEqual([kept[1], `iterations 4→6 of run ${runId}`]);
+
+    // One value of the checkpoint at iteration 4, rewritten through the store (so its recorded digest follows):
+    // re-running 2→4 no longer arrives at it, and 4→6 from it no longer arrives at the stored latents.
+    const original = await t.platform.store.getBytes(kept[1]!);
+    const altered = Buffer.from(original);
+    altered[altered.length - 4] ^= 0x01;
+    await t.platform.store.putBytes(kept[1]!, altered);
+    const forged = await finished(await verifyRun(runId));
+    const failing = forged.results.filter((c) => !c.matches);
+    expect(failing.map((c) => c.location)).toEqual([
+      `iterations 2→4 of run ${runId}`,
+      `iterations 4→6 of run ${runId}`,
+    ]);
+    expect(failing[0]!.problem).toContain(kept[1]);
+    expect(forged.results.find((c) => c.location === `iterations 0→2 of run ${runId}`)!.matches).toBe(true);
+    await t.platform.store.putBytes(kept[1]!, original);
+
+    // One identity's latent in the database: the last segment names that identity.
+    const identity = await prisma.identity.findFirstOrThrow({ where: { runId, index: 2 } });
+    const latent = bytesToFloat32(identity.latent);
+    latent[1] = latent[1]! - 0.5;
+    await prisma.identity.update({ where: { id: identity.id }, data: { latent: float32ToBytes(latent) } });
+    const tampered = await finished(await verifyRun(runId, 1));
+    expect(tampered.verified).toBe(false);
+    const blamed = tampered.results.find((c) => !c.matches)!;
+    expect(blamed.location).toBe(`iterations 4→6 of run ${runId}`);
+    expect(blamed.problem).toContain(identity.id);
+    expect(blamed.problem).not.toContain((await prisma.identity.findFirstOrThrow({ where: { runId, index: 1 } })).id);
+    await prisma.identity.update({ where: { id: identity.id }, data: { latent: identity.latent } });
+
+    // A worker on another execution provider fails the verification at once, naming the provider it needs.
+    const provider = (await prisma.run.findUniqueOrThrow({ where: { id: runId } })).executionProvider;
+    const other = provider === 'cuda' ? 'cpu' : 'cuda';
+    await prisma.run.update({ where: { id: runId }, data: { executionProvider: other } });
+    const elsewhere = await verifyRun(runId, 1);
+    const failed = await waitFor(
+      async () => {
+        const row = await prisma.verification.findUniqueOrThrow({ where: { id: elsewhere.data!.verifyRun.id } });
+        return row.status === 'FAILED' || row.status === 'SUCCEEDED' ? row : undefined;
+      },
+      180_000,
+      'the verification on the wrong provider',
+    );
+    await prisma.run.update({ where: { id: runId }, data: { executionProvider: provider } });
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error).toContain(`verified by a worker on ${other}`);
+  }, 600_000);
 
   it('refuses what it cannot verify, naming the field', async () => {
     const missing = await verifySample('00000000-0000-4000-8000-000000000000');
@@ -144,6 +272,12 @@ describe('verifySample and verifyDataset', () => {
     expect(missing.errors![0]!.extensions!.field).toBe('id');
     const zero = await verifyDataset(0);
     expect(zero.errors![0]!.extensions!.field).toBe('sampleCount');
+    const noSegments = await operate(`mutation($id: ID!) { verifyRun(id: $id, segments: 0) { id } }`, {
+      id: langevinId,
+    });
+    expect(noSegments.errors![0]!.extensions!.field).toBe('segments');
+    const notARun = await operate(`mutation($id: ID!) { verifyRun(id: $id) { id } }`, { id: datasetId });
+    expect(notARun.errors![0]!.extensions!.field).toBe('id');
     const viewer = await graphql(
       t.url,
       t.keys[Role.VIEWER],

@@ -2,7 +2,9 @@ import type { PrismaClient } from '../db/client.js';
 import { RunKind, RunStatus } from '../../generated/prisma/enums.js';
 import type * as db from '../../generated/prisma/client.js';
 import { isUuid } from '../ids/ids.js';
+import { recordDatasetEvent } from '../lineage/outbox.js';
 import type { ParameterProblem } from '../runs/parameterProblems.js';
+import { prismaSql } from '../runs/runStatusWriter.js';
 import type { ObjectStore } from '../store/objectStore.js';
 import {
   datasetDigest,
@@ -15,6 +17,8 @@ import {
 export interface DatasetServices {
   prisma: PrismaClient;
   store: ObjectStore;
+  /** Names the producer of the dataset's OpenLineage event. */
+  codeVersion: string;
 }
 
 export type CreateDatasetResult =
@@ -107,7 +111,7 @@ function buildManifest(
 /**
  * Freezes the identities and samples of finished runs into a named dataset: the manifest goes to
  * the store under its content address, then the dataset, its runs and its members are written in
- * one transaction. Nothing is written when any input is invalid.
+ * one transaction with its OpenLineage event (docs/provenance.md). Nothing is written when any input is invalid.
  */
 export async function createDataset(
   services: DatasetServices,
@@ -183,6 +187,7 @@ export async function createDataset(
           details: { name, runIds: runs.map((run) => run.id), digest },
         },
       });
+      await recordDatasetEvent(prismaSql(tx), row.id, services.codeVersion);
       return row;
     },
     { timeout: 120_000 },

@@ -1,6 +1,13 @@
 import type pg from 'pg';
 import { pgSql, type Sql } from '../runs/runStatusWriter.js';
-import { buildRunEvent, LineageEventType, lineageEventTypeOf, type CheckpointMark } from './runEvent.js';
+import { buildDatasetEvent } from './datasetEvent.js';
+import {
+  buildRunEvent,
+  LineageEventType,
+  lineageEventTypeOf,
+  type CheckpointMark,
+  type LineageRunEvent,
+} from './runEvent.js';
 import type { RunStatus } from '../../generated/prisma/enums.js';
 
 /**
@@ -14,13 +21,22 @@ async function insertEvent(
   type: LineageEventType,
   checkpoint?: CheckpointMark,
 ): Promise<void> {
-  const event = await buildRunEvent(sql, runId, type, checkpoint);
+  await insertPayload(sql, await buildRunEvent(sql, runId, type, checkpoint));
+}
+
+/** `runId` is the event's OpenLineage run: a platform run, or a dataset's creation (the dataset's id). */
+async function insertPayload(sql: Sql, event: LineageRunEvent | undefined): Promise<void> {
   if (!event) return;
   await sql(`INSERT INTO "LineageOutbox" ("runId", "eventType", payload) VALUES ($1::uuid, $2, $3::jsonb)`, [
-    runId,
-    type,
+    event.run.runId,
+    event.eventType,
     JSON.stringify(event),
   ]);
+}
+
+/** Called by createDataset, inside the transaction that writes the dataset. */
+export async function recordDatasetEvent(sql: Sql, datasetId: string, codeVersion: string): Promise<void> {
+  await insertPayload(sql, await buildDatasetEvent(sql, datasetId, codeVersion));
 }
 
 /** Called by the run status writer, inside its transaction, after the status row changed. */

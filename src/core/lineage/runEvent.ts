@@ -4,12 +4,12 @@ import type { Sql } from '../runs/runStatusWriter.js';
 
 /** The OpenLineage spec version the events follow; its schema is vendored in schema/openlineage/. */
 export const openLineageSchemaVersion = '2-0-2';
-const eventSchemaUrl = `https://openlineage.io/spec/${openLineageSchemaVersion}/OpenLineage.json#/$defs/RunEvent`;
+export const eventSchemaUrl = `https://openlineage.io/spec/${openLineageSchemaVersion}/OpenLineage.json#/$defs/RunEvent`;
 const errorFacetSchemaUrl =
   'https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet';
 const parentFacetSchemaUrl = 'https://openlineage.io/spec/facets/1-2-0/ParentRunFacet.json#/$defs/ParentRunFacet';
 /** Brownian's own facets; docs/provenance.md describes their fields. */
-const brownianFacetSchemaUrl = (name: string) => `https://brownian.dev/spec/facets/1-0-0/${name}.json`;
+export const brownianFacetSchemaUrl = (name: string) => `https://brownian.dev/spec/facets/1-0-0/${name}.json`;
 
 /** Jobs and datasets of this platform live in one namespace, so that lineage tools link runs to each other. */
 export const lineageNamespace = 'brownian';
@@ -38,12 +38,17 @@ export function lineageEventTypeOf(status: RunStatus, started: boolean): Lineage
   }
 }
 
-type Facet = Record<string, unknown> & { _producer: string; _schemaURL: string };
+export type Facet = Record<string, unknown> & { _producer: string; _schemaURL: string };
 
 export interface LineageDataset {
   namespace: string;
   name: string;
   facets?: Record<string, Facet>;
+}
+
+/** Where events name their producer: the code version that wrote them. */
+export function producerOf(codeVersion: string): string {
+  return `https://brownian.dev/producer/${encodeURIComponent(codeVersion)}`;
 }
 
 export interface LineageRunEvent {
@@ -88,7 +93,8 @@ function jobName(kind: RunKind): string {
   return `brownian.${kind.toLowerCase()}`;
 }
 
-function outputsOf(run: { id: string; kind: RunKind }): string {
+/** The lineage dataset a run's outputs are: what a later run or dataset names as its input. */
+export function outputsOf(run: { id: string; kind: RunKind }): string {
   return `runs/${run.id}/${run.kind === RunKind.LANGEVIN ? 'identities' : 'samples'}`;
 }
 
@@ -117,7 +123,7 @@ export async function buildRunEvent(
   );
   if (!run) return undefined;
   const version = run.codeVersion ?? 'unknown';
-  const producer = `https://brownian.dev/producer/${encodeURIComponent(version)}`;
+  const producer = producerOf(version);
   const facet = (schemaURL: string, fields: Record<string, unknown>): Facet => ({
     _producer: producer,
     _schemaURL: schemaURL,

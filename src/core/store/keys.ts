@@ -40,6 +40,34 @@ export function checkpointKey(runId: string): string {
   return `runs/${runId}/checkpoint.bin`;
 }
 
+/**
+ * Every checkpoint a run stores is also kept under its iteration, never overwritten and never
+ * removed, so that a verification can re-run the trajectory between two of them
+ * (docs/provenance.md, "Verification").
+ */
+export function keptCheckpointKey(runId: string, iteration: number): string {
+  return `runs/${runId}/checkpoints/${iteration}.bin`;
+}
+
+/** A shard's kept checkpoint at one iteration (see keptCheckpointKey). */
+export function keptShardCheckpointKey(runId: string, shardIndex: number, iteration: number): string {
+  return `runs/${runId}/shards/${shardIndex}/checkpoints/${iteration}.bin`;
+}
+
+/** Where a run's kept checkpoints (its own and its shards') live: every one starts with this. */
+export function runPrefix(runId: string): string {
+  return `runs/${runId}/`;
+}
+
+const keptCheckpointPattern = /^runs\/[0-9a-f-]{36}\/(?:shards\/(\d+)\/)?checkpoints\/(\d+)\.bin$/;
+
+/** The shard (null for a Langevin run's own) and iteration of a kept checkpoint's key; undefined for any other key. */
+export function parseKeptCheckpointKey(key: string): { shardIndex: number | null; iteration: number } | undefined {
+  const match = keptCheckpointPattern.exec(key);
+  if (!match) return undefined;
+  return { shardIndex: match[1] === undefined ? null : Number(match[1]), iteration: Number(match[2]) };
+}
+
 /** Everything of one gallery (its face images); deleteGallery removes the whole prefix. */
 export function galleryPrefix(galleryId: string): string {
   return `galleries/${galleryId}/`;

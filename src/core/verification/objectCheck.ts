@@ -9,11 +9,18 @@ export enum CheckedObject {
   LATENT = 'LATENT',
   /** The embedding in the database: is it, bit for bit, the one re-derived from the latent? */
   EMBEDDING = 'EMBEDDING',
+  /** A checkpoint a run kept (subject: the run): do its stored bytes still hash to the digest recorded when written? */
+  CHECKPOINT = 'CHECKPOINT',
+  /**
+   * A segment of a run's trajectory (subject: the run), re-run from the seed or a kept checkpoint:
+   * does it end at the next checkpoint's recorded digest, or at the run's stored latents?
+   */
+  TRAJECTORY = 'TRAJECTORY',
 }
 
 /** One object checked by a verification: the digest recorded (or stored) against the one found. */
 export interface ObjectCheck {
-  /** The sample or identity (a `node(id:)` id). */
+  /** The sample or identity, or the run of a CHECKPOINT or TRAJECTORY check (a `node(id:)` id). */
   subjectId: string;
   object: CheckedObject;
   /** Where the object lives: its object key, or its table and column. */

@@ -1,24 +1,38 @@
 import type { PrismaClient } from '../db/client.js';
 import type * as db from '../../generated/prisma/client.js';
-import { ExportStatus, ProvenanceSubjectKind } from '../../generated/prisma/enums.js';
+import { ExportStatus, ProvenanceSubjectKind, RunStatus } from '../../generated/prisma/enums.js';
 import type { VerificationId } from '../ids/ids.js';
 import { JobName, type JobQueue } from '../queue/jobQueue.js';
 import type { ParameterProblem } from '../runs/parameterProblems.js';
+import { runTrajectory } from './trajectory.js';
 
 /** A dataset verification re-derives at most this many samples: each costs a generator and a recognizer pass. */
 export const maxVerifiedSamples = 10_000;
 
+/**
+ * A verification re-runs at most this many trajectory segments per run: each costs up to a
+ * checkpoint interval of the whole run (every identity, or every variation of a shard).
+ */
+export const maxVerifiedSegments = 1_000;
+
 export type VerificationRequest =
   | { kind: typeof ProvenanceSubjectKind.SAMPLE; id: string }
-  | { kind: typeof ProvenanceSubjectKind.DATASET; id: string; sampleCount: number };
+  | { kind: typeof ProvenanceSubjectKind.RUN; id: string; segments: number | null }
+  | { kind: typeof ProvenanceSubjectKind.DATASET; id: string; sampleCount: number; segments: number };
+
+function segmentProblem(segments: number, min: number): ParameterProblem | undefined {
+  if (Number.isInteger(segments) && segments >= min && segments <= maxVerifiedSegments) return undefined;
+  return { field: 'segments', message: `must be an integer from ${min} to ${maxVerifiedSegments}` };
+}
 
 export type RequestVerificationResult =
   { verification: db.Verification; problems?: undefined } | { verification?: undefined; problems: ParameterProblem[] };
 
 /**
- * Records a verification of a sample (or identity), or of `sampleCount` members of a dataset spread
- * evenly over it, and queues the worker job that re-derives them. The row and its audit entry are
- * one transaction.
+ * Records a verification of a sample (or identity), of `segments` of a succeeded run's trajectory
+ * (all of them when null), or of `sampleCount` members of a dataset spread evenly over it and
+ * `segments` of each of its runs, and queues the worker job that re-derives them. The row and its
+ * audit entry are one transaction.
  */
 export async function requestVerification(
   services: { prisma: PrismaClient; queue: JobQueue },
@@ -28,6 +42,7 @@ export async function requestVerification(
   const { prisma, queue } = services;
   let subjectKind: ProvenanceSubjectKind;
   let sampleCount = 1;
+  let segments = 0;
   if (request.kind === ProvenanceSubjectKind.DATASET) {
     const dataset = await prisma.dataset.findUnique({ where: { id: request.id }, select: { id: true } });
     if (!dataset) return { problems: [{ field: 'id', message: `no dataset ${request.id}` }] };
@@ -35,8 +50,25 @@ export async function requestVerification(
     if (!Number.isInteger(request.sampleCount) || request.sampleCount < 1 || request.sampleCount > maxVerifiedSamples) {
       return { problems: [{ field: 'sampleCount', message: `must be an integer from 1 to ${maxVerifiedSamples}` }] };
     }
+    const problem = segmentProblem(request.segments, 0);
+    if (problem) return { problems: [problem] };
     subjectKind = ProvenanceSubjectKind.DATASET;
     sampleCount = Math.min(request.sampleCount, members);
+    segments = request.segments;
+  } else if (request.kind === ProvenanceSubjectKind.RUN) {
+    const run = await prisma.run.findUnique({ where: { id: request.id } });
+    if (!run) return { problems: [{ field: 'id', message: `no run ${request.id}` }] };
+    if (run.status !== RunStatus.SUCCEEDED) {
+      return {
+        problems: [{ field: 'id', message: `run ${run.id} is ${run.status}; only a SUCCEEDED run can be verified` }],
+      };
+    }
+    const problem = request.segments === null ? undefined : segmentProblem(request.segments, 1);
+    if (problem) return { problems: [problem] };
+    const all = (await runTrajectory(prisma, run)).length;
+    subjectKind = ProvenanceSubjectKind.RUN;
+    sampleCount = 0;
+    segments = Math.min(request.segments ?? all, all, maxVerifiedSegments);
   } else {
     const [sample, identity] = await Promise.all([
       prisma.sample.findUnique({ where: { id: request.id }, select: { id: true } }),
@@ -47,14 +79,14 @@ export async function requestVerification(
   }
   const row = await prisma.$transaction(async (tx) => {
     const created = await tx.verification.create({
-      data: { subjectKind, subjectId: request.id, sampleCount, createdById: apiKeyId },
+      data: { subjectKind, subjectId: request.id, sampleCount, segments, createdById: apiKeyId },
     });
     await tx.auditLogEntry.create({
       data: {
         apiKeyId,
-        operation: subjectKind === ProvenanceSubjectKind.DATASET ? 'verifyDataset' : 'verifySample',
+        operation: operations[request.kind],
         target: created.id,
-        details: { subjectId: request.id, subjectKind, sampleCount },
+        details: { subjectId: request.id, subjectKind, sampleCount, segments },
       },
     });
     return created;
@@ -74,6 +106,12 @@ export async function requestVerification(
   }
   return { verification: row };
 }
+
+const operations = {
+  [ProvenanceSubjectKind.SAMPLE]: 'verifySample',
+  [ProvenanceSubjectKind.RUN]: 'verifyRun',
+  [ProvenanceSubjectKind.DATASET]: 'verifyDataset',
+} as const;
 
 /** Positions of `count` members spread evenly over a dataset of `total`, first and last included. */
 export function spreadPositions(total: number, count: number): number[] {

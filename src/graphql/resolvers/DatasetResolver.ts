@@ -4,6 +4,7 @@ import { createDataset } from '../../core/datasets/createDataset.js';
 import { requestExport } from '../../core/datasets/requestExport.js';
 import type { DatasetExportId, DatasetId } from '../../core/ids/ids.js';
 import { ExportStatus } from '../../generated/prisma/enums.js';
+import { codeVersion } from '../../provenance/codeVersion.js';
 import { parseId, parseIdArgument } from '../args.js';
 import { keysetPage, pageOf, pageRequest } from '../connections.js';
 import { ConnectionArguments } from '../types/ConnectionArgs.js';
@@ -30,7 +31,8 @@ export class DatasetResolver {
     @Arg('runIds', () => [ID]) runIds: string[],
   ): Promise<Dataset> {
     authorize(context, Permission.Operate);
-    const result = await createDataset(context.services, { name, runIds }, context.principal.keyId);
+    const { prisma, store } = context.services;
+    const result = await createDataset({ prisma, store, codeVersion }, { name, runIds }, context.principal.keyId);
     if (result.problems) throw badUserInput(result.problems);
     return toDataset(result.dataset);
   }

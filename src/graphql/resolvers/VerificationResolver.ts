@@ -28,15 +28,42 @@ export class VerificationResolver {
   }
 
   @Mutation(() => Verification, {
-    description: 'verifySample for sampleCount members of a dataset, spread evenly over it (all of them when fewer)',
+    description:
+      'verifySample for sampleCount members of a dataset, spread evenly over it (all of them when fewer), and ' +
+      'verifyRun with `segments` segments for each of its runs (none by default)',
   })
   async verifyDataset(
     @Ctx() context: GraphQLContext,
     @Arg('id', () => ID) id: string,
     @Arg('sampleCount', () => Int) sampleCount: number,
+    @Arg('segments', () => Int, { defaultValue: 0 }) segments: number,
   ): Promise<Verification> {
     authorize(context, Permission.Operate);
-    return verify(context, { kind: ProvenanceSubjectKind.DATASET, id: parseId<string>(id, 'id'), sampleCount });
+    return verify(context, {
+      kind: ProvenanceSubjectKind.DATASET,
+      id: parseId<string>(id, 'id'),
+      sampleCount,
+      segments,
+    });
+  }
+
+  @Mutation(() => Verification, {
+    description:
+      "Queues a worker job that re-runs a SUCCEEDED run's trajectory on the recorded execution provider: `segments` " +
+      'stretches between its kept checkpoints (from the seed, to the stored latents), spread evenly over the run, the ' +
+      'last always included; all of them when left out. Each segment costs up to checkpointEvery iterations of the run',
+  })
+  async verifyRun(
+    @Ctx() context: GraphQLContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('segments', () => Int, { nullable: true }) segments: number | null,
+  ): Promise<Verification> {
+    authorize(context, Permission.Operate);
+    return verify(context, {
+      kind: ProvenanceSubjectKind.RUN,
+      id: parseId<string>(id, 'id'),
+      segments: segments ?? null,
+    });
   }
 
   @Query(() => Verification, { nullable: true })

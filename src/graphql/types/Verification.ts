@@ -5,12 +5,15 @@ import { ExportStatus, ProvenanceSubjectKind } from './enums.js';
 
 registerEnumType(CheckedObject, {
   name: 'CheckedObject',
-  description: 'IMAGE: the stored PNG; LATENT: the image re-derived from it; EMBEDDING: re-derived from the latent',
+  description:
+    'IMAGE: the stored PNG; LATENT: the image re-derived from it; EMBEDDING: re-derived from the latent; ' +
+    "CHECKPOINT: a run's kept checkpoint as stored; TRAJECTORY: a segment of a run's trajectory re-run from the seed " +
+    'or a checkpoint to the next checkpoint or the stored latents',
 });
 
 @ObjectType({ description: 'One object of a sample or identity, its recorded digest against the one found' })
 export class ObjectCheck {
-  @Field(() => ID, { description: 'The sample or identity' })
+  @Field(() => ID, { description: 'The sample or identity; the run for CHECKPOINT and TRAJECTORY' })
   subjectId!: string;
 
   @Field(() => CheckedObject)
@@ -34,7 +37,8 @@ export class ObjectCheck {
 
 @ObjectType({
   description:
-    'A worker re-derived samples from their provenance (stored latent → image → embedding) and checked each digest',
+    'A worker re-derived samples from their provenance (stored latent → image → embedding) and runs from their seed ' +
+    'and checkpoints, and checked each digest',
 })
 export class Verification {
   @Field(() => ID)
@@ -49,10 +53,13 @@ export class Verification {
   @Field(() => Int, { description: 'Samples or identities it checks' })
   sampleCount!: number;
 
+  @Field(() => Int, { description: "Trajectory segments re-run: of the run, or of each of the dataset's runs" })
+  segments!: number;
+
   @Field(() => ExportStatus)
   status!: ExportStatus;
 
-  @Field(() => Int, { description: 'Samples or identities checked so far' })
+  @Field(() => Int, { description: 'Samples, identities and trajectory segments checked so far' })
   checked!: number;
 
   @Field(() => Int, { description: 'Objects whose digest did not match' })

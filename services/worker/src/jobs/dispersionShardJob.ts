@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { bytesToFloat32, float32ToBytes } from '../../../../src/core/db/floats.js';
 import type * as db from '../../../../src/generated/prisma/client.js';
@@ -8,7 +9,7 @@ import {
   type DispersionRunParameters,
 } from '../../../../src/core/runs/dispersionRunParameters.js';
 import { isTerminal } from '../../../../src/core/runs/runStatus.js';
-import { shardCheckpointKey } from '../../../../src/core/store/keys.js';
+import { keptShardCheckpointKey, shardCheckpointKey } from '../../../../src/core/store/keys.js';
 import { recordCheckpointEvent } from '../../../../src/core/lineage/outbox.js';
 import { embedAll } from '../diffusion/batchedModel.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../diffusion/checkpoint.js';
@@ -65,11 +66,10 @@ export const dispersionShardJob: JobHandler<typeof JobName.dispersion> = async (
     model = await openRunModel(services, pack, params.batchSize, parameters.generatorInputs).catch((error: Error) => {
       throw new RunFailure(`model pack ${pack.digest} could not be loaded: ${error.message}`, iteration);
     });
-    const system: DispersionSystem = { model: model.embedding, latentAverage: model.latentAverage };
-    const references = await loadReferences(services, run, shard);
-    const covariates = await covariateDirections(parameters, model);
+    const setup = await shardSetup(services, run, shard, parameters, model);
+    const { system, references, covariates } = setup;
     const rng = new CounterRng(seedFromColumn(run.seed));
-    let state = await startingState(services, run, shard, parameters, system, references, covariates, rng);
+    let state = await startingState(services, run, shard, parameters, setup, rng);
     iteration = state.iteration;
     log.info({ iteration, total: run.totalIterations, identities: state.identityCount }, 'Dispersion shard starting');
     while (state.iteration < run.totalIterations) {
@@ -100,10 +100,7 @@ export const dispersionShardJob: JobHandler<typeof JobName.dispersion> = async (
       );
       log.info({ iteration, distanceToReference: step.stats.distanceToReference.avg }, 'iteration');
       if (state.iteration % parameters.checkpointEvery === 0 && state.iteration < run.totalIterations) {
-        await services.store.putBytes(
-          shardCheckpointKey(runId, shard.index),
-          encodeCheckpoint({ state: checkpointState(state), seed: rng.seed }),
-        );
+        await storeShardCheckpoint(services, runId, shard.index, state, rng.seed);
         await recordCheckpointEvent(services.pool, runId, { iteration: state.iteration, shard: shard.index });
       }
     }
@@ -140,6 +137,45 @@ export const dispersionShardJob: JobHandler<typeof JobName.dispersion> = async (
     await model?.release();
   }
 };
+
+/** What a shard's steps need besides its state, the same for the job and for a verification re-running it. */
+export interface ShardSetup {
+  system: DispersionSystem;
+  references: References;
+  covariates: CovariateDirections | null;
+}
+
+export async function shardSetup(
+  services: WorkerServices,
+  run: db.Run,
+  shard: db.RunShard,
+  parameters: DispersionRunParameters,
+  model: RunModel,
+): Promise<ShardSetup> {
+  return {
+    system: { model: model.embedding, latentAverage: model.latentAverage },
+    references: await loadReferences(services, run, shard),
+    covariates: await covariateDirections(parameters, model),
+  };
+}
+
+/** Kept under its iteration for verification, then copied to the shard's one resume checkpoint (as Langevin's). */
+async function storeShardCheckpoint(
+  services: WorkerServices,
+  runId: string,
+  shardIndex: number,
+  state: DispersionState,
+  seed: bigint,
+): Promise<void> {
+  const bytes = encodeCheckpoint({ state: checkpointState(state), seed });
+  const kept = keptShardCheckpointKey(runId, shardIndex, state.iteration);
+  await services.store.putBytes(kept, bytes);
+  await services.store.copy(
+    kept,
+    shardCheckpointKey(runId, shardIndex),
+    createHash('sha256').update(bytes).digest('hex'),
+  );
+}
 
 /** The parent run's identities of this shard, in the shard's order. */
 async function loadReferences(services: WorkerServices, run: db.Run, shard: db.RunShard): Promise<References> {
@@ -192,7 +228,7 @@ async function covariateDirections(
 }
 
 /** A shard checkpoint holds its latents as rows of a Langevin-format checkpoint: latents and iteration are the whole state. */
-function checkpointState(state: DispersionState) {
+export function checkpointState(state: DispersionState) {
   return {
     count: state.identityCount * state.variations,
     latentDim: state.latentDim,
@@ -210,36 +246,67 @@ async function startingState(
   run: db.Run,
   shard: db.RunShard,
   parameters: DispersionRunParameters,
-  system: DispersionSystem,
-  references: References,
-  covariates: CovariateDirections | null,
+  setup: ShardSetup,
   rng: CounterRng,
 ): Promise<DispersionState> {
-  const initial = await initialDispersionState({
-    references: references.latents,
-    identityIndices: Uint32Array.from(shard.identityIndices),
-    system,
-    params: parameters.dispersion,
-    rng,
-    covariates,
-  });
   const key = shardCheckpointKey(run.id, shard.index);
   if (await services.store.exists(key)) {
-    const checkpoint = decodeCheckpoint(await services.store.getBytes(key));
-    const expected = checkpointState(initial);
-    if (
-      checkpoint.seed !== seedFromColumn(run.seed) ||
-      checkpoint.state.count !== expected.count ||
-      checkpoint.state.latentDim !== expected.latentDim
-    ) {
-      throw new RunFailure('checkpoint does not belong to this shard', shard.iteration);
-    }
+    const bytes = await services.store.getBytes(key);
+    const state = resumeShardState(bytes, await seedState(shard, parameters, setup, rng), run, shard);
     services.log.info(
-      { runId: run.id, shard: shard.index, iteration: checkpoint.state.iteration },
+      { runId: run.id, shard: shard.index, iteration: state.iteration },
       'resuming shard from checkpoint',
     );
-    return { ...initial, latents: checkpoint.state.latents, iteration: checkpoint.state.iteration };
+    return state;
   }
+  return initialShardState(services, shard, parameters, setup, rng);
+}
+
+/** w_ref + σ·N(0, I) (+ DisCo's covariate offsets): the references and their embeddings every state carries. */
+function seedState(
+  shard: db.RunShard,
+  parameters: DispersionRunParameters,
+  setup: ShardSetup,
+  rng: CounterRng,
+): Promise<DispersionState> {
+  return initialDispersionState({
+    references: setup.references.latents,
+    identityIndices: Uint32Array.from(shard.identityIndices),
+    system: setup.system,
+    params: parameters.dispersion,
+    rng,
+    covariates: setup.covariates,
+  });
+}
+
+/** The state a checkpoint of this shard holds, on `initial`'s references; another shard's checkpoint is refused. */
+export function resumeShardState(
+  bytes: Uint8Array,
+  initial: DispersionState,
+  run: db.Run,
+  shard: db.RunShard,
+): DispersionState {
+  const checkpoint = decodeCheckpoint(bytes);
+  const expected = checkpointState(initial);
+  if (
+    checkpoint.seed !== seedFromColumn(run.seed) ||
+    checkpoint.state.count !== expected.count ||
+    checkpoint.state.latentDim !== expected.latentDim
+  ) {
+    throw new RunFailure('checkpoint does not belong to this shard', shard.iteration);
+  }
+  return { ...initial, latents: checkpoint.state.latents, iteration: checkpoint.state.iteration };
+}
+
+/** Iteration 0: the user's initial latents for this shard, else the seed's. */
+export async function initialShardState(
+  services: WorkerServices,
+  shard: db.RunShard,
+  parameters: DispersionRunParameters,
+  setup: ShardSetup,
+  rng: CounterRng,
+): Promise<DispersionState> {
+  const initial = await seedState(shard, parameters, setup, rng);
   if (parameters.initialLatents) {
     const { variations, latentDim } = initial;
     const first = parameters.identityIndices.indexOf(shard.identityIndices[0]!);

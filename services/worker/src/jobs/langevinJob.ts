@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { JobName } from '../../../../src/core/queue/jobQueue.js';
 import { float32ToBytes, bytesToFloat32 } from '../../../../src/core/db/floats.js';
 import { RunStatus } from '../../../../src/generated/prisma/enums.js';
@@ -7,7 +8,7 @@ import {
   type LangevinRunParameters,
 } from '../../../../src/core/runs/langevinRunParameters.js';
 import { isTerminal } from '../../../../src/core/runs/runStatus.js';
-import { checkpointKey } from '../../../../src/core/store/keys.js';
+import { checkpointKey, keptCheckpointKey } from '../../../../src/core/store/keys.js';
 import { recordCheckpointEvent } from '../../../../src/core/lineage/outbox.js';
 import { decodeIterationStats, type RunSummary } from '../../../../src/core/stats/iterationStats.js';
 import { unitRows, type UnitRows } from '../diffusion/angular.js';
@@ -54,11 +55,7 @@ export const langevinJob: JobHandler<typeof JobName.langevin> = async (job, serv
         throw new RunFailure(`model pack ${pack.digest} could not be loaded: ${error.message}`, iteration);
       },
     );
-    const system: LangevinSystem = {
-      model: model.embedding,
-      latentAverage: model.latentAverage,
-      exclusionGallery: await loadGallery(services, run.exclusionGalleryId),
-    };
+    const system = await langevinSystem(services, run, model);
     const rng = new CounterRng(seedFromColumn(run.seed));
     let state = await startingState(services, run, parameters, model, rng);
     iteration = state.iteration;
@@ -90,7 +87,7 @@ export const langevinJob: JobHandler<typeof JobName.langevin> = async (job, serv
         'iteration',
       );
       if (state.iteration % parameters.checkpointEvery === 0 && state.iteration < run.totalIterations) {
-        await services.store.putBytes(checkpointKey(runId), encodeCheckpoint({ state, seed: rng.seed }));
+        await storeLangevinCheckpoint(services, runId, state, rng.seed);
         await recordCheckpointEvent(services.pool, runId, { iteration: state.iteration });
       }
     }
@@ -109,6 +106,31 @@ export const langevinJob: JobHandler<typeof JobName.langevin> = async (job, serv
     await model?.release();
   }
 };
+
+/** What a Langevin step of this run needs besides its state: the pack's model and the exclusion gallery. */
+export async function langevinSystem(services: WorkerServices, run: db.Run, model: RunModel): Promise<LangevinSystem> {
+  return {
+    model: model.embedding,
+    latentAverage: model.latentAverage,
+    exclusionGallery: await loadGallery(services, run.exclusionGalleryId),
+  };
+}
+
+/**
+ * A checkpoint is written twice: under its iteration, kept for verification, then copied (in the
+ * store, with its digest) to the run's one resume checkpoint, overwritten at each checkpoint.
+ */
+async function storeLangevinCheckpoint(
+  services: WorkerServices,
+  runId: string,
+  state: LangevinState,
+  seed: bigint,
+): Promise<void> {
+  const bytes = encodeCheckpoint({ state, seed });
+  const kept = keptCheckpointKey(runId, state.iteration);
+  await services.store.putBytes(kept, bytes);
+  await services.store.copy(kept, checkpointKey(runId), createHash('sha256').update(bytes).digest('hex'));
+}
 
 async function loadGallery(services: WorkerServices, galleryId: string | null): Promise<UnitRows | null> {
   if (!galleryId) return null;
@@ -131,16 +153,45 @@ async function startingState(
   model: RunModel,
   rng: CounterRng,
 ): Promise<LangevinState> {
+  if (await services.store.exists(checkpointKey(run.id))) {
+    const state = resumeLangevinState(
+      await services.store.getBytes(checkpointKey(run.id)),
+      run,
+      parameters,
+      model,
+      rng,
+    );
+    services.log.info({ runId: run.id, iteration: state.iteration }, 'resuming from checkpoint');
+    return state;
+  }
+  return initialLangevinState(services, parameters, model, rng);
+}
+
+/** The state a checkpoint of this run holds; a checkpoint of another run (seed or shape) is refused. */
+export function resumeLangevinState(
+  bytes: Uint8Array,
+  run: db.Run,
+  parameters: LangevinRunParameters,
+  model: RunModel,
+  rng: CounterRng,
+): LangevinState {
+  const checkpoint = decodeCheckpoint(bytes);
+  const { count, latentDim } = checkpoint.state;
+  if (checkpoint.seed !== rng.seed || count !== parameters.numIdentities || latentDim !== model.embedding.latentDim) {
+    throw new RunFailure('checkpoint does not belong to this run', run.iteration);
+  }
+  return checkpoint.state;
+}
+
+/** Iteration 0: the user's initial latents, else latents sampled from the seed. */
+export async function initialLangevinState(
+  services: WorkerServices,
+  parameters: LangevinRunParameters,
+  model: RunModel,
+  rng: CounterRng,
+): Promise<LangevinState> {
   const count = parameters.numIdentities;
   const latentDim = model.embedding.latentDim;
-  if (await services.store.exists(checkpointKey(run.id))) {
-    const checkpoint = decodeCheckpoint(await services.store.getBytes(checkpointKey(run.id)));
-    if (checkpoint.seed !== rng.seed || checkpoint.state.count !== count || checkpoint.state.latentDim !== latentDim) {
-      throw new RunFailure('checkpoint does not belong to this run', run.iteration);
-    }
-    services.log.info({ runId: run.id, iteration: checkpoint.state.iteration }, 'resuming from checkpoint');
-    return checkpoint.state;
-  }
   if (parameters.initialLatents) {
     const latents = bytesToFloat32(await services.store.getBytes(parameters.initialLatents));
     if (latents.length !== count * latentDim)

@@ -7,11 +7,13 @@ import { decodeLangevinRunParameters } from '../../../../src/core/runs/langevinR
 import { ObjectIntegrityError } from '../../../../src/core/store/ObjectIntegrityError.js';
 import { CheckedObject, type ObjectCheck } from '../../../../src/core/verification/objectCheck.js';
 import { spreadPositions } from '../../../../src/core/verification/requestVerification.js';
+import { chooseSegments, runTrajectory, type TrajectorySegment } from '../../../../src/core/verification/trajectory.js';
 import { ExportStatus, ProvenanceSubjectKind, RunKind } from '../../../../src/generated/prisma/enums.js';
 import type * as db from '../../../../src/generated/prisma/client.js';
 import { encodePng } from '../images/png.js';
 import type { JobHandler, WorkerServices } from './JobHandler.js';
 import { openRunModel, type RunModel } from './runModel.js';
+import { checkTrajectory, TrajectoryInterrupted } from './verifyTrajectory.js';
 
 /** A sample or identity as stored: what its provenance says it was made from and what it is. */
 interface Subject {
@@ -52,6 +54,7 @@ function sessionOf(run: db.Run): { batchSize: number; generatorInputs: RunGenera
 
 async function subjectsOf(services: WorkerServices, row: db.Verification): Promise<Subject[]> {
   const { prisma } = services;
+  if (row.subjectKind === ProvenanceSubjectKind.RUN) return [];
   if (row.subjectKind === ProvenanceSubjectKind.SAMPLE) {
     return [await prisma.sample.findUniqueOrThrow({ where: { id: row.subjectId } })];
   }
@@ -123,6 +126,47 @@ async function checkSubject(services: WorkerServices, model: RunModel, subject: 
   return checks;
 }
 
+/** The runs whose trajectories the verification re-runs, with the segments chosen of each. */
+async function trajectoriesOf(
+  services: WorkerServices,
+  row: db.Verification,
+): Promise<Map<string, TrajectorySegment[]>> {
+  const { prisma } = services;
+  const trajectories = new Map<string, TrajectorySegment[]>();
+  if (row.segments === 0) return trajectories;
+  const runIds =
+    row.subjectKind === ProvenanceSubjectKind.RUN
+      ? [row.subjectId]
+      : row.subjectKind === ProvenanceSubjectKind.DATASET
+        ? (await prisma.datasetRun.findMany({ where: { datasetId: row.subjectId }, orderBy: { runId: 'asc' } })).map(
+            (r) => r.runId,
+          )
+        : [];
+  for (const runId of runIds) {
+    const run = await prisma.run.findUniqueOrThrow({ where: { id: runId } });
+    trajectories.set(runId, chooseSegments(await runTrajectory(prisma, run), row.segments));
+  }
+  return trajectories;
+}
+
+/**
+ * A worker on another execution provider cannot re-derive anything bit for bit: the verification
+ * fails at once, naming the provider it needs, instead of being retried on the same kind of worker.
+ */
+async function wrongProvider(services: WorkerServices, runIds: Iterable<string>): Promise<string | undefined> {
+  const provider = services.worker.executionProvider;
+  const runs = await services.prisma.run.findMany({
+    where: { id: { in: [...runIds] } },
+    select: { id: true, executionProvider: true },
+  });
+  const other = runs.find((run) => run.executionProvider !== provider);
+  if (!other) return undefined;
+  return (
+    `run ${other.id} was made on ${other.executionProvider ?? 'an unrecorded execution provider'}: it can only be ` +
+    `verified by a worker on ${other.executionProvider ?? 'that provider'} (this worker runs ${provider})`
+  );
+}
+
 /**
  * Re-derives samples from their provenance on the execution provider their run recorded: the
  * stored latent through the run's pack (same digest, same session batch size) to an image and an
@@ -142,27 +186,33 @@ export const verifyJob: JobHandler<typeof JobName.verify> = async (job, services
     const subjects = await subjectsOf(services, row);
     const byRun = new Map<string, Subject[]>();
     for (const subject of subjects) byRun.set(subject.runId, [...(byRun.get(subject.runId) ?? []), subject]);
+    const trajectories = await trajectoriesOf(services, row);
+    const problem = await wrongProvider(services, new Set([...byRun.keys(), ...trajectories.keys()]));
+    if (problem) {
+      await prisma.verification.update({
+        where: { id: row.id },
+        data: { status: ExportStatus.FAILED, error: problem, finishedAt: new Date() },
+      });
+      services.log.warn({ verificationId: row.id }, problem);
+      return 'completed';
+    }
     const checks: ObjectCheck[] = [];
     let checked = 0;
-    for (const [runId, group] of byRun) {
+    const progress = async () => {
+      if (++checked % progressEvery === 0)
+        await prisma.verification.update({ where: { id: row.id }, data: { checked } });
+    };
+    for (const runId of new Set([...byRun.keys(), ...trajectories.keys()])) {
       const run = await prisma.run.findUniqueOrThrow({ where: { id: runId }, include: { modelPack: true } });
-      const provider = services.worker.executionProvider;
-      if (run.executionProvider !== provider) {
-        throw new Error(
-          `run ${run.id} was made on ${run.executionProvider ?? 'an unrecorded provider'}; this worker runs ${provider}, ` +
-            'so its outputs cannot be re-derived bit for bit here',
-        );
-      }
       const session = sessionOf(run);
       const model = await openRunModel(services, run.modelPack, session.batchSize, session.generatorInputs);
       try {
-        for (const subject of group) {
+        for (const subject of byRun.get(runId) ?? []) {
           if (signal.aborted) throw new VerificationInterrupted();
           checks.push(...(await checkSubject(services, model, subject)));
-          if (++checked % progressEvery === 0) {
-            await prisma.verification.update({ where: { id: row.id }, data: { checked } });
-          }
+          await progress();
         }
+        checks.push(...(await checkTrajectory(services, run, model, trajectories.get(runId) ?? [], signal, progress)));
       } finally {
         await model.release();
       }
@@ -181,7 +231,7 @@ export const verifyJob: JobHandler<typeof JobName.verify> = async (job, services
     services.log.info({ verificationId: row.id, checked, mismatches }, 'verification finished');
     return 'completed';
   } catch (error) {
-    if (!(error instanceof VerificationInterrupted)) throw error;
+    if (!(error instanceof VerificationInterrupted || error instanceof TrajectoryInterrupted)) throw error;
     await prisma.verification.update({ where: { id: row.id }, data: { status: ExportStatus.QUEUED } });
     return 'released';
   }
