@@ -1,116 +1,109 @@
 /**
  * The API under load while a run iterates: 200 concurrent `runs { identities }` queries with 50
  * graphql-ws subscribers streaming the run's progress. Latencies are compared with the same query
- * sent one at a time in the same process before the load (the baseline). Two set-ups: the worker
+ * sent one at a time by the same client process before the load (the baseline); the clients run in a
+ * process of their own (bench/loadClient.ts). Two set-ups: the worker
  * as a separate process (shared servers) and the worker inside the API's process (`npm start`).
  * Embedded Postgres and S3 in a scratch folder. BENCH_LOAD_QUERIES / BENCH_LOAD_SUBSCRIBERS scale it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
 import { ApiClient } from '../src/cli/apiClient.js';
 import { pushPack } from '../src/cli/packPush.js';
 import { loadConfig } from '../src/core/config/config.js';
 import { createLogger } from '../src/core/logging/logger.js';
 import { packageRoot } from '../src/core/paths.js';
-import { startPlatform, type Platform } from '../src/platform/platform.js';
+import { startPlatform } from '../src/platform/platform.js';
 import { buildMiniPack } from '../services/worker/src/pack/builtin/index.js';
+import type { LoadFigures, LoadPlan } from './loadClient.js';
 import type { BenchReport } from './report.js';
 import { round, startBenchServers, until } from './support.js';
 
 const QUERIES = Number(process.env.BENCH_LOAD_QUERIES ?? 200);
 const SUBSCRIBERS = Number(process.env.BENCH_LOAD_SUBSCRIBERS ?? 50);
 const BASELINE_QUERIES = 20;
-const runsQuery = `{
-  runs(first: 10) {
-    edges { node { id status iteration identities(first: 20) { edges { node { id index imageSha256 } } } } }
-  }
-}`;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-async function timedQuery(url: string, key: string): Promise<number> {
-  const started = performance.now();
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query: runsQuery }),
-  });
-  const body = (await response.json()) as { errors?: unknown[] };
-  if (!response.ok || body.errors) throw new Error(`query failed: HTTP ${response.status} ${JSON.stringify(body)}`);
-  return performance.now() - started;
-}
-
-interface LoadFigures {
-  baselineMs: number;
-  p50: number;
-  p99: number;
-  max: number;
-  perSecond: number;
-  events: number;
-  healthMaxMs: number;
-}
-
-/** Baseline one at a time, then the subscribers connect and the queries go all at once. */
-async function measure(platform: Platform, key: string, runId: string): Promise<LoadFigures> {
-  const url = platform.apiUrl!;
-  for (let i = 0; i < 3; i++) await timedQuery(url, key);
-  const sequential: number[] = [];
-  for (let i = 0; i < BASELINE_QUERIES; i++) sequential.push(await timedQuery(url, key));
-  sequential.sort((a, b) => a - b);
-
-  const clients: Client[] = [];
-  let events = 0;
-  const acknowledged: Array<Promise<void>> = [];
-  for (let i = 0; i < SUBSCRIBERS; i++) {
-    let ack!: () => void;
-    acknowledged.push(new Promise<void>((r) => (ack = r)));
-    const client = createClient({
-      url: url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: { Authorization: `Bearer ${key}` },
-      on: { connected: () => ack() },
-    });
-    clients.push(client);
-    client.subscribe(
-      { query: 'subscription($id: ID!) { runProgress(runId: $id) { status iteration } }', variables: { id: runId } },
-      { next: () => void events++, error: () => undefined, complete: () => undefined },
+/** CPU time in ms of a process and of its children that exited (PostgreSQL backends), from /proc; 0 once it is gone. */
+async function cpuMsOf(pid: number): Promise<number> {
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+    return (
+      ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 1000) / clockTicksPerSecond
     );
+  } catch {
+    return 0;
   }
-  await Promise.all(acknowledged);
-  const eventsBefore = events;
-  const healthUrl = url.replace(/\/graphql$/, '/healthz');
-  const healthTimes: number[] = [];
-  let loading = true;
-  const healthLoop = (async () => {
-    while (loading) {
-      const sent = performance.now();
-      await (await fetch(healthUrl)).text();
-      healthTimes.push(performance.now() - sent);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  const started = performance.now();
-  const latencies = await Promise.all(Array.from({ length: QUERIES }, () => timedQuery(url, key)));
-  const seconds = (performance.now() - started) / 1000;
-  loading = false;
-  await healthLoop;
-  const eventsDuring = events - eventsBefore;
-  for (const client of clients) await client.dispose();
-  latencies.sort((a, b) => a - b);
-  return {
-    baselineMs: percentile(sequential, 50),
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    max: latencies.at(-1)!,
-    perSecond: QUERIES / seconds,
-    events: eventsDuring,
-    healthMaxMs: Math.max(...healthTimes),
+}
+const clockTicksPerSecond = 100;
+
+/** PostgreSQL's processes: those named postgres among this process's descendants. */
+async function postgresPids(): Promise<number[]> {
+  const parents = new Map<number, number>();
+  const names = new Map<number, string>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const open = stat.indexOf('(');
+    const close = stat.lastIndexOf(')');
+    if (open < 0 || close < 0) continue;
+    names.set(Number(entry), stat.slice(open + 1, close));
+    parents.set(Number(entry), Number(stat.slice(close + 2).split(' ')[1]));
+  }
+  const descends = (pid: number) => {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) if (p === process.pid) return true;
+    return false;
   };
+  return [...names].filter(([pid, name]) => name.startsWith('postgres') && descends(pid)).map(([pid]) => pid);
+}
+
+async function postgresCpuMs(): Promise<number> {
+  let total = 0;
+  for (const pid of await postgresPids()) total += await cpuMsOf(pid);
+  return total;
+}
+
+interface Measured extends LoadFigures {
+  apiCpuMsPerQuery: number;
+  postgresCpuMsPerQuery: number;
+}
+
+/**
+ * Runs the clients in their own process (bench/loadClient.ts) and reads this process's and
+ * PostgreSQL's CPU time around the burst: CPU per query stays comparable on a busy machine.
+ */
+async function measure(plan: LoadPlan): Promise<Measured> {
+  const client = fork(join(packageRoot, 'dist', 'bench', 'loadClient.js'), [JSON.stringify(plan)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<number | null>((resolve) => client.once('exit', resolve));
+  let before: { api: number; postgres: number } | undefined;
+  const figures = await new Promise<LoadFigures>((resolve, reject) => {
+    client.on('message', (message: { burst?: 'start'; figures?: LoadFigures }) => {
+      if (message.burst === 'start') {
+        void (async () => {
+          before = { api: cpuMs(), postgres: await postgresCpuMs() };
+          client.send('go');
+        })();
+      } else if (message.figures) {
+        resolve(message.figures);
+      }
+    });
+    void exited.then((code) => reject(new Error(`the load client exited with ${code} before its figures`)));
+  });
+  const after = { api: cpuMs(), postgres: await postgresCpuMs() };
+  await exited;
+  return {
+    ...figures,
+    apiCpuMsPerQuery: (after.api - before!.api) / plan.queries,
+    postgresCpuMsPerQuery: (after.postgres - before!.postgres) / plan.queries,
+  };
+}
+
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 export async function bench(): Promise<BenchReport> {
@@ -149,7 +142,14 @@ export async function bench(): Promise<BenchReport> {
           async () => ((await prisma.runIteration.count({ where: { runId } })) >= 3 ? true : undefined),
           'iterations',
         );
-        const figures = await measure(platform, key, runId);
+        const figures = await measure({
+          url: platform.apiUrl!,
+          key,
+          runId,
+          queries: QUERIES,
+          subscribers: SUBSCRIBERS,
+          baselineQueries: BASELINE_QUERIES,
+        });
         await client.request('mutation($id: ID!) { cancelRun(id: $id) { id } }', { id: runId });
         rows.push({
           setup,
@@ -161,6 +161,8 @@ export async function bench(): Promise<BenchReport> {
           'queries/s': round(figures.perSecond, 1),
           'progress events received during the load': figures.events,
           'slowest /healthz during the load ms': round(figures.healthMaxMs, 1),
+          'API process CPU ms per query': round(figures.apiCpuMsPerQuery, 2),
+          'PostgreSQL CPU ms per query': round(figures.postgresCpuMsPerQuery, 2),
         });
       } finally {
         await client.close();
@@ -182,7 +184,9 @@ export async function bench(): Promise<BenchReport> {
     notes: [
       `${QUERIES} concurrent \`runs(first: 10) { identities(first: 20) }\` queries over HTTP while ${SUBSCRIBERS} ` +
         `graphql-ws clients subscribe to a Langevin run (64 identities, built-in pack) that iterates on one CPU ` +
-        `worker; the baseline is the same query sent one at a time in the same process just before.`,
+        `worker; the baseline is the same query sent one at a time by the same client process just before. The ` +
+        `clients run in a process of their own; CPU per query is this process's (the API, and the worker in the ` +
+        `second set-up) and PostgreSQL's (all its backends, the worker's too) over the burst, divided by the queries.`,
       `load average of the machine (1 min): ${round(loadBefore, 1)} at the start, ${round(loadavg()[0]!, 1)} at the end, on 2 cores`,
     ],
   };

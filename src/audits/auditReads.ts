@@ -19,27 +19,27 @@ const matchInclude = {
 } as const;
 
 /** The reads behind the audit queries, in one place. */
+function auditsOf(runId: string | undefined) {
+  return runId ? { runs: { some: { runId } } } : {};
+}
+
 export const auditReads = {
   audit(prisma: PrismaClient, id: AuditId): Promise<AuditRow | null> {
     return prisma.leakageAudit.findUnique({ where: { id }, include: { runs: { select: { runId: true } } } });
   },
 
   /** One keyset page of audits (newest first), of one run when runId is given. */
-  async auditPage(
-    prisma: PrismaClient,
-    runId: string | undefined,
-    request: PageRequest,
-  ): Promise<{ rows: AuditRow[]; totalCount: number }> {
-    const where = runId ? { runs: { some: { runId } } } : {};
-    const [rows, totalCount] = await Promise.all([
-      prisma.leakageAudit.findMany({
-        ...keysetPage(request, where, 'desc'),
-        take: request.limit,
-        include: { runs: { select: { runId: true } } },
-      }),
-      prisma.leakageAudit.count({ where }),
-    ]);
-    return { rows, totalCount };
+  async auditPage(prisma: PrismaClient, runId: string | undefined, request: PageRequest): Promise<AuditRow[]> {
+    return prisma.leakageAudit.findMany({
+      ...keysetPage(request, auditsOf(runId), 'desc'),
+      take: request.limit,
+      include: { runs: { select: { runId: true } } },
+    });
+  },
+
+  /** How many audits there are, of one run when runId is given. */
+  auditCount(prisma: PrismaClient, runId: string | undefined): Promise<number> {
+    return prisma.leakageAudit.count({ where: auditsOf(runId) });
   },
 
   /**

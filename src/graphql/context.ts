@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Principal } from '../auth/apiKeys.js';
+import type { KeyCache } from '../auth/keyCache.js';
 import { type Permission, roleAllows } from '../auth/roles.js';
 import type { Config } from '../core/config/config.js';
 import type { PrismaClient } from '../core/db/client.js';
@@ -23,6 +24,8 @@ export interface ApiServices {
   log: Logger;
   /** Run and pack events, for subscriptions that need more than a topic. */
   events: EventHub;
+  /** Recently authenticated keys; a revocation must remove its key here (auth/keyCache.ts). */
+  keys: KeyCache;
   /** Set on the embedded default: the API signs and serves object URLs itself (server/objectRoutes.ts). */
   objectUrls?: ApiObjectUrls;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { issueApiKey } from '../auth/apiKeys.js';
+import { KeyCache } from '../auth/keyCache.js';
 import type { Config } from '../core/config/config.js';
 import { openDatabase, type Database } from '../core/db/client.js';
 import { migrate } from '../core/db/migrate.js';
@@ -94,7 +95,18 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
       stops.push(() => events.stop());
       registerClusterMetrics(metrics.registry, database.prisma, queue, config.queue.heartbeatSeconds);
       const schema = await createSchema(events);
-      const services = { config, prisma: database.prisma, pool: database.pool, store, queue, log, events, objectUrls };
+      const keys = new KeyCache(database.prisma);
+      const services = {
+        config,
+        prisma: database.prisma,
+        pool: database.pool,
+        store,
+        queue,
+        log,
+        events,
+        objectUrls,
+        keys,
+      };
       const server = await startApiServer(services, schema, metrics.registry);
       stops.push(() => server.close());
       apiUrl = server.url;

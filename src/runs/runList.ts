@@ -100,7 +100,7 @@ export async function listRuns(
   order: RunOrder,
   request: Pick<PageRequest, 'direction' | 'limit'>,
   position: RunPosition | undefined,
-): Promise<{ rows: RunListRow[]; totalCount: number }> {
+): Promise<RunListRow[]> {
   const key = sortKeys[order.field];
   const ascending = (order.direction === 'ASC') === (request.direction === 'forward');
   const where = whereOf(filter);
@@ -110,16 +110,19 @@ export async function listRuns(
       : Prisma.sql`AND (${key.sql}, r."id") < (${cursorValue(key.type, position.key)}, ${position.id}::uuid)`
     : Prisma.empty;
   const direction = ascending ? Prisma.sql`ASC` : Prisma.sql`DESC`;
-  const [rows, [count]] = await Promise.all([
-    prisma.$queryRaw<RunListRow[]>`
-      SELECT r.*, ${key.sql} AS "sortKey"
-      FROM "Run" r JOIN "ModelPack" p ON p."id" = r."modelPackId"
-      WHERE ${where} ${bound}
-      ORDER BY "sortKey" ${direction}, r."id" ${direction}
-      LIMIT ${request.limit}`,
-    prisma.$queryRaw<Array<{ count: number }>>`SELECT count(*)::int AS count FROM "Run" r WHERE ${where}`,
-  ]);
-  return { rows, totalCount: count?.count ?? 0 };
+  return prisma.$queryRaw<RunListRow[]>`
+    SELECT r.*, ${key.sql} AS "sortKey"
+    FROM "Run" r JOIN "ModelPack" p ON p."id" = r."modelPackId"
+    WHERE ${where} ${bound}
+    ORDER BY "sortKey" ${direction}, r."id" ${direction}
+    LIMIT ${request.limit}`;
+}
+
+/** How many runs pass the filter, over all pages. */
+export async function countRuns(prisma: PrismaClient, filter: RunListFilter): Promise<number> {
+  const [count] = await prisma.$queryRaw<Array<{ count: number }>>`
+    SELECT count(*)::int AS count FROM "Run" r WHERE ${whereOf(filter)}`;
+  return count?.count ?? 0;
 }
 
 function cursorValue(type: SortKeyType, value: number | string): Prisma.Sql {

@@ -11,7 +11,7 @@ import { GraphQLError, OperationTypeNode, specifiedRules, validate, type GraphQL
 import { useServer } from 'graphql-ws/use/ws';
 import type { Registry } from 'prom-client';
 import { WebSocketServer } from 'ws';
-import { authenticate, bearerToken, isKeyActive, type Principal } from '../auth/apiKeys.js';
+import { bearerToken, isKeyActive, type Principal } from '../auth/apiKeys.js';
 import { keyRevokedChannel } from '../auth/revocations.js';
 import { isDatabaseUnavailable } from '../core/db/unavailable.js';
 import { listenForNotifications } from '../core/events/notificationListener.js';
@@ -43,7 +43,7 @@ async function principalFor(services: ApiServices, header: unknown): Promise<Pri
   const token = bearerToken(header);
   let principal: Principal | undefined;
   try {
-    principal = token ? await authenticate(services.prisma, token) : undefined;
+    principal = token ? await services.keys.authenticate(token) : undefined;
   } catch (error) {
     if (isDatabaseUnavailable(error)) throw serviceUnavailable('the database');
     throw error;
@@ -82,11 +82,13 @@ export async function startApiServer(
   const sessions = new SocketSessions();
   const revocations = await listenForNotifications(services.pool, [keyRevokedChannel], log, {
     onNotification: (_channel, keyId) => {
+      services.keys.forget(keyId as ApiKeyId);
       const closed = sessions.close(keyId as ApiKeyId);
       if (closed > 0) log.info({ keyId, sockets: closed }, 'closed the sockets of a revoked API key');
     },
     // Revocations announced while this process could not listen: every open key is checked again.
     onResumed: async () => {
+      services.keys.forgetAll();
       for (const keyId of sessions.keys()) if (!(await isKeyActive(services.prisma, keyId))) sessions.close(keyId);
     },
   });

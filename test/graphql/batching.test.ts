@@ -65,6 +65,8 @@ describe('nested queries', () => {
       for (let variation = 0; variation < 3; variation++) await seedSample(prisma, run, identity, variation);
       parent = run;
     }
+    // The first request of a key looks the key up; later ones find it known.
+    await statementsFor(pack.id, 5);
     const few = await statementsFor(pack.id, 5);
     const many = await statementsFor(pack.id, 50);
     expect(few.runs).toBe(5);
@@ -81,5 +83,48 @@ describe('nested queries', () => {
     expect(many.count).toBe(few.count);
     // one statement per relation plus the page and its count, and the metrics scrape itself
     expect(many.count).toBeLessThan(20);
+  });
+});
+
+describe('statements a request costs', () => {
+  const metricsUrl = () => t.url.replace(/\/graphql$/, '/metrics');
+  const statementsSoFar = async () =>
+    Number(/^brownian_sql_statements_total (\d+)$/m.exec(await (await fetch(metricsUrl())).text())![1]);
+
+  /** Statements of one query, less those of the scrapes around it (measured the same way without a query). */
+  async function statementsOf(query: string, key: string): Promise<number> {
+    const a = await statementsSoFar();
+    const b = await statementsSoFar();
+    const response = await graphql(t.url, key, query);
+    expect(response.errors).toBeUndefined();
+    const c = await statementsSoFar();
+    return c - b - (b - a);
+  }
+
+  it('counts rows only for queries that ask for totalCount, and looks a known key up once', async () => {
+    const prisma = t.platform.database.prisma;
+    const pack = await seedModelPack(prisma, 'statements');
+    for (let i = 0; i < 5; i++) {
+      const run = await seedRun(prisma, pack);
+      for (let index = 0; index < 3; index++) await seedIdentity(prisma, run, index);
+    }
+    const key = t.keys[Role.VIEWER];
+    const plain = '{ runs(first: 5) { edges { node { id identities(first: 2) { edges { node { index } } } } } } }';
+    const counted = '{ runs(first: 5) { totalCount edges { node { id identities(first: 2) { totalCount } } } } }';
+    const inFragment = `{ runs(first: 5) { ...Counted } }
+      fragment Counted on RunConnection { totalCount edges { node { id identities(first: 2) { totalCount } } } }`;
+    await statementsOf(plain, key);
+    // The runs page and the identities of all its runs: no count, no key lookup.
+    expect(await statementsOf(plain, key)).toBe(2);
+    // Plus the runs' count and the identities' counts (one batched statement).
+    expect(await statementsOf(counted, key)).toBe(4);
+    expect(await statementsOf(inFragment, key)).toBe(4);
+    const counts = await graphql(t.url, key, inFragment);
+    const runs = counts.data!.runs as {
+      totalCount: number;
+      edges: Array<{ node: { identities: { totalCount: number } } }>;
+    };
+    expect(runs.totalCount).toBe(await prisma.run.count());
+    expect(runs.edges.map((e) => e.node.identities.totalCount)).toEqual(runs.edges.map(() => 3));
   });
 });

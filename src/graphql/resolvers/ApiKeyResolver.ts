@@ -65,14 +65,17 @@ export class ApiKeyResolver {
     authorize(context, Permission.Admin);
     const keyId = parseId<ApiKeyId>(id, 'id');
     const { prisma } = context.services;
-    return prisma.$transaction(async (tx) => {
+    const revoked = await prisma.$transaction(async (tx) => {
       const row = await tx.apiKey.findUnique({ where: { id: keyId } });
       if (!row) throw notFound('API key', keyId);
       if (row.revokedAt) throw conflict(`API key ${keyId} is already revoked`);
-      const revoked = await tx.apiKey.update({ where: { id: keyId }, data: { revokedAt: new Date() } });
+      const updated = await tx.apiKey.update({ where: { id: keyId }, data: { revokedAt: new Date() } });
       await tx.auditLogEntry.create({ data: auditEntry(context, 'revokeApiKey', keyId, {}) });
       await announceRevocation(tx, keyId);
-      return toApiKey(revoked);
+      return toApiKey(updated);
     });
+    // Other API processes learn it from the notification; this one must not serve the key even for the moment that takes.
+    context.services.keys.forget(keyId);
+    return revoked;
   }
 }

@@ -41,15 +41,12 @@ export class AuditLogResolver {
     const pageWhere: Prisma.AuditLogEntryWhereInput =
       cursor === undefined ? where : { AND: [where, { id: forward ? { lt: cursor } : { gt: cursor } }] };
     const { prisma } = context.services;
-    const [rows, totalCount] = await Promise.all([
-      prisma.auditLogEntry.findMany({
-        where: pageWhere,
-        orderBy: { id: forward ? 'desc' : 'asc' },
-        take: request.limit,
-        include: { apiKey: true },
-      }),
-      prisma.auditLogEntry.count({ where }),
-    ]);
+    const rows = await prisma.auditLogEntry.findMany({
+      where: pageWhere,
+      orderBy: { id: forward ? 'desc' : 'asc' },
+      take: request.limit,
+      include: { apiKey: true },
+    });
     const entries: AuditLogEntry[] = rows.map((row) => ({
       id: row.id.toString(),
       createdAt: row.createdAt,
@@ -60,6 +57,11 @@ export class AuditLogResolver {
       outcome: stringOf(row.details, 'outcome'),
       details: (row.details ?? {}) as object,
     }));
-    return pageOf(entries, request, totalCount, (entry) => [Number(entry.id)]);
+    return pageOf(
+      entries,
+      request,
+      () => prisma.auditLogEntry.count({ where }),
+      (entry) => [Number(entry.id)],
+    );
   }
 }

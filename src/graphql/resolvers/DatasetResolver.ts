@@ -52,11 +52,13 @@ export class DatasetResolver {
     authorize(context, Permission.Read);
     const request = pageRequest(page, ['timestamp', 'id']);
     const { prisma } = context.services;
-    const [rows, totalCount] = await Promise.all([
-      prisma.dataset.findMany({ ...keysetPage(request, {}, 'desc'), take: request.limit }),
-      prisma.dataset.count(),
-    ]);
-    return pageOf(rows.map(toDataset), request, totalCount, (d) => [d.createdAt.toISOString(), d.id]);
+    const rows = await prisma.dataset.findMany({ ...keysetPage(request, {}, 'desc'), take: request.limit });
+    return pageOf(
+      rows.map(toDataset),
+      request,
+      () => prisma.dataset.count(),
+      (d) => [d.createdAt.toISOString(), d.id],
+    );
   }
 
   @FieldResolver(() => [Run], { description: 'The runs frozen into it; their parents and packs give the lineage' })

@@ -43,18 +43,15 @@ export class GalleryResolver {
     authorize(context, Permission.Audit);
     const request = pageRequest(page, ['timestamp', 'id']);
     const { prisma } = context.services;
-    const [rows, totalCount] = await Promise.all([
-      prisma.gallery.findMany({
-        ...keysetPage(request, {}, 'asc'),
-        take: request.limit,
-        include: { _count: { select: { subjects: true } } },
-      }),
-      prisma.gallery.count(),
-    ]);
+    const rows = await prisma.gallery.findMany({
+      ...keysetPage(request, {}, 'asc'),
+      take: request.limit,
+      include: { _count: { select: { subjects: true } } },
+    });
     const galleries = pageOf(
       rows.map((row) => toGallery(row, row._count.subjects)),
       request,
-      totalCount,
+      () => prisma.gallery.count(),
       (g) => [g.createdAt.toISOString(), g.id],
     );
     await prisma.auditLogEntry.create({
@@ -104,7 +101,12 @@ export class GalleryResolver {
       take: request.limit,
       select: { id: true, row: true, label: true, imageKey: true },
     });
-    const subjects = pageOf(rows, request, gallery.subjectCount, (row) => [row.row]);
+    const subjects = pageOf(
+      rows,
+      request,
+      () => Promise.resolve(gallery.subjectCount),
+      (row) => [row.row],
+    );
     await prisma.auditLogEntry.create({
       data: auditEntry(context, 'readGallerySubjects', gallery.id, {
         rows: subjects.edges.map((edge) => edge.node.row),

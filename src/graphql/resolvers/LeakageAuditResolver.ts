@@ -69,12 +69,11 @@ export class LeakageAuditResolver {
   ): Promise<LeakageAuditConnection> {
     authorize(context, Permission.Audit);
     const request = pageRequest(page, ['timestamp', 'id']);
-    const { rows, totalCount } = await auditReads.auditPage(
-      context.services.prisma,
-      runId ? parseId<RunId>(runId, 'runId') : undefined,
-      request,
-    );
-    const audits = pageOf(rows.map(toAudit), request, totalCount, (audit) => [audit.createdAt.toISOString(), audit.id]);
+    const { prisma } = context.services;
+    const auditedRunId = runId ? parseId<RunId>(runId, 'runId') : undefined;
+    const rows = await auditReads.auditPage(prisma, auditedRunId, request);
+    const count = () => auditReads.auditCount(prisma, auditedRunId);
+    const audits = pageOf(rows.map(toAudit), request, count, (audit) => [audit.createdAt.toISOString(), audit.id]);
     await log(context, 'readLeakageAudits', runId ?? null, { audits: audits.edges.map((edge) => edge.node.id) });
     return audits;
   }
@@ -132,17 +131,19 @@ export class LeakageAuditResolver {
       identityId: identityId ? parseId<IdentityId>(identityId, 'identityId') : undefined,
     };
     const { prisma } = context.services;
-    const [rows, total] = await Promise.all([
-      auditReads.matchPage(prisma, audit.id, filter, request),
-      auditReads.matchCount(prisma, audit.id, filter),
-    ]);
+    const rows = await auditReads.matchPage(prisma, audit.id, filter, request);
     await log(context, 'readLeakageMatches', audit.id, {
       ...filter,
       rows: Math.min(rows.length, request.size),
       after: args.after ?? null,
       before: args.before ?? null,
     });
-    return pageOf(rows.map(toMatch), request, total, (match) => [match.similarity, match.id]);
+    return pageOf(
+      rows.map(toMatch),
+      request,
+      () => auditReads.matchCount(prisma, audit.id, filter),
+      (match) => [match.similarity, match.id],
+    );
   }
 
   @FieldResolver(() => [LeakageMatch], { description: 'The most similar pairs overall, above the threshold or not' })

@@ -35,11 +35,13 @@ export class ModelPackResolver {
     authorize(context, Permission.Read);
     const request = pageRequest(page, ['timestamp', 'id']);
     const { prisma } = context.services;
-    const [rows, totalCount] = await Promise.all([
-      prisma.modelPack.findMany({ ...keysetPage(request, {}, 'asc'), take: request.limit }),
-      prisma.modelPack.count(),
-    ]);
-    return pageOf(rows.map(toModelPack), request, totalCount, (pack) => [pack.createdAt.toISOString(), pack.id]);
+    const rows = await prisma.modelPack.findMany({ ...keysetPage(request, {}, 'asc'), take: request.limit });
+    return pageOf(
+      rows.map(toModelPack),
+      request,
+      () => prisma.modelPack.count(),
+      (pack) => [pack.createdAt.toISOString(), pack.id],
+    );
   }
 
   @Query(() => ModelPack, { nullable: true })

@@ -11,7 +11,7 @@ import { defaultDownloadSeconds, downloadUrl } from '../downloads.js';
 import { badUserInput, conflict, notFound } from '../errors.js';
 import { RunFilter } from '../inputs/RunFilter.js';
 import { OrderDirection, RunOrder } from '../inputs/RunOrder.js';
-import { cursorKey, listRuns, RunOrderField, sortKeyType, type SortKeyType } from '../../runs/runList.js';
+import { countRuns, cursorKey, listRuns, RunOrderField, sortKeyType, type SortKeyType } from '../../runs/runList.js';
 import { ConnectionArguments } from '../types/ConnectionArgs.js';
 import { toIdentity, toModelPack, toRun, toRunIteration, toRunShard, toSample } from '../mappers.js';
 import { IdentityConnection, RunConnection, SampleConnection } from '../types/Connections.js';
@@ -48,22 +48,29 @@ export class RunResolver {
         },
       ]);
     }
-    const { rows, totalCount } = await listRuns(
-      context.services.prisma,
-      {
-        // An explicit null in the filter means "any", as an absent field does.
-        status: filter?.status ?? undefined,
-        kind: filter?.kind ?? undefined,
-        modelPackId: filter?.modelPackId ? parseId<ModelPackId>(filter.modelPackId, 'filter.modelPackId') : undefined,
-        parentRunId: filter?.parentRunId ? parseId<RunId>(filter.parentRunId, 'filter.parentRunId') : undefined,
-        createdAfter: filter?.createdAfter ?? undefined,
-      },
+    const filterOf = {
+      // An explicit null in the filter means "any", as an absent field does.
+      status: filter?.status ?? undefined,
+      kind: filter?.kind ?? undefined,
+      modelPackId: filter?.modelPackId ? parseId<ModelPackId>(filter.modelPackId, 'filter.modelPackId') : undefined,
+      parentRunId: filter?.parentRunId ? parseId<RunId>(filter.parentRunId, 'filter.parentRunId') : undefined,
+      createdAfter: filter?.createdAfter ?? undefined,
+    };
+    const { prisma } = context.services;
+    const rows = await listRuns(
+      prisma,
+      filterOf,
       order,
       request,
       request.cursor ? { key: key!, id: String(id) } : undefined,
     );
     for (const row of rows) context.loaders.run.prime(row.id, row);
-    const connection = pageOf(rows, request, totalCount, (row) => [order.field, cursorKey(row), row.id]);
+    const connection = pageOf(
+      rows,
+      request,
+      () => countRuns(prisma, filterOf),
+      (row) => [order.field, cursorKey(row), row.id],
+    );
     return { ...connection, edges: connection.edges.map((edge) => ({ cursor: edge.cursor, node: toRun(edge.node) })) };
   }
 
@@ -135,11 +142,9 @@ export class RunResolver {
     @Args(() => ConnectionArguments) page: ConnectionArguments,
   ): Promise<IdentityConnection> {
     const request = pageRequest(page, ['index']);
-    const [rows, totalCount] = await Promise.all([
-      context.loaders.identityPage.load({ runId: run.id, request }),
-      context.loaders.identityCountOfRun.load(run.id),
-    ]);
-    return pageOf(rows.map(toIdentity), request, totalCount, (identity) => [identity.index]);
+    const rows = await context.loaders.identityPage.load({ runId: run.id, request });
+    const count = () => context.loaders.identityCountOfRun.load(run.id);
+    return pageOf(rows.map(toIdentity), request, count, (identity) => [identity.index]);
   }
 
   @FieldResolver(() => SampleConnection, {
@@ -151,11 +156,9 @@ export class RunResolver {
     @Args(() => ConnectionArguments) page: ConnectionArguments,
   ): Promise<SampleConnection> {
     const request = pageRequest(page, ['index', 'index']);
-    const [rows, totalCount] = await Promise.all([
-      context.loaders.samplePage.load({ runId: run.id, request }),
-      context.loaders.sampleCountOfRun.load(run.id),
-    ]);
-    return pageOf(rows.map(toSample), request, totalCount, (sample) => [sample.label, sample.variation]);
+    const rows = await context.loaders.samplePage.load({ runId: run.id, request });
+    const count = () => context.loaders.sampleCountOfRun.load(run.id);
+    return pageOf(rows.map(toSample), request, count, (sample) => [sample.label, sample.variation]);
   }
 
   @FieldResolver(() => DownloadUrl, {

@@ -9,7 +9,7 @@ export interface EdgeShape<T> {
 export interface ConnectionShape<T> {
   edges: EdgeShape<T>[];
   pageInfo: PageInfo;
-  totalCount: number;
+  totalCount: PromiseLike<number>;
 }
 
 /** Relay connection and edge types for one node type. */
@@ -32,7 +32,7 @@ export function Connection<T extends object>(name: string, nodeType: ClassType<T
     pageInfo!: PageInfo;
 
     @Field(() => Int)
-    totalCount!: number;
+    totalCount!: PromiseLike<number>;
   }
   return ConnectionType;
 }
