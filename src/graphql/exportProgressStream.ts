@@ -1,5 +1,6 @@
 import { Permission } from '../auth/roles.js';
 import { exportEventOf } from '../core/datasets/exportLifecycle.js';
+import { currentThenLive } from '../core/events/currentThenLive.js';
 import type { ExportProgressEvent } from '../core/events/exportEvents.js';
 import type { DatasetExportId } from '../core/ids/ids.js';
 import { ExportStatus } from '../generated/prisma/enums.js';
@@ -8,11 +9,14 @@ import { notFound } from './errors.js';
 
 const finished = (status: ExportStatus) => status === ExportStatus.SUCCEEDED || status === ExportStatus.FAILED;
 
+const same = (event: ExportProgressEvent, last: ExportProgressEvent) =>
+  event.status === last.status && event.done === last.done && event.error === last.error;
+
 /**
  * What an `exportProgress` subscriber receives: the export as it is now, then each change of
  * status or progress in order, completing after SUCCEEDED or FAILED (at once for a finished
- * export), as `runProgress` does for runs. Listening starts before the row is read, so no change
- * falls between the two; a change equal to the last one sent (read back after an outage) is skipped.
+ * export), as `runProgress` does for runs. A change equal to the last one sent (read back after
+ * an outage) is skipped.
  */
 export async function exportProgressStream(
   context: GraphQLContext,
@@ -20,30 +24,13 @@ export async function exportProgressStream(
 ): Promise<AsyncIterable<ExportProgressEvent>> {
   authorize(context, Permission.Read);
   const { prisma, events } = context.services;
-  const live = events.exportEvents(exportId);
-  let snapshot: ExportProgressEvent;
-  try {
-    const row = await prisma.datasetExport.findUnique({ where: { id: exportId } });
-    if (!row) throw notFound('dataset export', exportId);
-    snapshot = exportEventOf(row);
-  } catch (error) {
-    await live.return?.();
-    throw error;
-  }
-  async function* stream(): AsyncGenerator<ExportProgressEvent> {
-    try {
-      yield snapshot;
-      if (finished(snapshot.status)) return;
-      let last = snapshot;
-      for await (const event of live) {
-        if (event.status === last.status && event.done === last.done && event.error === last.error) continue;
-        last = event;
-        yield event;
-        if (finished(event.status)) return;
-      }
-    } finally {
-      await live.return?.();
-    }
-  }
-  return stream();
+  return currentThenLive(events.exportEvents(exportId), {
+    async read() {
+      const row = await prisma.datasetExport.findUnique({ where: { id: exportId } });
+      if (!row) throw notFound('dataset export', exportId);
+      return exportEventOf(row);
+    },
+    finished: (current) => finished(current.status),
+    next: (event, last) => (same(event, last) ? undefined : { value: event, final: finished(event.status) }),
+  });
 }

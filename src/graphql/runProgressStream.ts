@@ -1,4 +1,5 @@
 import { Permission } from '../auth/roles.js';
+import { currentThenLive } from '../core/events/currentThenLive.js';
 import type { RunEvent } from '../core/events/runEvents.js';
 import type { RunId } from '../core/ids/ids.js';
 import { isTerminal } from '../core/runs/runStatus.js';
@@ -29,47 +30,34 @@ export function toProgress(event: RunEvent): RunProgress {
  * What a `runProgress` subscriber receives: first the run as it is now (status, iteration, the
  * latest statistics), then every later event in order; after the run's final status the stream
  * completes, and a run that has already finished sends its final state and completes at once.
- * Listening starts before the run is read, so nothing falls between the snapshot and the events;
- * iterations the snapshot already covers are not sent again.
+ * Iterations the first value already covers are not sent again.
  */
 export async function runProgressStream(context: GraphQLContext, runId: RunId): Promise<AsyncIterable<RunProgress>> {
   authorize(context, Permission.Read);
   const { prisma, events } = context.services;
-  const live = events.runEvents(runId);
-  let snapshot: RunProgress;
   let seenIteration = -1;
-  try {
-    const run = await prisma.run.findUnique({ where: { id: runId } });
-    if (!run) throw notFound('run', runId);
-    const latest = await prisma.runIteration.findFirst({ where: { runId }, orderBy: { iteration: 'desc' } });
-    seenIteration = latest?.iteration ?? -1;
-    snapshot = {
-      ...toProgress({
-        type: 'status',
-        runId,
-        status: run.status,
-        iteration: run.iteration,
-        totalIterations: run.totalIterations,
-        error: run.error,
-      }),
-      stats: latest ? decodeIterationStats(latest.stats) : null,
-    };
-  } catch (error) {
-    await live.return?.();
-    throw error;
-  }
-  async function* stream(): AsyncGenerator<RunProgress> {
-    try {
-      yield snapshot;
-      if (isTerminal(snapshot.status)) return;
-      for await (const event of live) {
-        if (event.type === 'iteration' && event.iteration <= seenIteration) continue;
-        yield toProgress(event);
-        if (event.type === 'status' && isTerminal(event.status)) return;
-      }
-    } finally {
-      await live.return?.();
-    }
-  }
-  return stream();
+  return currentThenLive(events.runEvents(runId), {
+    async read() {
+      const run = await prisma.run.findUnique({ where: { id: runId } });
+      if (!run) throw notFound('run', runId);
+      const latest = await prisma.runIteration.findFirst({ where: { runId }, orderBy: { iteration: 'desc' } });
+      seenIteration = latest?.iteration ?? -1;
+      return {
+        ...toProgress({
+          type: 'status',
+          runId,
+          status: run.status,
+          iteration: run.iteration,
+          totalIterations: run.totalIterations,
+          error: run.error,
+        }),
+        stats: latest ? decodeIterationStats(latest.stats) : null,
+      };
+    },
+    finished: (current) => isTerminal(current.status),
+    next: (event) =>
+      event.type === 'iteration' && event.iteration <= seenIteration
+        ? undefined
+        : { value: toProgress(event), final: event.type === 'status' && isTerminal(event.status) },
+  });
 }
