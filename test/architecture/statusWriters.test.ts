@@ -10,7 +10,7 @@ import { packageRoot } from '../../src/core/paths.js';
 const writers = [
   { table: 'Run', model: 'run', writer: 'src/core/runs/runStatusWriter.ts' },
   { table: 'ModelPack', model: 'modelPack', writer: 'src/core/packs/packLifecycle.ts' },
-  { table: 'LeakageAudit', model: 'leakageAudit', writer: 'services/worker/src/audit/auditState.ts' },
+  { table: 'LeakageAudit', model: 'leakageAudit', writer: 'src/core/audits/auditLifecycle.ts' },
   { table: 'DatasetExport', model: 'datasetExport', writer: 'src/core/datasets/exportLifecycle.ts' },
 ];
 

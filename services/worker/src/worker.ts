@@ -5,7 +5,7 @@ import { ExportStatus, GalleryStatus, PackStatus, RunStatus } from '../../../src
 import { failAbandonedExport } from './exports/exportDatasetJob.js';
 import { settleGallery } from '../../../src/core/galleries/galleryLifecycle.js';
 import { settlePack } from '../../../src/core/packs/packLifecycle.js';
-import { failAbandonedAudit } from './audit/auditState.js';
+import { failAudit } from '../../../src/core/audits/auditLifecycle.js';
 import type { JobHandler, JobHandlers, WorkerServices } from './jobs/JobHandler.js';
 import { RunLifecycle } from '../../../src/core/runs/runLifecycle.js';
 import { ShardLifecycle } from '../../../src/core/runs/shardLifecycle.js';
@@ -112,11 +112,9 @@ export class Worker {
       this.services.log.error({ galleryId, reason: message }, 'gallery failed: its job has no retries left');
     }
     for (const { auditId, message } of await this.queue.abandonedAudits()) {
-      await failAbandonedAudit(
-        this.services,
-        auditId,
-        `job failed after ${this.services.config.queue.retryLimit + 1} attempts: ${message}`,
-      );
+      const error = `job failed after ${this.services.config.queue.retryLimit + 1} attempts: ${message}`;
+      await failAudit(this.services.prisma, auditId, error);
+      this.services.log.error({ auditId, reason: error }, 'audit failed: a job of it has no retries left');
     }
   }
 

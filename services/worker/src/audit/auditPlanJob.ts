@@ -3,7 +3,7 @@ import { RunStatus } from '../../../../src/generated/prisma/enums.js';
 import type { AuditId } from '../../../../src/core/ids/ids.js';
 import { JobName } from '../../../../src/core/queue/jobQueue.js';
 import type { JobHandler } from '../jobs/JobHandler.js';
-import { failAudit, isFinished, markPlanned } from './auditState.js';
+import { failAudit, isFinished, markPlanned } from '../../../../src/core/audits/auditLifecycle.js';
 import { planShards } from './plan.js';
 import { querySources } from './syntheticEmbeddings.js';
 

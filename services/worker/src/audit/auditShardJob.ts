@@ -1,7 +1,7 @@
 import type { AuditId } from '../../../../src/core/ids/ids.js';
 import type { JobName } from '../../../../src/core/queue/jobQueue.js';
 import type { JobHandler } from '../jobs/JobHandler.js';
-import { failAudit, isFinished, recordShard, type NewMatch } from './auditState.js';
+import { failAudit, isFinished, recordShard, type NewMatch } from '../../../../src/core/audits/auditLifecycle.js';
 import { pairwiseEngine } from '../pairwise/engine.js';
 import { searchTopK } from '../pairwise/topK.js';
 import type { ExecutionProvider } from '../engine/EmbeddingModel.js';

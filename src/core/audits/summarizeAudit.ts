@@ -1,7 +1,7 @@
-import { histogramBins, type AuditSummary } from '../../../../src/core/audits/auditSummary.js';
-import type { PrismaClient } from '../../../../src/core/db/client.js';
-import type * as db from '../../../../src/generated/prisma/client.js';
-import { decodeImpostors, histogram } from '../../../../src/core/audits/impostors.js';
+import { histogramBins, type AuditSummary } from './auditSummary.js';
+import type { PrismaClient } from '../db/client.js';
+import type * as db from '../../generated/prisma/client.js';
+import { decodeImpostors, histogram } from './impostors.js';
 
 type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 

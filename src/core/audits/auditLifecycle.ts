@@ -1,9 +1,9 @@
-import { auditEventChannel, type AuditProgressEvent } from '../../../../src/core/events/auditEvents.js';
-import type { PrismaClient } from '../../../../src/core/db/client.js';
-import { AuditStatus } from '../../../../src/generated/prisma/enums.js';
-import type { AuditId } from '../../../../src/core/ids/ids.js';
-import type { WorkerServices } from '../jobs/JobHandler.js';
-import { auditSummary } from './summary.js';
+import { auditEventChannel, type AuditProgressEvent } from '../events/auditEvents.js';
+import type { PrismaClient } from '../db/client.js';
+import { jsonColumn } from '../db/json.js';
+import { AuditStatus } from '../../generated/prisma/enums.js';
+import type { AuditId } from '../ids/ids.js';
+import { auditSummary } from './summarizeAudit.js';
 
 type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
@@ -59,15 +59,6 @@ export async function failAudit(prisma: PrismaClient, auditId: AuditId, error: s
   });
 }
 
-export async function failAbandonedAudit(
-  services: Pick<WorkerServices, 'prisma' | 'log'>,
-  auditId: AuditId,
-  error: string,
-): Promise<void> {
-  await failAudit(services.prisma, auditId, error);
-  services.log.error({ auditId, reason: error }, 'audit failed: a job of it has no retries left');
-}
-
 /**
  * Writes one shard's matches and counts it done, once: a retried shard whose first attempt
  * committed finds its rows and changes nothing. The shard that completes the count writes the
@@ -93,7 +84,7 @@ export async function recordShard(
         where: { id: auditId },
         data: {
           shardsDone,
-          ...(done ? { status: AuditStatus.SUCCEEDED, finishedAt: new Date(), summary: summary as object } : {}),
+          ...(done ? { status: AuditStatus.SUCCEEDED, finishedAt: new Date(), summary: jsonColumn(summary) } : {}),
         },
       });
       await notify(tx, { auditId, status: updated.status, shardsDone, shardCount: updated.shardCount, error: null });
