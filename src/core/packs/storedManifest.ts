@@ -3,6 +3,7 @@ import { isRecord, validateJson, type JsonSchema } from './jsonSchema.js';
 import {
   manifestFileName,
   validateManifest,
+  type ConstantInputSpec,
   type CovariateSpec,
   type DispersionDefaults,
   type PackManifest,
@@ -43,6 +44,17 @@ export function decodeStoredDispersionSettings(value: unknown, path = 'manifest'
     dispersion: part<DispersionDefaults>(properties.dispersion!, value.dispersion, `${path}.dispersion`) ?? {},
     covariates: part<CovariateSpec[]>(properties.covariates!, value.covariates, `${path}.covariates`) ?? [],
   };
+}
+
+/**
+ * The constant generator inputs of ModelPack.manifest, checked against their part of the pack
+ * schema; none when the manifest has no generator (a row seeded with only a name) or no such inputs.
+ */
+export function decodeStoredConstantInputs(value: unknown, path = 'manifest'): ConstantInputSpec[] {
+  if (!isRecord(value)) throw new StoredJsonError(`${path} should be an object`);
+  if (!isRecord(value.generator)) return [];
+  const schema = modelPackSchema.properties!.generator!.properties!.constantInputs!;
+  return part<ConstantInputSpec[]>(schema, value.generator.constantInputs, `${path}.generator.constantInputs`) ?? [];
 }
 
 /** `value` checked against `schema`, which describes T field by field; undefined when absent. */

@@ -16,16 +16,6 @@ export interface GeneratorInputValue {
  */
 export type RunGeneratorInputs = Record<string, number[]>;
 
-/**
- * The constant generator inputs of a registered pack's stored manifest. The manifest passed the
- * pack schema when it was registered; rows made by other means (test fixtures) may lack a generator.
- */
-export function storedConstantInputs(manifest: unknown): readonly ConstantInputSpec[] {
-  if (!isRecord(manifest) || !isRecord(manifest.generator)) return [];
-  const inputs = manifest.generator.constantInputs;
-  return Array.isArray(inputs) ? (inputs as ConstantInputSpec[]) : [];
-}
-
 /** The settable inputs: `runParameter` key → values one sample needs. */
 function settableInputs(inputs: readonly ConstantInputSpec[]): Map<string, number> {
   return new Map(

@@ -14,14 +14,13 @@ import { publishRunEventInTransaction, runStatusEvent } from '../events/runEvent
 import { jsonColumn } from '../db/json.js';
 import { isRecord } from '../packs/jsonSchema.js';
 import type { DispersionDefaults } from '../packs/manifest.js';
-import { decodeStoredDispersionSettings, type StoredDispersionSettings } from '../packs/storedManifest.js';
-import { packNotReady } from '../packs/packLifecycle.js';
 import {
-  checkGeneratorInputs,
-  decodeGeneratorInputs,
-  storedConstantInputs,
-  type GeneratorInputValue,
-} from './generatorInputs.js';
+  decodeStoredConstantInputs,
+  decodeStoredDispersionSettings,
+  type StoredDispersionSettings,
+} from '../packs/storedManifest.js';
+import { packNotReady } from '../packs/packLifecycle.js';
+import { checkGeneratorInputs, decodeGeneratorInputs, type GeneratorInputValue } from './generatorInputs.js';
 import {
   CovariateSource,
   defaultDispersionCheckpointEvery,
@@ -294,7 +293,7 @@ export async function startDispersionRun(
   const generatorInputs = parent
     ? checkGeneratorInputs(
         request.generatorInputs,
-        { name: parent.modelPack.name, constantInputs: storedConstantInputs(parent.modelPack.manifest) },
+        { name: parent.modelPack.name, constantInputs: decodeStoredConstantInputs(parent.modelPack.manifest) },
         'input.generatorInputs',
         problems,
         decodeGeneratorInputs(

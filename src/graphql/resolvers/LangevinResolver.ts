@@ -15,7 +15,8 @@ import {
   langevinParams,
   validateLangevinParams,
 } from '../../core/runs/langevinParams.js';
-import { checkGeneratorInputs, storedConstantInputs } from '../../core/runs/generatorInputs.js';
+import { decodeStoredConstantInputs } from '../../core/packs/storedManifest.js';
+import { checkGeneratorInputs } from '../../core/runs/generatorInputs.js';
 import { parseSeed } from '../../core/runs/seed.js';
 import { seedToColumn } from '../../core/db/seeds.js';
 import { checkId, checkUploadKey } from '../args.js';
@@ -131,7 +132,7 @@ export class LangevinResolver {
     const generatorInputs = pack
       ? checkGeneratorInputs(
           input.generatorInputs,
-          { name: pack.name, constantInputs: storedConstantInputs(pack.manifest) },
+          { name: pack.name, constantInputs: decodeStoredConstantInputs(pack.manifest) },
           'input.generatorInputs',
           problems,
         )

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { StoredJsonError } from '../../../src/core/db/json.js';
 import type { PackManifest } from '../../../src/core/packs/manifest.js';
-import { decodeStoredDispersionSettings, decodeStoredManifest } from '../../../src/core/packs/storedManifest.js';
+import {
+  decodeStoredConstantInputs,
+  decodeStoredDispersionSettings,
+  decodeStoredManifest,
+} from '../../../src/core/packs/storedManifest.js';
 
 const digest = (c: string): string => c.repeat(64);
 
@@ -93,5 +97,23 @@ describe('decodeStoredDispersionSettings', () => {
       'manifest.dispersion.sigma is not an allowed field',
     );
     expect(storedError(() => decodeStoredDispersionSettings('{}'))).toBe('manifest should be an object');
+  });
+});
+
+describe('decodeStoredConstantInputs', () => {
+  it("reads a manifest's constant generator inputs, and none from one without", () => {
+    const constantInputs = [{ name: 'c', dims: [2], perSample: true, values: [0, 1], runParameter: 'camera' }];
+    const stored = { ...manifest(), generator: { ...manifest().generator, constantInputs } };
+    expect(decodeStoredConstantInputs(stored)).toEqual(constantInputs);
+    expect(decodeStoredConstantInputs(manifest())).toEqual([]);
+    expect(decodeStoredConstantInputs({ name: 'seeded' })).toEqual([]);
+  });
+
+  it('names the corrupt field', () => {
+    const stored = { generator: { constantInputs: [{ name: 'c', dims: 'two', perSample: true }] } };
+    expect(storedError(() => decodeStoredConstantInputs(stored))).toBe(
+      'manifest.generator.constantInputs[0].dims must be an array, got string',
+    );
+    expect(storedError(() => decodeStoredConstantInputs(null))).toBe('manifest should be an object');
   });
 });

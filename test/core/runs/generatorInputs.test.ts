@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { StoredJsonError } from '../../../src/core/db/json.js';
 import type { ConstantInputSpec } from '../../../src/core/packs/manifest.js';
-import {
-  checkGeneratorInputs,
-  decodeGeneratorInputs,
-  storedConstantInputs,
-} from '../../../src/core/runs/generatorInputs.js';
+import { decodeStoredConstantInputs } from '../../../src/core/packs/storedManifest.js';
+import { checkGeneratorInputs, decodeGeneratorInputs } from '../../../src/core/runs/generatorInputs.js';
 import type { ParameterProblem } from '../../../src/core/runs/parameterProblems.js';
 
 const constantInputs: ConstantInputSpec[] = [
@@ -54,7 +51,7 @@ describe('checkGeneratorInputs', () => {
     expect(decodeGeneratorInputs({ camera }, 'p')).toEqual({ camera });
     expect(() => decodeGeneratorInputs({ camera: [1, 'a'] }, 'p')).toThrow(StoredJsonError);
     expect(() => decodeGeneratorInputs([1], 'p')).toThrow(/p should be an object/);
-    expect(storedConstantInputs({ name: 'seeded' })).toEqual([]);
-    expect(storedConstantInputs({ generator: { constantInputs } })).toBe(constantInputs);
+    expect(decodeStoredConstantInputs({ name: 'seeded' })).toEqual([]);
+    expect(decodeStoredConstantInputs({ generator: { constantInputs } })).toBe(constantInputs);
   });
 });
