@@ -1,8 +1,12 @@
 /**
  * The GEMMs behind every pairwise computation, as onnxruntime sessions on the run's execution
- * provider: MLAS with all cores on CPU, cuBLAS under CUDA. Three graphs, each a single Gemm node:
- *   similarities  Y = A·Bᵀ  in float32 or float64 (the panels' type): dot products of row panels;
- *   weightedRows  Y = W·V or Wᵀ·V in float64: Σ_j w_ij·v_j, the gradients' weighted sums.
+ * provider: MLAS with all cores on CPU, cuBLAS under CUDA:
+ *   similarities   Y = A·Bᵀ  in float32 or float64 (the panels' type): dot products of row panels;
+ *   weightedRows   Y = W·V or Wᵀ·V in float64: Σ_j w_ij·v_j, the latent repulsion's weighted sums;
+ *   blockPartials  the same sums split into reduction blocks of REDUCTION_ROWS values each, one
+ *                  partial per block (a batched MatMul), in the tile type: the angular forces'
+ *                  weighted sums, added up by the caller in float64 in ascending block order so
+ *                  that a row's sum does not depend on where the tiles begin and end.
  * Everything per pair (angles, hinges, weights, statistics, top-k) happens in the callers' tight
  * loops over the tiles these return.
  */
@@ -13,7 +17,14 @@ import { DataType } from '../onnx/tensor.js';
 import { float32, float64, type HostTensor } from '../runtime/hostTensor.js';
 import { createSession, runSession, type Session } from '../runtime/session.js';
 import type { Panel } from './panels.js';
-import { MIN_PANEL_ROWS, tilePlan, type TilePlan, type TilePurpose, type TileType } from './tilePlan.js';
+import {
+  MIN_PANEL_ROWS,
+  REDUCTION_ROWS,
+  tilePlan,
+  type TilePlan,
+  type TilePurpose,
+  type TileType,
+} from './tilePlan.js';
 
 export interface PairwiseEngineOptions {
   /**
@@ -32,6 +43,27 @@ function singleNodeModel(elemType: number, transpose: { a: 0 | 1; b: 0 | 1 }): M
   return onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: builder.graph });
 }
 
+/**
+ * Partials of W·V per reduction block of V's rows. `rows` side: w is the tile's weights (m × n,
+ * given as [m, n/B, B]) against the column panel ([n/B, B, dim]); `columns` side: the same
+ * weights read down the columns (given as [m/B, B, n]) against the row panel ([m/B, B, dim]).
+ * Both transpose to [blocks, outputRows, B] and multiply block by block: every partial is a dot
+ * product of B terms in the same order, whichever side computes it.
+ */
+function blockPartialsModel(elemType: number, side: PartialSide): ModelProto {
+  const builder = GraphBuilder.empty('pairwise_block_partials');
+  builder.input('w', elemType, side === 'rows' ? ['m', 'blocks', REDUCTION_ROWS] : ['blocks', REDUCTION_ROWS, 'n']);
+  builder.input('v', elemType, ['blocks', REDUCTION_ROWS, 'dim']);
+  const perm = side === 'rows' ? [1, 0, 2] : [0, 2, 1];
+  const blocked = builder.op('Transpose', ['w'], { perm });
+  builder.node('MatMul', [blocked, 'v'], { outputs: ['y'] });
+  builder.output('y', elemType, ['blocks', 'out', 'dim']);
+  return onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: builder.graph });
+}
+
+/** Which operand's rows the partial sums are for: the row panel's or the column panel's. */
+export type PartialSide = 'rows' | 'columns';
+
 function tensor(data: Float32Array | Float64Array, dims: number[]): HostTensor {
   return data instanceof Float32Array ? float32(dims, data) : float64(dims, data);
 }
@@ -43,12 +75,18 @@ export class PairwiseEngine {
     private readonly similaritySessions: Readonly<Record<TileType, Session>>,
     private readonly weightedRowsSession: Session,
     private readonly transposedWeightedRowsSession: Session,
+    private readonly partialSessions: Readonly<Record<TileType, Readonly<Record<PartialSide, Session>>>>,
   ) {}
 
   static async open(provider: ExecutionProvider, options: PairwiseEngineOptions = {}): Promise<PairwiseEngine> {
     const { tileRows } = options;
-    if (tileRows !== undefined && (!Number.isInteger(tileRows) || tileRows < MIN_PANEL_ROWS)) {
-      throw new RangeError(`tileRows must be an integer ≥ ${MIN_PANEL_ROWS}, got ${tileRows}`);
+    if (
+      tileRows !== undefined &&
+      (!Number.isInteger(tileRows) || tileRows < MIN_PANEL_ROWS || tileRows % REDUCTION_ROWS)
+    ) {
+      throw new RangeError(
+        `tileRows must be a multiple of ${REDUCTION_ROWS}, at least ${MIN_PANEL_ROWS}, got ${tileRows}`,
+      );
     }
     const similaritySessions = {
       float32: await createSession(singleNodeModel(DataType.FLOAT, { a: 0, b: 1 }), { provider }),
@@ -56,7 +94,24 @@ export class PairwiseEngine {
     };
     const weightedRowsSession = await createSession(singleNodeModel(DataType.DOUBLE, { a: 0, b: 0 }), { provider });
     const transposedSession = await createSession(singleNodeModel(DataType.DOUBLE, { a: 1, b: 0 }), { provider });
-    return new PairwiseEngine(provider, tileRows, similaritySessions, weightedRowsSession, transposedSession);
+    const partialSessions = {
+      float32: {
+        rows: await createSession(blockPartialsModel(DataType.FLOAT, 'rows'), { provider }),
+        columns: await createSession(blockPartialsModel(DataType.FLOAT, 'columns'), { provider }),
+      },
+      float64: {
+        rows: await createSession(blockPartialsModel(DataType.DOUBLE, 'rows'), { provider }),
+        columns: await createSession(blockPartialsModel(DataType.DOUBLE, 'columns'), { provider }),
+      },
+    };
+    return new PairwiseEngine(
+      provider,
+      tileRows,
+      similaritySessions,
+      weightedRowsSession,
+      transposedSession,
+      partialSessions,
+    );
   }
 
   plan(dim: number, purpose: TilePurpose): TilePlan {
@@ -97,7 +152,38 @@ export class PairwiseEngine {
     return y!.data as Float64Array;
   }
 
+  /**
+   * Block partials of a tile's weighted sums. `weights` is left.rows × right.rows, row-major, in
+   * the panels' type. Side `rows`: P[b][a] = Σ_{k<B} w[a][bB + k]·right[bB + k], for the left
+   * panel's rows a and the right panel's blocks b; side `columns`: P[b][c] = Σ_k w[bB + k][c]·
+   * left[bB + k], for the right panel's rows c and the left panel's blocks b. Returns
+   * [blocks × outputRows × dim], row-major.
+   */
+  async blockPartials(
+    weights: Float32Array | Float64Array,
+    left: Panel,
+    right: Panel,
+    side: PartialSide,
+  ): Promise<Float32Array | Float64Array> {
+    const type = weights instanceof Float32Array ? 'float32' : 'float64';
+    const values = side === 'rows' ? right : left;
+    if (values.data instanceof Float32Array !== (type === 'float32'))
+      throw new RangeError('weights and panels of different types');
+    if (left.rows % REDUCTION_ROWS || right.rows % REDUCTION_ROWS)
+      throw new RangeError(`panel rows must be multiples of ${REDUCTION_ROWS}`);
+    if (weights.length !== left.rows * right.rows)
+      throw new RangeError(`expected ${left.rows} × ${right.rows} weights, got ${weights.length}`);
+    const blocks = values.rows / REDUCTION_ROWS;
+    const { y } = await runSession(this.partialSessions[type][side], {
+      w: tensor(weights, side === 'rows' ? [left.rows, blocks, REDUCTION_ROWS] : [blocks, REDUCTION_ROWS, right.rows]),
+      v: tensor(values.data, [blocks, REDUCTION_ROWS, values.dim]),
+    });
+    return y!.data as Float32Array | Float64Array;
+  }
+
   async release(): Promise<void> {
+    for (const sessions of Object.values(this.partialSessions))
+      for (const session of Object.values(sessions)) await session.release();
     await this.similaritySessions.float32.release();
     await this.similaritySessions.float64.release();
     await this.weightedRowsSession.release();

@@ -1,8 +1,9 @@
 /**
  * Rows made ready for the GEMM: unit rows in float64 (kept for exact recomputation) and their
- * copy in the tile type, padded with zero rows to at least MIN_PANEL_ROWS.
+ * copy in the tile type, padded with zero rows to a multiple of REDUCTION_ROWS (so that the
+ * weighted sums split into whole reduction blocks), and to at least MIN_PANEL_ROWS.
  */
-import { MIN_PANEL_ROWS, type TileType } from './tilePlan.js';
+import { MIN_PANEL_ROWS, REDUCTION_ROWS, type TileType } from './tilePlan.js';
 
 export interface Panel {
   /** Rows of `data`, the real ones first, then zero padding. */
@@ -22,7 +23,7 @@ export function packPanel(
   type: TileType,
 ): Panel {
   const count = end - start;
-  const rows = Math.max(count, MIN_PANEL_ROWS);
+  const rows = Math.max(Math.ceil(count / REDUCTION_ROWS) * REDUCTION_ROWS, MIN_PANEL_ROWS);
   const data = type === 'float32' ? new Float32Array(rows * dim) : new Float64Array(rows * dim);
   data.set(values.subarray(start * dim, end * dim));
   return { rows, count, dim, data };

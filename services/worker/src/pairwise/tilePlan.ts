@@ -22,18 +22,26 @@ export interface TilePlan {
  */
 export const MIN_PANEL_ROWS = 128;
 
+/**
+ * Weighted sums over pairs (the forces' Σ_j β_ij·ê_j) are taken in blocks of this many rows: each
+ * block's partial is one GEMM dot product of REDUCTION_ROWS terms (MLAS's K stride: one pass, no
+ * split), and a row's partials are added in float64 in ascending block order. Tiles are whole
+ * blocks, so a row's sum has the same terms in the same order whatever the tile size.
+ */
+export const REDUCTION_ROWS = 128;
+
 const MIB = 1024 * 1024;
 
 /**
- * What the similarities feed. `exact`: their values go into results (repulsion weights, angles
- * and distances of the statistics). A weight's relative error is the similarity's magnified by
- * 1/(r − d) for pairs just inside the radius; an identity pushed only by such pairs would see
- * float32 rounding as 1e-4 of its force, so these tiles are float64, and statistics use the same
- * tiles so that a state's statistics are the same whichever pass computed them. `screened`: only
- * comparisons (top-k), where the float32 tile screens and every close call is recomputed in
- * float64.
+ * What the similarities feed. `exact`: their values go into results directly (latent distances,
+ * which set the time step, and Dispersion's small within-identity terms), so the tiles are
+ * float64. `screened`: only comparisons (top-k), where the float32 tile screens and every close
+ * call is recomputed in float64. `forces`: the angular repulsion and exclusion with their
+ * statistics; float32 tiles (twice MLAS's float64 rate and half the memory traffic), with the
+ * pairs where float32 rounding matters recomputed in float64 (see angularPairs.ts): those near
+ * the radius, near ict or the extremes, and near-duplicates, where arccos' slope magnifies it.
  */
-export type TilePurpose = 'exact' | 'screened';
+export type TilePurpose = 'exact' | 'screened' | 'forces';
 
 /**
  * Rows: the fused per-pair pass reads the tile once after the GEMM wrote it, so the tile should
@@ -42,7 +50,8 @@ export type TilePurpose = 'exact' | 'screened';
  * Larger tiles buy nothing on CPU: MLAS already runs at its peak from 256 rows, and the per-tile
  * overhead (one session call) is microseconds against milliseconds of GEMM.
  *
- * Under CUDA every tile is float64: onnxruntime-node's CUDA options cannot turn off TF32, whose
+ * Under CUDA every tile is float64, forces included (their float64 recomputation then shrinks to
+ * near-duplicates and float64 margins): onnxruntime-node's CUDA options cannot turn off TF32, whose
  * 10-bit mantissa would put 1e-3 errors into float32 similarities, and FP64 GEMM runs on the
  * tensor cores of the GPUs labs use (A100, H100/H200). Tiles are larger (4096², 128 MiB) because
  * every call crosses the PCIe bus and launches kernels; the per-pair pass on the host dominates.
@@ -53,6 +62,9 @@ export function tilePlan(provider: ExecutionProvider, dim: number, purpose: Tile
   if (provider === 'cuda')
     return { tileRows: largestPowerOfTwo(4096, (32 * MIB) / (2 * dim * 8)), tileType: 'float64' };
   const tileType = purpose === 'exact' ? 'float64' : 'float32';
+  // 'forces' also hold a β matrix of one tile and block partials of tileRows²·dim/REDUCTION_ROWS
+  // values (16 MiB at 1024 rows, dim 512): still O(tile), and 1024 rows keep the session calls
+  // (about 55 tiles at N = 10,000) and the triangle's half-empty diagonal tiles negligible.
   return { tileRows: largestPowerOfTwo(1024, (8 * MIB) / (2 * dim * 8)), tileType };
 }
 

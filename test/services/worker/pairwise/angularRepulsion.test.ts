@@ -91,12 +91,18 @@ describe('pairRepulsion on the engine', () => {
     const want = reference.pairRepulsion(e, { coefficient: k, radius, tileSize: 64 }, ict);
     for (const eng of [engine, smallTiles]) {
       const got = await pairRepulsion(eng, e, { coefficient: k, radius }, ict);
-      // The issue asks 1e-5. Identities pushed only by the pairs placed at the radius have forces
-      // of a few 1e-10, where any rounding of s (the reference's own too) shows as 1e-7 of them.
+      // The issue asks 1e-5 (float32 tiles, refined: see angularRepulsion.ts). Identities pushed
+      // only by the pairs placed at the radius have forces of a few 1e-10, where any rounding of s
+      // (the reference's own too) shows as 1e-7 of them.
       expect(worstRowError(got.gradient, want.gradient, dim)).toBeLessThan(1e-6);
+      // The float32 path does the work: few identities need their row again in float64.
+      expect(got.refined.rows).toBeLessThan(count / 50);
+      expect(got.refined.pairs).toBeLessThan((count * count) / 20);
+      // Counts and extremes come from float64 distances; the mean sums float32 ones.
       expect(got.stats.propIct).toBe(want.stats.propIct);
-      for (const key of ['min', 'avg', 'max'] as const)
+      for (const key of ['min', 'max'] as const)
         expect(Math.abs(got.stats.distance[key] - want.stats.distance[key])).toBeLessThan(1e-12);
+      expect(Math.abs(got.stats.distance.avg - want.stats.distance.avg)).toBeLessThan(1e-9);
       expect(await pairDistanceStats(eng, e, ict)).toEqual(got.stats);
     }
     // Some pairs repel and some do not.
@@ -104,23 +110,37 @@ describe('pairRepulsion on the engine', () => {
     expect(want.stats.propIct).toBeLessThan(0.95);
   });
 
-  it('gives the same statistics to the bit, and forces to 1e-13, whatever the tile size', async () => {
-    const [count, dim, radius, ict] = [700, 64, 1.4, 1.3];
+  it.each([64, 512])('gives the same bits whatever the tile size (D = %i)', async (dim) => {
+    const [count, radius, ict] = [700, 1.4, 1.3];
     const e = unitRows(embeddings(count, dim, 0.5, radius, 10, 5, 9), count, dim);
     const results = [];
-    for (const tileRows of [128, 256, 1024]) {
+    for (const tileRows of [128, 256, 384, 1024]) {
       const eng = await PairwiseEngine.open('cpu', { tileRows });
       results.push(await pairRepulsion(eng, e, { coefficient: k, radius }, ict));
       await eng.release();
     }
     for (const result of results.slice(1)) {
       expect(result.stats).toEqual(results[0]!.stats);
-      expect(worstRowError(result.gradient, results[0]!.gradient, dim)).toBeLessThan(1e-13);
+      expect(result.gradient).toEqual(results[0]!.gradient);
     }
     const again = await pairRepulsion(smallTiles, e, { coefficient: k, radius }, ict);
     expect(again.gradient).toEqual(results[0]!.gradient);
   });
 });
+
+/**
+ * 400 identities (even rows) and a gallery of 400 (odd rows): identity m's partner in the gallery
+ * sits exactly at the radius (m < 10) or 1e-3 radians away (the next 5).
+ */
+function identitiesAndGallery(dim: number, shared: number, radius: number) {
+  const rows = embeddings(800, dim, shared, radius, 10, 5, 77);
+  const pick = (parity: number) => {
+    const out = new Float32Array(400 * dim);
+    for (let m = 0; m < 400; m++) out.set(rows.subarray((2 * m + parity) * dim, (2 * m + parity + 1) * dim), m * dim);
+    return unitRows(out, 400, dim);
+  };
+  return { e: pick(0), gallery: pick(1) };
+}
 
 describe('galleryExclusion on the engine', () => {
   let engine: PairwiseEngine;
@@ -133,15 +153,24 @@ describe('galleryExclusion on the engine', () => {
     { dim: 512, shared: 0.45, radius: 1.25 },
     { dim: 16, shared: 0.8, radius: 0.5 },
   ])('equals the float64 reference kernel (D = $dim)', async ({ dim, shared, radius }) => {
-    const both = embeddings(300 + 500, dim, shared, radius, 0, 0, 77);
-    const e = unitRows(both.subarray(0, 300 * dim), 300, dim);
-    const gallery = unitRows(both.subarray(300 * dim), 500, dim);
+    const { e, gallery } = identitiesAndGallery(dim, shared, radius);
     const want = reference.galleryExclusion(e, gallery, { coefficient: k, radius, tileSize: 64 });
     const got = await galleryExclusion(engine, e, gallery, { coefficient: k, radius });
-    expect(worstRowError(got.gradient, want.gradient, dim)).toBeLessThan(1e-10);
+    expect(worstRowError(got.gradient, want.gradient, dim)).toBeLessThan(1e-6);
     expect(got.stats.identitiesWithin).toBe(want.stats.identitiesWithin);
     expect(Math.abs(got.stats.minDistance - want.stats.minDistance)).toBeLessThan(1e-12);
-    expect(want.stats.identitiesWithin).toBeGreaterThan(0);
-    expect(want.stats.identitiesWithin).toBeLessThan(300);
+    expect(want.stats.identitiesWithin).toBeGreaterThan(20);
+    expect(want.stats.identitiesWithin).toBeLessThan(400);
+  });
+
+  it('gives the same bits whatever the tile size', async () => {
+    const { e, gallery } = identitiesAndGallery(512, 0.45, 1.25);
+    const results = [];
+    for (const tileRows of [128, 256, 1024]) {
+      const eng = await PairwiseEngine.open('cpu', { tileRows });
+      results.push(await galleryExclusion(eng, e, gallery, { coefficient: k, radius: 1.25 }));
+      await eng.release();
+    }
+    for (const result of results.slice(1)) expect(result).toEqual(results[0]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Langevin on the engine against Langevin on today's float64 JavaScript kernels: six iterations
- * on the test model and on the built-in pack, with and without an exclusion gallery.
+ * on the test model (with and without an exclusion gallery) and on the built-in pack, the forces
+ * checked at every step against the reference's on the same state.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unitRows } from '../../../../services/worker/src/diffusion/angular.js';
@@ -10,7 +11,10 @@ import {
   type LangevinState,
   type LangevinSystem,
 } from '../../../../services/worker/src/diffusion/langevin.js';
-import { referenceLangevinPairs } from '../../../../services/worker/src/diffusion/langevinPairs.js';
+import { referenceLangevinPairs, type LangevinPairs } from '../../../../services/worker/src/diffusion/langevinPairs.js';
+import { pairwiseEngine } from '../../../../services/worker/src/pairwise/engine.js';
+import { engineLangevinPairs } from '../../../../services/worker/src/pairwise/langevinPairs.js';
+import { mulberry32 } from '../../../support/mulberry32.js';
 import { langevinParams, type LangevinParams } from '../../../../src/core/runs/langevinParams.js';
 import { CounterRng } from '../../../../services/worker/src/diffusion/rng.js';
 import type { EmbeddingModel } from '../../../../services/worker/src/engine/EmbeddingModel.js';
@@ -21,6 +25,66 @@ import { memorySource } from '../../../../src/core/packs/packSource.js';
 import { AnalyticModel, randomArray } from '../diffusion/analyticModel.js';
 
 const ITERATIONS = 6;
+
+/** max over identities of |F_i − F_ref,i| / |F_ref,i|. */
+function worstRowError(got: Float64Array, want: Float64Array, dim: number): number {
+  let worst = 0;
+  for (let i = 0; i < want.length / dim; i++) {
+    let diff = 0;
+    let size = 0;
+    for (let d = i * dim; d < (i + 1) * dim; d++) {
+      diff += (got[d]! - want[d]!) ** 2;
+      size += want[d]! ** 2;
+    }
+    if (size > 0) worst = Math.max(worst, Math.sqrt(diff / size));
+  }
+  return worst;
+}
+
+/**
+ * The engine's kernels, each result also checked against the reference's on the same state: the
+ * worst relative force error over every step of the trajectory.
+ */
+function shadowedEnginePairs(): { pairs: LangevinPairs; worst: () => number } {
+  const reference = referenceLangevinPairs(7);
+  let worst = 0;
+  let engine: LangevinPairs | null = null;
+  const engineOf = async () => (engine ??= engineLangevinPairs(await pairwiseEngine('cpu')));
+  return {
+    worst: () => worst,
+    pairs: {
+      repulsion: async (e, hinge, ict) => {
+        const got = await (await engineOf()).repulsion(e, hinge, ict);
+        const want = await reference.repulsion(e, hinge, ict);
+        worst = Math.max(worst, worstRowError(got.gradient, want.gradient, e.dim));
+        expect(got.stats.propIct).toBe(want.stats.propIct);
+        return got;
+      },
+      distanceStats: async (e, ict) => (await engineOf()).distanceStats(e, ict),
+      exclusion: async (e, gallery, hinge) => {
+        const got = await (await engineOf()).exclusion(e, gallery, hinge);
+        const want = await reference.exclusion(e, gallery, hinge);
+        worst = Math.max(worst, worstRowError(got.gradient, want.gradient, e.dim));
+        expect(got.stats.identitiesWithin).toBe(want.stats.identitiesWithin);
+        return got;
+      },
+      latentDistances: async (latents, count, dim) => (await engineOf()).latentDistances(latents, count, dim),
+    },
+  };
+}
+
+/** Today's kernels with each repulsion force component multiplied by 1 + relative·(uniform noise in ±1). */
+function noisyReferencePairs(relative: number): LangevinPairs {
+  const reference = referenceLangevinPairs(7);
+  const next = mulberry32(99);
+  return {
+    ...reference,
+    repulsion: async (e, hinge, ict) => {
+      const result = await reference.repulsion(e, hinge, ict);
+      return { ...result, gradient: result.gradient.map((x) => x * (1 + relative * (2 * next() - 1))) };
+    },
+  };
+}
 
 async function trajectory(system: LangevinSystem, params: LangevinParams, start: LangevinState) {
   const rng = new CounterRng(5n);
@@ -34,41 +98,59 @@ async function trajectory(system: LangevinSystem, params: LangevinParams, start:
   return { states, stats };
 }
 
-/** Runs both kernels from `start` and checks every iteration's latents and statistics. */
+/** Per iteration: max |w − w_ref| relative to how far the reference's latents moved from the start. */
+function divergence(a: LangevinState[], b: LangevinState[], start: LangevinState): number[] {
+  const out = [];
+  for (let t = 1; t <= ITERATIONS; t++) {
+    const [got, want] = [a[t]!.latents, b[t]!.latents];
+    let scale = 0;
+    let diff = 0;
+    for (let k = 0; k < want.length; k++) {
+      scale = Math.max(scale, Math.abs(want[k]! - start.latents[k]!));
+      diff = Math.max(diff, Math.abs(got[k]! - want[k]!));
+    }
+    out.push(diff / scale);
+  }
+  return out;
+}
+
+/**
+ * Runs both kernels from `start`; checks the forces at every step (on the engine's own states) and
+ * the latents and statistics of the first `closeFor` iterations.
+ */
 async function compare(
   model: EmbeddingModel,
   latentAverage: Float32Array,
   gallery: Float32Array | null,
   params: LangevinParams,
   start: LangevinState,
+  closeFor = ITERATIONS,
 ) {
   const exclusionGallery =
     gallery === null ? null : unitRows(gallery, gallery.length / model.embeddingDim, model.embeddingDim);
-  const engine = await trajectory({ model, latentAverage, exclusionGallery }, params, start);
+  const shadow = shadowedEnginePairs();
+  const engine = await trajectory({ model, latentAverage, exclusionGallery, pairs: shadow.pairs }, params, start);
   const reference = await trajectory(
     { model, latentAverage, exclusionGallery, pairs: referenceLangevinPairs(7) },
     params,
     start,
   );
-  let worst = 0;
-  for (let t = 1; t <= ITERATIONS; t++) {
-    const got = engine.states[t]!.latents;
-    const want = reference.states[t]!.latents;
-    let scale = 0;
-    for (let k = 0; k < want.length; k++) scale = Math.max(scale, Math.abs(want[k]! - start.latents[k]!));
-    let diff = 0;
-    for (let k = 0; k < want.length; k++) diff = Math.max(diff, Math.abs(got[k]! - want[k]!));
+  // The issue's bound on forces, at every step.
+  expect(shadow.worst()).toBeLessThan(1e-5);
+  const apart = divergence(engine.states, reference.states, start);
+  for (let t = 1; t <= closeFor; t++) {
     // Relative to how far the latents moved: an error in the forces shows there and nowhere else.
-    worst = Math.max(worst, diff / scale);
+    expect(apart[t - 1]).toBeLessThan(1e-4);
     const [a, b] = [engine.stats[t - 1]!, reference.stats[t - 1]!];
     expect(a.propIct).toBe(b.propIct);
-    expect(a.dt).toBeCloseTo(b.dt, 10);
-    expect(a.embeddingDistance.min).toBeCloseTo(b.embeddingDistance.min, 6);
-    expect(a.latentDistance.min).toBeCloseTo(b.latentDistance.min, 6);
-    expect(a.interactionForce.max).toBeCloseTo(b.interactionForce.max, 6);
+    // dt scales with the largest force, which float32 tiles give to 1e-5 relative (the issue's bound).
+    expect(Math.abs(a.dt - b.dt)).toBeLessThan(1e-5 * b.dt);
+    // Later states differ by the forces' float32 rounding, and so do their statistics.
+    expect(a.embeddingDistance.min).toBeCloseTo(b.embeddingDistance.min, 5);
+    expect(a.latentDistance.min).toBeCloseTo(b.latentDistance.min, 5);
+    expect(Math.abs(a.interactionForce.max - b.interactionForce.max)).toBeLessThan(1e-5 * b.interactionForce.max);
   }
-  expect(worst).toBeLessThan(1e-4);
-  return worst;
+  return { apart, reference };
 }
 
 describe('Langevin on the engine follows today’s kernels', () => {
@@ -101,7 +183,7 @@ describe('Langevin on the engine follows today’s kernels', () => {
     });
     afterAll(() => model.release());
 
-    it('six iterations within 1e-4', { timeout: 180_000 }, async () => {
+    it('forces within 1e-5 at every step, latents within 1e-4 for three iterations', { timeout: 180_000 }, async () => {
       const count = 48;
       const latents = await initialLatents({
         count,
@@ -117,7 +199,23 @@ describe('Langevin on the engine follows today’s kernels', () => {
         latents.map((x, k) => x + 0.3 * Math.sin(k)).subarray(0, 6 * model.latentDim),
         6,
       );
-      await compare(model, pack.wAvg, gallery, langevinParams({ batchSize: 16 }), start);
+      const params = langevinParams({ batchSize: 16 });
+      // The pack's networks are piecewise linear: a latent that moves by one float32 ulp can cross
+      // a kink, and the trajectories part from the fourth iteration on. Today's kernel does the
+      // same to itself when its forces get relative noise of 1e-9, checked below: no kernel short
+      // of today's bits keeps all six iterations within 1e-4 here, so three are checked, and the
+      // forces at every step.
+      const { apart, reference } = await compare(model, pack.wAvg, gallery, params, start, 3);
+      const exclusionGallery = unitRows(gallery, 6, model.embeddingDim);
+      const noisy = await trajectory(
+        { model, latentAverage: pack.wAvg, exclusionGallery, pairs: noisyReferencePairs(1e-9) },
+        params,
+        start,
+      );
+      const noiseApart = divergence(noisy.states, reference.states, start);
+      expect(Math.max(...noiseApart)).toBeGreaterThan(1e-4);
+      // The engine parts from today's no further than today's parts from itself under that noise.
+      expect(Math.max(...apart)).toBeLessThan(10 * Math.max(...noiseApart));
     });
   });
 });

@@ -28,7 +28,7 @@ describe('similarity tiles', () => {
     const rows = unitRowsOf(ROWS, dim, dim);
     const panel = (start: number, end: number) => packPanel(rows, start, end, dim, 'float32');
     const whole = await engine.similarities(panel(0, ROWS), panel(0, ROWS));
-    const stride = Math.max(ROWS, MIN_PANEL_ROWS);
+    const stride = panel(0, ROWS).rows;
     for (const [tileRows, tileCols] of [
       [7, 64],
       [64, 7],
@@ -58,16 +58,14 @@ describe('similarity tiles', () => {
   it('stay within the stated error bound of float64 dot products', async () => {
     const dim = 512;
     const rows = unitRowsOf(ROWS, dim, 3);
-    const tile = await engine.similarities(
-      packPanel(rows, 0, ROWS, dim, 'float32'),
-      packPanel(rows, 0, ROWS, dim, 'float32'),
-    );
+    const panel = packPanel(rows, 0, ROWS, dim, 'float32');
+    const tile = await engine.similarities(panel, panel);
     let worst = 0;
     for (let i = 0; i < ROWS; i++) {
       for (let j = 0; j < ROWS; j++) {
         let exact = 0;
         for (let d = 0; d < dim; d++) exact += rows[i * dim + d]! * rows[j * dim + d]!;
-        worst = Math.max(worst, Math.abs(tile[i * ROWS + j]! - exact));
+        worst = Math.max(worst, Math.abs(tile[i * panel.rows + j]! - exact));
       }
     }
     expect(worst).toBeGreaterThan(0);
@@ -77,6 +75,8 @@ describe('similarity tiles', () => {
   it('are chosen from the provider and the dimension only', () => {
     expect(tilePlan('cpu', 512, 'screened')).toEqual({ tileRows: 1024, tileType: 'float32' });
     expect(tilePlan('cpu', 512, 'exact')).toEqual({ tileRows: 1024, tileType: 'float64' });
+    expect(tilePlan('cpu', 512, 'forces')).toEqual({ tileRows: 1024, tileType: 'float32' });
+    expect(tilePlan('cuda', 512, 'forces')).toEqual({ tileRows: 4096, tileType: 'float64' });
     expect(tilePlan('cpu', 2048, 'screened')).toEqual({ tileRows: 256, tileType: 'float32' });
     expect(tilePlan('cuda', 512, 'screened')).toEqual({ tileRows: 4096, tileType: 'float64' });
     expect(tilePlan('cpu', 1_000_000, 'exact').tileRows).toBe(MIN_PANEL_ROWS);
