@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -5,6 +6,7 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pruneOutbox } from '../../src/core/lineage/outbox.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { prismaSql, writeRunStatus } from '../../src/core/runs/runStatusWriter.js';
 import type { RunId } from '../../src/core/ids/ids.js';
@@ -26,6 +28,8 @@ interface ReceivedEvent {
 /** A lineage backend as far as a producer can tell: it answers 200 to POST /api/v1/lineage and keeps the bodies. */
 class Receiver {
   readonly events: ReceivedEvent[] = [];
+  /** Events it answers 500 to, as a backend that rejects one event would. */
+  refuse: ((event: ReceivedEvent) => boolean) | undefined;
   private server: Server | undefined;
   port = 0;
 
@@ -38,7 +42,12 @@ class Receiver {
           res.writeHead(404).end();
           return;
         }
-        this.events.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as ReceivedEvent);
+        const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ReceivedEvent;
+        if (this.refuse?.(event)) {
+          res.writeHead(500).end();
+          return;
+        }
+        this.events.push(event);
         res.writeHead(201).end();
       });
     });
@@ -92,12 +101,16 @@ const outbox = (runId: string) =>
   t.platform.database.prisma.lineageOutbox.findMany({ where: { runId }, orderBy: { id: 'asc' } });
 
 /** A run row with no job, moved through statuses by the one status writer, as a worker would. */
-async function moveRun(parentRunId: string, statuses: Array<[RunStatus, { error?: string }]>): Promise<string> {
+async function moveRun(
+  parentRunId: string | null,
+  statuses: Array<[RunStatus, { error?: string }]>,
+  parameters: Record<string, number | boolean> = { numVariations: 2 },
+): Promise<string> {
   const prisma = t.platform.database.prisma;
   const run = await prisma.run.create({
     data: {
       kind: RunKind.DISPERSION,
-      parameters: { numVariations: 2 },
+      parameters,
       seed: 5n,
       modelPackId: packId,
       parentRunId,
@@ -220,6 +233,73 @@ describe('OpenLineage events', () => {
     expect(datasetEvent.run.facets.brownian_dataset).toMatchObject({ name: 'lineage', identityCount: 6 });
     expect((await outbox(dataset.id)).map((row) => row.eventType)).toEqual(['COMPLETE']);
   }, 400_000);
+
+  it('an event the endpoint refuses holds back only its own run', async () => {
+    const prisma = t.platform.database.prisma;
+    receiver.refuse = (event) =>
+      event.run.facets.brownian_parameters?.parameters !== undefined &&
+      (event.run.facets.brownian_parameters.parameters as { refused?: boolean }).refused === true;
+    const blocked = await moveRun(
+      null,
+      [
+        [RunStatus.RUNNING, {}],
+        [RunStatus.FAILED, { error: 'refused' }],
+      ],
+      { refused: true },
+    );
+    const other = await moveRun(null, [
+      [RunStatus.RUNNING, {}],
+      [RunStatus.CANCELLED, {}],
+    ]);
+    const types = (id: string) => receiver.events.filter((e) => e.run.runId === id).map((e) => e.eventType);
+    await waitFor(async () => types(other).length === 2, 60_000, "the other run's events");
+    expect(types(other)).toEqual(['START', 'ABORT']);
+    const waiting = await outbox(blocked);
+    expect(waiting.map((row) => [row.eventType, row.deliveredAt])).toEqual([
+      ['START', null],
+      ['FAIL', null],
+    ]);
+    expect(waiting[0]!.attempts).toBeGreaterThan(0);
+    expect(waiting[1]!.attempts).toBe(0);
+    expect(types(blocked)).toEqual([]);
+
+    receiver.refuse = undefined;
+    await waitFor(async () => types(blocked).length === 2, 60_000, "the refused run's events");
+    expect(types(blocked)).toEqual(['START', 'FAIL']);
+    expect(await prisma.lineageOutbox.count({ where: { runId: blocked, deliveredAt: null } })).toBe(0);
+  }, 180_000);
+
+  it('prunes delivered events past the retention, and undelivered ones too where no endpoint is configured', async () => {
+    const prisma = t.platform.database.prisma;
+    // The endpoint refuses everything meanwhile, so the dispatcher cannot deliver the undelivered row.
+    receiver.refuse = () => true;
+    try {
+      const old = new Date(Date.now() - 200 * 3_600_000);
+      const row = (data: { deliveredAt: Date | null; createdAt: Date }) =>
+        prisma.lineageOutbox.create({
+          data: { runId: randomUUID(), eventType: 'START', payload: { pruned: true }, ...data },
+        });
+      const oldDelivered = await row({ deliveredAt: old, createdAt: old });
+      const oldUndelivered = await row({ deliveredAt: null, createdAt: old });
+      const recentDelivered = await row({ deliveredAt: new Date(), createdAt: old });
+      const left = async () =>
+        (
+          await prisma.lineageOutbox.findMany({
+            where: { id: { in: [oldDelivered.id, oldUndelivered.id, recentDelivered.id] } },
+            orderBy: { id: 'asc' },
+          })
+        ).map((r) => r.id);
+      const before = await prisma.lineageOutbox.count();
+      expect(await pruneOutbox(t.platform.database.pool, 168, false)).toBe(1);
+      expect(await left()).toEqual([oldUndelivered.id, recentDelivered.id]);
+      expect(await prisma.lineageOutbox.count()).toBe(before - 1);
+      expect(await pruneOutbox(t.platform.database.pool, 168, true)).toBe(1);
+      expect(await left()).toEqual([recentDelivered.id]);
+      await prisma.lineageOutbox.delete({ where: { id: recentDelivered.id } });
+    } finally {
+      receiver.refuse = undefined;
+    }
+  });
 
   it('the schema check can fail: an event without its producer is refused', () => {
     const event = {

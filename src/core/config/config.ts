@@ -42,6 +42,11 @@ export interface OpenLineageSettings {
   /** First retry delay after a failed delivery; it doubles with each failure up to `maxRetryMs`. */
   retryMs: number;
   maxRetryMs: number;
+  /**
+   * How long the outbox keeps a delivered event, and, in a process without `url`, an undelivered
+   * one: a configured endpoint that is down keeps its whole backlog.
+   */
+  retentionHours: number;
 }
 
 export interface RequestLimits {
@@ -123,6 +128,7 @@ export function loadConfig(env: Environment = process.env, overrides: ConfigOver
       url: read.optionalUrl('OPENLINEAGE_URL'),
       retryMs: read.integer('OPENLINEAGE_RETRY_MS', 1000, 10, 3_600_000),
       maxRetryMs: read.integer('OPENLINEAGE_MAX_RETRY_MS', 300_000, 10, 86_400_000),
+      retentionHours: read.integer('OPENLINEAGE_RETENTION_HOURS', 168, 1, 87_600),
     },
     exportCheckpointImages: read.integer('BROWNIAN_EXPORT_CHECKPOINT_IMAGES', 512, 1, 1_000_000),
     exposeErrorDetails: env.NODE_ENV === 'development',

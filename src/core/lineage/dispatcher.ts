@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { OpenLineageSettings } from '../config/config.js';
 import type { Logger } from '../logging/logger.js';
-import { dispatcherLockKey, dueEvents, markDelivered, markFailed } from './outbox.js';
+import { dispatcherLockKey, dueEvents, markDelivered, markFailed, pruneOutbox } from './outbox.js';
 
 /** Events sent per pass; the next pass starts at once while there are more. */
 const batchSize = 50;
@@ -9,6 +9,8 @@ const batchSize = 50;
 const idleMs = 500;
 /** A lineage endpoint that does not answer in this long counts as down. */
 const requestTimeoutMs = 10_000;
+/** How often the outbox is pruned (see pruneOutbox); the first pruning is at start. */
+const pruneEveryMs = 3_600_000;
 
 export interface LineageDispatcher {
   stop(): Promise<void>;
@@ -16,14 +18,33 @@ export interface LineageDispatcher {
 
 /**
  * Delivers the outbox to `settings.url`, oldest first: an event is marked delivered only after a
- * 2xx answer, and a failure stops the pass and retries that same event after a delay that doubles
- * with each failure (capped), so every event arrives once per success and in the order written.
+ * 2xx answer, and a failure holds back that run's later events and retries that same event after a
+ * delay that doubles with each failure (capped), while other runs' events go on: every event arrives
+ * once per success, and each run's in the order written.
  * One process at a time delivers (a session advisory lock); the others stand by. Never throws into
  * the process: a database outage is logged and the loop carries on.
  */
 export function startLineageDispatcher(pool: pg.Pool, settings: OpenLineageSettings, log: Logger): LineageDispatcher {
   const url = settings.url;
-  if (!url) return { stop: async () => undefined };
+  const prune = () =>
+    pruneOutbox(pool, settings.retentionHours, !url).then(
+      (pruned) =>
+        pruned > 0 && log.info({ pruned, retentionHours: settings.retentionHours }, 'OpenLineage outbox pruned'),
+      (error: unknown) => log.warn({ err: error }, 'OpenLineage outbox pruning failed'),
+    );
+  let pruning = prune();
+  const pruneTimer = setInterval(() => {
+    pruning = prune();
+  }, pruneEveryMs);
+  pruneTimer.unref();
+  if (!url) {
+    return {
+      async stop() {
+        clearInterval(pruneTimer);
+        await pruning;
+      },
+    };
+  }
   let stopped = false;
   let lockClient: pg.PoolClient | undefined;
   let wake: (() => void) | undefined;
@@ -66,25 +87,30 @@ export function startLineageDispatcher(pool: pg.Pool, settings: OpenLineageSetti
     }
   }
 
-  /** True when a full batch went out and more may be waiting. */
+  /** True when a full batch was read and something went out: more may be waiting. */
   async function pass(): Promise<boolean> {
     if (!(await holdLock())) return false;
     const events = await dueEvents(pool, batchSize);
+    const held = new Set<string>();
+    let delivered = 0;
     for (const event of events) {
       if (stopped) return false;
+      if (held.has(event.runId)) continue;
       const problem = await deliver(event.payload);
       if (problem) {
         const delay = Math.min(settings.maxRetryMs, settings.retryMs * 2 ** Math.min(event.attempts, 30));
         await markFailed(pool, event.id, problem, delay);
+        held.add(event.runId);
         log.warn(
           { runId: event.runId, eventType: event.eventType, attempts: event.attempts + 1, problem, retryInMs: delay },
           'OpenLineage event not delivered; will retry',
         );
-        return false;
+        continue;
       }
       await markDelivered(pool, event.id);
+      delivered++;
     }
-    return events.length === batchSize;
+    return events.length === batchSize && delivered > 0;
   }
 
   const loop = (async () => {
@@ -104,7 +130,9 @@ export function startLineageDispatcher(pool: pg.Pool, settings: OpenLineageSetti
   return {
     async stop() {
       stopped = true;
+      clearInterval(pruneTimer);
       wake?.();
+      await pruning;
       await loop;
       if (lockClient) {
         await lockClient.query('SELECT pg_advisory_unlock($1)', [dispatcherLockKey]).catch(() => undefined);

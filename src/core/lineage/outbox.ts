@@ -72,14 +72,23 @@ export interface OutboxEvent {
   attempts: number;
 }
 
-/** The oldest undelivered events, in the order they were written, if the first is due. */
+/**
+ * The oldest undelivered events, in the order they were written, of the runs whose oldest
+ * undelivered event is due: events keep their order within a run, and a run whose event is waiting
+ * for a retry holds back only its own later events, never another run's.
+ */
 export async function dueEvents(pool: pg.Pool, limit: number): Promise<OutboxEvent[]> {
-  const { rows } = await pool.query<OutboxEvent & { due: boolean }>(
-    `SELECT id::text, "runId", "eventType", payload, attempts, "nextAttemptAt" <= now() AS due
-     FROM "LineageOutbox" WHERE "deliveredAt" IS NULL ORDER BY id LIMIT $1`,
+  const { rows } = await pool.query<OutboxEvent>(
+    `WITH head AS (
+       SELECT DISTINCT ON ("runId") "runId", "nextAttemptAt" FROM "LineageOutbox"
+       WHERE "deliveredAt" IS NULL ORDER BY "runId", id
+     )
+     SELECT o.id::text, o."runId", o."eventType", o.payload, o.attempts
+     FROM "LineageOutbox" o JOIN head ON head."runId" = o."runId" AND head."nextAttemptAt" <= now()
+     WHERE o."deliveredAt" IS NULL ORDER BY o.id LIMIT $1`,
     [limit],
   );
-  return rows[0]?.due ? rows : [];
+  return rows;
 }
 
 export async function markDelivered(pool: pg.Pool, id: string): Promise<void> {
@@ -94,5 +103,20 @@ export async function markFailed(pool: pg.Pool, id: string, error: string, retry
   );
 }
 
-/** Only one dispatcher delivers at a time, across every process, so events leave in the order they were written. */
+/**
+ * Deletes delivered events older than the retention (by delivery time), and, when `undelivered`,
+ * undelivered ones older than it (by creation time): a platform without an endpoint keeps only
+ * recent history for the day one is configured. Returns how many rows went.
+ */
+export async function pruneOutbox(pool: pg.Pool, retentionHours: number, undelivered: boolean): Promise<number> {
+  const { rowCount } = await pool.query(
+    `DELETE FROM "LineageOutbox"
+     WHERE ("deliveredAt" IS NOT NULL AND "deliveredAt" < now() - $1 * interval '1 hour')
+        OR ($2 AND "deliveredAt" IS NULL AND "createdAt" < now() - $1 * interval '1 hour')`,
+    [retentionHours, undelivered],
+  );
+  return rowCount ?? 0;
+}
+
+/** Only one dispatcher delivers at a time, across every process, so each run's events leave in the order written. */
 export const dispatcherLockKey = 0x4f4c_6f62; // "OLob"
