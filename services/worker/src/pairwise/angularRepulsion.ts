@@ -9,17 +9,15 @@
  * unit rows (unitDot, the reference's own dot product):
  * - near-duplicates (|c·s| > DUPLICATE_COSINE): arccos' slope magnifies the error of s, and the
  *   pair's pull β(ê_j − s·ê_i) cancels, so the whole pair is done in float64, outside the GEMM;
- * - pairs within RADIUS_BAND of the radius: β = k(r − d)·… has a relative error of δd/(r − d),
- *   and an identity pushed only by such pairs would see it whole; beyond the band δd/(r − d) is
- *   below 2e-4 even for the largest error measured, and about 1e-6 for a typical one;
- * - pairs within the rigorous error margin of ict, of the running minimum or maximum: the counts
- *   and extremes of the statistics are then exactly the float64 ones. Only the mean sums float32
- *   distances (relative error about 1e-9).
+ * - pairs within the rigorous error margin of the radius (active or not as in float64), of ict, of
+ *   the running minimum or maximum: the counts and extremes of the statistics are then exactly
+ *   the float64 ones. Only the mean sums float32 distances (relative error about 1e-10).
  * The weighted sums Σ_j β_ij·ê_j are float32 GEMMs of REDUCTION_ROWS terms each (block partials),
  * added in float64. Finally each identity's force is checked: the float32 errors of its weights
  * add up to about σ·√(Σ_j (∂β_ij/∂s·|ê_j − s·ê_i|)²) (independent roundings of σ each), and
  * an identity where that exceeds RECOMPUTE_TOLERANCE of its force (one pushed only by a few pairs
- * just inside the band, say) is recomputed entirely in float64, row by row over all pairs.
+ * just inside the radius, where β = k(r − d)·… has a relative error δd/(r − d), say) is
+ * recomputed entirely in float64, row by row over all pairs.
  * Measured against the reference: test/services/worker/pairwise/angularRepulsion.test.ts.
  *
  * Determinism: a pair's similarity has the same bits in every tile (panels padded, see
@@ -39,9 +37,6 @@ import { dotErrorBound, type TileType } from './tilePlan.js';
 /** Pairs with |c·s| above this are computed entirely in float64 (see the file comment). */
 export const DUPLICATE_COSINE = 0.75;
 
-/** Pairs whose float32 distance is within this of the radius get their weight in float64. */
-export const RADIUS_BAND = 2e-3;
-
 /**
  * Estimated relative error of a force (the root mean square of its float32 errors) beyond which
  * the identity is recomputed: a third of the 1e-5 the results must meet. The norm of a sum of
@@ -58,16 +53,11 @@ function typicalDotError(type: TileType): number {
   return 2 * (type === 'float32' ? 2 ** -24 : 2 ** -53);
 }
 
-interface Refinement {
-  /** Rigorous bound on |d(float32 s) − d(s)| for pairs with |c·s| ≤ DUPLICATE_COSINE. */
-  margin: number;
-  /** Half-width of the band around the radius recomputed in float64. */
-  band: number;
-}
+const COSINE_SQUARED = COSINE_SCALE * COSINE_SCALE;
 
-function refinement(dim: number, type: TileType): Refinement {
-  const margin = (dotErrorBound(dim, type) * COSINE_SCALE) / Math.sqrt(1 - DUPLICATE_COSINE ** 2);
-  return { margin, band: Math.max(margin, type === 'float32' ? RADIUS_BAND : 0) };
+/** Rigorous bound on |d(tile s) − d(s)| for pairs with |c·s| ≤ DUPLICATE_COSINE. */
+function distanceMargin(dim: number, type: TileType): number {
+  return (dotErrorBound(dim, type) * COSINE_SCALE) / Math.sqrt(1 - DUPLICATE_COSINE ** 2);
 }
 
 /** β = −k(r − d)·∂d/∂s for an active pair with scaled cosine x = c·s. */
@@ -81,7 +71,7 @@ function repulsionWeight(coefficient: number, radius: number, distance: number, 
  */
 function weightSensitivity(coefficient: number, radius: number, distance: number, scaled: number): number {
   const inverse = 1 / Math.sqrt(1 - scaled * scaled);
-  return coefficient * COSINE_SCALE * COSINE_SCALE * inverse * Math.abs(1 + (radius - distance) * scaled * inverse);
+  return coefficient * COSINE_SQUARED * inverse * Math.abs(1 + (radius - distance) * scaled * inverse);
 }
 
 /**
@@ -203,7 +193,7 @@ async function scanPairs(
   const { count, dim, unit } = e;
   if (count < 2) throw new RangeError(`pair statistics need at least 2 rows, got ${count}`);
   const { tileRows, tileType } = engine.plan(dim, 'forces');
-  const { margin, band } = refinement(dim, tileType);
+  const margin = distanceMargin(dim, tileType);
   const panels = packPanels(unit, count, dim, tileRows, tileType);
   const radius = repulsion?.radius ?? -Infinity;
   const coefficient = repulsion?.coefficient ?? 0;
@@ -249,7 +239,7 @@ async function scanPairs(
           let distance = Math.acos(scaled);
           distanceSum += distance;
           let refined = duplicate;
-          if (!refined && (Math.abs(distance - radius) < band || Math.abs(distance - ict) < margin)) {
+          if (!refined && (Math.abs(distance - radius) < margin || Math.abs(distance - ict) < margin)) {
             s = unitDot(unit, i, unit, j, dim);
             scaled = COSINE_SCALE * s;
             distance = Math.acos(scaled);
@@ -264,7 +254,9 @@ async function scanPairs(
             if (exactDistance > max) max = exactDistance;
           }
           if (distance < radius) {
-            const beta = repulsionWeight(coefficient, radius, distance, scaled);
+            const inverse = 1 / Math.sqrt(1 - scaled * scaled);
+            const gap = radius - distance;
+            const beta = coefficient * gap * COSINE_SCALE * inverse;
             if (duplicate) {
               exact ??= new Float64Array(count * dim);
               addExactPull(exact, unit, i, unit, j, dim, beta, s);
@@ -277,9 +269,10 @@ async function scanPairs(
             weightSum += beta * s;
             weight[j] += beta * s;
             if (!refined) {
-              const g = weightSensitivity(coefficient, radius, distance, scaled) ** 2;
-              sensitivity[i] += g;
-              sensitivity[j] += g;
+              // weightSensitivity, inlined: this loop runs for every pair.
+              const g = coefficient * COSINE_SQUARED * inverse * (1 + gap * scaled * inverse);
+              sensitivity[i] += g * g;
+              sensitivity[j] += g * g;
             }
             active++;
           }
@@ -353,7 +346,7 @@ export async function galleryExclusion(
   const { count, dim, unit } = e;
   const { coefficient, radius } = exclusion;
   const { tileRows, tileType } = engine.plan(dim, 'forces');
-  const { margin, band } = refinement(dim, tileType);
+  const margin = distanceMargin(dim, tileType);
   const rowPanels = packPanels(unit, count, dim, tileRows, tileType);
   const pull = new Float64Array(count * dim);
   let exact: Float64Array | null = null;
@@ -395,7 +388,7 @@ export async function galleryExclusion(
           }
           let distance = Math.acos(scaled);
           let refined = duplicate;
-          if (!refined && Math.abs(distance - radius) < band) {
+          if (!refined && Math.abs(distance - radius) < margin) {
             s = unitDot(unit, i, gallery.unit, m, dim);
             scaled = COSINE_SCALE * s;
             distance = Math.acos(scaled);
