@@ -4,7 +4,7 @@ import type { PrismaClient } from '../../../src/core/db/client.js';
 import type { Logger } from '../../../src/core/logging/logger.js';
 import type { JobQueue } from '../../../src/core/queue/jobQueue.js';
 import type { ObjectStore } from '../../../src/core/store/objectStore.js';
-import { jobHandlers } from './jobs/index.js';
+import { jobHandlersFor } from './jobs/index.js';
 import { selectExecutionProvider } from './runtime/executionProvider.js';
 import { Worker } from './worker.js';
 
@@ -27,7 +27,7 @@ export async function startWorker(options: WorkerStartOptions): Promise<Worker> 
   const worker = new Worker(
     { config, prisma, pool, store, queue, log, worker: { host, executionProvider, codeVersion } },
     queue,
-    jobHandlers,
+    jobHandlersFor(executionProvider),
   );
   await worker.start();
   return worker;

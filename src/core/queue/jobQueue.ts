@@ -27,9 +27,26 @@ export const JobName = {
   packCheck: 'check-pack',
   /** Streams the provenance document of a large subject to the object store. */
   provenanceExport: 'export-provenance',
-  /** Re-derives samples from their provenance and checks their digests. */
+  /**
+   * Re-derives samples from their provenance and checks their digests, on any worker: for subjects
+   * whose runs name no single known execution provider (a worker on another fails it at once).
+   */
   verify: 'verify-samples',
+  /** The same, served only by workers on the CPU provider: verifications of runs made on it. */
+  verifyOnCpu: 'verify-samples-cpu',
+  /** The same, served only by workers on the CUDA provider. */
+  verifyOnCuda: 'verify-samples-cuda',
 } as const;
+/** The queues of verification jobs: one for any worker, one per execution provider. */
+export type VerifyJobName = typeof JobName.verify | typeof JobName.verifyOnCpu | typeof JobName.verifyOnCuda;
+export const verifyJobNames: VerifyJobName[] = [JobName.verify, JobName.verifyOnCpu, JobName.verifyOnCuda];
+
+/** The queue whose workers can re-derive, bit for bit, outputs made on `provider` (any worker when unknown). */
+export function verifyQueueFor(provider: string | null | undefined): VerifyJobName {
+  if (provider === 'cpu') return JobName.verifyOnCpu;
+  if (provider === 'cuda') return JobName.verifyOnCuda;
+  return JobName.verify;
+}
 export type JobName = (typeof JobName)[keyof typeof JobName];
 export const jobNames: JobName[] = Object.values(JobName);
 
@@ -96,6 +113,8 @@ export interface JobPayloads {
   [JobName.packCheck]: PackCheckJobData;
   [JobName.provenanceExport]: ProvenanceExportJobData;
   [JobName.verify]: VerifyJobData;
+  [JobName.verifyOnCpu]: VerifyJobData;
+  [JobName.verifyOnCuda]: VerifyJobData;
 }
 
 export interface ClaimedJob<N extends JobName = JobName> {
@@ -265,7 +284,7 @@ export class JobQueue {
   /** Verifications whose job failed for good. */
   async abandonedVerifications(): Promise<Array<{ verificationId: VerificationId; message: string }>> {
     return this.rows<{ verificationId: VerificationId; message: string }>(statements.abandonedVerifications, [
-      JobName.verify,
+      verifyJobNames,
     ]);
   }
 

@@ -61,9 +61,9 @@ export const abandonedGalleries = `SELECT g.id AS "galleryId", ${failureMessage}
   FROM "Gallery" g JOIN ${job} j ON j.name = $1 AND j.singleton_key = g.id::text AND j.state = 'failed'
   WHERE g.status = 'PENDING' AND ${noRetryPending}`;
 
-/** Verifications still QUEUED or RUNNING whose job failed with no retry pending; $1 that queue's name. */
+/** Verifications still QUEUED or RUNNING whose job failed with no retry pending; $1 the verification queues' names. */
 export const abandonedVerifications = `SELECT v.id AS "verificationId", ${failureMessage} AS message
-  FROM "Verification" v JOIN ${job} j ON j.name = $1 AND j.singleton_key = v.id::text AND j.state = 'failed'
+  FROM "Verification" v JOIN ${job} j ON j.name = ANY($1::text[]) AND j.singleton_key = v.id::text AND j.state = 'failed'
   WHERE v.status IN ('QUEUED', 'RUNNING') AND ${noRetryPending}`;
 
 /** PENDING packs whose dry run failed with no retry pending; $1 the pack-check queue's name. */

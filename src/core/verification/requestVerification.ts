@@ -2,7 +2,7 @@ import type { PrismaClient } from '../db/client.js';
 import type * as db from '../../generated/prisma/client.js';
 import { ExportStatus, ProvenanceSubjectKind, RunStatus } from '../../generated/prisma/enums.js';
 import type { VerificationId } from '../ids/ids.js';
-import { JobName, type JobQueue } from '../queue/jobQueue.js';
+import { JobName, verifyQueueFor, type JobQueue, type VerifyJobName } from '../queue/jobQueue.js';
 import type { ParameterProblem } from '../runs/parameterProblems.js';
 import { runTrajectory } from './trajectory.js';
 
@@ -43,6 +43,8 @@ export async function requestVerification(
   let subjectKind: ProvenanceSubjectKind;
   let sampleCount = 1;
   let segments = 0;
+  /** The runs whose outputs the job re-derives: their execution provider picks the queue. */
+  let runIds: string[];
   if (request.kind === ProvenanceSubjectKind.DATASET) {
     const dataset = await prisma.dataset.findUnique({ where: { id: request.id }, select: { id: true } });
     if (!dataset) return { problems: [{ field: 'id', message: `no dataset ${request.id}` }] };
@@ -55,6 +57,12 @@ export async function requestVerification(
     subjectKind = ProvenanceSubjectKind.DATASET;
     sampleCount = Math.min(request.sampleCount, members);
     segments = request.segments;
+    // A Dispersion run brings its parent's identities into the dataset: their run counts too.
+    const runs = await prisma.datasetRun.findMany({
+      where: { datasetId: request.id },
+      select: { run: { select: { id: true, parentRunId: true } } },
+    });
+    runIds = runs.flatMap(({ run }) => (run.parentRunId ? [run.id, run.parentRunId] : [run.id]));
   } else if (request.kind === ProvenanceSubjectKind.RUN) {
     const run = await prisma.run.findUnique({ where: { id: request.id } });
     if (!run) return { problems: [{ field: 'id', message: `no run ${request.id}` }] };
@@ -68,15 +76,19 @@ export async function requestVerification(
     const all = (await runTrajectory(prisma, run)).length;
     subjectKind = ProvenanceSubjectKind.RUN;
     sampleCount = 0;
+    runIds = [run.id];
     segments = Math.min(request.segments ?? all, all, maxVerifiedSegments);
   } else {
     const [sample, identity] = await Promise.all([
-      prisma.sample.findUnique({ where: { id: request.id }, select: { id: true } }),
-      prisma.identity.findUnique({ where: { id: request.id }, select: { id: true } }),
+      prisma.sample.findUnique({ where: { id: request.id }, select: { runId: true } }),
+      prisma.identity.findUnique({ where: { id: request.id }, select: { runId: true } }),
     ]);
-    if (!sample && !identity) return { problems: [{ field: 'id', message: `no sample or identity ${request.id}` }] };
+    const subject = sample ?? identity;
+    if (!subject) return { problems: [{ field: 'id', message: `no sample or identity ${request.id}` }] };
     subjectKind = sample ? ProvenanceSubjectKind.SAMPLE : ProvenanceSubjectKind.IDENTITY;
+    runIds = [subject.runId];
   }
+  const queueName = await queueFor(prisma, runIds);
   const row = await prisma.$transaction(async (tx) => {
     const created = await tx.verification.create({
       data: { subjectKind, subjectId: request.id, sampleCount, segments, createdById: apiKeyId },
@@ -92,7 +104,7 @@ export async function requestVerification(
     return created;
   });
   try {
-    await queue.enqueue(JobName.verify, { verificationId: row.id as VerificationId }, row.id);
+    await queue.enqueue(queueName, { verificationId: row.id as VerificationId }, row.id);
   } catch (error) {
     const failed = await prisma.verification.update({
       where: { id: row.id },
@@ -105,6 +117,17 @@ export async function requestVerification(
     return { verification: failed };
   }
   return { verification: row };
+}
+
+/**
+ * Outputs re-derive bit for bit only on the execution provider that made them: a verification of
+ * runs of one known provider waits for a worker on it (docs/provenance.md, "Execution provider").
+ * Runs of several providers go to any worker, which fails the job at once naming the one it needs.
+ */
+async function queueFor(prisma: PrismaClient, runIds: string[]): Promise<VerifyJobName> {
+  const runs = await prisma.run.findMany({ where: { id: { in: runIds } }, select: { executionProvider: true } });
+  const providers = new Set(runs.map((run) => run.executionProvider));
+  return providers.size === 1 ? verifyQueueFor([...providers][0]) : JobName.verify;
 }
 
 const operations = {

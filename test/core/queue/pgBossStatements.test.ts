@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueSettings } from '../../../src/core/config/config.js';
 import { openDatabase, type Database } from '../../../src/core/db/client.js';
 import { migrate } from '../../../src/core/db/migrate.js';
-import type { JobId, RunId, ShardId } from '../../../src/core/ids/ids.js';
+import type { JobId, RunId, ShardId, VerificationId } from '../../../src/core/ids/ids.js';
 import { createLogger } from '../../../src/core/logging/logger.js';
 import { JobName, JobQueue, type ClaimedJob } from '../../../src/core/queue/jobQueue.js';
 import { jobStates, liveJobStates, PG_BOSS_MAJOR, pgBossSchema } from '../../../src/core/queue/pgBossStatements.js';
@@ -133,6 +133,22 @@ describe('the statements on pg-boss tables', () => {
     expect(await queue.abandonedRuns()).toContainEqual({ runId, shardId: null, message: 'model crashed the worker' });
     await database.prisma.run.update({ where: { id: runId }, data: { status: 'FAILED' } });
     expect((await queue.abandonedRuns()).map((r) => r.runId)).not.toContain(runId);
+  });
+
+  it('report a verification whose job failed for good on any of the verification queues', async () => {
+    const verification = await database.prisma.verification.create({
+      data: { subjectKind: 'RUN', subjectId: await newRun(), sampleCount: 0, segments: 1 },
+    });
+    const id = (await queue.enqueue(
+      JobName.verifyOnCpu,
+      { verificationId: verification.id as VerificationId },
+      verification.id,
+    ))!;
+    await queue.fail(await claimed(JobName.verifyOnCpu, id), new Error('the pack is gone'));
+    expect(await queue.abandonedVerifications()).toContainEqual({
+      verificationId: verification.id,
+      message: 'the pack is gone',
+    });
   });
 
   it('do not report a failed job while a retry of the same work is pending', async () => {

@@ -1,4 +1,4 @@
-import { JobName } from '../../../../src/core/queue/jobQueue.js';
+import { JobName, verifyQueueFor } from '../../../../src/core/queue/jobQueue.js';
 import { auditPlanJob } from '../audit/auditPlanJob.js';
 import { auditShardJob } from '../audit/auditShardJob.js';
 import type { JobHandlers } from './JobHandler.js';
@@ -22,3 +22,11 @@ export const jobHandlers: JobHandlers = {
   [JobName.provenanceExport]: provenanceExportJob,
   [JobName.verify]: verifyJob,
 };
+
+/**
+ * The handlers of a worker on `executionProvider`: every queue, but of the per-provider
+ * verification queues only its own, so a verification waits for a worker that can reproduce it.
+ */
+export function jobHandlersFor(executionProvider: string): JobHandlers {
+  return { ...jobHandlers, [verifyQueueFor(executionProvider)]: verifyJob };
+}

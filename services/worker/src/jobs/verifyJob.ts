@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { bytesToFloat32, float32ToBytes } from '../../../../src/core/db/floats.js';
 import { isRecord } from '../../../../src/core/packs/jsonSchema.js';
-import type { JobName } from '../../../../src/core/queue/jobQueue.js';
+import type { VerifyJobName } from '../../../../src/core/queue/jobQueue.js';
 import { decodeGeneratorInputs, type RunGeneratorInputs } from '../../../../src/core/runs/generatorInputs.js';
 import { decodeLangevinRunParameters } from '../../../../src/core/runs/langevinRunParameters.js';
 import { ObjectIntegrityError } from '../../../../src/core/store/ObjectIntegrityError.js';
@@ -174,7 +174,7 @@ async function wrongProvider(services: WorkerServices, runIds: Iterable<string>)
  * PNG against it, the re-derived embedding against the stored one bit for bit. Each check that
  * fails names the object and what differs (docs/provenance.md, "Verification").
  */
-export const verifyJob: JobHandler<typeof JobName.verify> = async (job, services, signal) => {
+export const verifyJob: JobHandler<VerifyJobName> = async (job, services, signal) => {
   const { prisma } = services;
   const row = await prisma.verification.findUnique({ where: { id: job.data.verificationId } });
   if (!row || row.status === ExportStatus.SUCCEEDED || row.status === ExportStatus.FAILED) return 'completed';
