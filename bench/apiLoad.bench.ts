@@ -2,8 +2,8 @@
  * The API under load while a run iterates: 200 concurrent `runs { identities }` queries with 50
  * graphql-ws subscribers streaming the run's progress. Latencies are compared with the same query
  * sent one at a time by the same client process before the load (the baseline); the clients run in a
- * process of their own (bench/loadClient.ts). Two set-ups: the worker
- * as a separate process (shared servers) and the worker inside the API's process (`npm start`).
+ * process of their own (bench/loadClient.ts). Three set-ups: the worker as a separate process
+ * (shared servers), in a thread of the API's process (`npm start`), and on the API's own thread.
  * Embedded Postgres and S3 in a scratch folder. BENCH_LOAD_QUERIES / BENCH_LOAD_SUBSCRIBERS scale it.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -115,9 +115,13 @@ export async function bench(): Promise<BenchReport> {
   let worker: ChildProcess | undefined;
   let adminKey: string | undefined;
   try {
-    for (const setup of ['worker in its own process', 'worker in the API process (npm start)'] as const) {
-      const inProcess = setup !== 'worker in its own process';
-      const platform = await startPlatform(loadConfig(env), log, { api: true, worker: inProcess });
+    const setups = [
+      { setup: 'worker in its own process', worker: false, workerThread: false },
+      { setup: 'worker in a thread of the API process (npm start)', worker: true, workerThread: true },
+      { setup: 'worker on the API thread (npm start before the thread)', worker: true, workerThread: false },
+    ];
+    for (const { setup, worker: inProcess, workerThread } of setups) {
+      const platform = await startPlatform(loadConfig(env), log, { api: true, worker: inProcess, workerThread });
       if (!inProcess) {
         worker = spawn(process.execPath, [join(packageRoot, 'bin', 'brownian.js'), 'worker'], {
           env: { ...process.env, ...env, BROWNIAN_DEVICE: 'cpu' },
@@ -186,7 +190,7 @@ export async function bench(): Promise<BenchReport> {
         `graphql-ws clients subscribe to a Langevin run (64 identities, built-in pack) that iterates on one CPU ` +
         `worker; the baseline is the same query sent one at a time by the same client process just before. The ` +
         `clients run in a process of their own; CPU per query is this process's (the API, and the worker in the ` +
-        `second set-up) and PostgreSQL's (all its backends, the worker's too) over the burst, divided by the queries.`,
+        `last two set-ups, all threads) and PostgreSQL's (all its backends, the worker's too) over the burst, divided by the queries.`,
       `load average of the machine (1 min): ${round(loadBefore, 1)} at the start, ${round(loadavg()[0]!, 1)} at the end, on 2 cores`,
     ],
   };

@@ -22,10 +22,16 @@ import { createMetricsRegistry, registerClusterMetrics } from '../server/metrics
 import { databaseDigestLedger } from '../core/store/digestLedger.js';
 import { ObjectStore } from '../core/store/objectStore.js';
 import { ApiObjectUrls } from '../core/store/objectUrls.js';
+import { startWorkerThread } from './workerThread.js';
 
 export interface PlatformOptions {
   api: boolean;
   worker: boolean;
+  /**
+   * Run the worker in a thread of its own, so that model runs (synchronous in onnxruntime-node)
+   * never hold the API's requests: what `brownian start` does. Otherwise it shares this thread.
+   */
+  workerThread?: boolean;
 }
 
 export interface Platform {
@@ -114,7 +120,10 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
         initialAdminKey = (await issueApiKey(database.prisma, 'initial admin', Role.ADMIN)).secret;
       }
     }
-    if (options.worker) {
+    if (options.worker && options.workerThread) {
+      const thread = await startWorkerThread({ config: { ...config, databaseUrl, s3 } }, log);
+      stops.push(() => thread.stop());
+    } else if (options.worker) {
       // Loaded only here: an API-only process never loads the worker's model runtime (onnxruntime).
       const { startWorker } = await import('../../services/worker/src/startWorker.js');
       const worker = await startWorker({

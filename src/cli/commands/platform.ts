@@ -63,7 +63,11 @@ async function runPlatform(flags: PlatformFlags, options: PlatformOptions): Prom
     if (platform.initialAdminKey) {
       process.stderr.write(`Admin API key (shown once, keep it): ${platform.initialAdminKey}\n`);
     }
-    if (options.worker) process.stderr.write('Worker running in this process.\n');
+    if (options.worker) {
+      process.stderr.write(
+        `Worker running in this process${options.workerThread ? ', in a thread of its own' : ''}.\n`,
+      );
+    }
     await termination.requested;
     process.stderr.write('Shutting down…\n');
     await platform.stop();
@@ -89,6 +93,7 @@ export function platformCommands(): Command[] {
     platformCommand('start', 'API and one worker in this process (embedded database and S3 unless configured)', {
       api: true,
       worker: true,
+      workerThread: true,
     }),
     platformCommand('serve', 'the GraphQL API only', { api: true, worker: false }),
     platformCommand(
