@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { datasetCommand } from './commands/dataset.js';
 import { galleryCommand } from './commands/gallery.js';
 import { provenanceCommand } from './commands/provenance.js';
+import { verifyCommand } from './commands/verify.js';
 import { demoCommand } from './commands/demo.js';
 import { downloadCommand } from './commands/download.js';
 import { errorMessage } from './errorMessage.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   program.addCommand(datasetCommand());
   program.addCommand(galleryCommand());
   program.addCommand(provenanceCommand());
+  program.addCommand(verifyCommand());
   return program;
 }
 

@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/core/paths.js';
 import { bytesToFloat32, float32ToBytes } from '../../src/core/db/floats.js';
 import { Role, RunStatus } from '../../src/generated/prisma/enums.js';
 import { keptCheckpointKey } from '../../src/core/store/keys.js';
@@ -88,6 +92,21 @@ const verifyDataset = (sampleCount: number) =>
     id: datasetId,
     n: sampleCount,
   });
+/** `brownian verify`, the real binary: its exit code and output. */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [join(packageRoot, 'bin', 'brownian.js'), 'verify', ...args],
+      { env: { ...process.env, BROWNIAN_URL: t.url, BROWNIAN_API_KEY: t.keys[Role.OPERATOR] } },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
 const verifySample = (id: string) => operate(`mutation($id: ID!) { verifySample(id: $id) { id } }`, { id });
 
 describe('verifySample and verifyDataset', () => {
@@ -218,6 +237,8 @@ describe('verifySample and verifyDataset', () => {
     expect(shards.verified).toBe(true);
     const last = await finished(await verifyRun(runId, 1));
     expect(last.results.map((c) => c.location)).toEqual([kept[1], `iterations 4→6 of run ${runId}`]);
+    const cliClean = await cli(runId, '--segments', '1');
+    expect(cliClean, cliClean.stderr).toMatchObject({ code: 0, stdout: 'verified: all 2 objects match\n' });
 
     // One value of the checkpoint at iteration 4, rewritten through the store (so its recorded digest follows):
     // re-running 2→4 no longer arrives at it, and 4→6 from it no longer arrives at the stored latents.
@@ -247,6 +268,10 @@ describe('verifySample and verifyDataset', () => {
     expect(blamed.location).toBe(`iterations 4→6 of run ${runId}`);
     expect(blamed.problem).toContain(identity.id);
     expect(blamed.problem).not.toContain((await prisma.identity.findFirstOrThrow({ where: { runId, index: 1 } })).id);
+    const cliTampered = await cli(runId, '--segments', '1');
+    expect(cliTampered.code, cliTampered.stderr).toBe(1);
+    expect(cliTampered.stdout).toContain(`MISMATCH TRAJECTORY iterations 4→6 of run ${runId}`);
+    expect(cliTampered.stdout).toContain(identity.id);
     await prisma.identity.update({ where: { id: identity.id }, data: { latent: identity.latent } });
 
     // Verifications are routed by execution provider: a run recorded on another provider waits for a worker on it.
