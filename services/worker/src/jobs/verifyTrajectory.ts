@@ -247,17 +247,22 @@ export async function checkTrajectory(
 ): Promise<ObjectCheck[]> {
   const tracks = await tracksOf(services, run, model, [...new Set(segments.map((s) => s.shardIndex))]);
   const checks: ObjectCheck[] = [];
-  const read = new Map<string, Uint8Array | null>();
+  const checked = new Set<string>();
+  // Only the checkpoint read last is held (a run's can be tens of MB): the next segment of its track starts there.
+  let held: { key: string; bytes: Uint8Array | null } | undefined;
+  const read = async (checkpoint: KeptCheckpoint): Promise<Uint8Array | null> => {
+    if (held?.key === checkpoint.key) return held.bytes;
+    const { bytes, check } = await readCheckpoint(services, run.id, checkpoint);
+    if (!checked.has(checkpoint.key)) checks.push(check);
+    checked.add(checkpoint.key);
+    held = { key: checkpoint.key, bytes };
+    return bytes;
+  };
   for (const segment of segments) {
-    for (const checkpoint of [segment.start, segment.end]) {
-      if (!checkpoint || read.has(checkpoint.key)) continue;
-      const { bytes, check } = await readCheckpoint(services, run.id, checkpoint);
-      read.set(checkpoint.key, bytes);
-      checks.push(check);
-    }
+    const start = segment.start ? await read(segment.start) : null;
+    if (segment.end) await read(segment.end);
     const track = tracks.get(segment.shardIndex);
     if (!track) throw new Error(`run ${run.id} has no shard ${segment.shardIndex}`);
-    const start = segment.start ? read.get(segment.start.key)! : null;
     checks.push(await replaySegment(services, run.id, track, segment, start, signal));
     await onSegment();
   }
