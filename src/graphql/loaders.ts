@@ -1,8 +1,11 @@
 import DataLoader from 'dataloader';
 import type { PrismaClient } from '../core/db/client.js';
 import { bytesToFloat32 } from '../core/db/floats.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type * as db from '../generated/prisma/client.js';
 import type { PageRequest } from './connections.js';
+import type { IdentityRow, SampleRow } from './mappers.js';
+import type { StoredVectors } from './types/Identity.js';
 
 function byKey<T, K>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): (T | undefined)[] {
   const map = new Map(rows.map((row) => [keyOf(row), row]));
@@ -45,6 +48,15 @@ function rowsOfKeys<T extends { ord: number }>(
     return own.map(({ ord: _ord, ...row }) => row);
   });
 }
+
+/**
+ * Pages of identities and samples leave out the latent and the embedding (2 KiB each at 512
+ * dimensions, read and decoded for every row otherwise); `identityVectors` / `sampleVectors` read
+ * them for the rows of a query that asks (docs/operations.md, "Under load").
+ */
+const identityColumns = Prisma.sql`"id", "runId", "index", "imageKey", "imageSha256", "createdAt"`;
+const sampleColumns = Prisma.sql`"id", "identityId", "runId", "shardId", "label", "variation", "imageKey", "imageSha256",
+  "covariateCoefficients", "createdAt"`;
 
 /**
  * Per-request batching: a nested query over many runs costs a fixed number of statements,
@@ -105,6 +117,27 @@ export function createLoaders(prisma: PrismaClient) {
         (row) => row.runId,
       ),
     ),
+    /** Latents and embeddings of identities whose rows were read without them; one statement per request. */
+    identityVectors: new DataLoader<string, StoredVectors | undefined>(async (ids) =>
+      byKey(
+        ids,
+        await prisma.identity.findMany({
+          where: { id: { in: [...ids] } },
+          select: { id: true, latent: true, embedding: true },
+        }),
+        (r) => r.id,
+      ),
+    ),
+    sampleVectors: new DataLoader<string, StoredVectors | undefined>(async (ids) =>
+      byKey(
+        ids,
+        await prisma.sample.findMany({
+          where: { id: { in: [...ids] } },
+          select: { id: true, latent: true, embedding: true },
+        }),
+        (r) => r.id,
+      ),
+    ),
     identityCountOfRun: new DataLoader<string, number>(async (ids) => {
       const counts = await prisma.identity.groupBy({
         by: ['runId'],
@@ -127,19 +160,19 @@ export function createLoaders(prisma: PrismaClient) {
      * One statement serves every page of identities in the request, whatever its run, direction,
      * cursor or size: each key's rows come back tagged with the key's position.
      */
-    identityPage: new DataLoader<RunPageKey, db.Identity[], string>(
+    identityPage: new DataLoader<RunPageKey, IdentityRow[], string>(
       async (keys) => {
-        const rows = await prisma.$queryRaw<Array<db.Identity & { ord: number }>>`
+        const rows = await prisma.$queryRaw<Array<IdentityRow & { ord: number }>>`
           SELECT k.ord::int AS ord, i.*
           FROM unnest(${keys.map((k) => k.runId)}::uuid[], ${keys.map((k) => k.request.limit)}::int[],
                       ${keys.map((k) => k.request.direction === 'backward')}::bool[],
                       ${keys.map((k) => bound(k, 'forward', 1)[0])}::int[], ${keys.map((k) => bound(k, 'backward', 1)[0])}::int[])
                WITH ORDINALITY AS k("runId", lim, backward, after_index, before_index, ord)
           CROSS JOIN LATERAL (
-            (SELECT * FROM "Identity" WHERE NOT k.backward AND "Identity"."runId" = k."runId" AND "index" > k.after_index
+            (SELECT ${identityColumns} FROM "Identity" WHERE NOT k.backward AND "Identity"."runId" = k."runId" AND "index" > k.after_index
               ORDER BY "index" LIMIT k.lim)
             UNION ALL
-            (SELECT * FROM "Identity" WHERE k.backward AND "Identity"."runId" = k."runId" AND "index" < k.before_index
+            (SELECT ${identityColumns} FROM "Identity" WHERE k.backward AND "Identity"."runId" = k."runId" AND "index" < k.before_index
               ORDER BY "index" DESC LIMIT k.lim)
           ) AS i`;
         return rowsOfKeys(keys, rows, (a, b) => a.index - b.index);
@@ -147,11 +180,11 @@ export function createLoaders(prisma: PrismaClient) {
       { cacheKeyFn: pageKeyId },
     ),
     /** Pages of samples in (label, variation) order, one statement for every page of the request. */
-    samplePage: new DataLoader<RunPageKey, db.Sample[], string>(
+    samplePage: new DataLoader<RunPageKey, SampleRow[], string>(
       async (keys) => {
         const after = keys.map((k) => bound(k, 'forward', 2));
         const before = keys.map((k) => bound(k, 'backward', 2));
-        const rows = await prisma.$queryRaw<Array<db.Sample & { ord: number }>>`
+        const rows = await prisma.$queryRaw<Array<SampleRow & { ord: number }>>`
           SELECT k.ord::int AS ord, s.*
           FROM unnest(${keys.map((k) => k.runId)}::uuid[], ${keys.map((k) => k.request.limit)}::int[],
                       ${keys.map((k) => k.request.direction === 'backward')}::bool[],
@@ -159,11 +192,11 @@ export function createLoaders(prisma: PrismaClient) {
                       ${before.map((b) => b[0]!)}::int[], ${before.map((b) => b[1]!)}::int[])
                WITH ORDINALITY AS k("runId", lim, backward, after_label, after_variation, before_label, before_variation, ord)
           CROSS JOIN LATERAL (
-            (SELECT * FROM "Sample" WHERE NOT k.backward AND "Sample"."runId" = k."runId"
+            (SELECT ${sampleColumns} FROM "Sample" WHERE NOT k.backward AND "Sample"."runId" = k."runId"
                 AND ("Sample".label, "Sample".variation) > (k.after_label, k.after_variation)
               ORDER BY label, variation LIMIT k.lim)
             UNION ALL
-            (SELECT * FROM "Sample" WHERE k.backward AND "Sample"."runId" = k."runId"
+            (SELECT ${sampleColumns} FROM "Sample" WHERE k.backward AND "Sample"."runId" = k."runId"
                 AND ("Sample".label, "Sample".variation) < (k.before_label, k.before_variation)
               ORDER BY label DESC, variation DESC LIMIT k.lim)
           ) AS s`;

@@ -1,7 +1,6 @@
 import type * as db from '../generated/prisma/client.js';
-import { bytesToFloat32 } from '../core/db/floats.js';
 import type { ApiKey } from './types/ApiKey.js';
-import type { Identity, Sample } from './types/Identity.js';
+import type { Identity, Sample, StoredVectors } from './types/Identity.js';
 import { decodeIterationStats } from '../core/stats/iterationStats.js';
 import type { RunIteration } from './types/IterationStats.js';
 import type { ModelPack } from './types/ModelPack.js';
@@ -44,20 +43,28 @@ export function toModelPack(row: db.ModelPack): ModelPack {
   return { ...row, manifest: row.manifest as object };
 }
 
-export function toIdentity(row: db.Identity): Identity {
+/** A row read with or without its latent and embedding (pages leave them out). */
+type WithOptionalVectors<T extends StoredVectors> = Omit<T, keyof StoredVectors> & Partial<StoredVectors>;
+export type IdentityRow = WithOptionalVectors<db.Identity>;
+export type SampleRow = WithOptionalVectors<db.Sample>;
+
+function vectorsOf(row: Partial<StoredVectors>): StoredVectors | undefined {
+  return row.latent && row.embedding ? { latent: row.latent, embedding: row.embedding } : undefined;
+}
+
+export function toIdentity(row: IdentityRow): Identity {
   return {
     id: row.id,
     runId: row.runId,
     index: row.index,
-    latent: Array.from(bytesToFloat32(row.latent)),
-    embedding: Array.from(bytesToFloat32(row.embedding)),
+    vectors: vectorsOf(row),
     imageKey: row.imageKey,
     imageSha256: row.imageSha256,
     createdAt: row.createdAt,
   };
 }
 
-export function toSample(row: db.Sample): Sample {
+export function toSample(row: SampleRow): Sample {
   return {
     id: row.id,
     identityId: row.identityId,
@@ -65,8 +72,7 @@ export function toSample(row: db.Sample): Sample {
     shardId: row.shardId,
     label: row.label,
     variation: row.variation,
-    latent: Array.from(bytesToFloat32(row.latent)),
-    embedding: Array.from(bytesToFloat32(row.embedding)),
+    vectors: vectorsOf(row),
     imageKey: row.imageKey,
     imageSha256: row.imageSha256,
     covariateCoefficients: row.covariateCoefficients,

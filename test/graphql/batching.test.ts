@@ -119,6 +119,17 @@ describe('statements a request costs', () => {
     // Plus the runs' count and the identities' counts (one batched statement).
     expect(await statementsOf(counted, key)).toBe(4);
     expect(await statementsOf(inFragment, key)).toBe(4);
+    // Pages leave the vectors out; asking for them reads those of every identity of the query at once.
+    const vectors =
+      '{ runs(first: 5) { edges { node { identities(first: 2) { edges { node { latent embedding } } } } } } }';
+    expect(await statementsOf(vectors, key)).toBe(3);
+    const withVectors = await graphql(t.url, key, vectors);
+    const firstIdentity = (
+      withVectors.data!.runs as {
+        edges: Array<{ node: { identities: { edges: Array<{ node: { latent: number[]; embedding: number[] } }> } } }>;
+      }
+    ).edges[0]!.node.identities.edges[0]!.node;
+    expect(firstIdentity).toEqual({ latent: [0, 1, 2, 3], embedding: [1, 0, 0] });
     const counts = await graphql(t.url, key, inFragment);
     const runs = counts.data!.runs as {
       totalCount: number;

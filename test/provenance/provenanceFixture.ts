@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PrismaClient } from '../../src/core/db/client.js';
 import { float32ToBytes } from '../../src/core/db/floats.js';
+import type { AuditSummary } from '../../src/core/audits/auditSummary.js';
 import { jsonColumn } from '../../src/core/db/json.js';
 import { packFiles } from '../../src/core/packs/manifest.js';
 import { runExportKey } from '../../src/core/store/keys.js';
@@ -199,7 +200,17 @@ export async function seedProvenance(
       thresholdSource: ThresholdSource.COSINE,
       status: AuditStatus.SUCCEEDED,
       shardSize: 16,
-      summary: { flaggedIdentities: 0, leakageRate: 0 },
+      // What a finished audit writes (core/audits/auditSummary.ts): no identity matched the gallery.
+      summary: {
+        identitiesAudited: 2,
+        samplesAudited: 4,
+        flaggedIdentities: 0,
+        flaggedSamples: 0,
+        leakageRate: 0,
+        sampleLeakageRate: 0,
+        maxSimilarity: 0.1,
+        histogram: { binStarts: [-1, 0], identityMaxSimilarity: [0, 2], galleryImpostors: [0.5, 0.5] },
+      } satisfies AuditSummary,
       createdById: operator.id,
       startedAt: at(9),
       finishedAt: at(10),

@@ -1,6 +1,7 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Float, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { Permission } from '../../auth/roles.js';
 import type * as db from '../../generated/prisma/client.js';
+import { bytesToFloat32 } from '../../core/db/floats.js';
 import type { IdentityId, SampleId } from '../../core/ids/ids.js';
 import { nearestByAngle } from '../../identities/nearestByAngle.js';
 import { parseId } from '../args.js';
@@ -10,7 +11,7 @@ import { defaultDownloadSeconds, downloadUrl } from '../downloads.js';
 import { badUserInput, notFound } from '../errors.js';
 import { toIdentity, toModelPack, toRun, toSample } from '../mappers.js';
 import { DownloadUrl } from '../types/DownloadUrl.js';
-import { Identity, IdentityNeighbour, Sample } from '../types/Identity.js';
+import { Identity, IdentityNeighbour, Sample, type StoredVectors } from '../types/Identity.js';
 import { Lineage } from '../types/Lineage.js';
 import { Run } from '../types/Run.js';
 import { provenanceOf } from './ProvenanceResolver.js';
@@ -52,6 +53,18 @@ export async function lineageOf(context: GraphQLContext, subjectId: string): Pro
   };
 }
 
+async function identityVectors(identity: Identity, context: GraphQLContext): Promise<StoredVectors> {
+  const vectors = identity.vectors ?? (await context.loaders.identityVectors.load(identity.id));
+  if (!vectors) throw notFound('identity', identity.id);
+  return vectors;
+}
+
+async function sampleVectors(sample: Sample, context: GraphQLContext): Promise<StoredVectors> {
+  const vectors = sample.vectors ?? (await context.loaders.sampleVectors.load(sample.id));
+  if (!vectors) throw notFound('sample', sample.id);
+  return vectors;
+}
+
 @Resolver(() => Identity)
 export class IdentityResolver {
   @Query(() => Identity, { nullable: true })
@@ -65,6 +78,16 @@ export class IdentityResolver {
   async lineage(@Ctx() context: GraphQLContext, @Arg('id', () => ID) id: string): Promise<Lineage> {
     authorize(context, Permission.Read);
     return lineageOf(context, parseId<string>(id, 'id'));
+  }
+
+  @FieldResolver(() => [Float])
+  async latent(@Root() identity: Identity, @Ctx() context: GraphQLContext): Promise<number[]> {
+    return Array.from(bytesToFloat32((await identityVectors(identity, context)).latent));
+  }
+
+  @FieldResolver(() => [Float])
+  async embedding(@Root() identity: Identity, @Ctx() context: GraphQLContext): Promise<number[]> {
+    return Array.from(bytesToFloat32((await identityVectors(identity, context)).embedding));
   }
 
   @FieldResolver(() => Run)
@@ -117,7 +140,7 @@ export class IdentityResolver {
     const others = await context.loaders.embeddingsOfRun.load(identity.runId);
     const self = others.findIndex((other) => other.id === identity.id);
     const nearest = nearestByAngle(
-      Float32Array.from(identity.embedding),
+      bytesToFloat32((await identityVectors(identity, context)).embedding),
       others.map((other) => other.embedding),
       first,
       self,
@@ -137,6 +160,16 @@ export class SampleResolver {
     authorize(context, Permission.Read);
     const row = await context.services.prisma.sample.findUnique({ where: { id: parseId<SampleId>(id, 'id') } });
     return row ? toSample(row) : null;
+  }
+
+  @FieldResolver(() => [Float])
+  async latent(@Root() sample: Sample, @Ctx() context: GraphQLContext): Promise<number[]> {
+    return Array.from(bytesToFloat32((await sampleVectors(sample, context)).latent));
+  }
+
+  @FieldResolver(() => [Float])
+  async embedding(@Root() sample: Sample, @Ctx() context: GraphQLContext): Promise<number[]> {
+    return Array.from(bytesToFloat32((await sampleVectors(sample, context)).embedding));
   }
 
   @FieldResolver(() => Identity)

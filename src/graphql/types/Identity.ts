@@ -2,6 +2,15 @@ import { GraphQLDateTime } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { Node } from './Node.js';
 
+/**
+ * A latent and an embedding as stored (little-endian float32). Pages read without them: as JSON
+ * they are 512 numbers each, and most queries never ask (docs/operations.md, "Under load").
+ */
+export interface StoredVectors {
+  latent: Uint8Array;
+  embedding: Uint8Array;
+}
+
 @ObjectType({ description: 'A synthetic reference identity produced by a Langevin run', implements: Node })
 export class Identity {
   @Field(() => ID)
@@ -12,11 +21,8 @@ export class Identity {
   @Field(() => Int)
   index!: number;
 
-  @Field(() => [Float])
-  latent!: number[];
-
-  @Field(() => [Float])
-  embedding!: number[];
+  /** The stored vectors when the row was read with them; `latent` and `embedding` load them otherwise. */
+  vectors?: StoredVectors;
 
   @Field(() => String, { description: 'Object key of the PNG image' })
   imageKey!: string;
@@ -45,11 +51,8 @@ export class Sample {
   @Field(() => Int)
   variation!: number;
 
-  @Field(() => [Float])
-  latent!: number[];
-
-  @Field(() => [Float])
-  embedding!: number[];
+  /** The stored vectors when the row was read with them; `latent` and `embedding` load them otherwise. */
+  vectors?: StoredVectors;
 
   @Field(() => String)
   imageKey!: string;
