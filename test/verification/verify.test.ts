@@ -299,6 +299,29 @@ describe('verifySample and verifyDataset', () => {
     expect((await t.platform.queue.depth())[`verify-samples-${other}`]).toBe(1);
   }, 600_000);
 
+  it("sends a dataset's OpenLineage event with its runs' outputs, and their parents', as inputs", async () => {
+    const prisma = t.platform.database.prisma;
+    const dispersionId = (await prisma.run.findFirstOrThrow({ where: { parentRunId: langevinId } })).id;
+    // Made from the Dispersion run alone: its samples, and the identities of the Langevin run they vary.
+    const created = await operate('mutation($r: [ID!]!) { createDataset(name: "samples only", runIds: $r) { id } }', {
+      r: [dispersionId],
+    });
+    const id: string = created.data!.createDataset.id;
+    const rows = await prisma.lineageOutbox.findMany({ where: { runId: id } });
+    const event = rows[0]!.payload as {
+      eventType: string;
+      inputs: Array<{ name: string }>;
+      outputs: Array<{ name: string }>;
+    };
+    expect(rows).toHaveLength(1);
+    expect(event.eventType).toBe('COMPLETE');
+    expect(event.inputs.map((input) => input.name)).toEqual([
+      `runs/${dispersionId}/samples`,
+      `runs/${langevinId}/identities`,
+    ]);
+    expect(event.outputs.map((output) => output.name)).toEqual([`datasets/${id}`]);
+  });
+
   it('refuses what it cannot verify, naming the field', async () => {
     const missing = await verifySample('00000000-0000-4000-8000-000000000000');
     expect(errorCode(missing)).toBe('BAD_USER_INPUT');

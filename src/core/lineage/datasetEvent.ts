@@ -30,9 +30,10 @@ interface DatasetRow {
 
 /**
  * The COMPLETE event of a dataset's creation, read inside the caller's transaction: inputs are the
- * outputs of the runs it froze (the names their own events gave them, so lineage tools join the
- * graph), the output is the dataset with its manifest digest. A dataset is made in one transaction,
- * so there is no START or RUNNING to report.
+ * outputs of the runs it froze and of their parents, whose identities a Dispersion run brings (the
+ * names the runs' own events gave them, so lineage tools join the graph), the output is the dataset
+ * with its manifest digest. A dataset is made in one transaction, so there is no START or RUNNING
+ * to report.
  */
 export async function buildDatasetEvent(
   sql: Sql,
@@ -44,10 +45,18 @@ export async function buildDatasetEvent(
     [datasetId],
   );
   if (!dataset) return undefined;
-  const runs = await sql<{ id: string; kind: RunKind }>(
-    `SELECT r.id, r.kind FROM "DatasetRun" d JOIN "Run" r ON r.id = d."runId" WHERE d."datasetId" = $1::uuid ORDER BY r.id`,
+  const runs = await sql<{ id: string; kind: RunKind; parentId: string | null; parentKind: RunKind | null }>(
+    `SELECT r.id, r.kind, p.id AS "parentId", p.kind AS "parentKind"
+     FROM "DatasetRun" d JOIN "Run" r ON r.id = d."runId" LEFT JOIN "Run" p ON p.id = r."parentRunId"
+     WHERE d."datasetId" = $1::uuid ORDER BY r.id`,
     [datasetId],
   );
+  // A Dispersion or DisCo run brings its samples and their identities, which its parent made.
+  const inputs = new Set<string>();
+  for (const run of runs) {
+    inputs.add(outputsOf(run));
+    if (run.parentId && run.parentKind) inputs.add(outputsOf({ id: run.parentId, kind: run.parentKind }));
+  }
   const producer = producerOf(codeVersion);
   const facet = (name: string, fields: Record<string, unknown>): Facet => ({
     _producer: producer,
@@ -71,7 +80,7 @@ export async function buildDatasetEvent(
       },
     },
     job: { namespace: lineageNamespace, name: createDatasetJobName, facets: {} },
-    inputs: runs.map((run) => ({ namespace: lineageNamespace, name: outputsOf(run) })),
+    inputs: [...inputs].map((name) => ({ namespace: lineageNamespace, name })),
     outputs: [
       {
         namespace: lineageNamespace,
