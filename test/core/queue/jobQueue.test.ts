@@ -3,10 +3,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueSettings } from '../../../src/core/config/config.js';
 import { openDatabase, type Database } from '../../../src/core/db/client.js';
 import { migrate } from '../../../src/core/db/migrate.js';
-import type { GalleryId, JobId, ModelPackId, RunId, ShardId } from '../../../src/core/ids/ids.js';
+import type {
+  AuditId,
+  DatasetExportId,
+  GalleryId,
+  JobId,
+  ModelPackId,
+  ProvenanceExportId,
+  RunId,
+  ShardId,
+  VerificationId,
+} from '../../../src/core/ids/ids.js';
 import { createLogger } from '../../../src/core/logging/logger.js';
-import { JobName, jobNames, JobQueue, type ClaimedJob } from '../../../src/core/queue/jobQueue.js';
-import { PackStatus, RunStatus } from '../../../src/generated/prisma/enums.js';
+import { JobName, jobNames, JobQueue, type ClaimedJob, type JobPayloads } from '../../../src/core/queue/jobQueue.js';
+import {
+  AuditScope,
+  ExportFormat,
+  GalleryStatus,
+  PackStatus,
+  ProvenanceFormat,
+  ProvenanceSubjectKind,
+  RunStatus,
+  ThresholdSource,
+} from '../../../src/generated/prisma/enums.js';
 import { seedModelPack, seedRun } from '../../support/seed.js';
 import { createTestDatabase } from '../../support/testPlatform.js';
 
@@ -215,6 +234,56 @@ describe('JobQueue', () => {
     expect(await queue.abandonedPacks()).toEqual([{ packId: pending.id, message: 'model crashed' }]);
     expect(await queue.abandonedExports()).toEqual([]);
     expect(await queue.abandonedAudits()).toEqual([]);
+  });
+
+  it('reports the exports, galleries, verifications and audits whose job failed for good, with its message', async () => {
+    const prisma = database.prisma;
+    const dataset = await prisma.dataset.create({
+      data: { name: 'abandoned', digest: '0'.repeat(64), manifestKey: 'datasets/x', identityCount: 1, sampleCount: 0 },
+    });
+    const datasetExport = await prisma.datasetExport.create({
+      data: { datasetId: dataset.id, format: ExportFormat.IMAGE_FOLDER, options: {}, total: 1 },
+    });
+    const provenance = await prisma.provenanceExport.create({
+      data: { subjectId: dataset.id, subjectKind: ProvenanceSubjectKind.DATASET, format: ProvenanceFormat.PROV_N },
+    });
+    const gallery = await prisma.gallery.create({
+      data: { name: 'abandoned', embeddingDim: 3, digest: '1'.repeat(64), recognizerDigest: '2'.repeat(64) },
+    });
+    await prisma.gallery.update({ where: { id: gallery.id }, data: { status: GalleryStatus.PENDING } });
+    const verification = await prisma.verification.create({
+      data: { subjectKind: ProvenanceSubjectKind.DATASET, subjectId: dataset.id, sampleCount: 0 },
+    });
+    const audit = await prisma.leakageAudit.create({
+      data: {
+        galleryName: 'abandoned',
+        galleryDigest: '1'.repeat(64),
+        recognizerDigest: '2'.repeat(64),
+        scope: AuditScope.IDENTITIES,
+        topK: 1,
+        threshold: 0.5,
+        thresholdSource: ThresholdSource.COSINE,
+        shardSize: 1,
+      },
+    });
+    const fail = async <N extends JobName>(name: N, data: JobPayloads[N], key: string, message: string) =>
+      queue.fail(await claimJob(name, (await queue.enqueue(name, data, key))!), new Error(message));
+    await fail(JobName.datasetExport, { exportId: datasetExport.id as DatasetExportId }, datasetExport.id, 'tar');
+    await fail(JobName.provenanceExport, { exportId: provenance.id as ProvenanceExportId }, provenance.id, 'prov');
+    await fail(
+      JobName.galleryImages,
+      { galleryId: gallery.id as GalleryId, modelPackId: randomUUID() as ModelPackId, imagesKey: 'x', labelsKey: null },
+      gallery.id,
+      'images',
+    );
+    await fail(JobName.verifyOnCpu, { verificationId: verification.id as VerificationId }, verification.id, 'verify');
+    await fail(JobName.auditShard, { auditId: audit.id as AuditId, shard: 0 }, `${audit.id}:0`, 'shard');
+
+    expect(await queue.abandonedExports()).toEqual([{ exportId: datasetExport.id, message: 'tar' }]);
+    expect(await queue.abandonedProvenanceExports()).toEqual([{ exportId: provenance.id, message: 'prov' }]);
+    expect(await queue.abandonedGalleries()).toEqual([{ galleryId: gallery.id, message: 'images' }]);
+    expect(await queue.abandonedVerifications()).toEqual([{ verificationId: verification.id, message: 'verify' }]);
+    expect(await queue.abandonedAudits()).toEqual([{ auditId: audit.id, message: 'shard' }]);
   });
 
   it('counts the jobs that were put back after a failure', async () => {
