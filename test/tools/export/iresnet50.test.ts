@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkModels } from '../../../services/worker/src/pack/check.js';
+import { loadPack } from '../../../services/worker/src/pack/loadPack.js';
+import { expectPackInferenceMatchesProbe } from '../../services/worker/autodiff/staticInfoCheck.js';
 import { exportPack, landmarks32, loadReference, makeNetworks } from './support.js';
 
 let dir: string;
@@ -25,6 +27,8 @@ describe('a recognizer of insightface r50 structure', () => {
     });
     const pack = join(dir, 'pack');
     await exportPack(pack, join(dir, 'g.pkl'), join(dir, 'r50.pt'), 'r50', 512, ['--landmarks', landmarks32]);
+    // Its gradient graph is built from shapes inferred in TypeScript, which must agree with a probing run.
+    await expectPackInferenceMatchesProbe(await loadPack(pack), 2);
     const report = await checkModels(
       { pack },
       { batch: 2, reference: await loadReference(pack), device: 'cpu', gradientPoints: 16 },

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkModels, type CheckReport } from '../../../services/worker/src/pack/check.js';
 import { loadPack } from '../../../services/worker/src/pack/loadPack.js';
 import { PackModel } from '../../../services/worker/src/pack/PackModel.js';
+import { expectPackInferenceMatchesProbe } from '../../services/worker/autodiff/staticInfoCheck.js';
 import { editManifest, exportPack, landmarks32, loadReference, makeNetworks } from './support.js';
 
 let dir: string;
@@ -30,7 +31,9 @@ const allReferenceSections = [
   'composite VJP',
 ];
 
+/** pack check against the torch reference; the gradient graph's shapes come from shape inference, checked against the probe. */
 async function checkAgainstTorch(pack: string, batch: number): Promise<CheckReport> {
+  await expectPackInferenceMatchesProbe(await loadPack(pack), batch);
   return checkModels({ pack }, { batch, reference: await loadReference(pack), device: 'cpu' });
 }
 

@@ -7,7 +7,7 @@ import { GradientContext } from './context.js';
 import { UnsupportedOperatorError } from './errors.js';
 import { GRADIENTS } from './gradients/index.js';
 import { isDefaultDomain, qualifiedOpType, SUPPORTED_OPSETS, supportedOps } from './inspect.js';
-import { probeStaticInfo, type StaticInfo } from './staticInfo.js';
+import { probeStaticInfo, staticInfo, type StaticInfo } from './staticInfo.js';
 
 export interface DifferentiateOptions {
   /** Graph inputs to differentiate with respect to (floating point). */
@@ -18,6 +18,8 @@ export interface DifferentiateOptions {
   batch?: number;
   /** Complete static shapes for inputs, for symbolic dimensions other than the batch. */
   inputShapes?: Readonly<Record<string, readonly number[]>>;
+  /** Take every shape from a probing forward run even where shape inference covers the graph (a benchmark's baseline). */
+  probe?: boolean;
 }
 
 /** Name of the upstream-gradient input for output `name` and of the gradient output for input `name`. */
@@ -46,7 +48,7 @@ export async function differentiate(model: ModelProto, options: DifferentiateOpt
   checkRules(analysis);
 
   const inputShapes = resolveInputShapes(graph, inputs, options);
-  const info = await probeStaticInfo(result, inputShapes);
+  const info = options.probe ? await probeStaticInfo(result, inputShapes) : await staticInfo(result, inputShapes);
   fixInterfaceShapes(graph, info);
 
   const builder = new GraphBuilder(graph);

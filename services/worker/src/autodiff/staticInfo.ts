@@ -2,6 +2,7 @@ import ort from 'onnxruntime-node';
 import { cloneModel, encodeModel, requireGraph, runtimeInputs } from '../onnx/model.js';
 import { onnx, toNumber, type ModelProto, type TensorProto } from '../onnx/proto.js';
 import { DataType, numbersFromTensor } from '../onnx/tensor.js';
+import { InferenceGap, inferStaticInfo, MAX_KEPT_VALUES } from './shapeInference.js';
 
 /** Static facts about every tensor of a graph at one fixed set of input shapes. */
 export interface StaticInfo {
@@ -28,10 +29,20 @@ const ORT_TO_ONNX: Readonly<Record<string, number>> = {
 };
 
 /**
- * Shape-like constants (axes, pads, sizes, scales) are small; activations are dropped right after
- * the probe so that the probe of a large model at a large batch does not hold them all.
+ * Static facts at fixed input shapes: inferred in TypeScript when every node is covered (no forward
+ * run, so the cost does not grow with the model's FLOPs or the batch), else from the probing run.
  */
-const MAX_KEPT_VALUES = 4096;
+export async function staticInfo(
+  model: ModelProto,
+  inputShapes: ReadonlyMap<string, readonly number[]>,
+): Promise<StaticInfo> {
+  try {
+    return inferStaticInfo(model, inputShapes);
+  } catch (error) {
+    if (!(error instanceof InferenceGap)) throw error;
+    return probeStaticInfo(model, inputShapes);
+  }
+}
 
 interface Entry {
   shape: number[];
@@ -40,6 +51,8 @@ interface Entry {
 }
 
 /**
+ * Activations are dropped right after the probe (only values of at most MAX_KEPT_VALUES elements
+ * are kept) so that the probe of a large model at a large batch does not hold them all.
  * Shapes come from a probing forward run with every intermediate exposed as an output: ONNX
  * Runtime's own kernels decide them, so no hand-written shape inference can disagree with the
  * session that will later run the gradient graph. Inputs are zeros: anything that depends on input

@@ -5,6 +5,7 @@ import { DataType } from '../../../../services/worker/src/onnx/tensor.js';
 import { asFloat32, float32 } from '../../../../services/worker/src/runtime/hostTensor.js';
 import { createSession, runSession, type Session } from '../../../../services/worker/src/runtime/session.js';
 import { mulberry32 } from '../../../support/mulberry32.js';
+import { expectInferenceMatchesProbe } from './staticInfoCheck.js';
 
 export function uniform(rng: () => number, count: number, low: number, high: number): Float32Array {
   return Float32Array.from({ length: count }, () => low + (high - low) * rng());
@@ -61,6 +62,7 @@ export async function gradCheck(
     return sum;
   };
   const shapes = Object.fromEntries(inputs.map((i) => [i.name, i.shape]));
+  await expectInferenceMatchesProbe(model, new Map(Object.entries(shapes)));
   const backward = await createSession(await differentiate(model, { wrt, outputs: [output], inputShapes: shapes }), {
     provider: 'cpu',
   });
