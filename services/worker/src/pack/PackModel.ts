@@ -5,6 +5,7 @@ import type { ModelProto } from '../onnx/proto.js';
 import { deviceRequestFromEnv, selectExecutionProvider, type DeviceRequest } from '../runtime/executionProvider.js';
 import { asFloat32, float32, type HostTensor } from '../runtime/hostTensor.js';
 import { createSession, runSession, type Session } from '../runtime/session.js';
+import { SharedWeights } from '../runtime/sharedWeights.js';
 import { alignmentIo } from './alignment.js';
 import { buildLatentToImage, type LatentToImage } from './latentToImage.js';
 import type { LoadedPack } from './loadPack.js';
@@ -30,13 +31,13 @@ export interface RenderedImages {
 }
 
 /** The composite e = R(align(G(w))) as one graph, with the names of its input and output. */
-interface Composite {
+export interface Composite {
   model: ModelProto;
   input: string;
   output: string;
 }
 
-function composePack(pack: LoadedPack, latentToImage: LatentToImage): Composite {
+export function composePack(pack: LoadedPack, latentToImage: LatentToImage = pack.latentToImage): Composite {
   const { recognizer } = pack.manifest;
   const imageToAligned = composeModels(latentToImage.model, pack.alignment, {
     connect: [[latentToImage.output, alignmentIo.input]],
@@ -92,10 +93,11 @@ export function runBatchSize(rows: number, batchSize: number): number {
 type GraphKind = 'embed' | 'render' | 'mapping';
 
 /**
- * Every gradient session holds its own copy of the weights (onnxruntime's optimiser fuses and
- * prepacks them per session; sharing them through memory-mapped external data works only with the
- * optimiser off, measured 1.4x slower on r50). Above this size a pack builds one gradient graph, at
- * the full batch, and pads partial batches to it: one copy instead of log2(batchSize) + 1.
+ * Sessions read the composite's weights from one shared buffer (SharedWeights), but what
+ * onnxruntime's optimiser derives from them (reordered, prepacked weights) is still per session:
+ * about 1.5x the weights for an iResNet-50 gradient session (bench/RESULTS.md). Above this size a
+ * pack builds one gradient graph, at the full batch, and pads partial batches to it: one session
+ * instead of log2(batchSize) + 1.
  */
 export const largeWeightBytes = 64 * 1024 * 1024;
 
@@ -116,6 +118,8 @@ export class PackModel implements EmbeddingModel {
   readonly embeddingDim: number;
   private readonly forwardSessions = new Map<GraphKind, Promise<Session>>();
   private readonly vjpSessions = new Map<number, Promise<Session>>();
+  /** The composite's weights, read by every session of this model; made with the first session. */
+  private weights: SharedWeights | undefined;
 
   private constructor(
     readonly pack: LoadedPack,
@@ -259,7 +263,7 @@ export class PackModel implements EmbeddingModel {
     return cached(this.forwardSessions, kind, () => {
       const model =
         kind === 'embed' ? this.composite.model : kind === 'render' ? this.latentToImage.model : this.pack.mapping;
-      return createSession(model, { provider: this.executionProvider });
+      return createSession(this.sharedWeights().encode(model), { provider: this.executionProvider });
     });
   }
 
@@ -267,8 +271,13 @@ export class PackModel implements EmbeddingModel {
     return cached(this.vjpSessions, batch, async () => {
       const { model, input, output } = this.composite;
       const gradient = await differentiate(model, { wrt: [input], outputs: [output], batch });
-      return createSession(gradient, { provider: this.executionProvider });
+      return createSession(this.sharedWeights().encode(gradient), { provider: this.executionProvider });
     });
+  }
+
+  private sharedWeights(): SharedWeights {
+    this.weights ??= SharedWeights.of(this.composite.model);
+    return this.weights;
   }
 
   /** Rows a forward run feeds for `rows` latents: all of them, or the fixed batch. */

@@ -2,6 +2,7 @@ import ort from 'onnxruntime-node';
 import type { ExecutionProvider } from '../engine/EmbeddingModel.js';
 import { encodeModel } from '../onnx/model.js';
 import type { ModelProto } from '../onnx/proto.js';
+import type { EncodedModel } from './sharedWeights.js';
 import { fromOrtTensor, toOrtTensor, type HostTensor } from './hostTensor.js';
 
 export interface SessionOptions {
@@ -13,9 +14,19 @@ export interface SessionOptions {
 
 export type Session = ort.InferenceSession;
 
-export async function createSession(model: ModelProto | Uint8Array, options: SessionOptions): Promise<Session> {
-  const bytes = model instanceof Uint8Array ? model : encodeModel(model);
-  return ort.InferenceSession.create(bytes, {
+/** A model, its bytes, or its bytes with in-memory external data (SharedWeights.encode). */
+export async function createSession(
+  model: ModelProto | Uint8Array | EncodedModel,
+  options: SessionOptions,
+): Promise<Session> {
+  const encoded: EncodedModel =
+    model instanceof Uint8Array
+      ? { bytes: model, externalData: [] }
+      : 'externalData' in model
+        ? model
+        : { bytes: encodeModel(model), externalData: [] };
+  return ort.InferenceSession.create(encoded.bytes, {
+    ...(encoded.externalData.length > 0 ? { externalData: encoded.externalData } : {}),
     executionProviders: [options.provider],
     graphOptimizationLevel: options.optimization ?? 'all',
     ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
