@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,8 @@ import { ApiClient } from '../../../src/cli/apiClient.js';
 import { pushPack } from '../../../src/cli/packPush.js';
 import { parseManifest, type PackManifest } from '../../../src/core/packs/manifest.js';
 import { Role, RunStatus } from '../../../src/generated/prisma/enums.js';
+import { webAppDir } from '../../../src/server/webApp.js';
+import { chromiumPath, launchBrowser } from '../../support/browser.js';
 import { errorCode, graphql } from '../../support/graphqlClient.js';
 import { startTestPlatform, type TestPlatform } from '../../support/testPlatform.js';
 import { waitFor } from '../../support/workerProcess.js';
@@ -229,6 +232,50 @@ describe('camera conditioning as a run parameter (EG3D-style pack)', () => {
       expect(plain.data!.startLangevinRun.parameters.generatorInputs).toEqual({});
       await finished(plain.data!.startLangevinRun.id);
       await expectSeenThrough(await faces(plain.data!.startLangevinRun.id, 'identities'), defaultCamera, turnedCamera);
+    },
+  );
+
+  it(
+    "takes the camera from the dashboard's start form, which refuses a wrong count before sending",
+    { timeout: 600_000 },
+    async () => {
+      expect(existsSync(join(webAppDir, 'index.html')), 'the dashboard is built (npm run build:web)').toBe(true);
+      expect(existsSync(chromiumPath), `${chromiumPath} is installed (apt-get install chromium)`).toBe(true);
+      const browser = await launchBrowser();
+      try {
+        const page = await browser.newPage();
+        const origin = new URL(t.url).origin;
+        await page.goto(`${origin}/`);
+        await page.getByLabel('API key').fill(t.keys[Role.OPERATOR]);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByTestId('who').getByText(Role.OPERATOR).waitFor();
+        await page.goto(`${origin}/runs`);
+        await page.getByRole('link', { name: 'Start a Langevin run' }).click();
+        await page.getByLabel('Model pack').selectOption(packId);
+        await page.getByLabel('Identities N').fill('2');
+        await page.getByLabel('Iterations').fill('1');
+        const camera = page.getByLabel(/^Generator input camera \(25 numbers/);
+
+        const before = await t.platform.database.prisma.run.count();
+        await camera.fill('1, 2');
+        await page.getByRole('button', { name: 'Start' }).click();
+        await page.getByRole('alert').getByText('camera: expected 25 numbers, got "1, 2"').waitFor();
+        expect(await t.platform.database.prisma.run.count()).toBe(before);
+
+        await camera.fill(sideCamera.join(', '));
+        await page.getByRole('button', { name: 'Start' }).click();
+        await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
+        const runId = page.url().split('/').pop()!;
+        const run = await t.platform.database.prisma.run.findUniqueOrThrow({ where: { id: runId } });
+        expect((run.parameters as { generatorInputs: Record<string, number[]> }).generatorInputs.camera).toEqual(
+          sideCamera.map((v) => expect.closeTo(v, 6)),
+        );
+        await finished(runId);
+        await expectSeenThrough(await faces(runId, 'identities'), sideCamera, defaultCamera);
+        expect(browser.problems).toEqual([]);
+      } finally {
+        await browser.close();
+      }
     },
   );
 });

@@ -157,6 +157,7 @@ export const modelPacksQuery = gql`
           createdAt
           status
           error
+          manifest
         }
       }
     }

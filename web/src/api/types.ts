@@ -97,6 +97,8 @@ export interface ModelPack {
   createdAt: string;
   status: PackStatus;
   error: string | null;
+  /** The pack's manifest as uploaded (selected by the start-run form for its run parameters). */
+  manifest?: unknown;
 }
 
 export type PackStatus = 'PENDING' | 'READY' | 'REJECTED';

@@ -4,6 +4,7 @@ import { useLocation } from 'wouter';
 import { modelPacksQuery, startLangevinRunMutation } from '../api/documents';
 import { nodes, type Connection, type ModelPack } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
+import { parseRunParameter, runParameters } from '../runParameters';
 
 /** Optional numeric fields of LangevinRunInput; left blank, the API fills in the paper's defaults. */
 const optionalFields: { name: string; label: string; integer?: boolean }[] = [
@@ -26,17 +27,29 @@ export function StartRunPage() {
   const [state, start] = useMutation<{ startLangevinRun: { id: string } }>(startLangevinRunMutation);
   const [, navigate] = useLocation();
   const [values, setValues] = useState<Record<string, string>>({ numIdentities: '32', iterations: '30', seed: '' });
+  const [formError, setFormError] = useState<string>();
   const set = (name: string) => (event: { target: { value: string } }) =>
     setValues((v) => ({ ...v, [name]: event.target.value }));
+  const selectedId = values.modelPackId ?? packList[0]?.id;
+  // Constant generator inputs the selected pack lets a run set (EG3D's camera conditioning).
+  const parameters = runParameters(packList.find((pack) => pack.id === selectedId)?.manifest);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    const generatorInputs: { name: string; values: number[] }[] = [];
+    for (const parameter of parameters) {
+      const parsed = parseRunParameter(parameter, values[`generatorInput.${parameter.key}`] ?? '');
+      if (parsed.error) return setFormError(parsed.error);
+      if (parsed.values) generatorInputs.push({ name: parameter.key, values: parsed.values });
+    }
+    setFormError(undefined);
     const input: Record<string, unknown> = {
-      modelPackId: values.modelPackId ?? packList[0]?.id,
+      modelPackId: selectedId,
       numIdentities: Number(values.numIdentities),
       iterations: Number(values.iterations),
     };
     if (values.seed) input.seed = values.seed;
+    if (generatorInputs.length > 0) input.generatorInputs = generatorInputs;
     for (const field of optionalFields) {
       const raw = values[field.name];
       if (raw) input[field.name] = Number(raw);
@@ -51,12 +64,7 @@ export function StartRunPage() {
       <form className="form" onSubmit={(event) => void submit(event)}>
         <label>
           Model pack
-          <select
-            name="modelPackId"
-            value={values.modelPackId ?? packList[0]?.id ?? ''}
-            onChange={set('modelPackId')}
-            required
-          >
+          <select name="modelPackId" value={selectedId ?? ''} onChange={set('modelPackId')} required>
             {packList.map((pack) => (
               <option key={pack.id} value={pack.id}>
                 {pack.name} ({pack.digest.slice(0, 8)})
@@ -90,6 +98,16 @@ export function StartRunPage() {
           Seed (unsigned 64-bit; blank: random)
           <input name="seed" value={values.seed} onChange={set('seed')} />
         </label>
+        {parameters.map((parameter) => (
+          <label key={parameter.key}>
+            {`Generator input ${parameter.key} (${parameter.count} numbers; blank: the pack's default)`}
+            <input
+              name={`generatorInput.${parameter.key}`}
+              value={values[`generatorInput.${parameter.key}`] ?? ''}
+              onChange={set(`generatorInput.${parameter.key}`)}
+            />
+          </label>
+        ))}
         <details>
           <summary>Method settings (blank: the paper's defaults)</summary>
           {optionalFields.map((field) => (
@@ -108,6 +126,11 @@ export function StartRunPage() {
         <button type="submit" disabled={state.fetching || packList.length === 0}>
           Start
         </button>
+        {formError && (
+          <div className="error" role="alert">
+            <p>{formError}</p>
+          </div>
+        )}
         <ErrorBox error={state.error} />
       </form>
     </section>
