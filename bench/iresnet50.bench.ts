@@ -7,24 +7,25 @@
  * each gradient session adds (batches 1, 2, 4, 8) when it reads shared weights against its own copy.
  * Needs /usr/bin/python3 with torch and onnx (Debian's python3-torch, python3-onnx).
  */
+import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadavg } from 'node:os';
 import { differentiate } from '../services/worker/src/autodiff/differentiate.js';
 import { loadPack, type LoadedPack } from '../services/worker/src/pack/loadPack.js';
-import type { ModelProto } from '../services/worker/src/onnx/proto.js';
 import { composePack, PackModel } from '../services/worker/src/pack/PackModel.js';
-import { createSession, type Session } from '../services/worker/src/runtime/session.js';
+import { createSession } from '../services/worker/src/runtime/session.js';
 import { SharedWeights } from '../services/worker/src/runtime/sharedWeights.js';
 import { SeededRandom } from '../services/worker/src/pack/builtin/seededRandom.js';
 import { exportPack, landmarks32, makeNetworks } from '../test/tools/export/support.js';
+import { packageRoot } from '../src/core/paths.js';
 import type { BenchReport } from './report.js';
+import type { SessionMemory } from './sessionMemory.js';
 
 const batches = [1, 8];
 const sessionBatches = [1, 2, 4, 8];
 const repeats = 5;
-const buildRounds = 3;
+const buildRounds = 2;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -38,63 +39,70 @@ async function time(run: () => Promise<unknown>): Promise<number> {
 }
 
 const round = (value: number, digits: number): number => Number(value.toFixed(digits));
-const rssMiB = (): number => round(process.memoryUsage().rss / 2 ** 20, 0);
 
-/** Differentiation alone, probe against inference, alternating, fastest of `rounds` each. */
+/**
+ * The gradient session's build (differentiate, encode, create the session) the old way, shapes from a
+ * probing run and the session's own weights, against inferred shapes and shared weights; alternating,
+ * fastest of `buildRounds` each.
+ */
 async function buildRows(pack: LoadedPack): Promise<BenchReport['rows']> {
   const { model, input, output } = composePack(pack);
+  const weights = SharedWeights.of(model);
+  const build = async (batch: number, before: boolean): Promise<{ differentiate: number; total: number }> => {
+    const start = performance.now();
+    const gradient = await differentiate(model, { wrt: [input], outputs: [output], batch, probe: before });
+    const differentiated = performance.now() - start;
+    const session = await createSession(before ? gradient : weights.encode(gradient), { provider: 'cpu' });
+    const total = performance.now() - start;
+    await session.release();
+    return { differentiate: differentiated, total };
+  };
   const rows: BenchReport['rows'] = [];
   for (const batch of batches) {
-    const probed: number[] = [];
-    const inferred: number[] = [];
+    const old: { differentiate: number; total: number }[] = [];
+    const now: { differentiate: number; total: number }[] = [];
     for (let r = 0; r < buildRounds; r++) {
-      probed.push(await time(() => differentiate(model, { wrt: [input], outputs: [output], batch, probe: true })));
-      inferred.push(await time(() => differentiate(model, { wrt: [input], outputs: [output], batch })));
+      old.push(await build(batch, true));
+      now.push(await build(batch, false));
     }
-    const [probe, infer] = [Math.min(...probed), Math.min(...inferred)];
+    const fastest = (list: typeof old, key: 'differentiate' | 'total'): number => Math.min(...list.map((b) => b[key]));
     rows.push({
-      measure: 'differentiate',
+      measure: 'gradient graph build',
       batch,
-      'shapes from a probing run ms (baseline)': round(probe, 0),
-      'shapes inferred ms': round(infer, 0),
-      speedup: round(probe / infer, 1),
+      'differentiate, probed shapes ms (baseline)': round(fastest(old, 'differentiate'), 0),
+      'differentiate, inferred shapes ms': round(fastest(now, 'differentiate'), 0),
+      'build with session, before ms (baseline)': round(fastest(old, 'total'), 0),
+      'build with session, now ms': round(fastest(now, 'total'), 0),
+      speedup: round(fastest(old, 'total') / fastest(now, 'total'), 1),
     });
   }
   return rows;
 }
 
-/** RSS each gradient session adds as it is created, batch 1, 2, 4, 8: shared weights first, then own copies. */
-async function memoryRows(pack: LoadedPack): Promise<BenchReport['rows']> {
-  const { model, input, output } = composePack(pack);
-  const gradients: ModelProto[] = [];
-  for (const batch of sessionBatches) {
-    gradients.push(await differentiate(model, { wrt: [input], outputs: [output], batch }));
-  }
-  const weights = SharedWeights.of(model);
-  const growth = async (share: boolean): Promise<number[]> => {
-    const sessions: Session[] = [];
-    const added: number[] = [];
-    try {
-      for (const gradient of gradients) {
-        const encoded = share ? weights.encode(gradient) : gradient;
-        const before = rssMiB();
-        sessions.push(await createSession(encoded, { provider: 'cpu' }));
-        added.push(rssMiB() - before);
-      }
-    } finally {
-      await Promise.all(sessions.map((s) => s.release()));
-    }
-    return added;
-  };
-  // Shared first: memory the copies free later could only flatter the shared figures if they came second.
-  const shared = await growth(true);
-  const own = await growth(false);
+/** RSS each gradient session adds, batches 1, 2, 4, 8, in a fresh process per variant (sessionMemory.ts). */
+async function memoryRows(packDir: string): Promise<BenchReport['rows']> {
+  const measure = (variant: 'shared' | 'own'): Promise<SessionMemory[]> =>
+    new Promise((resolve, reject) => {
+      const child = fork(join(packageRoot, 'dist', 'bench', 'sessionMemory.js'), [
+        packDir,
+        variant,
+        sessionBatches.join(','),
+      ]);
+      let result: SessionMemory[] | undefined;
+      child.on('message', (message) => (result = message as SessionMemory[]));
+      child.on('error', reject);
+      child.on('exit', (code) =>
+        result ? resolve(result) : reject(new Error(`sessionMemory ${variant} exited with ${code}`)),
+      );
+    });
+  const own = await measure('own');
+  const shared = await measure('shared');
   return sessionBatches.map((batch, k) => ({
     measure: 'gradient session RSS',
     batch,
-    'own weight copy MiB (baseline)': own[k]!,
-    'shared weights MiB': shared[k]!,
-    'shared / own': round(shared[k]! / own[k]!, 2),
+    'own weight copy MiB (baseline)': own[k]!.rssGrowthMiB,
+    'shared weights MiB': shared[k]!.rssGrowthMiB,
+    'shared / own': round(shared[k]!.rssGrowthMiB / own[k]!.rssGrowthMiB, 2),
   }));
 }
 
@@ -127,7 +135,7 @@ export async function bench(): Promise<BenchReport> {
         const w = await model.mapLatents(Float32Array.from(random.normals(batch * pack.manifest.mapping.zDim)), batch);
         const upstream = Float32Array.from(random.normals(batch * model.embeddingDim));
         await model.embed(w, batch);
-        const buildMs = await time(() => model.vjp(w, upstream, batch));
+        const firstMs = await time(() => model.vjp(w, upstream, batch));
         const forward: number[] = [];
         const vjp: number[] = [];
         for (let r = 0; r < repeats; r++) {
@@ -140,7 +148,7 @@ export async function bench(): Promise<BenchReport> {
           measure: 'first VJP and runs',
           batch,
           'pack load + dry run ms': round(loadMs, 0),
-          'gradient graph build ms (first VJP)': round(buildMs, 0),
+          'first VJP ms (build + run)': round(firstMs, 0),
           'forward ms': round(forwardMs, 0),
           'forward+VJP ms': round(vjpMs, 0),
           'VJP / forward': round(vjpMs / forwardMs, 2),
@@ -149,7 +157,7 @@ export async function bench(): Promise<BenchReport> {
         await model.release();
       }
     }
-    rows.push(...(await memoryRows(pack)));
+    rows.push(...(await memoryRows(join(dir, 'pack'))));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -159,13 +167,16 @@ export async function bench(): Promise<BenchReport> {
     notes: [
       `composite w (16) -> w+ (8 layers) -> 32×32 generator -> five-landmark warp to 112×112 -> iResNet-50 -> ` +
         `512-d embedding; recognizer.onnx 174 MB (${weightMiB} MiB of initializers shared); onnxruntime CPU with its default threads.`,
-      `differentiate: the whole gradient graph build but the session, fastest of ${buildRounds} alternating rounds; the ` +
-        'baseline takes every shape from a forward run of the model at that batch (as before), the other infers them ' +
-        'in TypeScript (autodiff/shapeInference.ts) without running it.',
+      `gradient graph build: differentiate, then encode and create the onnxruntime session; fastest of ${buildRounds} ` +
+        'alternating rounds. The baseline is the code before: every shape from a forward run of the model at that batch ' +
+        '(the probe) and a session holding its own weights; now shapes are inferred in TypeScript ' +
+        '(autodiff/shapeInference.ts) without running the model and the session reads the shared weights.',
       `first VJP: compose, differentiate, create the session, run; then medians of ${repeats} runs. Packs over 64 MiB ` +
         'of weights build one gradient graph, at the full batch, instead of one per power of two.',
-      'gradient session RSS: rise of the resident set while each session is created, sessions kept until all four ' +
-        'exist; shared weights = initializers read from one in-memory external-data buffer (runtime/sharedWeights.ts).',
+      'gradient session RSS: rise of the resident set while each session is created, the sessions of batches 1, 2, 4 ' +
+        'and 8 kept until all exist, in a fresh process per variant (bench/sessionMemory.ts); shared weights = ' +
+        'initializers read from one in-memory external-data buffer (runtime/sharedWeights.ts), own = decoded from ' +
+        'the model bytes by each session.',
       `load average of the machine (1 min): ${round(loadBefore, 1)} at the start, ${round(loadavg()[0]!, 1)} at the end, on 2 cores`,
     ],
   };
