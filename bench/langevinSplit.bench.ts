@@ -109,8 +109,9 @@ export async function bench(): Promise<BenchReport> {
     notes: [
       `load average of the machine (1 min): ${round(loadBefore, 1)} at the start, ${round(loadavg()[0]!, 1)} at the ` +
         `end, on ${cpus().length} cores`,
-      `built-in pack: latents and embeddings of 32 dimensions, batch ${BATCH}; pairwise on the engine (float64 ` +
-        `tiles); one iteration each, after a warm-up iteration at the first size`,
+      `built-in pack: latents and embeddings of 32 dimensions, batch ${BATCH}; pairwise on the engine (float32 ` +
+        `tiles for repulsion and its statistics, float64 for latent distances); one iteration each, after a ` +
+        `warm-up iteration at the first size`,
       'rest: random numbers, forces, the update and the statistics outside the pairwise kernels',
     ],
   };
