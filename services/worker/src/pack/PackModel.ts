@@ -95,11 +95,17 @@ type GraphKind = 'embed' | 'render' | 'mapping';
 /**
  * Sessions read the composite's weights from one shared buffer (SharedWeights), but what
  * onnxruntime's optimiser derives from them (reordered, prepacked weights) is still per session:
- * about 1.5x the weights for an iResNet-50 gradient session (bench/RESULTS.md). Above this size a
+ * about three times the weights for an iResNet-50 gradient session (bench/RESULTS.md). Above this size a
  * pack builds one gradient graph, at the full batch, and pads partial batches to it: one session
  * instead of log2(batchSize) + 1.
  */
 export const largeWeightBytes = 64 * 1024 * 1024;
+
+/**
+ * One buffer per loaded pack, so that the models of several runs on one pack share it too. A run's own
+ * constant inputs differ from the buffer's bytes and stay inside its graphs (SharedWeights compares them).
+ */
+const packWeights = new WeakMap<LoadedPack, SharedWeights>();
 
 function weightBytes(model: ModelProto): number {
   return (model.graph?.initializer ?? []).reduce(
@@ -118,8 +124,6 @@ export class PackModel implements EmbeddingModel {
   readonly embeddingDim: number;
   private readonly forwardSessions = new Map<GraphKind, Promise<Session>>();
   private readonly vjpSessions = new Map<number, Promise<Session>>();
-  /** The composite's weights, read by every session of this model; made with the first session. */
-  private weights: SharedWeights | undefined;
 
   private constructor(
     readonly pack: LoadedPack,
@@ -275,9 +279,14 @@ export class PackModel implements EmbeddingModel {
     });
   }
 
+  /** The pack's weights, read by every session of every model of this loaded pack; made with the first session. */
   private sharedWeights(): SharedWeights {
-    this.weights ??= SharedWeights.of(this.composite.model);
-    return this.weights;
+    let weights = packWeights.get(this.pack);
+    if (!weights) {
+      weights = SharedWeights.of(this.composite.model);
+      packWeights.set(this.pack, weights);
+    }
+    return weights;
   }
 
   /** Rows a forward run feeds for `rows` latents: all of them, or the fixed batch. */

@@ -1,8 +1,8 @@
 import { encodeModel, requireGraph } from '../onnx/model.js';
 import { onnx, type ModelProto, type TensorProto } from '../onnx/proto.js';
 
-/** Initializers smaller than this stay inside the model: constants the gradient rules add, biases. */
-const MIN_SHARED_BYTES = 64 * 1024;
+/** Initializers smaller than this stay inside the model: the constants gradient rules add, biases. */
+const MIN_SHARED_BYTES = 4 * 1024;
 /** The name sessions know the shared buffer by; it is never a file. */
 const LOCATION = 'brownian-shared-weights.bin';
 const ALIGNMENT = 64;
