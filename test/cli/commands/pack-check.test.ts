@@ -186,6 +186,27 @@ describe('checkModels', () => {
     expect(report.reference.map((r) => r.name)).not.toContain('mapping output');
   });
 
+  it('reports a reference of the wrong size as an infinite error, not a comparison of what overlaps', async () => {
+    const reference = parseReference(await readFile(fixture('reference.json'), 'utf8'));
+    const dx = reference.recognizer!.dx;
+    reference.recognizer!.dx = { ...dx, data: dx.data.subarray(1) };
+    const report = await checkModels(
+      {
+        models: {
+          generator: await readFile(fixture('generator.onnx')),
+          recognizer: await readFile(fixture('recognizer.onnx')),
+          wAvg: reference.wAvg?.data,
+        },
+      },
+      { batch: 2, reference, device: 'cpu' },
+    );
+    expect(report.reference.find((r) => r.name === 'recognizer VJP')).toMatchObject({
+      relativeError: Number.POSITIVE_INFINITY,
+      passed: false,
+    });
+    expect(report.problems).toEqual(['reference recognizer VJP: relative error Infinity exceeds 0.0001']);
+  });
+
   it('fails a model with an operator that has no gradient rule, naming the operator', async () => {
     const report = await checkModels(
       { models: { generator: generatorWithErf(), recognizer: smallRecognizer() } },
@@ -210,6 +231,18 @@ describe('the gradient check of checkModels', () => {
     expect(report.problems).toEqual([]);
     expect(report.gradientCheck!.passed).toBe(true);
     expect(report.gradientCheck!.relativeError).toBeLessThan(report.gradientCheck!.tolerance);
+  });
+
+  it('times the forward pass and the VJP within the time the check took, and reports their ratio', async () => {
+    const started = performance.now();
+    const report = await checkModels(models(), { batch: 2, device: 'cpu' });
+    const wall = performance.now() - started;
+    const { forwardMs, vjpMs, gradientBuildMs, ratio } = report.timing!;
+    for (const ms of [forwardMs, vjpMs, gradientBuildMs]) {
+      expect(ms).toBeGreaterThan(0);
+      expect(ms).toBeLessThan(wall);
+    }
+    expect(ratio).toBeCloseTo(vjpMs / forwardMs, 10);
   });
 
   it('fails a model differentiated with a wrong gradient rule, against finite differences', async () => {
