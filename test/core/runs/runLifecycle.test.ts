@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -158,6 +159,18 @@ describe('RunLifecycle', () => {
       ['iteration', 1, 'RUNNING', 3],
     ]);
     expect((events[2] as { stats: { propIct: number } }).stats.propIct).toBe(0.3);
+  });
+
+  it('fails to record an iteration of an unknown run, rolled back, and records the next one', async () => {
+    const unknown = new RunLifecycle(database.prisma, database.pool, randomUUID() as RunId);
+    await expect(unknown.recordIteration(0, 1, seededStats)).rejects.toThrow(/foreign key/);
+    // The failed transaction was rolled back before its connection went back to the pool.
+    const runId = await newRun();
+    await new RunLifecycle(database.prisma, database.pool, runId).recordIteration(0, 1, seededStats);
+    expect(await database.prisma.runIteration.count({ where: { runId } })).toBe(1);
+    // A run that is not there has nothing left to do: it counts as asked to stop.
+    expect(await unknown.cancelRequested()).toBe(true);
+    expect(await new RunLifecycle(database.prisma, database.pool, runId).cancelRequested()).toBe(false);
   });
 
   it('succeeds a running run only, with its identities and summary in the same transaction', async () => {
