@@ -19,6 +19,7 @@ import { packPanels } from '../services/worker/src/pairwise/panels.js';
 import { searchTopK } from '../services/worker/src/pairwise/topK.js';
 import { cpus, loadavg } from 'node:os';
 import type { BenchReport } from './report.js';
+import { worstRowError } from '../test/support/forceError.js';
 
 const DIM = 512;
 const RADIUS = 1.4;
@@ -46,21 +47,6 @@ function clustered(count: number, iteration: number): Float32Array {
     for (let d = 0; d < DIM; d++) rows[i * DIM + d] = row[d]! + 0.45 * shared[d]!;
   }
   return rows;
-}
-
-/** max over identities of |F_i − F_ref,i| / |F_ref,i|. */
-function worstRowError(got: Float64Array, want: Float64Array, dim: number): number {
-  let worst = 0;
-  for (let i = 0; i < want.length / dim; i++) {
-    let diff = 0;
-    let size = 0;
-    for (let d = i * dim; d < (i + 1) * dim; d++) {
-      diff += (got[d]! - want[d]!) ** 2;
-      size += want[d]! ** 2;
-    }
-    if (size > 0) worst = Math.max(worst, Math.sqrt(diff / size));
-  }
-  return worst;
 }
 
 function firstRows(e: UnitRows, count: number): UnitRows {

@@ -8,6 +8,7 @@ import {
 } from '../../../../services/worker/src/pairwise/angularRepulsion.js';
 import { PairwiseEngine } from '../../../../services/worker/src/pairwise/engine.js';
 import { mulberry32 } from '../../../support/mulberry32.js';
+import { worstRowError } from '../../../support/forceError.js';
 
 const k = 1.3;
 
@@ -49,22 +50,6 @@ function embeddings(
   for (let m = 0; m < atRadius; m++) turn(m, atRadiusAngle);
   for (let m = atRadius; m < atRadius + nearDuplicates; m++) turn(m, 1e-3);
   return Float32Array.from(rows);
-}
-
-/** max over identities of |F_i − F_ref,i| / |F_ref,i| (identities with a force only). */
-function worstRowError(got: Float64Array, want: Float64Array, dim: number): number {
-  let worst = 0;
-  for (let i = 0; i < want.length / dim; i++) {
-    let diff = 0;
-    let size = 0;
-    for (let d = i * dim; d < (i + 1) * dim; d++) {
-      diff += (got[d]! - want[d]!) ** 2;
-      size += want[d]! ** 2;
-    }
-    if (size > 0) worst = Math.max(worst, Math.sqrt(diff / size));
-    else expect(diff).toBe(0);
-  }
-  return worst;
 }
 
 const cases = [

@@ -23,23 +23,9 @@ import { loadPack, type LoadedPack } from '../../../../services/worker/src/pack/
 import { PackModel } from '../../../../services/worker/src/pack/PackModel.js';
 import { memorySource } from '../../../../src/core/packs/packSource.js';
 import { AnalyticModel, randomArray } from '../diffusion/analyticModel.js';
+import { worstRowError } from '../../../support/forceError.js';
 
 const ITERATIONS = 6;
-
-/** max over identities of |F_i − F_ref,i| / |F_ref,i|. */
-function worstRowError(got: Float64Array, want: Float64Array, dim: number): number {
-  let worst = 0;
-  for (let i = 0; i < want.length / dim; i++) {
-    let diff = 0;
-    let size = 0;
-    for (let d = i * dim; d < (i + 1) * dim; d++) {
-      diff += (got[d]! - want[d]!) ** 2;
-      size += want[d]! ** 2;
-    }
-    if (size > 0) worst = Math.max(worst, Math.sqrt(diff / size));
-  }
-  return worst;
-}
 
 /**
  * The engine's kernels, each result also checked against the reference's on the same state: the
