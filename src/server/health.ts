@@ -63,8 +63,23 @@ export interface HealthEndpoint {
   close(): void;
 }
 
-/** `/healthz`: 200 when the database and the object store answer within 2 s, 503 (with which failed) otherwise. */
-export function healthEndpoint(services: ApiServices): HealthEndpoint {
+interface HealthReport {
+  healthy: boolean;
+  body: Record<string, unknown>;
+}
+
+/**
+ * A report this recent answers further requests: load balancers and dashboards poll /healthz many
+ * times a second, and each probe costs a statement, an object-store round trip and a worker
+ * listing (docs/operations.md, "Under load").
+ */
+export const healthReuseMs = 1000;
+
+/**
+ * `/healthz`: 200 when the database and the object store answer within 2 s, 503 (with which failed)
+ * otherwise. Concurrent requests share one probe, and a report is reused for `healthReuseMs`.
+ */
+export function healthEndpoint(services: ApiServices, reuseMs = healthReuseMs): HealthEndpoint {
   const probe = new DatabaseProbe(services.pool.options.connectionString ?? '');
   const check = async (name: string, run: () => Promise<unknown>): Promise<string> => {
     try {
@@ -75,18 +90,19 @@ export function healthEndpoint(services: ApiServices): HealthEndpoint {
       return error instanceof ProbeTimeout ? 'timeout' : 'unreachable';
     }
   };
-  return {
-    async handle(_req, res) {
-      const [database, objectStore] = await Promise.all([
-        check('database', () => probe.check()),
-        check('objectStore', () => services.store.ping()),
-      ]);
-      const workers =
-        database === 'ok'
-          ? await withTimeout(liveWorkers(services.prisma, services.config.queue.heartbeatSeconds)).catch(() => [])
-          : [];
-      const healthy = database === 'ok' && objectStore === 'ok';
-      res.status(healthy ? 200 : 503).json({
+  const report = async (): Promise<HealthReport> => {
+    const [database, objectStore] = await Promise.all([
+      check('database', () => probe.check()),
+      check('objectStore', () => services.store.ping()),
+    ]);
+    const workers =
+      database === 'ok'
+        ? await withTimeout(liveWorkers(services.prisma, services.config.queue.heartbeatSeconds)).catch(() => [])
+        : [];
+    const healthy = database === 'ok' && objectStore === 'ok';
+    return {
+      healthy,
+      body: {
         status: healthy ? 'ok' : 'unavailable',
         database,
         objectStore,
@@ -96,7 +112,24 @@ export function healthEndpoint(services: ApiServices): HealthEndpoint {
           executionProvider: w.executionProvider,
           lastSeenAt: w.lastSeenAt,
         })),
-      });
+        checkedAt: new Date().toISOString(),
+      },
+    };
+  };
+  let latest: { report: Promise<HealthReport>; settledAt?: number } | undefined;
+  const current = (): Promise<HealthReport> => {
+    const fresh = latest && (latest.settledAt === undefined || Date.now() - latest.settledAt < reuseMs);
+    if (!fresh) {
+      const entry: { report: Promise<HealthReport>; settledAt?: number } = { report: report() };
+      void entry.report.finally(() => (entry.settledAt = Date.now()));
+      latest = entry;
+    }
+    return latest!.report;
+  };
+  return {
+    async handle(_req, res) {
+      const { healthy, body } = await current();
+      res.status(healthy ? 200 : 503).json(body);
     },
     close: () => probe.close(),
   };

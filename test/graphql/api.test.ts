@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelPackId } from '../../src/core/ids/ids.js';
 import { JobName } from '../../src/core/queue/jobQueue.js';
 import { Role } from '../../src/generated/prisma/enums.js';
+import { healthReuseMs } from '../../src/server/health.js';
 import { errorCode, graphql } from '../support/graphqlClient.js';
 import { seedIdentity, seedModelPack, seedRun } from '../support/seed.js';
 import { startTestPlatform, type TestPlatform } from '../support/testPlatform.js';
+import { waitFor } from '../support/workerProcess.js';
 
 let t: TestPlatform;
 
@@ -225,6 +227,23 @@ describe('uploads', () => {
 });
 
 describe('operations endpoints', () => {
+  it('answers a burst of /healthz from one probe and probes again once the report is older than its reuse time', async () => {
+    const healthUrl = t.url.replace(/\/graphql$/, '/healthz');
+    const checkedAt = async () => ((await (await fetch(healthUrl)).json()) as { checkedAt: string }).checkedAt;
+    const burst = await Promise.all(Array.from({ length: 20 }, checkedAt));
+    expect(new Set(burst).size).toBe(1);
+    const first = Date.parse(burst[0]!);
+    const later = await waitFor(
+      async () => {
+        const at = Date.parse(await checkedAt());
+        return at !== first ? at : undefined;
+      },
+      60_000,
+      'a new health report',
+    );
+    expect(later - first).toBeGreaterThanOrEqual(healthReuseMs - 10);
+  });
+
   it('reports health and Prometheus metrics', async () => {
     const base = t.url.replace(/\/graphql$/, '');
     const health = await (await fetch(`${base}/healthz`)).json();
