@@ -10,6 +10,9 @@ import { DataType, float32Tensor } from '../../../services/worker/src/onnx/tenso
 import { GRADIENTS } from '../../../services/worker/src/autodiff/gradients/index.js';
 import type { GradientRule } from '../../../services/worker/src/autodiff/rule.js';
 import { buildMiniPack } from '../../../services/worker/src/pack/builtin/index.js';
+import { adHocPackFiles } from '../../../services/worker/src/pack/adHocPack.js';
+import { manifestFileName, type PackManifest } from '../../../src/core/packs/manifest.js';
+import { memorySource } from '../../../src/core/packs/packSource.js';
 import { checkModels } from '../../../services/worker/src/pack/check.js';
 import { parseReference } from '../../../services/worker/src/pack/referenceData.js';
 import { FIXTURE_DIR as fixtures } from '../../services/worker/onnx/torchFixtures.js';
@@ -104,14 +107,16 @@ const wrongTanh: GradientRule = {
   },
 };
 
-function smallRecognizer(): Uint8Array {
-  const builder = GraphBuilder.empty('small_recognizer');
-  builder.input('x', DataType.FLOAT, ['batch', 3, 4, 4]);
+/** A one-layer recognizer of images with the given dims after the batch axis to an 8-value embedding. */
+function denseRecognizer(name: string, dims: number[]): Uint8Array {
+  const builder = GraphBuilder.empty(name);
+  builder.input('x', DataType.FLOAT, ['batch', ...dims]);
+  const size = dims.reduce((a, b) => a * b, 1);
   const weight = builder.initializer(
     float32Tensor(
       'fc',
-      [8, 48],
-      Array.from({ length: 384 }, (_, k) => Math.sin(k)),
+      [8, size],
+      Array.from({ length: 8 * size }, (_, k) => Math.sin(k)),
     ),
   );
   builder.node('Gemm', [builder.op('Flatten', ['x'], { axis: 1 }), weight], {
@@ -123,6 +128,10 @@ function smallRecognizer(): Uint8Array {
     onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: builder.graph }),
   );
 }
+
+const smallRecognizer = (): Uint8Array => denseRecognizer('small_recognizer', [3, 4, 4]);
+/** Reads channels-last images [batch, 4, 6, 3] (height 4, width 6), as TensorFlow exports do. */
+const channelsLastRecognizer = (): Uint8Array => denseRecognizer('nhwc_recognizer', [4, 6, 3]);
 
 describe('checkModels', () => {
   it('passes the torch fixtures and matches their outputs and VJPs', async () => {
@@ -220,6 +229,32 @@ describe('checkModels', () => {
     expect(ops.find((op) => op.opType === 'Erf')).toMatchObject({ supported: false, onGradientPath: 1 });
     expect(ops.find((op) => op.opType === 'Gemm')).toMatchObject({ supported: true });
     expect(report.timing).toBeUndefined();
+  });
+
+  it('reports the input of a channels-last (NHWC) recognizer as height, width, channels', async () => {
+    const files = await adHocPackFiles({ generator: generatorWithTanh(), recognizer: channelsLastRecognizer() });
+    const manifest = JSON.parse(new TextDecoder().decode(files.get(manifestFileName))) as PackManifest;
+    manifest.recognizer.layout = 'NHWC';
+    manifest.alignment.outputSize = { height: 4, width: 6 };
+    files.set(manifestFileName, new TextEncoder().encode(JSON.stringify(manifest)));
+    const report = await checkModels({ pack: memorySource(files) }, { batch: 2, device: 'cpu' });
+    expect(report.problems).toEqual([]);
+    expect(report.dims!.recognizerInput).toEqual([4, 6, 3]);
+  });
+
+  it('reports a gradient graph the runtime refuses as a composite problem', async () => {
+    const unknownOperator: GradientRule = {
+      differentiableInputs: [0],
+      backward: (ctx, [g]) => [ctx.op('NoSuchOperator', [g!])],
+    };
+    const report = await withGradientRule('Tanh', unknownOperator, () =>
+      checkModels(
+        { models: { generator: generatorWithTanh(), recognizer: smallRecognizer() } },
+        { batch: 2, device: 'cpu' },
+      ),
+    );
+    expect(report.passed).toBe(false);
+    expect(report.problems).toEqual([expect.stringMatching(/^composite: .*NoSuchOperator/)]);
   });
 });
 
