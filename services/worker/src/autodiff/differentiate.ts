@@ -31,7 +31,8 @@ export function gradientName(name: string): string {
  * Reverse-mode differentiation of an ONNX graph into ONNX: the returned model computes the
  * original outputs and, from one extra input `grad_<o>` per requested output o, the
  * vector-Jacobian products `grad_<x>` = Σ_o (∂o/∂x)ᵀ · grad_<o> for each x in `wrt`, all in one
- * session. Shapes are fixed (the batch included), so build one model per batch size.
+ * session. Shapes are fixed (the batch included): one model per batch size, or differentiateAnyBatch
+ * (anyBatch.ts) for one model that serves every batch size.
  */
 export async function differentiate(model: ModelProto, options: DifferentiateOptions): Promise<ModelProto> {
   const result = cloneModel(model);

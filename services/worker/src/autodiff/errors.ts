@@ -12,3 +12,11 @@ export class UnsupportedOperatorError extends Error {
     this.name = 'UnsupportedOperatorError';
   }
 }
+
+/** The gradient graph differs between batch sizes in a way no run-time shape computation expresses. */
+export class BatchDependentGradientError extends Error {
+  constructor(readonly what: string) {
+    super(`the gradient graph cannot serve every batch size: ${what}`);
+    this.name = 'BatchDependentGradientError';
+  }
+}

@@ -1,4 +1,6 @@
+import { differentiateAnyBatch } from '../autodiff/anyBatch.js';
 import { differentiate, gradientName } from '../autodiff/differentiate.js';
+import { BatchDependentGradientError } from '../autodiff/errors.js';
 import type { EmbeddingModel, EmbeddingVjp, ExecutionProvider } from '../engine/EmbeddingModel.js';
 import { composeModels } from '../onnx/compose.js';
 import type { ModelProto } from '../onnx/proto.js';
@@ -80,9 +82,10 @@ export function constantValues(
 }
 
 /**
- * Batches that fill less than `batchSize` run at the next power of two (padded by repeating their
- * first latent), so a pack needs at most log2(batchSize) + 1 gradient graphs, one per size.
- * Large packs keep one (see `largeWeightBytes`).
+ * Where the gradient graph cannot serve every batch size (BatchDependentGradientError), batches that
+ * fill less than `batchSize` run at the next power of two (padded by repeating their first latent),
+ * so such a pack needs at most log2(batchSize) + 1 gradient graphs, one per size. Large packs keep
+ * one (see `largeWeightBytes`).
  */
 export function runBatchSize(rows: number, batchSize: number): number {
   let size = 1;
@@ -95,9 +98,10 @@ type GraphKind = 'embed' | 'render' | 'mapping';
 /**
  * Sessions read the composite's weights from one shared buffer (SharedWeights), but what
  * onnxruntime's optimiser derives from them (reordered, prepacked weights) is still per session:
- * about three times the weights for an iResNet-50 gradient session (bench/RESULTS.md). Above this size a
- * pack builds one gradient graph, at the full batch, and pads partial batches to it: one session
- * instead of log2(batchSize) + 1.
+ * about three times the weights for an iResNet-50 gradient session (bench/RESULTS.md). Packs normally
+ * have one gradient session for every batch size (differentiateAnyBatch); where their graph cannot,
+ * above this size a pack builds one gradient graph, at the full batch, and pads partial batches to it:
+ * one session instead of log2(batchSize) + 1.
  */
 export const largeWeightBytes = 64 * 1024 * 1024;
 
@@ -116,14 +120,16 @@ function weightBytes(model: ModelProto): number {
 
 /**
  * A model pack as an EmbeddingModel: onnxruntime sessions for the composite and for its gradient
- * (one gradient graph per batch size, built on first use and kept), plus the mapping z → w with
- * truncation and the generator alone for images.
+ * (one gradient graph with a symbolic batch, else one per batch size, built on first use and kept),
+ * plus the mapping z → w with truncation and the generator alone for images.
  */
 export class PackModel implements EmbeddingModel {
   readonly latentDim: number;
   readonly embeddingDim: number;
   private readonly forwardSessions = new Map<GraphKind, Promise<Session>>();
   private readonly vjpSessions = new Map<number, Promise<Session>>();
+  /** The gradient session for every batch size; undefined where the graph depends on the batch. */
+  private anyBatchSession?: Promise<Session | undefined>;
 
   private constructor(
     readonly pack: LoadedPack,
@@ -187,10 +193,11 @@ export class PackModel implements EmbeddingModel {
     const { input, output } = this.composite;
     const embeddings = new Float32Array(count * this.embeddingDim);
     const latentGradient = new Float32Array(count * this.latentDim);
+    const anyBatch = await this.anyBatchVjpSession();
     for (let start = 0; start < count; start += this.batchSize) {
       const rows = Math.min(this.batchSize, count - start);
-      const size = this.oneGradientGraph ? this.batchSize : runBatchSize(rows, this.batchSize);
-      const session = await this.vjpSession(size);
+      const size = anyBatch ? rows : this.oneGradientGraph ? this.batchSize : runBatchSize(rows, this.batchSize);
+      const session = anyBatch ?? (await this.vjpSession(size));
       const feeds = {
         [input]: this.latentBatch(latents, start, rows, size),
         // Padding rows get a zero upstream gradient, so they contribute nothing.
@@ -255,10 +262,19 @@ export class PackModel implements EmbeddingModel {
     };
   }
 
+  /** Whether one gradient session serves every batch size (else one per batch size, or the fixed batch). */
+  async gradientServesEveryBatch(): Promise<boolean> {
+    return (await this.anyBatchVjpSession()) !== undefined;
+  }
+
   async release(): Promise<void> {
     const sessions = [...this.forwardSessions.values(), ...this.vjpSessions.values()];
+    const anyBatch = this.anyBatchSession;
     this.forwardSessions.clear();
     this.vjpSessions.clear();
+    this.anyBatchSession = undefined;
+    const extra = await anyBatch?.catch(() => undefined);
+    if (extra) await extra.release();
     const settled = await Promise.allSettled(sessions);
     await Promise.all(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.release()] : [])));
   }
@@ -269,6 +285,28 @@ export class PackModel implements EmbeddingModel {
         kind === 'embed' ? this.composite.model : kind === 'render' ? this.latentToImage.model : this.pack.mapping;
       return createSession(this.sharedWeights().encode(model), { provider: this.executionProvider });
     });
+  }
+
+  /**
+   * One session for every batch size, built on first use; a fixed-batch export, or a graph whose gradient
+   * depends on the batch otherwise than through shapes, gets none (then vjpSession per batch size). A
+   * failed build is forgotten so that the next call retries it.
+   */
+  private anyBatchVjpSession(): Promise<Session | undefined> {
+    if (this.fixedBatch) return Promise.resolve(undefined);
+    if (!this.anyBatchSession) {
+      const { model, input, output } = this.composite;
+      const session = differentiateAnyBatch(model, { wrt: [input], outputs: [output] }).then(
+        (gradient) => createSession(this.sharedWeights().encode(gradient), { provider: this.executionProvider }),
+        (error: unknown) => {
+          if (error instanceof BatchDependentGradientError) return undefined;
+          throw error;
+        },
+      );
+      session.catch(() => (this.anyBatchSession = undefined));
+      this.anyBatchSession = session;
+    }
+    return this.anyBatchSession;
   }
 
   private vjpSession(batch: number): Promise<Session> {
