@@ -2,8 +2,9 @@
  * The API under load while a run iterates: 200 concurrent `runs { identities }` queries with 50
  * graphql-ws subscribers streaming the run's progress. Latencies are compared with the same query
  * sent one at a time by the same client process before the load (the baseline); the clients run in a
- * process of their own (bench/loadClient.ts). Three set-ups: the worker as a separate process
- * (shared servers), in a thread of the API's process (`npm start`), and on the API's own thread.
+ * process of their own (bench/loadClient.ts), and so do PostgreSQL and S3, as in a deployment. Three
+ * set-ups: the worker as a separate process (shared servers), in a thread of the API's process
+ * (`npm start`), and on the API's own thread.
  * Embedded Postgres and S3 in a scratch folder. BENCH_LOAD_QUERIES / BENCH_LOAD_SUBSCRIBERS scale it.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -109,7 +110,7 @@ function cpuMs(): number {
 export async function bench(): Promise<BenchReport> {
   const loadBefore = loadavg()[0]!;
   const log = createLogger('warn');
-  const servers = await startBenchServers('brownian-bench-load-', log, { HOST: '127.0.0.1' });
+  const servers = await startBenchServers('brownian-bench-load-', log, { HOST: '127.0.0.1' }, { s3Process: true });
   const { env } = servers;
   const rows: Array<Record<string, string | number>> = [];
   let worker: ChildProcess | undefined;
@@ -189,7 +190,7 @@ export async function bench(): Promise<BenchReport> {
       `${QUERIES} concurrent \`runs(first: 10) { identities(first: 20) }\` queries over HTTP while ${SUBSCRIBERS} ` +
         `graphql-ws clients subscribe to a Langevin run (64 identities, built-in pack) that iterates on one CPU ` +
         `worker; the baseline is the same query sent one at a time by the same client process just before. The ` +
-        `clients run in a process of their own; CPU per query is this process's (the API, and the worker in the ` +
+        `clients, PostgreSQL and S3 run in processes of their own; CPU per query is this process's (the API, and the worker in the ` +
         `last two set-ups, all threads) and PostgreSQL's (all its backends, the worker's too) over the burst, divided by the queries.`,
       `load average of the machine (1 min): ${round(loadBefore, 1)} at the start, ${round(loadavg()[0]!, 1)} at the end, on 2 cores`,
     ],
