@@ -12,5 +12,8 @@ export default defineConfig({
     globalSetup: ['test/support/globalServers.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // Workers the tests start run at normal priority: on a busy CI machine a niced worker would wait
+    // behind the test runner's own processes. Tests that check the priority set it themselves.
+    env: { BROWNIAN_WORKER_NICE: '0' },
   },
 });

@@ -22,6 +22,7 @@ import { createMetricsRegistry, registerClusterMetrics } from '../server/metrics
 import { databaseDigestLedger } from '../core/store/digestLedger.js';
 import { ObjectStore } from '../core/store/objectStore.js';
 import { ApiObjectUrls } from '../core/store/objectUrls.js';
+import { lowerWorkerPriority } from './workerPriority.js';
 import { startWorkerThread } from './workerThread.js';
 
 export interface PlatformOptions {
@@ -137,6 +138,8 @@ export async function startPlatform(config: Config, log: Logger, options: Platfo
         queue,
       });
       stops.push(() => worker.stop());
+      // After start-up, which is not the work to yield, and before any job creates a model session.
+      if (!options.api) lowerWorkerPriority(config.workerNice, log);
     }
     return { apiUrl, initialAdminKey, database, store, queue, stop };
   } catch (error) {

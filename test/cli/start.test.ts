@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/core/paths.js';
 import { graphql } from '../support/graphqlClient.js';
+import { threadNiceValues } from '../support/threadNice.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -13,6 +14,7 @@ afterAll(async () => {
 
 interface Started {
   url: string;
+  pid: number;
   adminKey: string | undefined;
   stop(): Promise<number | string>;
   output(): string;
@@ -26,7 +28,16 @@ async function start(dataDir: string): Promise<Started> {
     PORT: '0',
     LOG_LEVEL: 'warn',
   };
-  for (const name of ['DATABASE_URL', 'S3_ENDPOINT', 'S3_ACCESS_KEY', 'S3_SECRET_KEY', 'S3_BUCKET']) delete env[name];
+  for (const name of [
+    'DATABASE_URL',
+    'S3_ENDPOINT',
+    'S3_ACCESS_KEY',
+    'S3_SECRET_KEY',
+    'S3_BUCKET',
+    'BROWNIAN_WORKER_NICE',
+  ]) {
+    delete env[name];
+  }
   const child = spawn(process.execPath, [join(packageRoot, 'bin', 'brownian.js'), 'start'], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -47,6 +58,7 @@ async function start(dataDir: string): Promise<Started> {
   });
   return {
     url,
+    pid: child.pid!,
     adminKey: /Admin API key \(shown once, keep it\): (\S+)/.exec(output)?.[1],
     stop: () => {
       child.kill('SIGINT');
@@ -57,33 +69,41 @@ async function start(dataDir: string): Promise<Started> {
 }
 
 describe('brownian start', () => {
-  it('runs on the embedded default, prints an admin key once, and keeps its data across restarts', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'brownian-start-'));
-    await chmod(dataDir, 0o755);
-    dirs.push(dataDir);
+  it(
+    'runs on the embedded default, prints an admin key once, and keeps its data across restarts',
+    { timeout: 240_000 },
+    async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'brownian-start-'));
+      await chmod(dataDir, 0o755);
+      dirs.push(dataDir);
 
-    const first = await start(dataDir);
-    expect(first.adminKey).toMatch(/^brn_/);
-    const created = await graphql(
-      first.url,
-      first.adminKey,
-      'mutation { createApiKey(name: "lab", role: VIEWER) { secret } }',
-    );
-    const viewerKey: string = created.data!.createApiKey.secret;
-    const health = await (await fetch(first.url.replace(/\/graphql$/, '/healthz'))).json();
-    expect(health).toMatchObject({ status: 'ok', database: 'ok', objectStore: 'ok' });
-    expect(await first.stop()).toBe(0);
+      const first = await start(dataDir);
+      expect(first.adminKey).toMatch(/^brn_/);
+      // The worker's thread yields the cores to the API's (BROWNIAN_WORKER_NICE's default).
+      const nice = await threadNiceValues(first.pid);
+      expect(nice.get(first.pid)).toBe(0);
+      expect([...nice.values()]).toContain(10);
+      const created = await graphql(
+        first.url,
+        first.adminKey,
+        'mutation { createApiKey(name: "lab", role: VIEWER) { secret } }',
+      );
+      const viewerKey: string = created.data!.createApiKey.secret;
+      const health = await (await fetch(first.url.replace(/\/graphql$/, '/healthz'))).json();
+      expect(health).toMatchObject({ status: 'ok', database: 'ok', objectStore: 'ok' });
+      expect(await first.stop()).toBe(0);
 
-    const second = await start(dataDir);
-    expect(second.adminKey).toBeUndefined();
-    const keys = await graphql(second.url, first.adminKey, '{ apiKeys { name role } }');
-    expect(keys.data!.apiKeys).toEqual([
-      { name: 'initial admin', role: 'ADMIN' },
-      { name: 'lab', role: 'VIEWER' },
-    ]);
-    expect((await graphql(second.url, viewerKey, '{ runs { totalCount } }')).data!.runs.totalCount).toBe(0);
-    expect(await second.stop()).toBe(0);
-  });
+      const second = await start(dataDir);
+      expect(second.adminKey).toBeUndefined();
+      const keys = await graphql(second.url, first.adminKey, '{ apiKeys { name role } }');
+      expect(keys.data!.apiKeys).toEqual([
+        { name: 'initial admin', role: 'ADMIN' },
+        { name: 'lab', role: 'VIEWER' },
+      ]);
+      expect((await graphql(second.url, viewerKey, '{ runs { totalCount } }')).data!.runs.totalCount).toBe(0);
+      expect(await second.stop()).toBe(0);
+    },
+  );
 
   it('stops with a message naming a bad setting', async () => {
     const child = spawn(process.execPath, [join(packageRoot, 'bin', 'brownian.js'), 'start'], {

@@ -19,7 +19,7 @@ const apiHelp = `
   PORT, HOST             where the API listens (default: 127.0.0.1:4000)`;
 const workerHelp = `
   BROWNIAN_DEVICE        auto | cuda | cpu: onnxruntime execution provider of the worker (default: auto)
-  BROWNIAN_WORKER_CONCURRENCY, BROWNIAN_HEARTBEAT_SECONDS, BROWNIAN_JOB_EXPIRE_SECONDS: see README`;
+  BROWNIAN_WORKER_CONCURRENCY, BROWNIAN_WORKER_NICE, BROWNIAN_HEARTBEAT_SECONDS, BROWNIAN_JOB_EXPIRE_SECONDS: see README`;
 const logHelp = `
   LOG_LEVEL              fatal | error | warn | info | debug | trace | silent (default: info)`;
 const workerStorageHelp = `

@@ -19,6 +19,11 @@ export interface Config {
   openLineage: OpenLineageSettings;
   /** A dataset export saves what it has written every this many images, for a retried job to resume from. */
   exportCheckpointImages: number;
+  /**
+   * Nice value (0-19) a worker-only process or thread runs at, so that on a host it shares with the
+   * API requests come first (BROWNIAN_WORKER_NICE, default 10; 0 leaves it alone).
+   */
+  workerNice: number;
   /** NODE_ENV=development: error messages and stacks of server faults go to clients too. */
   exposeErrorDetails: boolean;
 }
@@ -131,6 +136,7 @@ export function loadConfig(env: Environment = process.env, overrides: ConfigOver
       retentionHours: read.integer('OPENLINEAGE_RETENTION_HOURS', 168, 1, 87_600),
     },
     exportCheckpointImages: read.integer('BROWNIAN_EXPORT_CHECKPOINT_IMAGES', 512, 1, 1_000_000),
+    workerNice: read.integer('BROWNIAN_WORKER_NICE', 10, 0, 19),
     exposeErrorDetails: env.NODE_ENV === 'development',
   };
   if (problems.length > 0) throw new ConfigError(problems);

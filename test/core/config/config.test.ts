@@ -9,6 +9,7 @@ describe('loadConfig', () => {
     expect(config.port).toBe(4000);
     expect(config.dataDir.endsWith('.brownian')).toBe(true);
     expect(config.device).toBe('auto');
+    expect(config.workerNice).toBe(10);
   });
 
   it('uses external servers when DATABASE_URL and S3_ENDPOINT are set', () => {
@@ -27,7 +28,13 @@ describe('loadConfig', () => {
   it('names every bad value at once', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', BROWNIAN_DEVICE: 'tpu', DATABASE_URL: 'mysql://x', S3_ENDPOINT: 'http://s3' });
+      loadConfig({
+        PORT: 'eighty',
+        BROWNIAN_DEVICE: 'tpu',
+        DATABASE_URL: 'mysql://x',
+        S3_ENDPOINT: 'http://s3',
+        BROWNIAN_WORKER_NICE: '20',
+      });
     } catch (caught) {
       error = caught;
     }
@@ -37,6 +44,7 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/BROWNIAN_DEVICE: "tpu" is not one of auto, cuda, cpu/);
     expect(problems).toMatch(/DATABASE_URL: protocol must be/);
     expect(problems).toMatch(/S3_ACCESS_KEY: missing/);
+    expect(problems).toMatch(/BROWNIAN_WORKER_NICE: "20" is not an integer between 0 and 19/);
   });
 
   it('lets flags override the environment', () => {

@@ -5,6 +5,7 @@ import { graphql } from '../../support/graphqlClient.js';
 import { registerMiniPack } from '../../support/miniPack.js';
 import { withPackChecker } from '../../support/packChecker.js';
 import { startTestPlatform, type TestPlatform } from '../../support/testPlatform.js';
+import { threadNiceValues } from '../../support/threadNice.js';
 import { spawnWorker, waitFor, type WorkerProcess } from '../../support/workerProcess.js';
 
 let t: TestPlatform;
@@ -22,25 +23,30 @@ afterAll(async () => {
 });
 
 describe('worker', () => {
-  it('heartbeats with its host and execution provider, visible in /healthz', { timeout: 180_000 }, async () => {
-    const w = spawnWorker(t.env);
-    workers.push(w);
-    const health = await waitFor(
-      async () => {
-        const body = (await (await fetch(t.url.replace(/\/graphql$/, '/healthz'))).json()) as {
-          workers: Array<{ id: string; host: string; executionProvider: string }>;
-        };
-        return body.workers.length > 0 ? body : undefined;
-      },
-      120_000,
-      'a worker heartbeat',
-    );
-    expect(health.workers).toHaveLength(1);
-    expect(health.workers[0]).toMatchObject({ host: hostname(), executionProvider: 'cpu' });
-    expect(health.workers[0]!.id).toMatch(new RegExp(`^${hostname()}-${w.child.pid}-`));
-    w.child.kill('SIGTERM');
-    expect(await w.exited).toBe(0);
-  });
+  it(
+    'heartbeats with its host and execution provider, visible in /healthz, at its nice value',
+    { timeout: 180_000 },
+    async () => {
+      const w = spawnWorker({ ...t.env, BROWNIAN_WORKER_NICE: '7' });
+      workers.push(w);
+      const health = await waitFor(
+        async () => {
+          const body = (await (await fetch(t.url.replace(/\/graphql$/, '/healthz'))).json()) as {
+            workers: Array<{ id: string; host: string; executionProvider: string }>;
+          };
+          return body.workers.length > 0 ? body : undefined;
+        },
+        120_000,
+        'a worker heartbeat',
+      );
+      expect(health.workers).toHaveLength(1);
+      expect(health.workers[0]).toMatchObject({ host: hostname(), executionProvider: 'cpu' });
+      expect(health.workers[0]!.id).toMatch(new RegExp(`^${hostname()}-${w.child.pid}-`));
+      expect((await threadNiceValues(w.child.pid!)).get(w.child.pid!)).toBe(7);
+      w.child.kill('SIGTERM');
+      expect(await w.exited).toBe(0);
+    },
+  );
 
   it('fails a run visibly when its job dies with no retries left', { timeout: 300_000 }, async () => {
     const pack = await withPackChecker(t, () => registerMiniPack(t.url, t.keys[Role.OPERATOR]));
