@@ -10,6 +10,7 @@ import type { RunId } from '../../../src/core/ids/ids.js';
 import { createLogger } from '../../../src/core/logging/logger.js';
 import { packageRoot } from '../../../src/core/paths.js';
 import { cancelRun, failOrCancel, RunLifecycle } from '../../../src/core/runs/runLifecycle.js';
+import { prismaSql, writeRunStatus } from '../../../src/core/runs/runStatusWriter.js';
 import { RunKind, RunStatus } from '../../../src/generated/prisma/enums.js';
 import type * as db from '../../../src/generated/prisma/client.js';
 import { seededStats, seedModelPack } from '../../support/seed.js';
@@ -171,6 +172,26 @@ describe('RunLifecycle', () => {
     // A run that is not there has nothing left to do: it counts as asked to stop.
     expect(await unknown.cancelRequested()).toBe(true);
     expect(await new RunLifecycle(database.prisma, database.pool, runId).cancelRequested()).toBe(false);
+  });
+
+  it('records an iteration and advances the run together, or neither when one of them fails', async () => {
+    const runId = await newRun();
+    const lifecycle = new RunLifecycle(database.prisma, database.pool, runId);
+    await lifecycle.markRunning(worker);
+    // The iteration row is written first; a counter past the integer column's range then fails the run's update.
+    await expect(lifecycle.recordIteration(0, 2 ** 31, seededStats)).rejects.toThrow(/out of range/);
+    expect(await database.prisma.runIteration.count({ where: { runId } })).toBe(0);
+    expect((await database.prisma.run.findUniqueOrThrow({ where: { id: runId } })).iteration).toBe(0);
+  });
+
+  it('leaves a column alone when a status write gives it as undefined', async () => {
+    const runId = await newRun();
+    await new RunLifecycle(database.prisma, database.pool, runId).markRunning(worker);
+    await database.prisma.$transaction((tx) =>
+      writeRunStatus(prismaSql(tx), runId, RunStatus.RUNNING, { fields: { workerHost: undefined } }),
+    );
+    const row = await database.prisma.run.findUniqueOrThrow({ where: { id: runId } });
+    expect(row).toMatchObject({ status: RunStatus.RUNNING, workerHost: 'test-host' });
   });
 
   it('succeeds a running run only, with its identities and summary in the same transaction', async () => {
