@@ -27,7 +27,7 @@ if (files && asked.length !== 1) {
   process.exit(2);
 }
 
-/** @typedef {{ status: string }} Mutant */
+/** @typedef {{ status: string; static?: boolean }} Mutant */
 /** Stryker's JSON report, the parts read here.
  * @typedef {{ files: Record<string, { mutants: Mutant[] }>; testFiles?: Record<string, unknown> }} Report */
 
@@ -61,6 +61,26 @@ function mergeInto(incremental, partial) {
   return merged;
 }
 
+/**
+ * Stryker reuses the result of a static mutant (one evaluated when its module loads, such as a
+ * module-level constant) as long as its code is unchanged, even when the tests changed, since it
+ * has no per-test coverage to compare: such results are dropped once any test file of the report
+ * differs from the one it was measured with, so those mutants run again.
+ * @param {string} path
+ */
+function forgetStaticResultsOfChangedTests(path) {
+  if (!existsSync(path)) return;
+  /** @type {Report & { testFiles: Record<string, { source?: string }> }} */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- a plain-JS script: the JSDoc type above is its check
+  const report = JSON.parse(readFileSync(path, 'utf8'));
+  const changed = Object.entries(report.testFiles ?? {}).some(
+    ([file, { source }]) => !existsSync(file) || readFileSync(file, 'utf8') !== source,
+  );
+  if (!changed) return;
+  for (const file of Object.values(report.files)) file.mutants = file.mutants.filter((m) => !m.static);
+  writeFileSync(path, `${JSON.stringify(report)}\n`);
+}
+
 const scores = [];
 for (const name of asked.length > 0 ? asked : Object.keys(modules)) {
   // Read by test/mutation/vitest.config.ts in Stryker's test-runner processes, which inherit it.
@@ -70,6 +90,7 @@ for (const name of asked.length > 0 ? asked : Object.keys(modules)) {
   const partial = `reports/mutation/${name}.partial.json`;
   mkdirSync('reports/mutation', { recursive: true });
   if (files && existsSync(incremental)) copyFileSync(incremental, partial);
+  forgetStaticResultsOfChangedTests(files ? partial : incremental);
   const results = await new Stryker({
     mutate: files ?? modules[name].mutate,
     incrementalFile: files ? partial : incremental,
