@@ -80,9 +80,6 @@ export class RunLifecycle {
         [this.runId, completed],
       );
       const row = rows[0];
-      // Forcing this true is equivalent: the INSERT above fails on the foreign key unless the run exists, and holds a
-      // key-share lock on it, so the UPDATE always returns its row.
-      // Stryker disable next-line ConditionalExpression: see above
       if (row) {
         await publishRunEvent(client, {
           type: 'iteration',
