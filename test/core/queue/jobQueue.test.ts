@@ -15,7 +15,14 @@ import type {
   VerificationId,
 } from '../../../src/core/ids/ids.js';
 import { createLogger } from '../../../src/core/logging/logger.js';
-import { JobName, jobNames, JobQueue, type ClaimedJob, type JobPayloads } from '../../../src/core/queue/jobQueue.js';
+import {
+  JobName,
+  jobNames,
+  JobQueue,
+  verifyQueueFor,
+  type ClaimedJob,
+  type JobPayloads,
+} from '../../../src/core/queue/jobQueue.js';
 import {
   AuditScope,
   ExportFormat,
@@ -342,4 +349,12 @@ describe('JobQueue', () => {
       await (await JobQueue.open(url, settings, createLogger('silent'))).close();
     }
   }, 120_000);
+});
+
+describe('verifyQueueFor', () => {
+  it('sends a verification to the queue of the provider its outputs were made on, and to any worker otherwise', () => {
+    expect(verifyQueueFor('cpu')).toBe(JobName.verifyOnCpu);
+    expect(verifyQueueFor('cuda')).toBe(JobName.verifyOnCuda);
+    for (const unknown of [null, undefined, '', 'rocm']) expect(verifyQueueFor(unknown)).toBe(JobName.verify);
+  });
 });
