@@ -236,7 +236,7 @@ describe('camera conditioning as a run parameter (EG3D-style pack)', () => {
   );
 
   it(
-    "takes the camera from the dashboard's start form, which refuses a wrong count before sending",
+    "takes the camera from the dashboard's start and variations forms, which refuse a wrong count before sending",
     { timeout: 600_000 },
     async () => {
       expect(existsSync(join(webAppDir, 'index.html')), 'the dashboard is built (npm run build:web)').toBe(true);
@@ -272,6 +272,32 @@ describe('camera conditioning as a run parameter (EG3D-style pack)', () => {
         );
         await finished(runId);
         await expectSeenThrough(await faces(runId, 'identities'), sideCamera, defaultCamera);
+
+        // Dispersion from the run's page: the same field, refusing a wrong count, blank meaning the parent's camera.
+        await page.reload();
+        const variations = page.getByTestId('variations-form');
+        await variations.getByLabel('Variations per identity').fill('2');
+        await variations.getByLabel(/^Variation iterations/).fill('1');
+        const variationCamera = variations.getByLabel(
+          /^Generator input camera \(25 numbers; blank: the parent run's\)/,
+        );
+        const beforeVariations = await t.platform.database.prisma.run.count();
+        await variationCamera.fill('3');
+        await variations.getByRole('button', { name: 'Start variations' }).click();
+        await variations.getByRole('alert').getByText('camera: expected 25 numbers, got "3"').waitFor();
+        expect(await t.platform.database.prisma.run.count()).toBe(beforeVariations);
+
+        await variationCamera.fill(turnedCamera.join(' '));
+        await variations.getByRole('button', { name: 'Start variations' }).click();
+        await page.waitForURL((url) => /\/runs\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(runId));
+        const dispersionId = page.url().split('/').pop()!;
+        const dispersion = await t.platform.database.prisma.run.findUniqueOrThrow({ where: { id: dispersionId } });
+        expect(dispersion.parentRunId).toBe(runId);
+        expect((dispersion.parameters as { generatorInputs: Record<string, number[]> }).generatorInputs.camera).toEqual(
+          turnedCamera.map((v) => expect.closeTo(v, 6)),
+        );
+        await finished(dispersionId);
+        await expectSeenThrough(await faces(dispersionId, 'samples'), turnedCamera, sideCamera);
         expect(browser.problems).toEqual([]);
       } finally {
         await browser.close();

@@ -41,6 +41,7 @@ export const runQuery = gql`
   query Run($id: ID!) {
     run(id: $id) {
       ${runRowFields}
+      modelPack { manifest }
       seed error errorIteration cancelRequested parameters
       provenance { codeVersion workerHost executionProvider }
       parent { id kind status createdAt }

@@ -61,6 +61,8 @@ export interface RunRef {
 }
 
 export interface RunDetail extends RunRow {
+  /** The manifest gives the run parameters (EG3D's camera) the variations form offers. */
+  modelPack: PackRef & { manifest?: unknown };
   seed: string;
   error: string | null;
   errorIteration: number | null;

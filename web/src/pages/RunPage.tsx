@@ -129,7 +129,7 @@ export function RunPage({ id, role }: { id: string; role: Role }) {
       {canOperate(role) && run.kind === 'LANGEVIN' && run.status === 'SUCCEEDED' && (
         <>
           <h2>Variations of these identities</h2>
-          <VariationsForm parentRunId={run.id} />
+          <VariationsForm parentRunId={run.id} manifest={run.modelPack.manifest} />
         </>
       )}
 

@@ -4,7 +4,8 @@ import { useLocation } from 'wouter';
 import { modelPacksQuery, startLangevinRunMutation } from '../api/documents';
 import { nodes, type Connection, type ModelPack } from '../api/types';
 import { ErrorBox } from '../components/ErrorBox';
-import { parseRunParameter, runParameters } from '../runParameters';
+import { generatorInputsOf, RunParameterFields } from '../components/RunParameterFields';
+import { runParameters } from '../runParameters';
 
 /** Optional numeric fields of LangevinRunInput; left blank, the API fills in the paper's defaults. */
 const optionalFields: { name: string; label: string; integer?: boolean }[] = [
@@ -36,12 +37,8 @@ export function StartRunPage() {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const generatorInputs: { name: string; values: number[] }[] = [];
-    for (const parameter of parameters) {
-      const parsed = parseRunParameter(parameter, values[`generatorInput.${parameter.key}`] ?? '');
-      if (parsed.error) return setFormError(parsed.error);
-      if (parsed.values) generatorInputs.push({ name: parameter.key, values: parsed.values });
-    }
+    const { inputs: generatorInputs, error } = generatorInputsOf(parameters, values);
+    if (error) return setFormError(error);
     setFormError(undefined);
     const input: Record<string, unknown> = {
       modelPackId: selectedId,
@@ -98,16 +95,12 @@ export function StartRunPage() {
           Seed (unsigned 64-bit; blank: random)
           <input name="seed" value={values.seed} onChange={set('seed')} />
         </label>
-        {parameters.map((parameter) => (
-          <label key={parameter.key}>
-            {`Generator input ${parameter.key} (${parameter.count} numbers; blank: the pack's default)`}
-            <input
-              name={`generatorInput.${parameter.key}`}
-              value={values[`generatorInput.${parameter.key}`] ?? ''}
-              onChange={set(`generatorInput.${parameter.key}`)}
-            />
-          </label>
-        ))}
+        <RunParameterFields
+          parameters={parameters}
+          texts={values}
+          onChange={(field, text) => setValues((v) => ({ ...v, [field]: text }))}
+          blank="the pack's default"
+        />
         <details>
           <summary>Method settings (blank: the paper's defaults)</summary>
           {optionalFields.map((field) => (
