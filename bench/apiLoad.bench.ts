@@ -116,16 +116,28 @@ export async function bench(): Promise<BenchReport> {
   let worker: ChildProcess | undefined;
   let adminKey: string | undefined;
   try {
+    // Each worker runs at the default nice value (BROWNIAN_WORKER_NICE) but for the baseline of that setting.
     const setups = [
-      { setup: 'worker in its own process', worker: false, workerThread: false },
-      { setup: 'worker in a thread of the API process (npm start)', worker: true, workerThread: true },
-      { setup: 'worker on the API thread (npm start before the thread)', worker: true, workerThread: false },
+      { setup: 'worker in its own process', worker: false, workerThread: false, nice: '10' },
+      {
+        setup: 'worker in its own process at nice 0 (as before BROWNIAN_WORKER_NICE)',
+        worker: false,
+        workerThread: false,
+        nice: '0',
+      },
+      { setup: 'worker in a thread of the API process (npm start)', worker: true, workerThread: true, nice: '10' },
+      { setup: 'worker on the API thread (npm start before the thread)', worker: true, workerThread: false, nice: '0' },
     ];
-    for (const { setup, worker: inProcess, workerThread } of setups) {
-      const platform = await startPlatform(loadConfig(env), log, { api: true, worker: inProcess, workerThread });
+    for (const { setup, worker: inProcess, workerThread, nice } of setups) {
+      const platformEnv = { ...env, BROWNIAN_WORKER_NICE: nice };
+      const platform = await startPlatform(loadConfig(platformEnv), log, {
+        api: true,
+        worker: inProcess,
+        workerThread,
+      });
       if (!inProcess) {
         worker = spawn(process.execPath, [join(packageRoot, 'bin', 'brownian.js'), 'worker'], {
-          env: { ...process.env, ...env, BROWNIAN_DEVICE: 'cpu' },
+          env: { ...process.env, ...platformEnv, BROWNIAN_DEVICE: 'cpu' },
           stdio: 'ignore',
         });
       }
