@@ -1,6 +1,6 @@
 /**
- * The pairwise engine against today's float64 JavaScript kernels and against the GEMM bound (the
- * same sequence of onnxruntime Gemm calls with no per-pair work), side by side in one process:
+ * The pairwise engine against today's float64 JavaScript kernels and against the GEMM bound
+ * (onnxruntime's plain MatMuls of the same shapes, no per-pair work), side by side in one process:
  * repulsion N × N, exclusion N × gallery, top-10 search N × gallery, all at D = 512 on clustered
  * embeddings (about half the pairs within d0: the heavy end of what a run meets).
  *
@@ -15,7 +15,12 @@ import { CounterRng, RandomStream } from '../services/worker/src/diffusion/rng.j
 import { tileDots } from '../services/worker/src/diffusion/tileDots.js';
 import { galleryExclusion, pairRepulsion } from '../services/worker/src/pairwise/angularRepulsion.js';
 import { PairwiseEngine } from '../services/worker/src/pairwise/engine.js';
-import { packPanels } from '../services/worker/src/pairwise/panels.js';
+import { GraphBuilder } from '../services/worker/src/onnx/graphBuilder.js';
+import { onnx } from '../services/worker/src/onnx/proto.js';
+import { packPanels, type Panel } from '../services/worker/src/pairwise/panels.js';
+import { DataType } from '../services/worker/src/onnx/tensor.js';
+import { float32 } from '../services/worker/src/runtime/hostTensor.js';
+import { createSession, runSession, type Session } from '../services/worker/src/runtime/session.js';
 import { searchTopK } from '../services/worker/src/pairwise/topK.js';
 import { cpus, loadavg } from 'node:os';
 import type { BenchReport } from './report.js';
@@ -70,11 +75,35 @@ async function timed<T>(run: () => Promise<T> | T): Promise<Timed<T>> {
   return { seconds, value, peakGrowthMiB: (process.resourceUsage().maxRSS - before) / 1024 };
 }
 
+/** onnxruntime's plain float32 MatMul: Y = W·V, the weighted sums' shape. */
+async function matMulSession(): Promise<Session> {
+  const builder = GraphBuilder.empty('plain_matmul');
+  builder.input('w', DataType.FLOAT, ['m', 'n']);
+  builder.input('v', DataType.FLOAT, ['n', 'dim']);
+  builder.node('MatMul', ['w', 'v'], { outputs: ['y'] });
+  builder.output('y', DataType.FLOAT, ['m', 'dim']);
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: builder.graph,
+  });
+  return createSession(model, { provider: 'cpu' });
+}
+
+/** W (outputs × inner, any values) times the panel `values` (inner × dim). */
+async function weighted(session: Session, weights: Float32Array, outputs: Panel, values: Panel) {
+  await runSession(session, {
+    w: float32([outputs.rows, values.rows], weights.subarray(0, outputs.rows * values.rows)),
+    v: float32([values.rows, values.dim], values.data as Float32Array),
+  });
+}
+
 /**
- * The engine's MatMul calls for `pairRepulsion` (upper-triangle similarity tiles in float32, and the
- * block partials of both sides' weighted sums), with weights in every slot and nothing per pair.
+ * The GEMM bound of `pairRepulsion`: onnxruntime's plain float32 MatMuls of the same shapes, with
+ * nothing per pair: per upper-triangle tile the similarities A·Bᵀ and the weighted sums W·B and
+ * (off the diagonal) Wᵀ·A.
  */
-async function repulsionGemms(engine: PairwiseEngine, e: UnitRows): Promise<void> {
+async function repulsionGemms(engine: PairwiseEngine, matMul: Session, e: UnitRows): Promise<void> {
   const { tileRows, tileType } = engine.plan(DIM, 'forces');
   const panels = packPanels(e.unit, e.count, DIM, tileRows, tileType);
   const weights = new Float32Array(panels[0]!.rows * panels[0]!.rows).fill(1e-3);
@@ -82,9 +111,8 @@ async function repulsionGemms(engine: PairwiseEngine, e: UnitRows): Promise<void
     for (let c = r; c < panels.length; c++) {
       const cols = panels[c]!;
       await engine.similarities(rows, cols);
-      const tileWeights = weights.subarray(0, rows.rows * cols.rows);
-      await engine.blockPartials(tileWeights, rows, cols, 'rows');
-      if (c !== r) await engine.blockPartials(tileWeights, rows, cols, 'columns');
+      await weighted(matMul, weights, rows, cols);
+      if (c !== r) await weighted(matMul, weights, cols, rows);
     }
   }
 }
@@ -97,8 +125,8 @@ async function similarityGemms(engine: PairwiseEngine, e: UnitRows): Promise<voi
     for (let c = r; c < panels.length; c++) await engine.similarities(rows, panels[c]!);
 }
 
-/** The engine's MatMul calls for `galleryExclusion`. */
-async function exclusionGemms(engine: PairwiseEngine, e: UnitRows, gallery: UnitRows): Promise<void> {
+/** The GEMM bound of `galleryExclusion`: per tile A·Bᵀ and W·B, plain float32 MatMuls. */
+async function exclusionGemms(engine: PairwiseEngine, matMul: Session, e: UnitRows, gallery: UnitRows): Promise<void> {
   const { tileRows, tileType } = engine.plan(DIM, 'forces');
   const rowPanels = packPanels(e.unit, e.count, DIM, tileRows, tileType);
   const weights = new Float32Array(rowPanels[0]!.rows * tileRows).fill(1e-3);
@@ -107,7 +135,7 @@ async function exclusionGemms(engine: PairwiseEngine, e: UnitRows, gallery: Unit
     const [cols] = packPanels(gallery.unit.subarray(start * DIM, end * DIM), end - start, DIM, tileRows, tileType);
     for (const rows of rowPanels) {
       await engine.similarities(rows, cols!);
-      await engine.blockPartials(weights.subarray(0, rows.rows * cols!.rows), rows, cols!, 'rows');
+      await weighted(matMul, weights, rows, cols!);
     }
   }
 }
@@ -186,7 +214,7 @@ function caseRows(
       ...(similarityBound ? { ratioToSimilarityMatMul: round(engine.seconds / similarityBound.seconds, 2) } : {}),
       peakRssGrowthMiB: round(engine.peakGrowthMiB, 0),
     },
-    row("GEMM bound (the engine's MatMul calls alone, no per-pair work)", bound.seconds),
+    row('GEMM bound (plain MatMuls of the same shapes, no per-pair work)', bound.seconds),
     ...(similarityBound
       ? [row('similarity MatMul alone (float32 tiles of the triangle)', similarityBound.seconds)]
       : []),
@@ -196,6 +224,7 @@ function caseRows(
 export async function bench(): Promise<BenchReport> {
   const loadBefore = loadavg()[0]!;
   const engine = await PairwiseEngine.open('cpu');
+  const matMul = await matMulSession();
   const rows: Row[] = [];
   const notes: string[] = [];
   try {
@@ -204,7 +233,7 @@ export async function bench(): Promise<BenchReport> {
       const e = unitRows(clustered(n, 0), n, DIM);
       const pairsOf = (m: number) => (m * (m - 1)) / 2;
       const got = await timed(() => pairRepulsion(engine, e, { coefficient: 1, radius: RADIUS }, RADIUS));
-      const bound = await timed(() => repulsionGemms(engine, e));
+      const bound = await timed(() => repulsionGemms(engine, matMul, e));
       const similarity = await timed(() => similarityGemms(engine, e));
       const sub = referenceRows(n, pairsOf);
       const js = await timed(() =>
@@ -246,7 +275,7 @@ export async function bench(): Promise<BenchReport> {
       const e = unitRows(clustered(n, 0), n, DIM);
       const gallery = unitRows(clustered(m, 1), m, DIM);
       const got = await timed(() => galleryExclusion(engine, e, gallery, { coefficient: 1, radius: RADIUS }));
-      const bound = await timed(() => exclusionGemms(engine, e, gallery));
+      const bound = await timed(() => exclusionGemms(engine, matMul, e, gallery));
       const sub = referenceRows(n, (r) => r * m);
       const js = await timed(() =>
         reference.galleryExclusion(firstRows(e, sub.rows), gallery, { coefficient: 1, radius: RADIUS, tileSize: 256 }),
@@ -284,6 +313,7 @@ export async function bench(): Promise<BenchReport> {
     }
   } finally {
     await engine.release();
+    await matMul.release();
   }
   return {
     name: 'pairwise engine (D = 512, CPU)',
@@ -292,12 +322,14 @@ export async function bench(): Promise<BenchReport> {
       ...notes,
       `load average of the machine (1 min): ${round(loadBefore, 1)} at the start, ${round(loadavg()[0]!, 1)} at the ` +
         `end, on ${cpus().length} cores`,
-      'engine: onnxruntime CPU (MLAS, default threads); float32 similarity tiles of 1024 rows; repulsion and ' +
-        'exclusion redo in float64 the pairs where float32 rounding matters and add the weighted sums as float32 ' +
-        'block partials of 128 rows in float64; top-k recomputes in float64 within the error bound',
-      'GEMM bound: the very MatMul calls the engine makes (similarity tiles, and for forces the block partials of ' +
-        'both sides per tile), timed alone; similarity MatMul alone: the plain N × D by D × N float32 product over ' +
-        'the upper triangle',
+      'engine: onnxruntime CPU (MLAS, default threads); float32 tiles of 1024 rows; repulsion and exclusion run ' +
+        'each tile as one graph (similarities, angle, hinge, weights, flags, counts, extremes, distance sums and ' +
+        'the weighted sums as MatMuls) and redo in float64 the pairs it flags; top-k recomputes in float64 within ' +
+        'the error bound',
+      "GEMM bound: onnxruntime's plain float32 MatMuls of the same shapes with nothing per pair (per tile A·Bᵀ, " +
+        'and for forces W·B and, off the diagonal, Wᵀ·A, each a tile × tile by tile × D MatMul), timed alone; ' +
+        'similarity MatMul alone: the plain ' +
+        'N × D by D × N float32 product over the upper triangle',
       'peak RSS growth: rise of the process high-water mark during the engine call (0 when below an earlier peak); ' +
         'the inputs were resident before',
     ],

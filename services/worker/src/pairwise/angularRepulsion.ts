@@ -2,40 +2,47 @@
  * The embedding-space terms of the Langevin potential and the pair statistics on the engine:
  * the same quantities as diffusion/repulsion.ts (the float64 JavaScript reference kernel),
  *   ∂U_i/∂e_i = (Σ_j β_ij·ê_j − (Σ_j β_ij·s_ij)·ê_i) / |e_i|,  β_ij = −k(r − d_ij)·∂d/∂s ≥ 0
- * over the active pairs d_ij < r, from float32 similarity tiles ('forces' in tilePlan.ts).
+ * over the active pairs d_ij < r. Each tile is one onnxruntime graph (forceTiles.ts): the float32
+ * similarity GEMM, the per-pair pass and the weighted sums Σ_j β_ij·ê_j as GEMMs per reduction
+ * block, all on every core. This file adds the tiles' outputs in float64 and redoes in float64 the
+ * pairs the graph flags.
  *
- * Precision. A float32 GEMM tile errs by at most dotErrorBound (3.1e-5 at D = 512; measured at
- * most 4e-7 on unit rows), and the pairs where that matters are recomputed in float64 from the
- * unit rows (unitDot, the reference's own dot product):
- * - near-duplicates (|c·s| > DUPLICATE_COSINE): arccos' slope magnifies the error of s, and the
- *   pair's pull β(ê_j − s·ê_i) cancels, so the whole pair is done in float64, outside the GEMM;
- * - pairs within the rigorous error margin of the radius (active or not as in float64), of ict, of
- *   the running minimum or maximum: the counts and extremes of the statistics are then exactly
- *   the float64 ones. Only the mean sums float32 distances (relative error about 1e-10).
- * The weighted sums Σ_j β_ij·ê_j are float32 GEMMs of REDUCTION_ROWS terms each (block partials),
- * added in float64. Finally each identity's force is checked: the float32 errors of its weights
- * add up to about σ·√(Σ_j (∂β_ij/∂s·|ê_j − s·ê_i|)²) (independent roundings of σ each), and
- * an identity where that exceeds RECOMPUTE_TOLERANCE of its force (one pushed only by a few pairs
- * just inside the radius, where β = k(r − d)·… has a relative error δd/(r − d), say) is
- * recomputed entirely in float64, row by row over all pairs.
+ * Precision. x = c·s from a float32 GEMM tile errs by at most xErrorBound (3.1e-5 at D = 512;
+ * measured at most 4e-7 on unit rows), and the pairs where that matters are redone in float64 from
+ * the unit rows (unitDot, the reference's own dot product):
+ * - near-duplicates (|x| > DUPLICATE_COSINE): arccos' slope magnifies the error of s, and the pair's
+ *   pull β(ê_j − s·ê_i) cancels, so the whole pair is done in float64, outside the GEMM;
+ * - pairs within the rigorous error margin of d (distanceMargin) of the radius or of ict: whether
+ *   they are active and above ict is then the float64 answer, and their β too.
+ * The extremes are float64 distances: every row whose float32 extreme could hold the exact one is
+ * redone in float64 (exactExtremes). The mean sums the tiles' float32 distances in float64, with
+ * the near-duplicates' replaced by float64 ones (relative error about 1e-10).
+ * The weighted sums are float32 GEMMs of one reduction block each, added in float64, and
+ * Σ_j β_ij·s_ij·ê_i is their projection on ê_i (the same sum with s exact), so the force is the
+ * tangential part of the pull. Finally each identity's force is checked: the float32 errors of its
+ * weights add up to about σ·√(Σ_j (∂β_ij/∂s)²) (independent roundings of σ each), bounded by
+ * σ·maxSlope·√(active pairs); an identity where that exceeds RECOMPUTE_TOLERANCE of its force (one
+ * pushed only by a few pairs just outside the margin of the radius, say) is recomputed entirely in
+ * float64, row by row over all pairs.
  * Measured against the reference: test/services/worker/pairwise/angularRepulsion.test.ts.
  *
  * Determinism: a pair's similarity has the same bits in every tile (panels padded, see
- * tilePlan.ts), so which pairs are recomputed and every β depend on the pair alone; each
- * identity's scalar sums are added in ascending pair index and its weighted sums in ascending
- * block order (the tiles are visited row tile by row tile, columns ascending, and the pairs (i, j)
- * with i < j come first from the column side, then from the row side), so the results have the
- * same bits whatever the tile size.
+ * tilePlan.ts), so which pairs are flagged and every β depend on the pair alone; each identity's
+ * block partials are added in ascending block order, its float64 pairs in ascending pair index
+ * (the tiles are visited row tile by row tile, columns ascending, and the pairs (i, j) with i < j
+ * come first from the column side, then from the row side), and the two sums are kept apart until
+ * the end, so the results have the same bits for every tile size that is a multiple of the
+ * reduction block (tilePlan.ts).
  */
 import { COSINE_SCALE, unitDot, type UnitRows } from '../diffusion/angular.js';
 import type { AngularHinge } from '../diffusion/langevinPairs.js';
 import type { ExclusionResult, PairDistanceStats, RepulsionResult } from '../diffusion/repulsion.js';
-import type { PairwiseEngine } from './engine.js';
-import { packPanels, type Panel } from './panels.js';
+import type { ForceTileOutputs, PairwiseEngine } from './engine.js';
+import { DUPLICATE_COSINE } from './forceTiles.js';
+import { packPanel, packPanels, type Panel } from './panels.js';
 import { dotErrorBound, type TileType } from './tilePlan.js';
 
-/** Pairs with |c·s| above this are computed entirely in float64 (see the file comment). */
-export const DUPLICATE_COSINE = 0.75;
+export { DUPLICATE_COSINE };
 
 /**
  * Estimated relative error of a force (the root mean square of its float32 errors) beyond which
@@ -50,14 +57,27 @@ export const RECOMPUTE_TOLERANCE = 3e-6;
  * (mean |s| 0.03–0.97); the largest single error was 9 u.
  */
 function typicalDotError(type: TileType): number {
-  return 2 * (type === 'float32' ? 2 ** -24 : 2 ** -53);
+  return 2 * unitRoundoff(type);
 }
 
-const COSINE_SQUARED = COSINE_SCALE * COSINE_SCALE;
+function unitRoundoff(type: TileType): number {
+  return type === 'float32' ? 2 ** -24 : 2 ** -53;
+}
 
-/** Rigorous bound on |d(tile s) − d(s)| for pairs with |c·s| ≤ DUPLICATE_COSINE. */
+/** Rigorous bound on |x(tile) − c·s|: the dot product's, and the rounding of the GEMM's alpha = c. */
+function xErrorBound(dim: number, type: TileType): number {
+  return dotErrorBound(dim, type) + 2 * unitRoundoff(type);
+}
+
+/** The largest |x| of a pair the graph does not flag as a near-duplicate, exactly. */
+const NOT_DUPLICATE = DUPLICATE_COSINE + 1e-4;
+
+/**
+ * Rigorous bound on |d(tile) − d| for pairs with |x| ≤ NOT_DUPLICATE: the error of x times arccos'
+ * slope, plus the tile's own rounding of arccos, of r − d and of r and ict (a few ulps of π).
+ */
 function distanceMargin(dim: number, type: TileType): number {
-  return (dotErrorBound(dim, type) * COSINE_SCALE) / Math.sqrt(1 - DUPLICATE_COSINE ** 2);
+  return xErrorBound(dim, type) / Math.sqrt(1 - NOT_DUPLICATE ** 2) + 16 * Math.PI * unitRoundoff(type);
 }
 
 /** β = −k(r − d)·∂d/∂s for an active pair with scaled cosine x = c·s. */
@@ -66,17 +86,10 @@ function repulsionWeight(coefficient: number, radius: number, distance: number, 
 }
 
 /**
- * |∂β/∂s|·|ê_j − s·ê_i| for an active pair: how far its pull moves per unit error of s. With
- * x = c·s, ∂β/∂s = k·c²·(1 + (r − d)·x/√(1 − x²)) / (1 − x²), and |ê_j − s·ê_i| = √(1 − s²).
- */
-function weightSensitivity(coefficient: number, radius: number, distance: number, scaled: number): number {
-  const inverse = 1 / Math.sqrt(1 - scaled * scaled);
-  return coefficient * COSINE_SQUARED * inverse * Math.abs(1 + (radius - distance) * scaled * inverse);
-}
-
-/**
  * The gradient rows whose estimated error exceeds the tolerance, recomputed in float64 over every
- * pair: row i of `e` against all rows of `others` (skipping row i itself when `self`).
+ * pair: row i of `e` against all rows of `others` (skipping row i itself when `self`). An
+ * identity's estimate is σ·k·c²·√(Σ_j slope_ij²) over its pairs weighed in float32, with
+ * ∂β/∂s = k·c²·slope, slope = (1 + (r − d)·x/√(1 − x²))/√(1 − x²) and x = c·s.
  */
 function recomputeUncertainRows(
   gradient: Float64Array,
@@ -84,18 +97,18 @@ function recomputeUncertainRows(
   others: UnitRows,
   self: boolean,
   hinge: AngularHinge,
-  sensitivity: Float64Array,
+  slopes: Float64Array,
   tileType: TileType,
 ): number {
   const { count, dim, unit, norms } = e;
   const { coefficient, radius } = hinge;
-  const error = typicalDotError(tileType);
+  const error = typicalDotError(tileType) * coefficient * COSINE_SCALE ** 2;
   const row = new Float64Array(dim);
   let recomputed = 0;
   for (let i = 0; i < count; i++) {
     let size = 0;
     for (let d = i * dim; d < (i + 1) * dim; d++) size += gradient[d]! ** 2;
-    if (error * Math.sqrt(sensitivity[i]!) <= RECOMPUTE_TOLERANCE * Math.sqrt(size) * norms[i]!) continue;
+    if (error * Math.sqrt(slopes[i]!) <= RECOMPUTE_TOLERANCE * Math.sqrt(size) * norms[i]!) continue;
     row.fill(0);
     for (let j = 0; j < others.count; j++) {
       if (self && j === i) continue;
@@ -129,7 +142,7 @@ function addExactPull(
   for (let d = 0; d < dim; d++) out[ai + d] += beta * (b[bj + d]! - s * a[ai + d]!);
 }
 
-/** acc[(firstRow + a)·dim ..] += Σ_b partials[b][a] over the panel's blocks, b ascending. */
+/** acc[(firstRow + a)·dim ..] += Σ_b partials[b][a] over the tile's blocks, b ascending. */
 function addPartials(
   acc: Float64Array,
   firstRow: number,
@@ -149,27 +162,146 @@ function addPartials(
   }
 }
 
-/** ((pull_i + exact_i) − weight_i·ê_i) / |e_i| in place in `pull`. */
+/**
+ * (P⊥(k·c·(pull_i + weight_i·μ)) + exact_i) / |e_i| in place in `pull`: the block partials' pull
+ * of the centred rows with the mean direction's share added back, less its component along ê_i
+ * (Σ_j β_ij·s_ij·ê_i), plus the float64 pairs' whole pulls.
+ */
 function finishGradient(
   e: UnitRows,
   pull: Float64Array,
-  weight: Float64Array,
+  weights: Float64Array,
+  mean: Float64Array,
+  scale: number,
   exact: Float64Array | null,
 ): Float64Array {
   const { count, dim, unit, norms } = e;
   for (let i = 0; i < count; i++) {
-    const w = weight[i]!;
+    let along = 0;
+    const w = weights[i]!;
+    for (let d = 0; d < dim; d++) {
+      const k = i * dim + d;
+      pull[k] = (pull[k]! + w * mean[d]!) * scale;
+      along += pull[k]! * unit[k]!;
+    }
     const inverseNorm = 1 / norms[i]!;
     for (let d = i * dim; d < (i + 1) * dim; d++) {
-      const pulled = exact === null ? pull[d]! : pull[d]! + exact[d]!;
-      pull[d] = (pulled - w * unit[d]!) * inverseNorm;
+      const tangential = pull[d]! - along * unit[d]!;
+      pull[d] = (exact === null ? tangential : tangential + exact[d]!) * inverseNorm;
     }
   }
   return pull;
 }
 
-function newBetas(type: TileType, size: number): Float32Array | Float64Array {
-  return type === 'float32' ? new Float32Array(size) : new Float64Array(size);
+/** The mean of unit rows. */
+function meanRow(rows: UnitRows): Float64Array {
+  const { count, dim, unit } = rows;
+  const mean = new Float64Array(dim);
+  for (let i = 0; i < count; i++) for (let d = 0; d < dim; d++) mean[d] += unit[i * dim + d]!;
+  for (let d = 0; d < dim; d++) mean[d]! /= count;
+  return mean;
+}
+
+/** Panels of rows [start, end) of `unit` less `mean` (the partials' operands), tileRows at a time. */
+function centredPanels(
+  unit: Float64Array,
+  start: number,
+  end: number,
+  mean: Float64Array,
+  plan: { tileRows: number; tileType: TileType; reductionRows: number },
+): Panel[] {
+  const dim = mean.length;
+  const panels: Panel[] = [];
+  for (let first = start; first < end; first += plan.tileRows) {
+    const last = Math.min(first + plan.tileRows, end);
+    const rows = unit.slice(first * dim, last * dim);
+    for (let k = 0; k < rows.length; k++) rows[k]! -= mean[k % dim]!;
+    panels.push(packPanel(rows, 0, last - first, dim, plan.tileType, plan.reductionRows));
+  }
+  return panels;
+}
+
+/** acc[first + j] += Σ_b tile[b][j], b ascending, for a column panel's `count` real rows. */
+function addColumnBlocks(
+  acc: Float64Array,
+  first: number,
+  count: number,
+  panel: Panel,
+  tile: Float64Array | undefined,
+) {
+  if (tile === undefined) return;
+  const blocks = tile.length / panel.rows;
+  for (let b = 0; b < blocks; b++) for (let j = 0; j < count; j++) acc[first + j] += tile[b * panel.rows + j]!;
+}
+
+/** acc[first + a] += Σ_b tile[a][b], b ascending, for the tile's `count` real rows. */
+function addBlocks(
+  acc: Float64Array,
+  first: number,
+  count: number,
+  panel: Panel,
+  tile: Float32Array | Float64Array | undefined,
+) {
+  if (tile === undefined) return;
+  const blocks = tile.length / panel.rows;
+  for (let a = 0; a < count; a++) for (let b = 0; b < blocks; b++) acc[first + a] += tile[a * blocks + b]!;
+}
+
+/** The pairs a tile counts: row a < rowCount with column b < colCount, and a < b on a diagonal tile. */
+class ValidMasks {
+  private readonly masks = new Map<string, Uint8Array>();
+
+  get(left: Panel, right: Panel, diagonal: boolean): Uint8Array {
+    const key = `${diagonal}:${left.rows}:${right.rows}:${left.count}:${right.count}`;
+    let mask = this.masks.get(key);
+    if (mask === undefined) {
+      mask = new Uint8Array(left.rows * right.rows);
+      for (let a = 0; a < left.count; a++)
+        mask.fill(1, a * right.rows + (diagonal ? a + 1 : 0), a * right.rows + right.count);
+      this.masks.set(key, mask);
+    }
+    return mask;
+  }
+}
+
+/**
+ * The exact largest and smallest x = c·s over the pairs of `rows` (against `others`, columns
+ * above the row when `self`), given the float64 ones of the flagged pairs and every row's float32
+ * extremes over its other pairs. A pair's tile x is within `error` of its exact one, so the exact
+ * extreme of the unflagged pairs lies in a row whose tile extreme is within 2·error of the tiles'
+ * extreme, and can only beat the flagged pairs' in a row within `error` of theirs: those rows are
+ * redone in float64 over all their pairs.
+ */
+function exactExtremes(
+  e: UnitRows,
+  others: UnitRows,
+  self: boolean,
+  rowMax: Float64Array,
+  rowMin: Float64Array | null,
+  flagged: { max: number; min: number },
+  error: number,
+): { max: number; min: number } {
+  const { count, dim, unit } = e;
+  let tileMax = -Infinity;
+  let tileMin = Infinity;
+  for (let i = 0; i < count; i++) {
+    tileMax = Math.max(tileMax, rowMax[i]!);
+    if (rowMin) tileMin = Math.min(tileMin, rowMin[i]!);
+  }
+  const maxFloor = Math.max(tileMax - 2 * error, flagged.max - error);
+  const minCeiling = Math.min(tileMin + 2 * error, flagged.min + error);
+  let { max, min } = flagged;
+  for (let i = 0; i < count; i++) {
+    const high = rowMax[i]! >= maxFloor;
+    const low = rowMin !== null && rowMin[i]! <= minCeiling;
+    if (!high && !low) continue;
+    for (let j = self ? i + 1 : 0; j < others.count; j++) {
+      const x = COSINE_SCALE * unitDot(unit, i, others.unit, j, dim);
+      if (x > max) max = x;
+      if (x < min) min = x;
+    }
+  }
+  return { max, min };
 }
 
 /** How much was redone in float64: pairs recomputed from their unit rows, and whole rows. */
@@ -184,6 +316,24 @@ interface PairScan {
   refined: Refined;
 }
 
+/** Adds a tile's per-row float32 extremes (and counts) to the running ones of rows from `first`. */
+function addRowOutputs(
+  first: number,
+  count: number,
+  tileMax: Float32Array | Float64Array,
+  rowMax: Float64Array,
+  tileMin: Float32Array | Float64Array | undefined,
+  rowMin: Float64Array | null,
+) {
+  for (let a = 0; a < count; a++) {
+    if (tileMax[a]! > rowMax[first + a]!) rowMax[first + a] = tileMax[a]!;
+    if (tileMin && rowMin && tileMin[a]! < rowMin[first + a]!) rowMin[first + a] = tileMin[a]!;
+  }
+}
+
+/** A radius no distance comes near (distances are ≥ 0): statistics without repulsion. */
+const NO_RADIUS = -1;
+
 async function scanPairs(
   engine: PairwiseEngine,
   e: UnitRows,
@@ -192,20 +342,26 @@ async function scanPairs(
 ): Promise<PairScan> {
   const { count, dim, unit } = e;
   if (count < 2) throw new RangeError(`pair statistics need at least 2 rows, got ${count}`);
-  const { tileRows, tileType } = engine.plan(dim, 'forces');
+  const plan = engine.forcePlan(dim);
+  const { tileRows, tileType, reductionRows } = plan;
   const margin = distanceMargin(dim, tileType);
-  const panels = packPanels(unit, count, dim, tileRows, tileType);
-  const radius = repulsion?.radius ?? -Infinity;
+  const panels = packPanels(unit, count, dim, tileRows, tileType, reductionRows);
+  const radius = repulsion?.radius ?? NO_RADIUS;
   const coefficient = repulsion?.coefficient ?? 0;
-  const pull = repulsion ? new Float64Array(count * dim) : null;
+  const forces = repulsion !== null;
+  const pull = forces ? new Float64Array(count * dim) : null;
+  const mean = forces ? meanRow(e) : null;
+  const centred = mean ? centredPanels(unit, 0, count, mean, plan) : [];
   let exact: Float64Array | null = null;
-  const weight = new Float64Array(count);
-  const sensitivity = new Float64Array(repulsion ? count : 0);
+  const weights = new Float64Array(count);
+  const slopes = new Float64Array(count);
   const rowDistances = new Float64Array(count);
-  const panelRows = panels[0]!.rows;
-  const betas = newBetas(tileType, repulsion ? panelRows * panelRows : 0);
-  let min = Infinity;
-  let max = -Infinity;
+  const exactDistances = new Float64Array(count);
+  const rowMax = new Float64Array(count).fill(-Infinity);
+  const rowMin = new Float64Array(count).fill(Infinity);
+  const flaggedX = { max: -Infinity, min: Infinity };
+  const masks = new ValidMasks();
+  const duplicateFloor = NOT_DUPLICATE + xErrorBound(dim, tileType);
   let aboveIct = 0;
   let refinedPairs = 0;
   for (const [r, rowPanel] of panels.entries()) {
@@ -214,102 +370,64 @@ async function scanPairs(
       const colPanel = panels[c]!;
       const colStart = c * tileRows;
       const diagonal = c === r;
-      const tile = await engine.similarities(rowPanel, colPanel);
-      const stride = colPanel.rows;
-      const cols = colPanel.count;
-      const tileBetas = betas.subarray(0, rowPanel.rows * stride);
-      let active = 0;
-      if (pull !== null) tileBetas.fill(0);
-      for (let a = 0; a < rowPanel.count; a++) {
-        const i = rowStart + a;
-        let distanceSum = rowDistances[i]!;
-        let weightSum = weight[i]!;
-        for (let b = diagonal ? a + 1 : 0; b < cols; b++) {
-          const j = colStart + b;
-          let s = tile[a * stride + b]!;
-          let scaled = COSINE_SCALE * s;
-          const duplicate = scaled > DUPLICATE_COSINE || scaled < -DUPLICATE_COSINE;
-          if (duplicate) {
-            s = unitDot(unit, i, unit, j, dim);
-            scaled = COSINE_SCALE * s;
-            refinedPairs++;
-          }
-          // The mean sums the tiles' distances (float64 for duplicates), whether or not the pass
-          // has a radius: a state's statistics are the same whichever pass computed them.
-          let distance = Math.acos(scaled);
-          distanceSum += distance;
-          let refined = duplicate;
-          if (!refined && (Math.abs(distance - radius) < margin || Math.abs(distance - ict) < margin)) {
-            s = unitDot(unit, i, unit, j, dim);
-            scaled = COSINE_SCALE * s;
-            distance = Math.acos(scaled);
-            refined = true;
-            refinedPairs++;
-          }
-          if (distance > ict) aboveIct++;
-          // Extremes from float64 distances only; a float32 one beyond the margin cannot be one.
-          if (distance < min + margin || distance > max - margin) {
-            const exactDistance = refined ? distance : Math.acos(COSINE_SCALE * unitDot(unit, i, unit, j, dim));
-            if (exactDistance < min) min = exactDistance;
-            if (exactDistance > max) max = exactDistance;
-          }
-          if (distance < radius) {
-            const inverse = 1 / Math.sqrt(1 - scaled * scaled);
-            const gap = radius - distance;
-            const beta = coefficient * gap * COSINE_SCALE * inverse;
-            if (duplicate) {
-              exact ??= new Float64Array(count * dim);
-              addExactPull(exact, unit, i, unit, j, dim, beta, s);
-              addExactPull(exact, unit, j, unit, i, dim, beta, s);
-              continue;
-            }
-            tileBetas[a * stride + b] = beta;
-            // On the diagonal tile the pull of both ends comes from the rows side alone.
-            if (diagonal) tileBetas[b * stride + a] = beta;
-            weightSum += beta * s;
-            weight[j] += beta * s;
-            if (!refined) {
-              // weightSensitivity, inlined: this loop runs for every pair.
-              const g = coefficient * COSINE_SQUARED * inverse * (1 + gap * scaled * inverse);
-              sensitivity[i] += g * g;
-              sensitivity[j] += g * g;
-            }
-            active++;
-          }
-        }
-        rowDistances[i] = distanceSum;
-        weight[i] = weightSum;
-      }
-      if (pull === null || active === 0) continue;
-      addPartials(
-        pull,
-        rowStart,
-        rowPanel.count,
-        await engine.blockPartials(tileBetas, rowPanel, colPanel, 'rows'),
+      const out: ForceTileOutputs = await engine.forceTile(
+        { diagonal, columns: true, forces, stats: true, reductionRows },
         rowPanel,
+        colPanel,
+        masks.get(rowPanel, colPanel, diagonal),
+        { radius, ict, margin },
+        forces ? { left: centred[r]!, right: centred[c]! } : undefined,
       );
-      if (!diagonal)
-        addPartials(
-          pull,
-          colStart,
-          cols,
-          await engine.blockPartials(tileBetas, rowPanel, colPanel, 'columns'),
-          colPanel,
-        );
+      const flagged = out.pairs.length / 2;
+      refinedPairs += flagged;
+      for (let f = 0; f < flagged; f++) {
+        const i = rowStart + Number(out.pairs[f]);
+        const j = colStart + Number(out.pairs[flagged + f]);
+        const s = unitDot(unit, i, unit, j, dim);
+        const scaled = COSINE_SCALE * s;
+        const distance = Math.acos(scaled);
+        // The tiles' mean holds every pair's tile distance; a near-duplicate's (flagged in every
+        // pass, whatever the radius) is swapped for the float64 one.
+        if (Math.abs(scaled) > duplicateFloor) exactDistances[i] += distance - out.pairDistances![f]!;
+        if (distance > ict) aboveIct++;
+        if (scaled > flaggedX.max) flaggedX.max = scaled;
+        if (scaled < flaggedX.min) flaggedX.min = scaled;
+        if (forces && distance < radius) {
+          const beta = repulsionWeight(coefficient, radius, distance, scaled);
+          exact ??= new Float64Array(count * dim);
+          addExactPull(exact, unit, i, unit, j, dim, beta, s);
+          addExactPull(exact, unit, j, unit, i, dim, beta, s);
+        }
+      }
+      aboveIct += out.aboveIct!;
+      addRowOutputs(rowStart, rowPanel.count, out.rowMax, rowMax, out.rowMin, rowMin);
+      addBlocks(rowDistances, rowStart, rowPanel.count, rowPanel, out.distances);
+      if (pull === null) continue;
+      addPartials(pull, rowStart, rowPanel.count, out.rowPartials!, rowPanel);
+      addBlocks(weights, rowStart, rowPanel.count, rowPanel, out.rowWeights);
+      addBlocks(slopes, rowStart, rowPanel.count, rowPanel, out.rowSlopes);
+      if (diagonal) continue;
+      addPartials(pull, colStart, colPanel.count, out.colPartials!, colPanel);
+      addColumnBlocks(weights, colStart, colPanel.count, colPanel, out.colWeights);
+      addColumnBlocks(slopes, colStart, colPanel.count, colPanel, out.colSlopes);
     }
   }
   let sum = 0;
-  for (let i = 0; i < count; i++) sum += rowDistances[i]!;
+  for (let i = 0; i < count; i++) sum += rowDistances[i]! + exactDistances[i]!;
   const pairs = (count * (count - 1)) / 2;
+  const extremes = exactExtremes(e, e, true, rowMax, rowMin, flaggedX, xErrorBound(dim, tileType));
   let gradient: Float64Array | null = null;
   let rows = 0;
-  if (pull !== null && repulsion !== null) {
-    gradient = finishGradient(e, pull, weight, exact);
-    rows = recomputeUncertainRows(gradient, e, e, true, repulsion, sensitivity, tileType);
+  if (pull !== null && mean !== null && repulsion !== null) {
+    gradient = finishGradient(e, pull, weights, mean, coefficient * COSINE_SCALE, exact);
+    rows = recomputeUncertainRows(gradient, e, e, true, repulsion, slopes, tileType);
   }
   return {
     gradient,
-    stats: { distance: { min, avg: sum / pairs, max }, propIct: aboveIct / pairs },
+    stats: {
+      distance: { min: Math.acos(extremes.max), avg: sum / pairs, max: Math.acos(extremes.min) },
+      propIct: aboveIct / pairs,
+    },
     refined: { pairs: refinedPairs, rows },
   };
 }
@@ -345,89 +463,67 @@ export async function galleryExclusion(
     throw new RangeError(`gallery embeddings have dimension ${gallery.dim}, identities ${e.dim}`);
   const { count, dim, unit } = e;
   const { coefficient, radius } = exclusion;
-  const { tileRows, tileType } = engine.plan(dim, 'forces');
+  const plan = engine.forcePlan(dim);
+  const { tileRows, tileType, reductionRows } = plan;
   const margin = distanceMargin(dim, tileType);
-  const rowPanels = packPanels(unit, count, dim, tileRows, tileType);
+  const rowPanels = packPanels(unit, count, dim, tileRows, tileType, reductionRows);
+  const galleryMean = meanRow(gallery);
   const pull = new Float64Array(count * dim);
   let exact: Float64Array | null = null;
-  const weight = new Float64Array(count);
-  const sensitivity = new Float64Array(count);
+  const weights = new Float64Array(count);
+  const slopes = new Float64Array(count);
   const within = new Uint8Array(count);
-  const betas = newBetas(tileType, rowPanels[0]!.rows * Math.max(rowPanels[0]!.rows, tileRows));
-  let minDistance = Infinity;
+  const rowMax = new Float64Array(count).fill(-Infinity);
+  const flaggedX = { max: -Infinity, min: Infinity };
+  const masks = new ValidMasks();
   let refinedPairs = 0;
   // Gallery panels are packed one at a time: the gallery may be far larger than the identities.
   for (let galleryStart = 0; galleryStart < gallery.count; galleryStart += tileRows) {
-    const [galleryPanel] = packPanels(
-      gallery.unit.subarray(galleryStart * dim, Math.min(galleryStart + tileRows, gallery.count) * dim),
-      Math.min(tileRows, gallery.count - galleryStart),
-      dim,
-      tileRows,
-      tileType,
-    );
-    const stride = galleryPanel!.rows;
-    const cols = galleryPanel!.count;
+    const galleryEnd = Math.min(galleryStart + tileRows, gallery.count);
+    const galleryPanel = packPanel(gallery.unit, galleryStart, galleryEnd, dim, tileType, reductionRows);
+    const [centredGallery] = centredPanels(gallery.unit, galleryStart, galleryEnd, galleryMean, plan);
     for (const [r, rowPanel] of rowPanels.entries()) {
       const rowStart = r * tileRows;
-      const tile = await engine.similarities(rowPanel, galleryPanel!);
-      const tileBetas = betas.subarray(0, rowPanel.rows * stride);
-      tileBetas.fill(0);
-      let active = 0;
-      for (let a = 0; a < rowPanel.count; a++) {
-        const i = rowStart + a;
-        let weightSum = weight[i]!;
-        for (let b = 0; b < cols; b++) {
-          const m = galleryStart + b;
-          let s = tile[a * stride + b]!;
-          let scaled = COSINE_SCALE * s;
-          const duplicate = scaled > DUPLICATE_COSINE || scaled < -DUPLICATE_COSINE;
-          if (duplicate) {
-            s = unitDot(unit, i, gallery.unit, m, dim);
-            scaled = COSINE_SCALE * s;
-            refinedPairs++;
-          }
-          let distance = Math.acos(scaled);
-          let refined = duplicate;
-          if (!refined && Math.abs(distance - radius) < margin) {
-            s = unitDot(unit, i, gallery.unit, m, dim);
-            scaled = COSINE_SCALE * s;
-            distance = Math.acos(scaled);
-            refined = true;
-            refinedPairs++;
-          }
-          if (distance < minDistance + margin) {
-            const exactDistance = refined ? distance : Math.acos(COSINE_SCALE * unitDot(unit, i, gallery.unit, m, dim));
-            if (exactDistance < minDistance) minDistance = exactDistance;
-          }
-          if (distance < radius) {
-            within[i] = 1;
-            const beta = repulsionWeight(coefficient, radius, distance, scaled);
-            if (duplicate) {
-              exact ??= new Float64Array(count * dim);
-              addExactPull(exact, unit, i, gallery.unit, m, dim, beta, s);
-              continue;
-            }
-            tileBetas[a * stride + b] = beta;
-            weightSum += beta * s;
-            if (!refined) sensitivity[i] += weightSensitivity(coefficient, radius, distance, scaled) ** 2;
-            active++;
-          }
-        }
-        weight[i] = weightSum;
-      }
-      if (active === 0) continue;
-      addPartials(
-        pull,
-        rowStart,
-        rowPanel.count,
-        await engine.blockPartials(tileBetas, rowPanel, galleryPanel!, 'rows'),
+      const out = await engine.forceTile(
+        { diagonal: false, columns: false, forces: true, stats: false, reductionRows },
         rowPanel,
+        galleryPanel,
+        masks.get(rowPanel, galleryPanel, false),
+        // No pair is near an ict of −1: the exclusion has no statistics of its own.
+        { radius, ict: NO_RADIUS, margin },
+        // Only the gallery's side is weighed: the identities' centred rows are not needed.
+        { left: rowPanel, right: centredGallery! },
       );
+      const flagged = out.pairs.length / 2;
+      refinedPairs += flagged;
+      for (let f = 0; f < flagged; f++) {
+        const i = rowStart + Number(out.pairs[f]);
+        const m = galleryStart + Number(out.pairs[flagged + f]);
+        const s = unitDot(unit, i, gallery.unit, m, dim);
+        const scaled = COSINE_SCALE * s;
+        const distance = Math.acos(scaled);
+        if (scaled > flaggedX.max) flaggedX.max = scaled;
+        if (distance < radius) {
+          within[i] = 1;
+          exact ??= new Float64Array(count * dim);
+          addExactPull(exact, unit, i, gallery.unit, m, dim, repulsionWeight(coefficient, radius, distance, scaled), s);
+        }
+      }
+      addRowOutputs(rowStart, rowPanel.count, out.rowMax, rowMax, undefined, null);
+      addPartials(pull, rowStart, rowPanel.count, out.rowPartials!, rowPanel);
+      addBlocks(weights, rowStart, rowPanel.count, rowPanel, out.rowWeights);
+      addBlocks(slopes, rowStart, rowPanel.count, rowPanel, out.rowSlopes);
     }
   }
   let identitiesWithin = 0;
-  for (let i = 0; i < count; i++) identitiesWithin += within[i]!;
-  const gradient = finishGradient(e, pull, weight, exact);
-  const rows = recomputeUncertainRows(gradient, e, gallery, false, exclusion, sensitivity, tileType);
-  return { gradient, stats: { minDistance, identitiesWithin }, refined: { pairs: refinedPairs, rows } };
+  // Every weighed pair has a slope of at least 1.
+  for (let i = 0; i < count; i++) if (within[i] || slopes[i]! > 0) identitiesWithin++;
+  const extremes = exactExtremes(e, gallery, false, rowMax, null, flaggedX, xErrorBound(dim, tileType));
+  const gradient = finishGradient(e, pull, weights, galleryMean, coefficient * COSINE_SCALE, exact);
+  const rows = recomputeUncertainRows(gradient, e, gallery, false, exclusion, slopes, tileType);
+  return {
+    gradient,
+    stats: { minDistance: Math.acos(extremes.max), identitiesWithin },
+    refined: { pairs: refinedPairs, rows },
+  };
 }

@@ -3,12 +3,10 @@
  * provider: MLAS with all cores on CPU, cuBLAS under CUDA:
  *   similarities   Y = A·Bᵀ  in float32 or float64 (the panels' type): dot products of row panels;
  *   weightedRows   Y = W·V or Wᵀ·V in float64: Σ_j w_ij·v_j, the latent repulsion's weighted sums;
- *   blockPartials  the same sums split into reduction blocks of REDUCTION_ROWS values each, one
- *                  partial per block (a batched MatMul), in the tile type: the angular forces'
- *                  weighted sums, added up by the caller in float64 in ascending block order so
- *                  that a row's sum does not depend on where the tiles begin and end.
- * Everything per pair (angles, hinges, weights, statistics, top-k) happens in the callers' tight
- * loops over the tiles these return.
+ *   forceTile      the angular repulsion's whole tile (forceTiles.ts): similarities, the per-pair
+ *                  pass and the weighted sums per reduction block, in one graph.
+ * The per-pair work of the other computations (latent distances, top-k) happens in the callers'
+ * tight loops over the similarity tiles.
  */
 import type { ExecutionProvider } from '../engine/EmbeddingModel.js';
 import { GraphBuilder } from '../onnx/graphBuilder.js';
@@ -16,10 +14,12 @@ import { onnx, type ModelProto } from '../onnx/proto.js';
 import { DataType } from '../onnx/tensor.js';
 import { float32, float64, type HostTensor } from '../runtime/hostTensor.js';
 import { createSession, runSession, type Session } from '../runtime/session.js';
+import { ARCSINE_RADIUS, ForceTileSessions, type ForceTileShape } from './forceTiles.js';
 import type { Panel } from './panels.js';
 import {
   MIN_PANEL_ROWS,
   REDUCTION_ROWS,
+  reductionRows,
   tilePlan,
   type TilePlan,
   type TilePurpose,
@@ -32,9 +32,37 @@ export interface PairwiseEngineOptions {
    * tiles on small inputs. At least MIN_PANEL_ROWS.
    */
   tileRows?: number;
+  /**
+   * Rows per reduction block of the forces' weighted sums instead of the plan's (a whole tile):
+   * for tests of bit-identical results across tile sizes. A multiple of REDUCTION_ROWS dividing
+   * every tile size used with it.
+   */
+  reductionRows?: number;
 }
 
-function singleNodeModel(elemType: number, transpose: { a: 0 | 1; b: 0 | 1 }): ModelProto {
+/** A force tile's outputs (see forceTiles.ts); those its shape does not compute are absent. */
+export interface ForceTileOutputs {
+  pairs: BigInt64Array;
+  pairDistances?: Float32Array | Float64Array;
+  rowPartials?: Float32Array | Float64Array;
+  colPartials?: Float32Array | Float64Array;
+  rowWeights?: Float64Array;
+  colWeights?: Float64Array;
+  rowSlopes?: Float64Array;
+  colSlopes?: Float64Array;
+  rowMax: Float32Array | Float64Array;
+  rowMin?: Float32Array | Float64Array;
+  distances?: Float64Array;
+  aboveIct?: number;
+}
+
+export interface ForceTileScalars {
+  radius: number;
+  ict: number;
+  margin: number;
+}
+
+function gemmModel(elemType: number, transpose: { a: 0 | 1; b: 0 | 1 }): ModelProto {
   const builder = GraphBuilder.empty('pairwise_gemm');
   builder.input('a', elemType, transpose.a ? ['k', 'm'] : ['m', 'k']);
   builder.input('b', elemType, transpose.b ? ['n', 'k'] : ['k', 'n']);
@@ -43,27 +71,6 @@ function singleNodeModel(elemType: number, transpose: { a: 0 | 1; b: 0 | 1 }): M
   return onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: builder.graph });
 }
 
-/**
- * Partials of W·V per reduction block of V's rows. `rows` side: w is the tile's weights (m × n,
- * given as [m, n/B, B]) against the column panel ([n/B, B, dim]); `columns` side: the same
- * weights read down the columns (given as [m/B, B, n]) against the row panel ([m/B, B, dim]).
- * Both transpose to [blocks, outputRows, B] and multiply block by block: every partial is a dot
- * product of B terms in the same order, whichever side computes it.
- */
-function blockPartialsModel(elemType: number, side: PartialSide): ModelProto {
-  const builder = GraphBuilder.empty('pairwise_block_partials');
-  builder.input('w', elemType, side === 'rows' ? ['m', 'blocks', REDUCTION_ROWS] : ['blocks', REDUCTION_ROWS, 'n']);
-  builder.input('v', elemType, ['blocks', REDUCTION_ROWS, 'dim']);
-  const perm = side === 'rows' ? [1, 0, 2] : [0, 2, 1];
-  const blocked = builder.op('Transpose', ['w'], { perm });
-  builder.node('MatMul', [blocked, 'v'], { outputs: ['y'] });
-  builder.output('y', elemType, ['blocks', 'out', 'dim']);
-  return onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: builder.graph });
-}
-
-/** Which operand's rows the partial sums are for: the row panel's or the column panel's. */
-export type PartialSide = 'rows' | 'columns';
-
 function tensor(data: Float32Array | Float64Array, dims: number[]): HostTensor {
   return data instanceof Float32Array ? float32(dims, data) : float64(dims, data);
 }
@@ -71,52 +78,48 @@ function tensor(data: Float32Array | Float64Array, dims: number[]): HostTensor {
 export class PairwiseEngine {
   private constructor(
     readonly provider: ExecutionProvider,
-    private readonly tileRowsOverride: number | undefined,
+    private readonly options: PairwiseEngineOptions,
     private readonly similaritySessions: Readonly<Record<TileType, Session>>,
     private readonly weightedRowsSession: Session,
     private readonly transposedWeightedRowsSession: Session,
-    private readonly partialSessions: Readonly<Record<TileType, Readonly<Record<PartialSide, Session>>>>,
+    private readonly forceTileSessions: ForceTileSessions,
   ) {}
 
   static async open(provider: ExecutionProvider, options: PairwiseEngineOptions = {}): Promise<PairwiseEngine> {
-    const { tileRows } = options;
-    if (
-      tileRows !== undefined &&
-      (!Number.isInteger(tileRows) || tileRows < MIN_PANEL_ROWS || tileRows % REDUCTION_ROWS)
-    ) {
-      throw new RangeError(
-        `tileRows must be a multiple of ${REDUCTION_ROWS}, at least ${MIN_PANEL_ROWS}, got ${tileRows}`,
-      );
+    for (const [name, rows] of Object.entries(options)) {
+      if (rows !== undefined && (!Number.isInteger(rows) || rows < MIN_PANEL_ROWS || rows % REDUCTION_ROWS))
+        throw new RangeError(
+          `${name} must be a multiple of ${REDUCTION_ROWS}, at least ${MIN_PANEL_ROWS}, got ${rows}`,
+        );
     }
+    const { tileRows, reductionRows: blockRows } = options;
+    if (tileRows !== undefined && blockRows !== undefined && tileRows % blockRows)
+      throw new RangeError(`tileRows ${tileRows} is not a multiple of reductionRows ${blockRows}`);
     const similaritySessions = {
-      float32: await createSession(singleNodeModel(DataType.FLOAT, { a: 0, b: 1 }), { provider }),
-      float64: await createSession(singleNodeModel(DataType.DOUBLE, { a: 0, b: 1 }), { provider }),
+      float32: await createSession(gemmModel(DataType.FLOAT, { a: 0, b: 1 }), { provider }),
+      float64: await createSession(gemmModel(DataType.DOUBLE, { a: 0, b: 1 }), { provider }),
     };
-    const weightedRowsSession = await createSession(singleNodeModel(DataType.DOUBLE, { a: 0, b: 0 }), { provider });
-    const transposedSession = await createSession(singleNodeModel(DataType.DOUBLE, { a: 1, b: 0 }), { provider });
-    const partialSessions = {
-      float32: {
-        rows: await createSession(blockPartialsModel(DataType.FLOAT, 'rows'), { provider }),
-        columns: await createSession(blockPartialsModel(DataType.FLOAT, 'columns'), { provider }),
-      },
-      float64: {
-        rows: await createSession(blockPartialsModel(DataType.DOUBLE, 'rows'), { provider }),
-        columns: await createSession(blockPartialsModel(DataType.DOUBLE, 'columns'), { provider }),
-      },
-    };
+    const weightedRowsSession = await createSession(gemmModel(DataType.DOUBLE, { a: 0, b: 0 }), { provider });
+    const transposedSession = await createSession(gemmModel(DataType.DOUBLE, { a: 1, b: 0 }), { provider });
     return new PairwiseEngine(
       provider,
-      tileRows,
+      options,
       similaritySessions,
       weightedRowsSession,
       transposedSession,
-      partialSessions,
+      new ForceTileSessions(provider),
     );
   }
 
   plan(dim: number, purpose: TilePurpose): TilePlan {
     const plan = tilePlan(this.provider, dim, purpose);
-    return this.tileRowsOverride === undefined ? plan : { ...plan, tileRows: this.tileRowsOverride };
+    return this.options.tileRows === undefined ? plan : { ...plan, tileRows: this.options.tileRows };
+  }
+
+  /** The forces' plan with the rows of their reduction blocks (reductionRows in tilePlan.ts). */
+  forcePlan(dim: number): TilePlan & { reductionRows: number } {
+    const plan = this.plan(dim, 'forces');
+    return { ...plan, reductionRows: this.options.reductionRows ?? reductionRows(plan) };
   }
 
   /** left.rows × right.rows dot products of the two panels' rows, row-major. */
@@ -153,42 +156,92 @@ export class PairwiseEngine {
   }
 
   /**
-   * Block partials of a tile's weighted sums. `weights` is left.rows × right.rows, row-major, in
-   * the panels' type. Side `rows`: P[b][a] = Σ_{k<B} w[a][bB + k]·right[bB + k], for the left
-   * panel's rows a and the right panel's blocks b; side `columns`: P[b][c] = Σ_k w[bB + k][c]·
-   * left[bB + k], for the right panel's rows c and the left panel's blocks b. Returns
-   * [blocks × outputRows × dim], row-major.
+   * One force tile (forceTiles.ts): `left` against `right` (the same panel when `diagonal`), with
+   * `valid` (left.rows × right.rows, 1 for the pairs to count), the hinge's scalars and, for
+   * forces, the same panels' rows less their mean direction. Panels' rows are whole reduction
+   * blocks.
    */
-  async blockPartials(
-    weights: Float32Array | Float64Array,
+  async forceTile(
+    shape: Omit<ForceTileShape, 'dim' | 'elemType' | 'blocked' | 'arcsineGap'>,
     left: Panel,
     right: Panel,
-    side: PartialSide,
-  ): Promise<Float32Array | Float64Array> {
-    const type = weights instanceof Float32Array ? 'float32' : 'float64';
-    const values = side === 'rows' ? right : left;
-    if (values.data instanceof Float32Array !== (type === 'float32'))
-      throw new RangeError('weights and panels of different types');
-    if (left.rows % REDUCTION_ROWS || right.rows % REDUCTION_ROWS)
-      throw new RangeError(`panel rows must be multiples of ${REDUCTION_ROWS}`);
-    if (weights.length !== left.rows * right.rows)
-      throw new RangeError(`expected ${left.rows} × ${right.rows} weights, got ${weights.length}`);
-    const blocks = values.rows / REDUCTION_ROWS;
-    const { y } = await runSession(this.partialSessions[type][side], {
-      w: tensor(weights, side === 'rows' ? [left.rows, blocks, REDUCTION_ROWS] : [blocks, REDUCTION_ROWS, right.rows]),
-      v: tensor(values.data, [blocks, REDUCTION_ROWS, values.dim]),
+    valid: Uint8Array,
+    scalars: ForceTileScalars,
+    centred?: { left: Panel; right: Panel },
+  ): Promise<ForceTileOutputs> {
+    const type = left.data instanceof Float32Array ? 'float32' : 'float64';
+    if (left.dim !== right.dim) throw new RangeError(`panels of dimension ${left.dim} and ${right.dim}`);
+    if (left.rows % shape.reductionRows || right.rows % shape.reductionRows)
+      throw new RangeError(`panel rows must be multiples of ${shape.reductionRows}`);
+    if (valid.length !== left.rows * right.rows)
+      throw new RangeError(`expected ${left.rows} × ${right.rows} valid flags, got ${valid.length}`);
+    const arcsineGap = shape.forces && scalars.radius <= ARCSINE_RADIUS;
+    const session = await this.forceTileSessions.get({
+      ...shape,
+      arcsineGap,
+      dim: left.dim,
+      elemType: type === 'float32' ? DataType.FLOAT : DataType.DOUBLE,
+      blocked: Math.max(left.rows, right.rows) > shape.reductionRows,
     });
-    return y!.data as Float32Array | Float64Array;
+    const values = (...v: number[]) => (type === 'float32' ? Float32Array.from(v) : Float64Array.from(v));
+    const scalar = (value: number) => tensor(values(value), []);
+    const feeds: Record<string, HostTensor> = {
+      a: tensor(left.data, [left.rows, left.dim]),
+      valid: { type: 'bool', dims: [left.rows, right.rows], data: valid },
+      radius: tensor(radiusTerms(scalars.radius, arcsineGap, values), [3]),
+      ict: scalar(scalars.ict),
+      margin: scalar(scalars.margin),
+    };
+    if (!shape.diagonal) feeds.b = tensor(right.data, [right.rows, right.dim]);
+    if (shape.forces) {
+      if (centred === undefined) throw new RangeError('a force tile needs the centred panels');
+      if (shape.diagonal || shape.columns) feeds.ac = tensor(centred.left.data, [left.rows, left.dim]);
+      if (!shape.diagonal) feeds.bc = tensor(centred.right.data, [right.rows, right.dim]);
+    }
+    const out = await runSession(session, feeds);
+    const data = (name: string) => out[name]?.data as Float32Array | Float64Array | undefined;
+    return {
+      pairs: out.pairs!.data as BigInt64Array,
+      pairDistances: data('pairDistances'),
+      rowPartials: data('rowPartials'),
+      colPartials: data('colPartials'),
+      rowWeights: data('rowWeights') as Float64Array | undefined,
+      colWeights: data('colWeights') as Float64Array | undefined,
+      rowSlopes: data('rowSlopes') as Float64Array | undefined,
+      colSlopes: data('colSlopes') as Float64Array | undefined,
+      rowMax: data('rowMax')!,
+      rowMin: data('rowMin'),
+      distances: data('distances') as Float64Array | undefined,
+      aboveIct: out.aboveIct === undefined ? undefined : Number(out.aboveIct.data[0]),
+    };
   }
 
   async release(): Promise<void> {
-    for (const sessions of Object.values(this.partialSessions))
-      for (const session of Object.values(sessions)) await session.release();
+    await this.forceTileSessions.release();
     await this.similaritySessions.float32.release();
     await this.similaritySessions.float64.release();
     await this.weightedRowsSession.release();
     await this.transposedWeightedRowsSession.release();
   }
+}
+
+/**
+ * RADIUS_GAP: the radius as the graph takes it, so that r − d carries no rounding of r. With
+ * `arcsineGap`, sin r and cos r in the tile type are the sine and cosine (to within a factor
+ * 1 + O(u)) of an angle r' next to r; the graph computes arcsin(sin(r' − d)) and adds r − r'. Else
+ * r = r_hi + r_lo and the graph adds (r_hi − d) + r_lo.
+ */
+function radiusTerms(
+  radius: number,
+  arcsineGap: boolean,
+  values: (...v: number[]) => Float32Array | Float64Array,
+): Float32Array | Float64Array {
+  if (!arcsineGap) {
+    const high = values(radius)[0]!;
+    return values(high, radius - high, 0);
+  }
+  const [sine, cosine] = values(Math.sin(radius), Math.cos(radius));
+  return values(sine!, cosine!, radius - Math.atan2(sine!, cosine!));
 }
 
 const shared = new Map<ExecutionProvider, Promise<PairwiseEngine>>();

@@ -1,7 +1,7 @@
 /**
  * Rows made ready for the GEMM: unit rows in float64 (kept for exact recomputation) and their
- * copy in the tile type, padded with zero rows to a multiple of REDUCTION_ROWS (so that the
- * weighted sums split into whole reduction blocks), and to at least MIN_PANEL_ROWS.
+ * copy in the tile type, padded with zero rows to a multiple of REDUCTION_ROWS, or of the caller's
+ * reduction block (so that weighted sums split into whole blocks), and to at least MIN_PANEL_ROWS.
  */
 import { MIN_PANEL_ROWS, REDUCTION_ROWS, type TileType } from './tilePlan.js';
 
@@ -21,9 +21,10 @@ export function packPanel(
   end: number,
   dim: number,
   type: TileType,
+  multiple = REDUCTION_ROWS,
 ): Panel {
   const count = end - start;
-  const rows = Math.max(Math.ceil(count / REDUCTION_ROWS) * REDUCTION_ROWS, MIN_PANEL_ROWS);
+  const rows = Math.max(Math.ceil(count / multiple) * multiple, MIN_PANEL_ROWS);
   const data = type === 'float32' ? new Float32Array(rows * dim) : new Float64Array(rows * dim);
   data.set(values.subarray(start * dim, end * dim));
   return { rows, count, dim, data };
@@ -36,9 +37,10 @@ export function packPanels(
   dim: number,
   tileRows: number,
   type: TileType,
+  multiple = REDUCTION_ROWS,
 ): Panel[] {
   const panels: Panel[] = [];
   for (let start = 0; start < count; start += tileRows)
-    panels.push(packPanel(values, start, Math.min(start + tileRows, count), dim, type));
+    panels.push(packPanel(values, start, Math.min(start + tileRows, count), dim, type, multiple));
   return panels;
 }

@@ -22,13 +22,27 @@ export interface TilePlan {
  */
 export const MIN_PANEL_ROWS = 128;
 
-/**
- * Weighted sums over pairs (the forces' Σ_j β_ij·ê_j) are taken in blocks of this many rows: each
- * block's partial is one GEMM dot product of REDUCTION_ROWS terms (MLAS's K stride: one pass, no
- * split), and a row's partials are added in float64 in ascending block order. Tiles are whole
- * blocks, so a row's sum has the same terms in the same order whatever the tile size.
- */
+/** Panels are whole multiples of this many rows (MLAS's K stride), and so are reduction blocks. */
 export const REDUCTION_ROWS = 128;
+
+/**
+ * Rows per reduction block of the forces' weighted sums Σ_j β_ij·ê_j and of the distance sums:
+ * each block's partial is one GEMM dot product of that many terms (summed by MLAS in float32), and
+ * a row's partials are added in float64 in ascending block order. Panels are whole blocks, so a
+ * row's sum has the same terms in the same order for every tile size that is a multiple of the
+ * block: results are bit-identical across those tile sizes.
+ *
+ * The block is the whole tile. Blocks of 128 rows (one MLAS K stride) made the same sums
+ * tile-size independent down to 128-row tiles, but cost a batch of small MatMuls and eight times
+ * the partials to add in JavaScript per tile: the forces ran at a third of the similarity GEMM's
+ * rate. A 1024-term float32 partial errs about three times more than a 128-term one (random
+ * roundings grow with the square root of the length), still under 1e-6 of a force
+ * (test/services/worker/pairwise/angularRepulsion.test.ts). The tile, and so the block, depends
+ * only on the provider and the dimension.
+ */
+export function reductionRows(plan: TilePlan): number {
+  return plan.tileRows;
+}
 
 const MIB = 1024 * 1024;
 

@@ -76,18 +76,23 @@ describe('pairRepulsion on the engine', () => {
     const want = reference.pairRepulsion(e, { coefficient: k, radius, tileSize: 64 }, ict);
     for (const eng of [engine, smallTiles]) {
       const got = await pairRepulsion(eng, e, { coefficient: k, radius }, ict);
-      // The issue asks 1e-5 (float32 tiles, refined: see angularRepulsion.ts). Identities pushed
-      // only by the pairs placed at the radius have forces of a few 1e-10, where any rounding of s
-      // (the reference's own too) shows as 1e-7 of them.
-      expect(worstRowError(got.gradient, want.gradient, dim)).toBeLessThan(1e-6);
+      // The issue asks 1e-5 (float32 tiles, refined: see angularRepulsion.ts); measured at most
+      // 3e-6 (isotropic, D = 16, where the float32 MatMul of a whole 1024-row block sums the most
+      // rounding) and under 1e-6 at D = 512. Identities pushed only by the pairs placed at the
+      // radius have forces of a few 1e-10, where any rounding of s shows as 1e-7 of them.
+      expect(worstRowError(got.gradient, want.gradient, dim)).toBeLessThan(1e-5);
       // The float32 path does the work: few identities need their row again in float64.
       expect(got.refined.rows).toBeLessThan(count / 50);
       expect(got.refined.pairs).toBeLessThan((count * count) / 20);
-      // Counts and extremes come from float64 distances; the mean sums float32 ones.
+      // Counts and extremes come from float64 distances; the mean sums the tiles' float32 ones,
+      // whose arccos errs by up to an ulp smoothly in x (it does not average out): the issue asks
+      // equality up to float32 rounding, here two float32 ulps of the mean.
       expect(got.stats.propIct).toBe(want.stats.propIct);
       for (const key of ['min', 'max'] as const)
         expect(Math.abs(got.stats.distance[key] - want.stats.distance[key])).toBeLessThan(1e-12);
-      expect(Math.abs(got.stats.distance.avg - want.stats.distance.avg)).toBeLessThan(1e-9);
+      expect(Math.abs(got.stats.distance.avg - want.stats.distance.avg)).toBeLessThan(
+        2 ** -23 * want.stats.distance.avg,
+      );
       expect(await pairDistanceStats(eng, e, ict)).toEqual(got.stats);
     }
     // Some pairs repel and some do not.
@@ -95,21 +100,40 @@ describe('pairRepulsion on the engine', () => {
     expect(want.stats.propIct).toBeLessThan(0.95);
   });
 
-  it.each([64, 512])('gives the same bits whatever the tile size (D = %i)', async (dim) => {
-    const [count, radius, ict] = [700, 1.4, 1.3];
-    const e = unitRows(embeddings(count, dim, 0.5, radius, 10, 5, 9), count, dim);
-    const results = [];
-    for (const tileRows of [128, 256, 384, 1024]) {
-      const eng = await PairwiseEngine.open('cpu', { tileRows });
-      results.push(await pairRepulsion(eng, e, { coefficient: k, radius }, ict));
-      await eng.release();
-    }
-    for (const result of results.slice(1)) {
-      expect(result.stats).toEqual(results[0]!.stats);
-      expect(result.gradient).toEqual(results[0]!.gradient);
-    }
-    const again = await pairRepulsion(smallTiles, e, { coefficient: k, radius }, ict);
-    expect(again.gradient).toEqual(results[0]!.gradient);
+  it.each([64, 512])(
+    'gives the same bits for every tile size that is a multiple of the reduction block (D = %i)',
+    async (dim) => {
+      const [count, radius, ict] = [700, 1.4, 1.3];
+      const e = unitRows(embeddings(count, dim, 0.5, radius, 10, 5, 9), count, dim);
+      const results = [];
+      for (const tileRows of [128, 256, 384, 1024]) {
+        const eng = await PairwiseEngine.open('cpu', { tileRows, reductionRows: 128 });
+        results.push(await pairRepulsion(eng, e, { coefficient: k, radius }, ict));
+        await eng.release();
+      }
+      for (const result of results.slice(1)) {
+        expect(result.stats).toEqual(results[0]!.stats);
+        expect(result.gradient).toEqual(results[0]!.gradient);
+      }
+      // smallTiles: tiles of 128 rows, and so reduction blocks of 128 rows.
+      const again = await pairRepulsion(smallTiles, e, { coefficient: k, radius }, ict);
+      expect(again.gradient).toEqual(results[0]!.gradient);
+    },
+  );
+
+  it('gives the same bits again with the planned tiles (reduction blocks of a whole tile)', async () => {
+    // Several tiles of 1024 rows, each one reduction block: the forces stay within the issue's
+    // 1e-5 of the reference and the counts equal its own.
+    const [count, dim, radius, ict] = [2200, 32, 1.4, 1.3];
+    const e = unitRows(embeddings(count, dim, 0.5, radius, 10, 5, 11), count, dim);
+    expect(engine.forcePlan(dim)).toMatchObject({ tileRows: 1024, reductionRows: 1024 });
+    const planned = await pairRepulsion(engine, e, { coefficient: k, radius }, ict);
+    const again = await pairRepulsion(engine, e, { coefficient: k, radius }, ict);
+    expect(again.gradient).toEqual(planned.gradient);
+    expect(again.stats).toEqual(planned.stats);
+    const want = reference.pairRepulsion(e, { coefficient: k, radius, tileSize: 64 }, ict);
+    expect(worstRowError(planned.gradient, want.gradient, dim)).toBeLessThan(1e-5);
+    expect(planned.stats.propIct).toBe(want.stats.propIct);
   });
 });
 
@@ -141,18 +165,18 @@ describe('galleryExclusion on the engine', () => {
     const { e, gallery } = identitiesAndGallery(dim, shared, radius);
     const want = reference.galleryExclusion(e, gallery, { coefficient: k, radius, tileSize: 64 });
     const got = await galleryExclusion(engine, e, gallery, { coefficient: k, radius });
-    expect(worstRowError(got.gradient, want.gradient, dim)).toBeLessThan(1e-6);
+    expect(worstRowError(got.gradient, want.gradient, dim)).toBeLessThan(1e-5);
     expect(got.stats.identitiesWithin).toBe(want.stats.identitiesWithin);
     expect(Math.abs(got.stats.minDistance - want.stats.minDistance)).toBeLessThan(1e-12);
     expect(want.stats.identitiesWithin).toBeGreaterThan(20);
     expect(want.stats.identitiesWithin).toBeLessThan(400);
   });
 
-  it('gives the same bits whatever the tile size', async () => {
+  it('gives the same bits for every tile size that is a multiple of the reduction block', async () => {
     const { e, gallery } = identitiesAndGallery(512, 0.45, 1.25);
     const results = [];
     for (const tileRows of [128, 256, 1024]) {
-      const eng = await PairwiseEngine.open('cpu', { tileRows });
+      const eng = await PairwiseEngine.open('cpu', { tileRows, reductionRows: 128 });
       results.push(await galleryExclusion(eng, e, gallery, { coefficient: k, radius: 1.25 }));
       await eng.release();
     }
