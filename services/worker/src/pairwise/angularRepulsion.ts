@@ -64,7 +64,7 @@ function unitRoundoff(type: TileType): number {
   return type === 'float32' ? 2 ** -24 : 2 ** -53;
 }
 
-/** Rigorous bound on |x(tile) − c·s|: the dot product's, and the rounding of the GEMM's alpha = c. */
+/** Rigorous bound on |x(tile) − c·s|: the dot product's, and the roundings of s − (1 − c)·s. */
 function xErrorBound(dim: number, type: TileType): number {
   return dotErrorBound(dim, type) + 2 * unitRoundoff(type);
 }
@@ -77,7 +77,9 @@ const NOT_DUPLICATE = DUPLICATE_COSINE + 1e-4;
  * slope, plus the tile's own rounding of arccos, of r − d and of r and ict (a few ulps of π).
  */
 function distanceMargin(dim: number, type: TileType): number {
-  return xErrorBound(dim, type) / Math.sqrt(1 - NOT_DUPLICATE ** 2) + 16 * Math.PI * unitRoundoff(type);
+  // float64 tiles: the Newton step's arccos (forceTiles.ts) is good to about (1e-7)²/sin d.
+  const arccos = type === 'float32' ? 16 * Math.PI * unitRoundoff(type) : 1e-11;
+  return xErrorBound(dim, type) / Math.sqrt(1 - NOT_DUPLICATE ** 2) + arccos;
 }
 
 /** β = −k(r − d)·∂d/∂s for an active pair with scaled cosine x = c·s. */

@@ -38,6 +38,8 @@ export interface PairwiseEngineOptions {
    * every tile size used with it.
    */
   reductionRows?: number;
+  /** The forces' tile type instead of the plan's: for tests of the float64 (CUDA) graph on CPU. */
+  forceTileType?: TileType;
 }
 
 /** A force tile's outputs (see forceTiles.ts); those its shape does not compute are absent. */
@@ -86,7 +88,7 @@ export class PairwiseEngine {
   ) {}
 
   static async open(provider: ExecutionProvider, options: PairwiseEngineOptions = {}): Promise<PairwiseEngine> {
-    for (const [name, rows] of Object.entries(options)) {
+    for (const [name, rows] of Object.entries({ tileRows: options.tileRows, reductionRows: options.reductionRows })) {
       if (rows !== undefined && (!Number.isInteger(rows) || rows < MIN_PANEL_ROWS || rows % REDUCTION_ROWS))
         throw new RangeError(
           `${name} must be a multiple of ${REDUCTION_ROWS}, at least ${MIN_PANEL_ROWS}, got ${rows}`,
@@ -119,7 +121,11 @@ export class PairwiseEngine {
   /** The forces' plan with the rows of their reduction blocks (reductionRows in tilePlan.ts). */
   forcePlan(dim: number): TilePlan & { reductionRows: number } {
     const plan = this.plan(dim, 'forces');
-    return { ...plan, reductionRows: this.options.reductionRows ?? reductionRows(plan) };
+    return {
+      ...plan,
+      tileType: this.options.forceTileType ?? plan.tileType,
+      reductionRows: this.options.reductionRows ?? reductionRows(plan),
+    };
   }
 
   /** left.rows × right.rows dot products of the two panels' rows, row-major. */
@@ -175,7 +181,7 @@ export class PairwiseEngine {
       throw new RangeError(`panel rows must be multiples of ${shape.reductionRows}`);
     if (valid.length !== left.rows * right.rows)
       throw new RangeError(`expected ${left.rows} × ${right.rows} valid flags, got ${valid.length}`);
-    const arcsineGap = shape.forces && scalars.radius <= ARCSINE_RADIUS;
+    const arcsineGap = shape.forces && type === 'float32' && scalars.radius <= ARCSINE_RADIUS;
     const session = await this.forceTileSessions.get({
       ...shape,
       arcsineGap,

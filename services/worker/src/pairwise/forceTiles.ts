@@ -5,7 +5,7 @@
  * onnxruntime runs all of it vectorised on every core. JavaScript only redoes the flagged pairs in
  * float64 and adds the tile's outputs in float64 (angularRepulsion.ts).
  *
- * Per pair, with x = c·s from the float32 GEMM (alpha = c, clipped to ±c) and d = arccos x:
+ * Per pair, with x = c·s from the float32 GEMM (clipped to ±c) and d = arccos x:
  *   gap     = r − d, as arcsin(sin r·x − cos r·√(1 − x²)) with `arcsineGap` (see the shape)
  *   β'      = gap/√(1 − x²) on weighed pairs (kept, gap > 0), else 0: the weight β = k·c·β'
  *             without the constant k·c, which the caller applies in float64
@@ -52,7 +52,8 @@ export interface ForceTileShape {
   /**
    * r − d as arcsin(sin(r − d)) (see RADIUS_GAP): exact to a few float32 roundings of itself,
    * where the float32 arccos is off by up to an ulp of d that does not average out over pairs.
-   * Only valid while r − d stays under π/2 for every unflagged pair: radius ≤ ARCSINE_RADIUS.
+   * Only valid while r − d stays under π/2 for every unflagged pair: radius ≤ ARCSINE_RADIUS;
+   * float32 tiles only (onnxruntime has no double Asin; float64 tiles' arccos is exact enough).
    */
   arcsineGap: boolean;
   /** Distance sums and the ict count (pair statistics); without them only extremes. */
@@ -85,13 +86,16 @@ export function forceTileModel(shape: ForceTileShape): ModelProto {
   // radius: [r_hi, r_lo] or [sin r, cos r, r − the angle of that pair] (RADIUS_GAP in engine.ts).
   for (const name of ['radius', 'ict', 'margin']) g.input(name, elemType, name === 'radius' ? [3] : []);
 
+  // x = s − (1 − c)·s: c itself is not a float32 (nor an attribute's float), and its rounding
+  // would shift every distance the same way; 1 − c = 1e-6 carries its rounding 1e-6 times smaller.
   // |x| ≤ c keeps arccos and √(1 − x²) finite; only near-duplicates (flagged) reach it.
+  const s = g.op('Gemm', ['a', b], { transB: 1 });
   const x = g.op('Clip', [
-    g.op('Gemm', ['a', b], { alpha: COSINE_SCALE, transB: 1 }),
+    g.op('Sub', [s, g.op('Mul', [s, scalar(1 - COSINE_SCALE)])]),
     scalar(-COSINE_SCALE),
     scalar(COSINE_SCALE),
   ]);
-  const d = g.op('Acos', [x]);
+  const d = elemType === DataType.FLOAT ? g.op('Acos', [x]) : doubleArccos(g, x);
   let flags = g.op('Greater', [g.op('Abs', [x]), scalar(DUPLICATE_COSINE)]);
   const radius = (k: number) => g.op('Gather', ['radius', g.constantInt64([k], [])], { axis: 0 });
   let gap = '';
@@ -182,6 +186,16 @@ export function forceTileModel(shape: ForceTileShape): ModelProto {
     g.output('aboveIct', elemType, []);
   }
   return onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph: g.graph });
+}
+
+/**
+ * arccos in float64 (onnxruntime has no double Acos): the float32 one, then a Newton step on
+ * cos d = x, d ← d + (cos d − x)/sin d, which squares its 1e-7 error (d ≥ arccos c = 1.4e-3).
+ */
+function doubleArccos(g: GraphBuilder, x: string): string {
+  const start = g.op('Cast', [g.op('Acos', [g.op('Cast', [x], { to: DataType.FLOAT })])], { to: DataType.DOUBLE });
+  const step = g.op('Div', [g.op('Sub', [g.op('Cos', [start]), x]), g.op('Sin', [start])]);
+  return g.op('Add', [start, step]);
 }
 
 /** The sessions of the force-tile graphs, opened on first use of each shape. */

@@ -137,6 +137,28 @@ describe('pairRepulsion on the engine', () => {
   });
 });
 
+describe('the float64 force tiles (CUDA plan) on CPU', () => {
+  it('equal the float64 reference kernel to float64 rounding', async () => {
+    const [count, dim, radius, ict] = [300, 64, 1.4, 1.3];
+    const e = unitRows(embeddings(count, dim, 0.5, radius, 10, 5, 21), count, dim);
+    const eng = await PairwiseEngine.open('cpu', { tileRows: 128, forceTileType: 'float64' });
+    try {
+      const got = await pairRepulsion(eng, e, { coefficient: k, radius }, ict);
+      const want = reference.pairRepulsion(e, { coefficient: k, radius, tileSize: 64 }, ict);
+      expect(worstRowError(got.gradient, want.gradient, dim)).toBeLessThan(1e-9);
+      expect(got.stats.propIct).toBe(want.stats.propIct);
+      expect(Math.abs(got.stats.distance.avg - want.stats.distance.avg)).toBeLessThan(1e-12);
+      const gallery = unitRows(embeddings(200, dim, 0.5, radius, 0, 0, 22), 200, dim);
+      const exclusion = await galleryExclusion(eng, e, gallery, { coefficient: k, radius: 1.25 });
+      const wantExclusion = reference.galleryExclusion(e, gallery, { coefficient: k, radius: 1.25, tileSize: 64 });
+      expect(worstRowError(exclusion.gradient, wantExclusion.gradient, dim)).toBeLessThan(1e-9);
+      expect(exclusion.stats).toEqual(wantExclusion.stats);
+    } finally {
+      await eng.release();
+    }
+  });
+});
+
 /**
  * 400 identities (even rows) and a gallery of 400 (odd rows): identity m's partner in the gallery
  * sits exactly at the radius (m < 10) or 1e-3 radians away (the next 5).
