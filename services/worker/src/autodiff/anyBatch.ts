@@ -9,7 +9,9 @@ import {
   type TensorProto,
   type ValueInfoProto,
 } from '../onnx/proto.js';
-import { DataType, int64Tensor, numbersFromTensor } from '../onnx/tensor.js';
+import { DataType, int64Tensor, isFloatType, numbersFromTensor } from '../onnx/tensor.js';
+import { MAX_KEPT_VALUES } from './shapeInference.js';
+import { product } from './shapes.js';
 import { differentiate, type DifferentiateOptions } from './differentiate.js';
 import { BatchDependentGradientError } from './errors.js';
 
@@ -52,12 +54,46 @@ export async function differentiateAnyBatch(
   model: ModelProto,
   options: Omit<DifferentiateOptions, 'batch'>,
 ): Promise<ModelProto> {
+  const { light, weights } = withoutWeights(model);
+  try {
+    return withWeights(await buildAnyBatch(light, options), weights);
+  } catch (error) {
+    // Only a probing run (a graph shape inference does not cover) needs the weights' values.
+    if (error instanceof BatchDependentGradientError || weights.size === 0) throw error;
+    return buildAnyBatch(model, options);
+  }
+}
+
+async function buildAnyBatch(model: ModelProto, options: Omit<DifferentiateOptions, 'batch'>): Promise<ModelProto> {
   const [first, second, check] = PROBE_BATCHES;
   const base = await differentiate(model, { ...options, batch: first });
   const fit = fitConstants(requireGraph(base), requireGraph(await differentiate(model, { ...options, batch: second })));
   confirmFit(requireGraph(base), requireGraph(await differentiate(model, { ...options, batch: check })), fit);
   liftGraph(requireGraph(base), fit, options.wrt[0]!);
   return base;
+}
+
+/**
+ * The model with its floating-point initializers too large for shape inference to read (weights) reduced
+ * to name, type and dims, so that the three builds neither copy nor compare them; and those initializers.
+ */
+function withoutWeights(model: ModelProto): { light: ModelProto; weights: Map<string, TensorProto> } {
+  const graph = requireGraph(model);
+  const weights = new Map<string, TensorProto>();
+  const initializer = tensors(graph).map((tensor) => {
+    if (!isFloatType(tensor.dataType) || product(tensor.dims.map(toNumber)) <= MAX_KEPT_VALUES) return tensor;
+    weights.set(tensor.name, tensor);
+    return onnx.TensorProto.create({ name: tensor.name, dataType: tensor.dataType, dims: tensor.dims });
+  });
+  const light = onnx.ModelProto.create({ ...model, graph: onnx.GraphProto.create({ ...graph, initializer }) });
+  return { light, weights };
+}
+
+/** The gradient graph of the light model with the weights put back: the caller's tensors, not copies. */
+function withWeights(gradient: ModelProto, weights: ReadonlyMap<string, TensorProto>): ModelProto {
+  const graph = requireGraph(gradient);
+  graph.initializer = tensors(graph).map((tensor) => weights.get(tensor.name) ?? tensor);
+  return gradient;
 }
 
 const fail = (what: string): never => {
