@@ -9,7 +9,7 @@ import {
   type TensorProto,
   type ValueInfoProto,
 } from '../onnx/proto.js';
-import { DataType, int64Tensor, isFloatType, numbersFromTensor } from '../onnx/tensor.js';
+import { DataType, dataTypeOf, int64Tensor, isFloatType, numbersFromTensor } from '../onnx/tensor.js';
 import { MAX_KEPT_VALUES } from './shapeInference.js';
 import { product } from './shapes.js';
 import { differentiate, type DifferentiateOptions } from './differentiate.js';
@@ -109,7 +109,7 @@ function fitConstants(a: GraphProto, b: GraphProto): Fit {
     const tb = tensors(b)[k]!;
     if (sameTensor(ta, tb)) return;
     const name = ta.name ?? '';
-    if (ta.dataType !== DataType.INT64) fail(`constant ${name} (not int64) depends on the batch`);
+    if (dataTypeOf(ta) !== DataType.INT64) fail(`constant ${name} (not int64) depends on the batch`);
     const va = numbersFromTensor(ta);
     const vb = numbersFromTensor(tb);
     const slope = va.map((v, i) => (vb[i]! - v) / (second - first));

@@ -5,7 +5,7 @@ import { BatchDependentGradientError } from '../../../../services/worker/src/aut
 import { composeModels } from '../../../../services/worker/src/onnx/compose.js';
 import { GraphBuilder } from '../../../../services/worker/src/onnx/graphBuilder.js';
 import { requireGraph } from '../../../../services/worker/src/onnx/model.js';
-import { onnx, type ModelProto } from '../../../../services/worker/src/onnx/proto.js';
+import { onnx } from '../../../../services/worker/src/onnx/proto.js';
 import { DataType } from '../../../../services/worker/src/onnx/tensor.js';
 import { asFloat32, float32 } from '../../../../services/worker/src/runtime/hostTensor.js';
 import { createSession, runSession, type Session } from '../../../../services/worker/src/runtime/session.js';
