@@ -165,26 +165,16 @@ function addPartials(
 }
 
 /**
- * (P⊥(k·c·(pull_i + weight_i·μ)) + exact_i) / |e_i| in place in `pull`: the block partials' pull
- * of the centred rows with the mean direction's share added back, less its component along ê_i
- * (Σ_j β_ij·s_ij·ê_i), plus the float64 pairs' whole pulls.
+ * (P⊥(k·c·pull_i) + exact_i) / |e_i| in place in `pull`: the block partials' pull less its
+ * component along ê_i (Σ_j β_ij·s_ij·ê_i, with s exact), plus the float64 pairs' whole pulls.
  */
-function finishGradient(
-  e: UnitRows,
-  pull: Float64Array,
-  weights: Float64Array,
-  mean: Float64Array,
-  scale: number,
-  exact: Float64Array | null,
-): Float64Array {
+function finishGradient(e: UnitRows, pull: Float64Array, scale: number, exact: Float64Array | null): Float64Array {
   const { count, dim, unit, norms } = e;
   for (let i = 0; i < count; i++) {
     let along = 0;
-    const w = weights[i]!;
-    for (let d = 0; d < dim; d++) {
-      const k = i * dim + d;
-      pull[k] = (pull[k]! + w * mean[d]!) * scale;
-      along += pull[k]! * unit[k]!;
+    for (let d = i * dim; d < (i + 1) * dim; d++) {
+      pull[d]! *= scale;
+      along += pull[d]! * unit[d]!;
     }
     const inverseNorm = 1 / norms[i]!;
     for (let d = i * dim; d < (i + 1) * dim; d++) {
@@ -193,34 +183,6 @@ function finishGradient(
     }
   }
   return pull;
-}
-
-/** The mean of unit rows. */
-function meanRow(rows: UnitRows): Float64Array {
-  const { count, dim, unit } = rows;
-  const mean = new Float64Array(dim);
-  for (let i = 0; i < count; i++) for (let d = 0; d < dim; d++) mean[d] += unit[i * dim + d]!;
-  for (let d = 0; d < dim; d++) mean[d]! /= count;
-  return mean;
-}
-
-/** Panels of rows [start, end) of `unit` less `mean` (the partials' operands), tileRows at a time. */
-function centredPanels(
-  unit: Float64Array,
-  start: number,
-  end: number,
-  mean: Float64Array,
-  plan: { tileRows: number; tileType: TileType; reductionRows: number },
-): Panel[] {
-  const dim = mean.length;
-  const panels: Panel[] = [];
-  for (let first = start; first < end; first += plan.tileRows) {
-    const last = Math.min(first + plan.tileRows, end);
-    const rows = unit.slice(first * dim, last * dim);
-    for (let k = 0; k < rows.length; k++) rows[k]! -= mean[k % dim]!;
-    panels.push(packPanel(rows, 0, last - first, dim, plan.tileType, plan.reductionRows));
-  }
-  return panels;
 }
 
 /** acc[first + j] += Σ_b tile[b][j], b ascending, for a column panel's `count` real rows. */
@@ -344,18 +306,14 @@ async function scanPairs(
 ): Promise<PairScan> {
   const { count, dim, unit } = e;
   if (count < 2) throw new RangeError(`pair statistics need at least 2 rows, got ${count}`);
-  const plan = engine.forcePlan(dim);
-  const { tileRows, tileType, reductionRows } = plan;
+  const { tileRows, tileType, reductionRows } = engine.forcePlan(dim);
   const margin = distanceMargin(dim, tileType);
   const panels = packPanels(unit, count, dim, tileRows, tileType, reductionRows);
   const radius = repulsion?.radius ?? NO_RADIUS;
   const coefficient = repulsion?.coefficient ?? 0;
   const forces = repulsion !== null;
   const pull = forces ? new Float64Array(count * dim) : null;
-  const mean = forces ? meanRow(e) : null;
-  const centred = mean ? centredPanels(unit, 0, count, mean, plan) : [];
   let exact: Float64Array | null = null;
-  const weights = new Float64Array(count);
   const slopes = new Float64Array(count);
   const rowDistances = new Float64Array(count);
   const exactDistances = new Float64Array(count);
@@ -378,7 +336,6 @@ async function scanPairs(
         colPanel,
         masks.get(rowPanel, colPanel, diagonal),
         { radius, ict, margin },
-        forces ? { left: centred[r]!, right: centred[c]! } : undefined,
       );
       const flagged = out.pairs.length / 2;
       refinedPairs += flagged;
@@ -406,11 +363,9 @@ async function scanPairs(
       addBlocks(rowDistances, rowStart, rowPanel.count, rowPanel, out.distances);
       if (pull === null) continue;
       addPartials(pull, rowStart, rowPanel.count, out.rowPartials!, rowPanel);
-      addBlocks(weights, rowStart, rowPanel.count, rowPanel, out.rowWeights);
       addBlocks(slopes, rowStart, rowPanel.count, rowPanel, out.rowSlopes);
       if (diagonal) continue;
       addPartials(pull, colStart, colPanel.count, out.colPartials!, colPanel);
-      addColumnBlocks(weights, colStart, colPanel.count, colPanel, out.colWeights);
       addColumnBlocks(slopes, colStart, colPanel.count, colPanel, out.colSlopes);
     }
   }
@@ -420,8 +375,8 @@ async function scanPairs(
   const extremes = exactExtremes(e, e, true, rowMax, rowMin, flaggedX, xErrorBound(dim, tileType));
   let gradient: Float64Array | null = null;
   let rows = 0;
-  if (pull !== null && mean !== null && repulsion !== null) {
-    gradient = finishGradient(e, pull, weights, mean, coefficient * COSINE_SCALE, exact);
+  if (pull !== null && repulsion !== null) {
+    gradient = finishGradient(e, pull, coefficient * COSINE_SCALE, exact);
     rows = recomputeUncertainRows(gradient, e, e, true, repulsion, slopes, tileType);
   }
   return {
@@ -465,14 +420,11 @@ export async function galleryExclusion(
     throw new RangeError(`gallery embeddings have dimension ${gallery.dim}, identities ${e.dim}`);
   const { count, dim, unit } = e;
   const { coefficient, radius } = exclusion;
-  const plan = engine.forcePlan(dim);
-  const { tileRows, tileType, reductionRows } = plan;
+  const { tileRows, tileType, reductionRows } = engine.forcePlan(dim);
   const margin = distanceMargin(dim, tileType);
   const rowPanels = packPanels(unit, count, dim, tileRows, tileType, reductionRows);
-  const galleryMean = meanRow(gallery);
   const pull = new Float64Array(count * dim);
   let exact: Float64Array | null = null;
-  const weights = new Float64Array(count);
   const slopes = new Float64Array(count);
   const within = new Uint8Array(count);
   const rowMax = new Float64Array(count).fill(-Infinity);
@@ -483,7 +435,6 @@ export async function galleryExclusion(
   for (let galleryStart = 0; galleryStart < gallery.count; galleryStart += tileRows) {
     const galleryEnd = Math.min(galleryStart + tileRows, gallery.count);
     const galleryPanel = packPanel(gallery.unit, galleryStart, galleryEnd, dim, tileType, reductionRows);
-    const [centredGallery] = centredPanels(gallery.unit, galleryStart, galleryEnd, galleryMean, plan);
     for (const [r, rowPanel] of rowPanels.entries()) {
       const rowStart = r * tileRows;
       const out = await engine.forceTile(
@@ -493,8 +444,6 @@ export async function galleryExclusion(
         masks.get(rowPanel, galleryPanel, false),
         // No pair is near an ict of −1: the exclusion has no statistics of its own.
         { radius, ict: NO_RADIUS, margin },
-        // Only the gallery's side is weighed: the identities' centred rows are not needed.
-        { left: rowPanel, right: centredGallery! },
       );
       const flagged = out.pairs.length / 2;
       refinedPairs += flagged;
@@ -513,7 +462,6 @@ export async function galleryExclusion(
       }
       addRowOutputs(rowStart, rowPanel.count, out.rowMax, rowMax, undefined, null);
       addPartials(pull, rowStart, rowPanel.count, out.rowPartials!, rowPanel);
-      addBlocks(weights, rowStart, rowPanel.count, rowPanel, out.rowWeights);
       addBlocks(slopes, rowStart, rowPanel.count, rowPanel, out.rowSlopes);
     }
   }
@@ -521,7 +469,7 @@ export async function galleryExclusion(
   // Every weighed pair has a slope of at least 1.
   for (let i = 0; i < count; i++) if (within[i] || slopes[i]! > 0) identitiesWithin++;
   const extremes = exactExtremes(e, gallery, false, rowMax, null, flaggedX, xErrorBound(dim, tileType));
-  const gradient = finishGradient(e, pull, weights, galleryMean, coefficient * COSINE_SCALE, exact);
+  const gradient = finishGradient(e, pull, coefficient * COSINE_SCALE, exact);
   const rows = recomputeUncertainRows(gradient, e, gallery, false, exclusion, slopes, tileType);
   return {
     gradient,

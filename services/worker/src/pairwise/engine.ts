@@ -48,8 +48,6 @@ export interface ForceTileOutputs {
   pairDistances?: Float32Array | Float64Array;
   rowPartials?: Float32Array | Float64Array;
   colPartials?: Float32Array | Float64Array;
-  rowWeights?: Float64Array;
-  colWeights?: Float64Array;
   rowSlopes?: Float64Array;
   colSlopes?: Float64Array;
   rowMax: Float32Array | Float64Array;
@@ -163,9 +161,8 @@ export class PairwiseEngine {
 
   /**
    * One force tile (forceTiles.ts): `left` against `right` (the same panel when `diagonal`), with
-   * `valid` (left.rows × right.rows, 1 for the pairs to count), the hinge's scalars and, for
-   * forces, the same panels' rows less their mean direction. Panels' rows are whole reduction
-   * blocks.
+   * `valid` (left.rows × right.rows, 1 for the pairs to count) and the hinge's scalars. Panels'
+   * rows are whole reduction blocks.
    */
   async forceTile(
     shape: Omit<ForceTileShape, 'dim' | 'elemType' | 'blocked' | 'arcsineGap'>,
@@ -173,7 +170,6 @@ export class PairwiseEngine {
     right: Panel,
     valid: Uint8Array,
     scalars: ForceTileScalars,
-    centred?: { left: Panel; right: Panel },
   ): Promise<ForceTileOutputs> {
     const type = left.data instanceof Float32Array ? 'float32' : 'float64';
     if (left.dim !== right.dim) throw new RangeError(`panels of dimension ${left.dim} and ${right.dim}`);
@@ -199,11 +195,6 @@ export class PairwiseEngine {
       margin: scalar(scalars.margin),
     };
     if (!shape.diagonal) feeds.b = tensor(right.data, [right.rows, right.dim]);
-    if (shape.forces) {
-      if (centred === undefined) throw new RangeError('a force tile needs the centred panels');
-      if (shape.diagonal || shape.columns) feeds.ac = tensor(centred.left.data, [left.rows, left.dim]);
-      if (!shape.diagonal) feeds.bc = tensor(centred.right.data, [right.rows, right.dim]);
-    }
     const out = await runSession(session, feeds);
     const data = (name: string) => out[name]?.data as Float32Array | Float64Array | undefined;
     return {
@@ -211,8 +202,6 @@ export class PairwiseEngine {
       pairDistances: data('pairDistances'),
       rowPartials: data('rowPartials'),
       colPartials: data('colPartials'),
-      rowWeights: data('rowWeights') as Float64Array | undefined,
-      colWeights: data('colWeights') as Float64Array | undefined,
       rowSlopes: data('rowSlopes') as Float64Array | undefined,
       colSlopes: data('colSlopes') as Float64Array | undefined,
       rowMax: data('rowMax')!,

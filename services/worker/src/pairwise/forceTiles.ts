@@ -5,7 +5,7 @@
  * onnxruntime runs all of it vectorised on every core. JavaScript only redoes the flagged pairs in
  * float64 and adds the tile's outputs in float64 (angularRepulsion.ts).
  *
- * Per pair, with x = c·s from the float32 GEMM (clipped to ±c) and d = arccos x:
+ * Per pair, with x = c·s from the GEMM (clipped to ±c) and d = arccos x:
  *   gap     = r − d, as arcsin(sin r·x − cos r·√(1 − x²)) with `arcsineGap` (see the shape)
  *   β'      = gap/√(1 − x²) on weighed pairs (kept, gap > 0), else 0: the weight β = k·c·β'
  *             without the constant k·c, which the caller applies in float64
@@ -17,17 +17,14 @@
  * Outputs (R = reduction rows, a whole number of blocks per panel; see tilePlan.ts):
  *   pairs         int64 [2, F]: the flagged pairs' (row, column) in the tile, row-major;
  *   pairDistances [F]: their tile d (with `stats`);
- *   rowPartials   [n/R, m, dim]: Σ_{j in block} β'_ij·(b_j − μ) for each row i of `a` and block
- *                 of `b`, from `bc` = b − μ, the rows less their mean direction: the partial sums
- *                 then grow like a random walk instead of linearly, and MLAS's float32
- *                 accumulation errs less; on a diagonal tile β' is made symmetric first, so both
- *                 ends of a pair get their pull here;
- *   rowWeights    float64 [m, n/R]: Σ_{j in block} β'_ij, the weight of μ the caller adds back;
+ *   rowPartials   [n/R, m, dim]: Σ_{j in block} β'_ij·b_j for each row i of `a` and block of
+ *                 `b`; on a diagonal tile β' is made symmetric first, so both ends of a pair get
+ *                 their pull here;
  *   rowSlopes     float64 [m, n/R]: Σ_{j in block} (∂β'_ij/∂s)²/c⁴ over the weighed pairs (the
  *                 force's error estimate);
- *   colPartials   [m/R, n, dim], colWeights and colSlopes [m/R, n]: the same for the columns
- *                 (off-diagonal tiles), from βᵀ: every partial is the same MatMul of R terms
- *                 whichever side computes it, and the float64 sums are exact in any order;
+ *   colPartials   [m/R, n, dim] and colSlopes [m/R, n]: the same for the columns (off-diagonal
+ *                 tiles), from βᵀ: every partial is the same MatMul of R terms whichever side
+ *                 computes it, and the float64 sums are exact in any order;
  *   rowMax, rowMin: the largest and smallest x of a row's kept pairs (−2 and 2 when none);
  *   distances     float64 [m, n/R]: Σ d over each row's valid pairs, per block;
  *   aboveIct:     kept pairs with d > ict (a whole number).
@@ -79,22 +76,22 @@ export function forceTileModel(shape: ForceTileShape): ModelProto {
   const axes = (values: number[]) => g.constantInt64(values);
   g.input('a', elemType, ['m', dim]);
   if (!diagonal) g.input('b', elemType, ['n', dim]);
-  if (forces && (diagonal || columns)) g.input('ac', elemType, ['m', dim]);
-  if (forces && !diagonal) g.input('bc', elemType, ['n', dim]);
   const b = diagonal ? 'a' : 'b';
   g.input('valid', DataType.BOOL, ['m', 'n']);
   // radius: [r_hi, r_lo] or [sin r, cos r, r − the angle of that pair] (RADIUS_GAP in engine.ts).
   for (const name of ['radius', 'ict', 'margin']) g.input(name, elemType, name === 'radius' ? [3] : []);
 
-  // x = s − (1 − c)·s: c itself is not a float32 (nor an attribute's float), and its rounding
-  // would shift every distance the same way; 1 − c = 1e-6 carries its rounding 1e-6 times smaller.
-  // |x| ≤ c keeps arccos and √(1 − x²) finite; only near-duplicates (flagged) reach it.
-  const s = g.op('Gemm', ['a', b], { transB: 1 });
-  const x = g.op('Clip', [
-    g.op('Sub', [s, g.op('Mul', [s, scalar(1 - COSINE_SCALE)])]),
-    scalar(-COSINE_SCALE),
-    scalar(COSINE_SCALE),
-  ]);
+  // In float64, x = s − (1 − c)·s: c is not a float attribute, and its rounding would shift every
+  // distance the same way (1 − c = 1e-6 carries its rounding 1e-6 times smaller). In float32 that
+  // shift, 1.3e-9 of x, is lost in the similarity's own rounding. |x| ≤ c keeps arccos and
+  // √(1 − x²) finite; only near-duplicates (flagged) reach it.
+  const product =
+    elemType === DataType.FLOAT
+      ? g.op('Gemm', ['a', b], { alpha: COSINE_SCALE, transB: 1 })
+      : g.op('Gemm', ['a', b], { transB: 1 });
+  const scaled =
+    elemType === DataType.FLOAT ? product : g.op('Sub', [product, g.op('Mul', [product, scalar(1 - COSINE_SCALE)])]);
+  const x = g.op('Clip', [scaled, scalar(-COSINE_SCALE), scalar(COSINE_SCALE)]);
   const d = elemType === DataType.FLOAT ? g.op('Acos', [x]) : doubleArccos(g, x);
   let flags = g.op('Greater', [g.op('Abs', [x]), scalar(DUPLICATE_COSINE)]);
   const radius = (k: number) => g.op('Gather', ['radius', g.constantInt64([k], [])], { axis: 0 });
@@ -147,22 +144,21 @@ export function forceTileModel(shape: ForceTileShape): ModelProto {
   };
 
   if (forces) {
-    const weighed = g.op('Cast', [g.op('And', [kept, g.op('Greater', [gap, scalar(0)])])], { to: elemType });
-    const weight = g.op('Div', [g.op('Mul', [gap, weighed]), root]);
+    const weighed = g.op('And', [kept, g.op('Greater', [gap, scalar(0)])]);
+    const weight = g.op('Div', [g.op('Where', [weighed, gap, scalar(0)]), root]);
     // |∂β'/∂s|/c² = (1 + (r − d)·x/√(1 − x²))/√(1 − x²) for the weighed pairs, squared.
-    const slope = g.op('Div', [g.op('Add', [weighed, g.op('Mul', [weight, x])]), root]);
+    const ones = g.op('Cast', [weighed], { to: elemType });
+    const slope = g.op('Div', [g.op('Add', [ones, g.op('Mul', [weight, x])]), root]);
     const squared = g.op('Mul', [slope, slope]);
     const symmetric = (m: string) => g.op('Add', [m, g.op('Transpose', [m], { perm: [1, 0] })]);
     const beta = diagonal ? symmetric(weight) : weight;
     const slopes = diagonal ? symmetric(squared) : squared;
-    blockedMatMul(beta, diagonal ? 'ac' : 'bc', 'rowPartials');
+    blockedMatMul(beta, b, 'rowPartials');
     g.output('rowPartials', elemType);
-    blockSums(beta, 'rows', 'rowWeights');
     blockSums(slopes, 'rows', 'rowSlopes');
     if (columns && !diagonal) {
-      blockedMatMul(g.op('Transpose', [beta], { perm: [1, 0] }), 'ac', 'colPartials');
+      blockedMatMul(g.op('Transpose', [beta], { perm: [1, 0] }), 'a', 'colPartials');
       g.output('colPartials', elemType);
-      blockSums(beta, 'columns', 'colWeights');
       blockSums(slopes, 'columns', 'colSlopes');
     }
   }
