@@ -187,6 +187,61 @@ describe('differentiate', () => {
     );
   });
 
+  it('refuses an empty or non-floating-point request, and lists the inputs and outputs a wrong name could mean', async () => {
+    const withIndex = model((b) => {
+      b.input('x', DataType.FLOAT, [2, 3]);
+      b.input('k', DataType.INT64, [2]);
+      b.node('Relu', ['x'], { outputs: ['y'] });
+      b.output('y', DataType.FLOAT, [2, 3]);
+      b.output('k_out', DataType.INT64, [2]);
+      b.node('Identity', ['k'], { outputs: ['k_out'] });
+    });
+    await expect(differentiate(withIndex, { wrt: [], outputs: ['y'] })).rejects.toThrow(
+      'differentiate: give at least one input in wrt',
+    );
+    await expect(differentiate(withIndex, { wrt: ['x'], outputs: [] })).rejects.toThrow(
+      'differentiate: give at least one output',
+    );
+    await expect(differentiate(withIndex, { wrt: ['k'], outputs: ['y'] })).rejects.toThrow(
+      'differentiate: input "k" is INT64, not floating point',
+    );
+    await expect(differentiate(withIndex, { wrt: ['z'], outputs: ['y'] })).rejects.toThrow(
+      'differentiate: "z" is not an input of the graph (inputs: x, k)',
+    );
+    await expect(differentiate(withIndex, { wrt: ['x'], outputs: ['w'] })).rejects.toThrow(
+      'differentiate: "w" is not an output of the graph (outputs: y, k_out)',
+    );
+  });
+
+  it('refuses opsets above the supported range, and symbolic sizes other than the batch without full shapes', async () => {
+    const relu = (opset: number, dims: Array<string | number>) =>
+      model((b) => {
+        b.input('x', DataType.FLOAT, dims);
+        b.node('Relu', ['x'], { outputs: ['y'] });
+        b.output('y', DataType.FLOAT, dims);
+      }, opset);
+    await expect(differentiate(relu(18, [1]), { wrt: ['x'], outputs: ['y'] })).rejects.toThrow(
+      'model uses opset 18; differentiation supports opsets 13 to 17',
+    );
+    await expect(differentiate(relu(13, ['n', 'm']), { wrt: ['x'], outputs: ['y'], batch: 2 })).rejects.toThrow(
+      'input x has a symbolic dimension 1 (m); pass its full shape in inputShapes',
+    );
+  });
+
+  it('lists every differentiable input of a rule when a wrt-dependent tensor reaches another', async () => {
+    const m = model((b) => {
+      b.input('x', DataType.FLOAT, [1, 2, 2, 2]);
+      b.input('mean', DataType.FLOAT, [2]);
+      const ones = b.constantFloat([1, 1], [2]);
+      b.node('BatchNormalization', ['x', ones, ones, 'mean', ones], { outputs: ['y'], name: 'bn' });
+      b.output('y', DataType.FLOAT, [1, 2, 2, 2]);
+    });
+    await expect(differentiate(m, { wrt: ['x', 'mean'], outputs: ['y'] })).rejects.toThrow(
+      'cannot differentiate BatchNormalization node "bn": its input 3 (mean) depends on a wrt input, ' +
+        'but only inputs 0, 1, 2 of BatchNormalization are differentiable',
+    );
+  });
+
   it('names upstream inputs and gradient outputs after the tensors', () => {
     expect(gradientName('embedding')).toBe('grad_embedding');
   });
