@@ -18,10 +18,34 @@ export interface VerificationSummary {
   closerThanMedian: number;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+/** Bins of the first pass of `streamedMedian` over [0, π]. */
+const MEDIAN_BINS = 1 << 16;
+
+/**
+ * The exact median of `count` angular distances in [0, π] that `forEach` can produce again, with
+ * O(bins) memory instead of all of them (N²/2 between N reference embeddings: 400 MB as float64
+ * at N = 10,000): a first pass counts them per bin, a second keeps only the bins that hold the
+ * middle ranks, and those few are sorted.
+ */
+export function streamedMedian(count: number, forEach: (visit: (value: number) => void) => void): number {
+  if (count < 1) throw new RangeError('the median of no values');
+  const bin = (value: number) => Math.min(MEDIAN_BINS - 1, Math.max(0, Math.floor((value / Math.PI) * MEDIAN_BINS)));
+  const counts = new Float64Array(MEDIAN_BINS);
+  forEach((value) => counts[bin(value)]++);
+  const [low, high] = [(count - 1) >> 1, count >> 1];
+  let below = 0;
+  let first = 0;
+  while (below + counts[first]! <= low) below += counts[first++]!;
+  let last = first;
+  let through = below + counts[first]!;
+  while (through <= high) through += counts[++last]!;
+  const kept: number[] = [];
+  forEach((value) => {
+    const b = bin(value);
+    if (b >= first && b <= last) kept.push(value);
+  });
+  kept.sort((a, b) => a - b);
+  return (kept[low - below]! + kept[high - below]!) / 2;
 }
 
 /**
@@ -61,11 +85,10 @@ export function verificationSummary(
     }
   }
 
-  const between: number[] = [];
-  for (let i = 0; i < identities; i++)
-    for (let j = i + 1; j < identities; j++)
-      between.push(angularDistanceFromCosine(unitDot(r.unit, i, r.unit, j, dim)));
-  const medianBetween = median(between);
+  const medianBetween = streamedMedian((identities * (identities - 1)) / 2, (visit) => {
+    for (let i = 0; i < identities; i++)
+      for (let j = i + 1; j < identities; j++) visit(angularDistanceFromCosine(unitDot(r.unit, i, r.unit, j, dim)));
+  });
   const toReference = new SpreadAccumulator();
   let closer = 0;
   for (let p = 0; p < rows; p++) {
