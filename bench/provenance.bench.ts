@@ -191,7 +191,8 @@ export async function bench(): Promise<BenchReport> {
       'statements/s': Math.round(statements / m.seconds),
       'peak heap used MiB (garbage included)': m.peakHeapMiB.toFixed(1),
       'peak live heap MiB': liveMiB === undefined ? '' : liveMiB.toFixed(1),
-      'live heap vs in-memory': live.inMemory && liveMiB !== undefined ? (liveMiB / live.inMemory).toFixed(3) : '',
+      'live heap vs in-memory':
+        live.inMemory !== undefined && liveMiB !== undefined ? (liveMiB / live.inMemory).toFixed(3) : '',
       'time vs in-memory': inMemory ? (m.seconds / inMemory.seconds).toFixed(2) : '',
     });
     return {
