@@ -51,6 +51,38 @@ describe('CounterRng', () => {
     }
   });
 
+  it('computes each value from its Philox block: 53-bit uniforms, Box-Muller pairs, an odd last dimension', () => {
+    const seed = 0x0123456789abcdefn;
+    const rng = new CounterRng(seed);
+    const key = [Number(seed & 0xffffffffn), Number(seed >> 32n)] as const;
+    const at = { ...address, subindex: 5 };
+    /** u = (high's top 27 bits · 2^26 + low's top 26 bits) / 2^53, composed in BigInt. */
+    const uniform = (high: number, low: number) => Number((BigInt(high >>> 5) << 26n) | BigInt(low >>> 6)) / 2 ** 53;
+    const block = (k: number) => {
+      const words = new Uint32Array(4);
+      philox4x32(k, at.index, at.iteration, ((at.stream << 24) | at.subindex) >>> 0, key[0], key[1], words);
+      return words;
+    };
+    for (const length of [4, 5]) {
+      const uniforms = new Float64Array(length + 4).fill(Number.NaN);
+      const normals = new Float64Array(length + 4).fill(Number.NaN);
+      rng.centredUniformRow(at, uniforms, 2, length);
+      rng.normalRow(at, normals, 2, length);
+      for (let d = 0; d < length; d += 1) {
+        const w = block(d >> 1);
+        const pair = d % 2 === 0 ? [w[0]!, w[1]!] : [w[2]!, w[3]!];
+        expect(uniforms[2 + d], `uniform ${d}`).toBe(uniform(pair[0]!, pair[1]!) - 0.5);
+        const radius = Math.sqrt(-2 * Math.log(1 - uniform(w[0]!, w[1]!)));
+        const angle = 2 * Math.PI * uniform(w[2]!, w[3]!);
+        expect(normals[2 + d], `normal ${d}`).toBe(radius * (d % 2 === 0 ? Math.cos(angle) : Math.sin(angle)));
+      }
+      // Nothing is written outside the row.
+      for (const out of [uniforms, normals]) {
+        expect([out[0], out[1], out[length + 2], out[length + 3]]).toEqual([NaN, NaN, NaN, NaN]);
+      }
+    }
+  });
+
   it('addresses each value by its dimension, whatever the row length or buffer position', () => {
     const rng = new CounterRng(7n);
     const long = new Float64Array(11);
@@ -133,5 +165,20 @@ describe('CounterRng', () => {
     const out = new Float64Array(2);
     expect(() => new CounterRng(1n).normalRow({ ...address, index: -1 }, out, 0, 2)).toThrow(RangeError);
     expect(() => new CounterRng(1n).normalRow({ ...address, subindex: 2 ** 24 }, out, 0, 2)).toThrow(RangeError);
+    // Each bound is allowed, one past it is refused with the field named.
+    const rng = new CounterRng(1n);
+    rng.normalRow({ ...address, index: 2 ** 32 - 1, iteration: 2 ** 32 - 1, subindex: 2 ** 24 - 1 }, out, 0, 2);
+    for (const [field, edit] of [
+      ['index', { index: 2 ** 32 }],
+      ['iteration', { iteration: 2 ** 32 }],
+      ['subindex', { subindex: 2 ** 24 }],
+    ] as const) {
+      expect(() => rng.normalRow({ ...address, ...edit }, out, 0, 2)).toThrow(
+        `random ${field} must be an integer in [0, ${field === 'subindex' ? 2 ** 24 - 1 : 2 ** 32 - 1}], got ${Object.values(edit)[0]}`,
+      );
+    }
+    expect(() => rng.normalRow(address, out, 0, 2 ** 33)).toThrow(
+      `random row length must be an integer in [0, ${2 * (2 ** 32 - 1)}], got ${2 ** 33}`,
+    );
   });
 });
