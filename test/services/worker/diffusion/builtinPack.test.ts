@@ -74,7 +74,9 @@ describe('Langevin on the built-in pack', () => {
     expect(mean(stats.slice(-3).map((s) => s.embeddingDistance.min))).toBeGreaterThan(
       mean(stats.slice(0, 3).map((s) => s.embeddingDistance.min)),
     );
-    expect(final.propIct).toBeGreaterThan(first.propIct);
+    // One state's prop_ict moves by several hundredths from one iteration to the next (0.71–0.82
+    // over these 20, and the trajectory is chaotic: the pack is piecewise linear, see
+    // pairwise/langevinTrajectory.test.ts), so its rise is checked on means of five iterations.
     expect(mean(stats.slice(-5).map((s) => s.propIct))).toBeGreaterThan(mean(stats.slice(0, 5).map((s) => s.propIct)));
   });
 
