@@ -317,8 +317,8 @@ describe(`${requestCount} generated hostile requests`, () => {
     expect(failures).toEqual([]);
     expect(await rowCounts()).toEqual(before);
     expect(healthTimes.length).toBeGreaterThan(0);
-    // The issue asks for 1 s; with this client in the server's own process on a shared 2-core
-    // machine the slowest probe took 1.9-2.8 s, so the bound here only proves /healthz never hangs.
-    expect(Math.max(...healthTimes), `slowest /healthz of ${healthTimes.length}`).toBeLessThan(5000);
+    // Concurrent /healthz requests share one probe and reuse its report for a second
+    // (src/server/health.ts), so what this bounds is how long the hostile requests hold the event loop.
+    expect(Math.max(...healthTimes), `slowest /healthz of ${healthTimes.length}`).toBeLessThan(1000);
   }, 300_000);
 });
