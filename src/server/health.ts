@@ -68,6 +68,12 @@ interface HealthReport {
   body: Record<string, unknown>;
 }
 
+/** A probe in flight (no `settledAt` yet) or finished. */
+interface PendingReport {
+  report: Promise<HealthReport>;
+  settledAt?: number;
+}
+
 /**
  * A report this recent answers further requests: load balancers and dashboards poll /healthz many
  * times a second, and each probe costs a statement, an object-store round trip and a worker
@@ -79,7 +85,7 @@ export const healthReuseMs = 1000;
  * `/healthz`: 200 when the database and the object store answer within 2 s, 503 (with which failed)
  * otherwise. Concurrent requests share one probe, and a report is reused for `healthReuseMs`.
  */
-export function healthEndpoint(services: ApiServices, reuseMs = healthReuseMs): HealthEndpoint {
+export function healthEndpoint(services: ApiServices): HealthEndpoint {
   const probe = new DatabaseProbe(services.pool.options.connectionString ?? '');
   const check = async (name: string, run: () => Promise<unknown>): Promise<string> => {
     try {
@@ -116,15 +122,14 @@ export function healthEndpoint(services: ApiServices, reuseMs = healthReuseMs): 
       },
     };
   };
-  let latest: { report: Promise<HealthReport>; settledAt?: number } | undefined;
+  let latest: PendingReport | undefined;
   const current = (): Promise<HealthReport> => {
-    const fresh = latest && (latest.settledAt === undefined || Date.now() - latest.settledAt < reuseMs);
-    if (!fresh) {
-      const entry: { report: Promise<HealthReport>; settledAt?: number } = { report: report() };
-      void entry.report.finally(() => (entry.settledAt = Date.now()));
-      latest = entry;
-    }
-    return latest!.report;
+    if (latest && (latest.settledAt === undefined || Date.now() - latest.settledAt < healthReuseMs))
+      return latest.report;
+    const entry: PendingReport = { report: report() };
+    void entry.report.finally(() => (entry.settledAt = Date.now()));
+    latest = entry;
+    return entry.report;
   };
   return {
     async handle(_req, res) {
