@@ -13,8 +13,8 @@ import { buildMiniPack } from '../../../services/worker/src/pack/builtin/index.j
 import { adHocPackFiles } from '../../../services/worker/src/pack/adHocPack.js';
 import { manifestFileName, type PackManifest } from '../../../src/core/packs/manifest.js';
 import { memorySource } from '../../../src/core/packs/packSource.js';
-import { checkModels } from '../../../services/worker/src/pack/check.js';
-import { parseReference } from '../../../services/worker/src/pack/referenceData.js';
+import { checkModels, type CheckReport } from '../../../services/worker/src/pack/check.js';
+import { parseReference, type ReferenceData } from '../../../services/worker/src/pack/referenceData.js';
 import { FIXTURE_DIR as fixtures } from '../../services/worker/onnx/torchFixtures.js';
 
 const fixture = (name: string): string => join(fixtures, name);
@@ -129,6 +129,20 @@ function denseRecognizer(name: string, dims: number[]): Uint8Array {
   );
 }
 
+/** `checkModels` on the torch fixtures' generator and recognizer (no mapping) at batch 2, against `reference`. */
+async function checkFixturesAgainst(reference: ReferenceData): Promise<CheckReport> {
+  return checkModels(
+    {
+      models: {
+        generator: await readFile(fixture('generator.onnx')),
+        recognizer: await readFile(fixture('recognizer.onnx')),
+        wAvg: reference.wAvg?.data,
+      },
+    },
+    { batch: 2, reference, device: 'cpu' },
+  );
+}
+
 const smallRecognizer = (): Uint8Array => denseRecognizer('small_recognizer', [3, 4, 4]);
 /** Reads channels-last images [batch, 4, 6, 3] (height 4, width 6), as TensorFlow exports do. */
 const channelsLastRecognizer = (): Uint8Array => denseRecognizer('nhwc_recognizer', [4, 6, 3]);
@@ -177,16 +191,7 @@ describe('checkModels', () => {
     const reference = parseReference(await readFile(fixture('reference.json'), 'utf8'));
     const dx = reference.recognizer!.dx.data;
     dx.forEach((v, k) => (dx[k] = -v));
-    const report = await checkModels(
-      {
-        models: {
-          generator: await readFile(fixture('generator.onnx')),
-          recognizer: await readFile(fixture('recognizer.onnx')),
-          wAvg: reference.wAvg?.data,
-        },
-      },
-      { batch: 2, reference, device: 'cpu' },
-    );
+    const report = await checkFixturesAgainst(reference);
     expect(report.passed).toBe(false);
     expect(report.problems).toEqual([
       expect.stringMatching(/^reference recognizer VJP: relative error 2\.00e\+0 exceeds 0\.0001$/),
@@ -199,16 +204,7 @@ describe('checkModels', () => {
     const reference = parseReference(await readFile(fixture('reference.json'), 'utf8'));
     const dx = reference.recognizer!.dx;
     reference.recognizer!.dx = { ...dx, data: dx.data.subarray(1) };
-    const report = await checkModels(
-      {
-        models: {
-          generator: await readFile(fixture('generator.onnx')),
-          recognizer: await readFile(fixture('recognizer.onnx')),
-          wAvg: reference.wAvg?.data,
-        },
-      },
-      { batch: 2, reference, device: 'cpu' },
-    );
+    const report = await checkFixturesAgainst(reference);
     expect(report.reference.find((r) => r.name === 'recognizer VJP')).toMatchObject({
       relativeError: Number.POSITIVE_INFINITY,
       passed: false,
